@@ -1,0 +1,1 @@
+"""Liên Thông: membership data warehouse for Vietnam's mass organisations."""
