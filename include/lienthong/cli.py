@@ -1,0 +1,139 @@
+"""`lienthong …`: the command line for data engineers."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from lienthong.config.settings import load_settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Liên Thông: the membership data warehouse for Vietnam's mass organisations."""
+
+
+# -- warehouse -------------------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """The warehouse PostgreSQL (embedded unless LIENTHONG_WAREHOUSE_URL is set)."""
+
+
+def _fail(err: Exception) -> None:
+    raise click.ClickException(str(err)) from err
+
+
+@db.command("start")
+def db_start() -> None:
+    """Start the embedded PostgreSQL (reused if already running) and prepare the database."""
+    from lienthong.warehouse import ensure_ready, resolve_url
+    from lienthong.warehouse.connection import mask
+
+    try:
+        url = resolve_url(start=True)
+        ensure_ready(url)
+    except RuntimeError as err:
+        _fail(err)
+    click.echo(f"warehouse ready at {mask(url)}")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    from lienthong.warehouse.connection import embedded_server
+
+    settings = load_settings()
+    if settings.warehouse_url:
+        raise click.ClickException("LIENTHONG_WAREHOUSE_URL is set: that server is not ours to stop.")
+    stopped = embedded_server(settings).stop()
+    click.echo("stopped" if stopped else "was not running")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Say which warehouse is configured and whether it answers."""
+    from lienthong.warehouse import connect
+    from lienthong.warehouse.connection import embedded_server, mask
+
+    settings = load_settings()
+    if settings.warehouse_url:
+        try:
+            with connect(settings.warehouse_url) as conn:
+                version = conn.execute("show server_version").fetchone()[0]
+        except RuntimeError as err:
+            _fail(err)
+        click.echo(f"external warehouse {mask(settings.warehouse_url)}: up (PostgreSQL {version})")
+        return
+    status = embedded_server(settings).status()
+    state = f"running (pid {status.pid}) on 127.0.0.1:{status.port}" if status.running else "stopped"
+    click.echo(f"embedded warehouse in {status.pgdata}: {state}")
+    if not status.running:
+        sys.exit(3)
+
+
+@db.command("url")
+@click.option("--show-password", is_flag=True, help="Print the password too (for a BI tool's setup).")
+def db_url(show_password: bool) -> None:
+    """Print the warehouse URL."""
+    from lienthong.warehouse import resolve_url
+    from lienthong.warehouse.connection import mask
+
+    try:
+        url = resolve_url()
+    except RuntimeError as err:
+        _fail(err)
+    click.echo(url if show_password else mask(url))
+
+
+@db.command("reset")
+@click.confirmation_option(prompt="This deletes the embedded warehouse and all its data. Continue?")
+def db_reset() -> None:
+    """Delete and recreate the embedded PostgreSQL (its data is lost)."""
+    import shutil
+
+    from lienthong.warehouse.connection import embedded_server
+
+    settings = load_settings()
+    server = embedded_server(settings)
+    if server.status().running:
+        server.stop()
+    shutil.rmtree(settings.pgdata, ignore_errors=True)
+    server.secret_file.unlink(missing_ok=True)
+    click.echo(f"started afresh at {server.start().split('@')[-1]}")
+
+
+# -- tools run with the project's environment --------------------------------------------------------
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def airflow(args: tuple[str, ...]) -> None:
+    """Run `airflow ARGS` with this project's Airflow home, DAGs and warehouse connection."""
+    from lienthong.pipeline.airflow_env import airflow_environment, airflow_executable
+    from lienthong.warehouse import resolve_url
+
+    settings = load_settings()
+    env = airflow_environment(settings, resolve_url(settings, start=True))
+    sys.exit(subprocess.call([airflow_executable(), *args], env=env))
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dbt(args: tuple[str, ...]) -> None:
+    """Run `dbt ARGS` on the project's dbt project against the warehouse."""
+    from lienthong.pipeline.dbt_env import dbt_environment
+    from lienthong.warehouse import resolve_url
+
+    settings = load_settings()
+    env = dbt_environment(resolve_url(settings, start=True))
+    project = str(settings.dbt_project_dir)
+    dbt_bin = str(Path(sys.executable).with_name("dbt"))
+    command = [dbt_bin, *args]
+    if args and args[0] not in ("--version", "-h", "--help"):
+        command += ["--project-dir", project, "--profiles-dir", project]
+    sys.exit(subprocess.call(command, env=env, cwd=project))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

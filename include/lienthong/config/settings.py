@@ -1,0 +1,69 @@
+"""Project settings, read from the environment once.
+
+One setting names the warehouse: ``LIENTHONG_WAREHOUSE_URL``. When it is unset the project runs its
+own embedded PostgreSQL under the state folder, so nothing downstream needs to know which it got.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+# The Airflow connection every DAG and Cosmos profile uses; built from the warehouse URL.
+WAREHOUSE_CONN_ID = "lienthong_warehouse"
+DEFAULT_PG_PORT = 54329
+DEFAULT_SEED = 42
+
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    state_dir: Path
+    warehouse_url: str | None
+    pg_port: int
+    sample_dir: Path
+    drop_dir: Path
+    output_dir: Path
+
+    @property
+    def dags_dir(self) -> Path:
+        return self.home / "dags"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.home / "dbt_project"
+
+    @property
+    def expectations_dir(self) -> Path:
+        return self.home / "expectations"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.state_dir / "airflow"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.state_dir / "pgdata"
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment (paths default to the project checkout)."""
+    home = Path(os.environ.get("LIENTHONG_HOME", _REPO_ROOT)).resolve()
+    state_dir = Path(os.environ.get("LIENTHONG_STATE_DIR", home / ".lienthong")).resolve()
+    port_text = os.environ.get("LIENTHONG_PG_PORT", str(DEFAULT_PG_PORT))
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"LIENTHONG_PG_PORT must be a TCP port number, got {port_text!r}")
+    sample_dir = Path(os.environ.get("LIENTHONG_SAMPLE_DIR", state_dir / "sample")).resolve()
+    return Settings(
+        home=home,
+        state_dir=state_dir,
+        warehouse_url=os.environ.get("LIENTHONG_WAREHOUSE_URL") or None,
+        pg_port=int(port_text),
+        sample_dir=sample_dir,
+        # Where organisations' files arrive; the generated sample's deliveries by default.
+        drop_dir=Path(os.environ.get("LIENTHONG_DROP_DIR", sample_dir / "deliveries")).resolve(),
+        output_dir=Path(os.environ.get("LIENTHONG_OUTPUT_DIR", home / "output")).resolve(),
+    )

