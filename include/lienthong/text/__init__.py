@@ -1,0 +1,26 @@
+"""Vietnamese text normalisation for ingestion and person matching.
+
+Pure Python, no network. Every parser raises a ``ParseError`` subclass whose ``code`` goes
+into quarantine.
+"""
+
+from lienthong.text.dates import BirthDate, parse_birth_date, parse_date
+from lienthong.text.errors import ParseError
+from lienthong.text.ids import PersonId, normalise_sex, parse_person_id
+from lienthong.text.names import NameParts, name_key, normalise_name, split_name
+from lienthong.text.phones import normalise_phone
+
+__all__ = [
+    "BirthDate",
+    "NameParts",
+    "ParseError",
+    "PersonId",
+    "name_key",
+    "normalise_name",
+    "normalise_phone",
+    "normalise_sex",
+    "parse_birth_date",
+    "parse_date",
+    "parse_person_id",
+    "split_name",
+]

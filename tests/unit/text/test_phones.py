@@ -1,0 +1,30 @@
+import pytest
+
+from lienthong.text.errors import PhoneParseError
+from lienthong.text.phones import normalise_phone
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["0912345678", "0912 345 678", "0912.345.678", "0912-345-678", "+84 912 345 678",
+     "84912345678", "0084912345678", "+84 (0) 912 345 678", "912345678", "912345678.0", 912345678],
+)
+def test_forms_of_one_number(raw):
+    assert normalise_phone(raw) == "0912345678"
+
+
+def test_retired_eleven_digit_numbers_get_their_new_prefix():
+    assert normalise_phone("0168 123 4567") == "0381234567"
+    assert normalise_phone("+84 128 123 4567") == "0781234567"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("", "missing_phone"), (None, "missing_phone"), ("không có", "non_digit_phone"),
+     ("0276 3822 123", "landline_phone"), ("091234567", "bad_phone_length"),
+     ("0612345678", "bad_mobile_prefix"), ("0912345678 / 0987654321", "multiple_phones")],
+)
+def test_errors(raw, code):
+    with pytest.raises(PhoneParseError) as info:
+        normalise_phone(raw)
+    assert info.value.code == code
