@@ -4,6 +4,7 @@ Pure Python, no network. Every parser raises a ``ParseError`` subclass whose ``c
 into quarantine.
 """
 
+from lienthong.text.addresses import CommuneMatch, CommuneRef, crosswalk, lookup_commune, resolve_commune
 from lienthong.text.dates import BirthDate, parse_birth_date, parse_date
 from lienthong.text.errors import ParseError
 from lienthong.text.ids import PersonId, normalise_sex, parse_person_id
@@ -12,9 +13,13 @@ from lienthong.text.phones import normalise_phone
 
 __all__ = [
     "BirthDate",
+    "CommuneMatch",
+    "CommuneRef",
     "NameParts",
     "ParseError",
     "PersonId",
+    "crosswalk",
+    "lookup_commune",
     "name_key",
     "normalise_name",
     "normalise_phone",
@@ -22,5 +27,6 @@ __all__ = [
     "parse_birth_date",
     "parse_date",
     "parse_person_id",
+    "resolve_commune",
     "split_name",
 ]

@@ -1,0 +1,427 @@
+"""Communes written in rosters, resolved to the new Tây Ninh's communes (reform of 1 July 2025).
+
+Data: the files shipped inside the ``vietnamadminunits`` package, read directly (its SQLite
+``dataset.db`` for names and codes of the old and new units, its ``converter_2025.json`` for the
+old→new crosswalk). Its Python modules are never imported: they load a geocoder client that its
+converter calls over the network for split communes. Two crosswalk entries of that file mix up
+the two old "Phường 4" (of Tây Ninh city and of Tân An) and are corrected below.
+
+Resolution of one text such as "P.3, TP. Tây Ninh", "xa Tan Phu huyen Tan Chau", "Tân Ninh":
+
+1. The text is cut at commas and at unit words (P. X. TT. H. TX. TP. phường, xã, thị trấn,
+   huyện, thị xã, thành phố, tỉnh; kp, khu phố, ấp, tổ name hamlets, which are dropped).
+2. The commune part is looked up among old and new names, with diacritics when the text has
+   them (so "Tân Thành" and "Tân Thạnh" stay apart) and without otherwise; a unit word given
+   ("TT." vs "Xã") narrows the choice.
+3. A district (only the old scheme has districts) or the province "Long An" means the old
+   scheme; otherwise a new name wins over an old one, as rosters since July 2025 mean the new
+   commune.
+4. An old commune is carried to the new one by the crosswalk. A commune divided among 2–3 new
+   communes is **not** guessed: ``split`` is True, ``new_code`` is None and ``candidates``
+   lists the possible new communes. A name that several old communes share with no district to
+   tell them apart ("Phường 1") gives ``ambiguous`` True likewise.
+
+Keys carry their scheme ("old:25459" is Phường 3, "new:25459" is Phường Tân Ninh) because codes
+are reused with other meanings. Results, errors included, are cached per distinct input text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Literal
+
+from lienthong.text.errors import AddressParseError
+from lienthong.text.names import name_key, normalise_name
+
+Scheme = Literal["old", "new"]
+NEW_PROVINCE_CODE = "80"
+OLD_PROVINCE_CODES = ("72", "80")  # old Tây Ninh, old Long An
+_CONVERTER_PROVINCE = "tinhtayninh"
+# Resolution 1682/NQ-UBTVQH15 merges each old "Phường 4" whole: Tây Ninh city's into Phường
+# Tân Ninh, Tân An's into Phường Long An. The package lists both as split between those two.
+_WHOLE_MERGERS = {"25462": "25459", "27691": "27694"}
+
+# Unit words as key tokens: (tokens, kind, unit type).
+_UNIT_WORDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("thi", "tran"), "commune", "thitran"),
+    (("thi", "xa"), "district", "thixa"),
+    (("thanh", "pho"), "district", "thanhpho"),
+    (("khu", "pho"), "hamlet", ""),
+    (("tt",), "commune", "thitran"),
+    (("phuong",), "commune", "phuong"),
+    (("p",), "commune", "phuong"),
+    (("f",), "commune", "phuong"),
+    (("xa",), "commune", "xa"),
+    (("x",), "commune", "xa"),
+    (("huyen",), "district", "huyen"),
+    (("h",), "district", "huyen"),
+    (("tx",), "district", "thixa"),
+    (("tp",), "district", "thanhpho"),
+    (("quan",), "district", "quan"),
+    (("q",), "district", "quan"),
+    (("kp",), "hamlet", ""),
+    (("ap",), "hamlet", ""),
+    (("khom",), "hamlet", ""),
+    (("to",), "hamlet", ""),
+)
+# "tỉnh" loses its diacritics to "tinh" as in "An Tịnh", so it counts only before a province.
+_PROVINCE_WORDS = ("tinh", "t")
+_PROVINCES = {"tayninh": "72", "longan": "80"}  # name key → code of the old province
+# Long An is no province any more, so naming it means the text is in the old scheme.
+_RETIRED_PROVINCE = "longan"
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
+          "viii": "8", "ix": "9", "x": "10"}
+_TYPE_KEYS = {"Phường": "phuong", "Xã": "xa", "Thị trấn": "thitran",
+              "Huyện": "huyen", "Thị xã": "thixa", "Thành phố": "thanhpho"}
+_SEGMENTS = re.compile(r"[,;|]|\s-\s")
+_TOKENS = re.compile(r"[^\W\d_]+|\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class CommuneRef:
+    """One commune of one scheme; ``district`` only exists in the old scheme."""
+
+    scheme: Scheme
+    code: str
+    name: str
+    province_code: str
+    district: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.scheme}:{self.code}"
+
+
+@dataclass(frozen=True, slots=True)
+class CommuneMatch:
+    """The outcome of resolving one text.
+
+    ``new_code``/``new_name`` are set when exactly one new commune fits; ``old_code``/``old_name``
+    when the text named exactly one old commune. ``candidates`` are the new communes that fit
+    (one, or several when ``split`` or ``ambiguous``); ``old_candidates`` the old ones matched.
+    """
+
+    new_code: str | None
+    new_name: str | None
+    old_code: str | None
+    old_name: str | None
+    scheme_matched: Scheme
+    split: bool
+    candidates: tuple[CommuneRef, ...]
+    ambiguous: bool = False
+    old_candidates: tuple[CommuneRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """An indexed name: the unit, its type key and its spelling with diacritics (None: alias)."""
+
+    ref: CommuneRef | str  # a commune, or an old district code
+    unit_type: str
+    accent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Words of one unit with the unit word that introduced it (kind None: no unit word)."""
+
+    kind: str | None
+    unit_type: str
+    plain_words: tuple[str, ...]
+    accent_words: tuple[str, ...]
+
+    @property
+    def plain(self) -> str:
+        return "".join(self.plain_words)
+
+    @property
+    def accent(self) -> str:
+        return "".join(self.accent_words)
+
+    def cut(self, at: int) -> tuple[_Piece, _Piece]:
+        """This piece's first ``at`` words, and the rest as a piece without unit word."""
+        head = _Piece(self.kind, self.unit_type, self.plain_words[:at], self.accent_words[:at])
+        return head, _Piece(None, "", self.plain_words[at:], self.accent_words[at:])
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    old: dict[str, CommuneRef]
+    new: dict[str, CommuneRef]
+    old_to_new: dict[str, tuple[CommuneRef, ...]]
+    old_district_of: dict[str, str]
+    communes: dict[str, tuple[_Name, ...]]
+    districts: dict[str, tuple[_Name, ...]]
+
+
+def _data_dir() -> Path:
+    # find_spec locates the package without running its __init__ (which imports the geocoder).
+    spec = find_spec("vietnamadminunits")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the vietnamadminunits package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _plain(text: str) -> str:
+    return name_key(text).replace(" ", "")
+
+
+def _accent(text: str) -> str:
+    return normalise_name(text).lower().replace(" ", "")
+
+
+def _short(name: str, unit_type: str) -> str:
+    return name[len(unit_type) + 1 :] if name.startswith(unit_type + " ") else name
+
+
+def _alias_names(aliases: str | None, ref: CommuneRef | str) -> list[tuple[str, _Name]]:
+    """The package's former names ("thitranhoathanh") that start with a full unit word."""
+    found = []
+    for alias in json.loads(aliases or "[]"):
+        for type_key in _TYPE_KEYS.values():
+            if alias.startswith(type_key) and len(alias) > len(type_key):
+                found.append((alias[len(type_key) :], _Name(ref, type_key, None)))
+                break
+    return found
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    data = _data_dir()
+    with sqlite3.connect(f"file:{data / 'dataset.db'}?mode=ro", uri=True) as conn:
+        old_rows = conn.execute(
+            "SELECT wardCode, ward, wardType, wardAlias, provinceCode, districtCode, district,"
+            " districtType, districtAlias, provinceKey, districtKey, wardKey"
+            " FROM admin_units_legacy WHERE provinceCode IN (?, ?) ORDER BY wardCode",
+            OLD_PROVINCE_CODES,
+        ).fetchall()
+        new_rows = conn.execute(
+            "SELECT wardCode, ward, wardType, wardKey FROM admin_units"
+            " WHERE provinceCode = ? ORDER BY wardCode",
+            (NEW_PROVINCE_CODE,),
+        ).fetchall()
+    converter = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))
+
+    communes: dict[str, list[_Name]] = defaultdict(list)
+    districts: dict[str, list[_Name]] = defaultdict(list)
+    new: dict[str, CommuneRef] = {}
+    new_by_key: dict[str, CommuneRef] = {}
+    for code, name, unit_type, ward_key in new_rows:
+        ref = new[code] = new_by_key[ward_key] = CommuneRef("new", code, name, NEW_PROVINCE_CODE)
+        short = _short(name, unit_type)
+        communes[_plain(short)].append(_Name(ref, _TYPE_KEYS[unit_type], _accent(short)))
+
+    old: dict[str, CommuneRef] = {}
+    old_by_key: dict[str, str] = {}
+    old_district_of: dict[str, str] = {}
+    seen_districts: set[str] = set()
+    for (code, name, unit_type, aliases, province, district_code, district, district_type,
+         district_aliases, province_key, district_key, ward_key) in old_rows:
+        ref = old[code] = CommuneRef("old", code, name, province, district)
+        old_by_key[f"{province_key}_{district_key}_{ward_key}"] = code
+        old_district_of[code] = district_code
+        short = _short(name, unit_type)
+        communes[_plain(short)].append(_Name(ref, _TYPE_KEYS[unit_type], _accent(short)))
+        for key, alias in _alias_names(aliases, ref):
+            communes[key].append(alias)
+        if district_code not in seen_districts:
+            seen_districts.add(district_code)
+            district_short = _short(district, district_type)
+            districts[_plain(district_short)].append(
+                _Name(district_code, _TYPE_KEYS[district_type], _accent(district_short)))
+            for key, alias in _alias_names(district_aliases, district_code):
+                districts[key].append(alias)
+
+    old_to_new: dict[str, tuple[CommuneRef, ...]] = {}
+    for new_key, old_keys in converter["DICT_PROVINCE_WARD_NO_DIVIDED"][_CONVERTER_PROVINCE].items():
+        for old_key in old_keys:
+            old_to_new[old_by_key[old_key]] = (new_by_key[new_key],)
+    for old_key, parts in converter["DICT_PROVINCE_WARD_DIVIDED"][_CONVERTER_PROVINCE].items():
+        old_to_new[old_by_key[old_key]] = tuple(new_by_key[p["newWardKey"]] for p in parts)
+    for old_code, new_code in _WHOLE_MERGERS.items():
+        old_to_new[old_code] = (new[new_code],)
+    missing = set(old) - set(old_to_new)
+    if missing:
+        raise RuntimeError(f"old communes without a crosswalk entry: {sorted(missing)}")
+
+    return _Index(
+        old=old,
+        new=new,
+        old_to_new=old_to_new,
+        old_district_of=old_district_of,
+        communes={k: tuple(v) for k, v in communes.items()},
+        districts={k: tuple(v) for k, v in districts.items()},
+    )
+
+
+def _pieces(text: str) -> list[_Piece]:
+    """Cut a text into unit pieces: (kind, unit type, plain key, key with diacritics)."""
+    pieces: list[_Piece] = []
+    for segment in _SEGMENTS.split(text):
+        words = _TOKENS.findall(normalise_name(segment).lower())
+        plain = [name_key(w) for w in words]
+        current: list[object] = [None, "", []]  # kind, unit type, word indexes
+        groups = [current]
+        i = 0
+        while i < len(words):
+            word = None
+            for tokens, kind, unit_type in _UNIT_WORDS:
+                if tuple(plain[i : i + len(tokens)]) == tokens:
+                    word = (len(tokens), kind, unit_type)
+                    break
+            if word is None and plain[i] in _PROVINCE_WORDS and "".join(plain[i + 1 :]) in _PROVINCES:
+                word = (1, "province", "")
+            if word is None:
+                current[2].append(i)  # type: ignore[union-attr]
+                i += 1
+                continue
+            current = [word[1], word[2], []]
+            groups.append(current)
+            i += word[0]
+        for kind, unit_type, indexes in groups:
+            if not indexes:
+                continue
+            name_plain = tuple(_number(plain[j], kind) for j in indexes)  # type: ignore[union-attr]
+            name_accent = tuple(_number(words[j], kind) for j in indexes)  # type: ignore[union-attr]
+            pieces.append(_Piece(kind, unit_type, name_plain, name_accent))  # type: ignore[arg-type]
+    return pieces
+
+
+def _number(token: str, kind: str | None) -> str:
+    """"03" and, for communes, "IV" to "4": numbered wards are written all these ways."""
+    if token.isdigit():
+        return str(int(token))
+    if kind in ("commune", None) and token in _ROMAN:
+        return _ROMAN[token]
+    return token
+
+
+def _narrow(names: tuple[_Name, ...], piece: _Piece) -> list[_Name]:
+    """Keep the names spelt like the piece (if any are) and of its unit type (if any are)."""
+    found = list(names)
+    if piece.accent != piece.plain:
+        same = [n for n in found if n.accent in (piece.accent, None)]
+        found = same or found
+    if piece.unit_type:
+        typed = [n for n in found if n.unit_type == piece.unit_type]
+        found = typed or found
+    return found
+
+
+def _unique(refs: list[CommuneRef]) -> tuple[CommuneRef, ...]:
+    return tuple(dict.fromkeys(refs))
+
+
+def _match_commune(piece: _Piece, district_codes: set[str], province: str | None,
+                   index: _Index) -> CommuneMatch | None:
+    names = _narrow(index.communes.get(piece.plain, ()), piece)
+    refs = [n.ref for n in names if isinstance(n.ref, CommuneRef)]
+    new = _unique([r for r in refs if r.scheme == "new"])
+    old = _unique([r for r in refs if r.scheme == "old"])
+    in_district = tuple(r for r in old if index.old_district_of[r.code] in district_codes)
+    in_province = tuple(r for r in old if r.province_code == _PROVINCES.get(province or ""))
+    if in_district:
+        old = in_district
+    elif new and not (province == _RETIRED_PROVINCE and in_province):
+        return _result("new", new, ())
+    else:
+        old = in_province or old
+    if not old:
+        return None
+    targets = _unique([t for r in old for t in index.old_to_new[r.code]])
+    return _result("old", targets, old, split=any(len(index.old_to_new[r.code]) > 1 for r in old))
+
+
+def _result(scheme: Scheme, candidates: tuple[CommuneRef, ...], old: tuple[CommuneRef, ...],
+            split: bool = False) -> CommuneMatch:
+    one_new = candidates[0] if len(candidates) == 1 else None
+    one_old = old[0] if len(old) == 1 else None
+    return CommuneMatch(
+        new_code=one_new.code if one_new else None,
+        new_name=one_new.name if one_new else None,
+        old_code=one_old.code if one_old else None,
+        old_name=one_old.name if one_old else None,
+        scheme_matched=scheme,
+        split=split,
+        candidates=candidates,
+        ambiguous=len(old) > 1 or (scheme == "new" and len(candidates) > 1),
+        old_candidates=old,
+    )
+
+
+def _hints(piece: _Piece, index: _Index) -> tuple[set[str], str | None]:
+    """Old district codes and province key that a piece may name."""
+    districts: set[str] = set()
+    if piece.kind in ("district", None):
+        districts = {n.ref for n in _narrow(index.districts.get(piece.plain, ()), piece)}  # type: ignore[misc]
+    province = piece.plain if piece.kind in ("province", None) and piece.plain in _PROVINCES else None
+    return districts, province
+
+
+def _match_with_hints(piece: _Piece, others: list[_Piece], index: _Index) -> CommuneMatch | None:
+    district_codes: set[str] = set()
+    province: str | None = None
+    for other in others:
+        codes, named = _hints(other, index)
+        district_codes |= codes
+        province = named or province
+    return _match_commune(piece, district_codes, province, index)
+
+
+@lru_cache(maxsize=1 << 18)
+def _resolve(text: str) -> CommuneMatch | str:
+    """The match, or the reason code of the failure (a code, not an exception, is cached)."""
+    index = _index()
+    pieces = _pieces(text)
+    order = [i for i, p in enumerate(pieces) if p.kind == "commune"]
+    order += [i for i, p in enumerate(pieces) if p.kind is None]
+    if not order:
+        return "missing_commune"
+    for i in order:
+        # The piece read as the commune is not also its own district ("Tân Châu").
+        others = pieces[:i] + pieces[i + 1 :]
+        match = _match_with_hints(pieces[i], others, index)
+        if match is not None:
+            return match
+        # No comma before the district: "F4 Tân An", "Phường 3 Tây Ninh".
+        for at in range(len(pieces[i].plain_words) - 1, 0, -1):
+            head, rest = pieces[i].cut(at)
+            if rest.plain in index.districts or rest.plain in _PROVINCES:
+                match = _match_with_hints(head, [*others, rest], index)
+                if match is not None:
+                    return match
+    return "unknown_commune"
+
+
+def resolve_commune(text: str) -> CommuneMatch:
+    """Resolve a commune written in a roster to the new Tây Ninh (see the module docstring).
+
+    Raises ``AddressParseError`` with code ``missing_address`` (blank), ``missing_commune`` (only
+    a district, province or hamlet) or ``unknown_commune`` (no commune of new Tây Ninh fits).
+    """
+    text = " ".join(str(text or "").split())
+    if not text:
+        raise AddressParseError("missing_address", text)
+    outcome = _resolve(text)
+    if isinstance(outcome, str):
+        raise AddressParseError(outcome, text)
+    return outcome
+
+
+def lookup_commune(scheme: Scheme, code: str) -> CommuneRef:
+    """The commune with this code in this scheme; KeyError if there is none in Tây Ninh."""
+    index = _index()
+    return (index.new if scheme == "new" else index.old)[code]
+
+
+def crosswalk() -> tuple[tuple[CommuneRef, tuple[CommuneRef, ...]], ...]:
+    """Every old commune of old Tây Ninh and old Long An with its new commune(s), by old code."""
+    index = _index()
+    return tuple((index.old[code], index.old_to_new[code]) for code in sorted(index.old))
