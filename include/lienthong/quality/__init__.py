@@ -1,0 +1,1 @@
+"""Data quality: Great Expectations suites (files under expectations/) run against the warehouse."""

@@ -1,0 +1,1 @@
+"""Rendering the periodic review reports from the review marts."""
