@@ -261,36 +261,38 @@ def _index() -> _Index:
     )
 
 
+def _unit_word(plain: list[str], i: int) -> tuple[int, str, str] | None:
+    """(length, kind, unit type) of the unit word starting at word ``i``, if one does."""
+    for tokens, kind, unit_type in _UNIT_WORDS:
+        if tuple(plain[i : i + len(tokens)]) == tokens:
+            return len(tokens), kind, unit_type
+    if plain[i] in _PROVINCE_WORDS and "".join(plain[i + 1 :]) in _PROVINCES:
+        return 1, "province", ""
+    return None
+
+
 def _pieces(text: str) -> list[_Piece]:
-    """Cut a text into unit pieces: (kind, unit type, plain key, key with diacritics)."""
+    """Cut a text at commas and unit words into pieces; a unit word without a name is dropped."""
     pieces: list[_Piece] = []
     for segment in _SEGMENTS.split(text):
         words = _TOKENS.findall(normalise_name(segment).lower())
         plain = [name_key(w) for w in words]
-        current: list[object] = [None, "", []]  # kind, unit type, word indexes
-        groups = [current]
+        groups: list[tuple[str | None, str, list[int]]] = [(None, "", [])]
         i = 0
         while i < len(words):
-            word = None
-            for tokens, kind, unit_type in _UNIT_WORDS:
-                if tuple(plain[i : i + len(tokens)]) == tokens:
-                    word = (len(tokens), kind, unit_type)
-                    break
-            if word is None and plain[i] in _PROVINCE_WORDS and "".join(plain[i + 1 :]) in _PROVINCES:
-                word = (1, "province", "")
-            if word is None:
-                current[2].append(i)  # type: ignore[union-attr]
+            found = _unit_word(plain, i)
+            if found is None:
+                groups[-1][2].append(i)
                 i += 1
-                continue
-            current = [word[1], word[2], []]
-            groups.append(current)
-            i += word[0]
-        for kind, unit_type, indexes in groups:
-            if not indexes:
-                continue
-            name_plain = tuple(_number(plain[j], kind) for j in indexes)  # type: ignore[union-attr]
-            name_accent = tuple(_number(words[j], kind) for j in indexes)  # type: ignore[union-attr]
-            pieces.append(_Piece(kind, unit_type, name_plain, name_accent))  # type: ignore[arg-type]
+            else:
+                groups.append((found[1], found[2], []))
+                i += found[0]
+        pieces.extend(
+            _Piece(kind, unit_type, tuple(_number(plain[j], kind) for j in indexes),
+                   tuple(_number(words[j], kind) for j in indexes))
+            for kind, unit_type, indexes in groups
+            if indexes
+        )
     return pieces
 
 

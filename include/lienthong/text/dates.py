@@ -27,8 +27,10 @@ _EXCEL_MIN_SERIAL = 61
 _EXCEL_MAX_SERIAL = (dt.date(MAX_YEAR, 12, 31) - _EXCEL_EPOCH).days
 
 _NUMBER = re.compile(r"(\d+)(?:\.0+)?")
-_DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
-_YEAR_FIRST = re.compile(r"(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:[ t]00:00(?::00)?)?")
+# A time of day after the date (web exports of payments) is read and dropped.
+_TIME = r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})" + _TIME)
+_YEAR_FIRST = re.compile(r"(\d{4})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{1,2})" + _TIME)
 # "ngày 12 tháng 5 năm 1985", compared after name_key has removed the diacritics.
 _WORDS = re.compile(r"ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})")
 
@@ -115,7 +117,7 @@ def _parse(s: object) -> BirthDate:
         raise DateParseError("missing_date", s)
     if m := _NUMBER.fullmatch(text):
         return _read_number(int(m.group(1)), s)
-    if m := _DAY_FIRST.fullmatch(text):
+    if m := _DAY_FIRST.fullmatch(text.lower()):
         return _read_day_first(int(m.group(1)), int(m.group(2)), int(m.group(3)), s)
     if m := _YEAR_FIRST.fullmatch(text.lower()):
         return _read_year_first(int(m.group(1)), int(m.group(2)), int(m.group(3)), s)

@@ -7,7 +7,7 @@ e.g. 072 Tây Ninh, 080 Long An) or a country code for births abroad; digit 4 is
 the last two digits of the birth year; digits 7–12 are random. A CMND carries no sex or year.
 
 Reason codes of ``IdParseError``: ``missing_id``, ``non_digit_id``, ``bad_id_length``;
-``unknown_sex`` when the supplied sex is not recognised.
+``unknown_sex`` / ``bad_birth_year`` when the supplied sex / birth year is not recognised.
 Issues reported on a parsed id (not errors): ``leading_zero_restored`` (Excel dropped the
 leading 0), ``unknown_province_code`` (not one of the 63; may be a country code),
 ``birth_year_in_future``, ``sex_mismatch``, ``birth_year_mismatch``.
@@ -93,6 +93,14 @@ def normalise_sex(value: object) -> Sex | None:
     return _SEX_WORDS[key]  # type: ignore[return-value]
 
 
+def _year(value: object) -> int:
+    """A roster's birth year as int; Excel may hand it over as 1985.0 or "1985.0"."""
+    try:
+        return int(float(str(value).strip()))
+    except ValueError:
+        raise IdParseError("bad_birth_year", value) from None
+
+
 def _digits(s: object) -> tuple[str, list[str]]:
     text = "" if s is None else str(s).strip()
     if m := _EXCEL_FLOAT.fullmatch(text):
@@ -113,7 +121,7 @@ def _digits(s: object) -> tuple[str, list[str]]:
 
 
 def parse_person_id(
-    s: object, sex: object = None, birth_year: int | str | None = None, today: dt.date | None = None
+    s: object, sex: object = None, birth_year: object = None, today: dt.date | None = None
 ) -> PersonId:
     """Parse a CCCD (12 digits) or CMND (9); check digits 4–6 against ``sex`` and ``birth_year``.
 
@@ -140,8 +148,8 @@ def parse_person_id(
         checks.append(expected_sex == id_sex)
         if expected_sex != id_sex:
             issues.append("sex_mismatch")
-    if birth_year not in (None, ""):
-        matches = int(birth_year) == century + year_2d  # type: ignore[arg-type]
+    if birth_year is not None and str(birth_year).strip():
+        matches = _year(birth_year) == century + year_2d
         checks.append(matches)
         if not matches:
             issues.append("birth_year_mismatch")

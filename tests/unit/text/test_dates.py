@@ -41,6 +41,8 @@ def test_excel_serial(raw):
 def test_date_objects_pass_through():
     assert parse_birth_date(dt.datetime(1985, 7, 17, 0, 0)).date == dt.date(1985, 7, 17)
     assert parse_date("1985-07-17 00:00:00") == dt.date(1985, 7, 17)
+    assert parse_date("2024-03-15T14:22:01.5") == dt.date(2024, 3, 15)
+    assert parse_date("15/03/2024 14:22") == dt.date(2024, 3, 15)
 
 
 @pytest.mark.parametrize(

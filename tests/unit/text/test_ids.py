@@ -38,6 +38,10 @@ def test_mismatch_with_roster():
     assert pid.consistent is False
     assert set(pid.issues) == {"sex_mismatch", "birth_year_mismatch"}
     assert parse_person_id("072185000123", sex="Nữ", birth_year=1985).consistent is True
+    assert parse_person_id("072185000123", birth_year="1985.0").consistent is True
+    with pytest.raises(IdParseError) as info:
+        parse_person_id("072185000123", birth_year="không rõ")
+    assert info.value.code == "bad_birth_year"
 
 
 def test_excel_lost_leading_zero():
