@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lienthong.config.settings import load_settings
+from lienthong.config.settings import DEFAULT_SEED, load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,6 +103,50 @@ def db_reset() -> None:
     shutil.rmtree(settings.pgdata, ignore_errors=True)
     server.secret_file.unlink(missing_ok=True)
     click.echo(f"started afresh at {server.start().split('@')[-1]}")
+
+
+# -- the pipeline ------------------------------------------------------------------------------------
+@main.command("run")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The day to process (default: the last day of the sample data).")
+@click.option("--scale", default="demo", show_default=True, help="Sample size to generate if none exists.")
+@click.option("--seed", default=DEFAULT_SEED, show_default=True, help="Sample generator seed.")
+def run(day, scale: str, seed: int) -> None:
+    """Run the nightly pipeline end to end: ingest every organisation, build, validate, review."""
+    from lienthong.pipeline.nightly import run_nightly
+
+    settings = load_settings()
+    ensure_sample(settings, scale, seed)
+    day = day.date() if day else sample_end_date(settings)
+    click.echo(f"Nightly pipeline for {day}")
+    try:
+        result = run_nightly(day, settings, echo=click.echo)
+    except RuntimeError as err:
+        _fail(err)
+    if result.failed:
+        names = ", ".join(r.dag_id for r in result.failed)
+        raise click.ClickException(f"finished with failures in: {names}. The logs named above say why.")
+    click.echo(f"Done. Review workbook: {result.review_workbook}")
+
+
+def ensure_sample(settings, scale: str, seed: int) -> None:
+    """Generate the sample province once, when the drop folder is the sample's and it is empty."""
+    from lienthong.sample import generate
+
+    if settings.drop_dir.exists() or settings.drop_dir != settings.sample_dir / "deliveries":
+        return
+    click.echo(f"Generating the {scale} sample province (seed {seed}) in {settings.sample_dir} …")
+    generate(scale=scale, seed=seed, out=settings.sample_dir)
+
+
+def sample_end_date(settings):
+    import json
+    from datetime import date, timedelta
+
+    manifest = settings.sample_dir / "manifest.json"
+    if manifest.exists():
+        return date.fromisoformat(json.loads(manifest.read_text())["end"])
+    return date.today() - timedelta(days=1)
 
 
 # -- tools run with the project's environment --------------------------------------------------------

@@ -99,14 +99,13 @@ def land_delivery(
             " and checksum = %s and status = 'loaded'",
             (org.code, entity.kind, delivery.checksum),
         ).fetchone()
+        _retire_day(conn, org, entity, delivery_date)
         if earlier:
             batch_id = _insert_batch(
                 conn, org, entity, delivery_date, source, delivery.checksum, "duplicate",
                 note=f"same file as the batch of {earlier[1]} (batch {earlier[0]}); not loaded again")
-            _replace_live_batch(conn, org, entity, delivery_date, keep=batch_id)
             return LandingResult(org.code, entity.kind, delivery_date, "duplicate", batch_id, 0, 0, source)
         batch_id = _insert_batch(conn, org, entity, delivery_date, source, delivery.checksum, "loaded")
-        _replace_live_batch(conn, org, entity, delivery_date, keep=batch_id)
         fields = list(dict.fromkeys(entity.columns.values()))
         rows, quarantined = _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, checks)
         conn.execute(
@@ -126,12 +125,12 @@ def _insert_batch(conn, org, entity, delivery_date, source, checksum, status, no
     ).fetchone()[0]
 
 
-def _replace_live_batch(conn, org, entity, delivery_date, keep: int) -> None:
+def _retire_day(conn, org, entity, delivery_date) -> None:
     """Retire the day's previous batch: its rows go, its record stays as history."""
     old = conn.execute(
         "update raw.batches set status = 'replaced' where org_code = %s and entity = %s"
-        " and delivery_date = %s and status in ('loaded', 'duplicate') and batch_id <> %s returning batch_id",
-        (org.code, entity.kind, delivery_date, keep),
+        " and delivery_date = %s and status in ('loaded', 'duplicate') returning batch_id",
+        (org.code, entity.kind, delivery_date),
     ).fetchall()
     for (batch_id,) in old:
         conn.execute(sql.SQL("delete from {} where batch_id = %s").format(raw_table(org, entity)), (batch_id,))

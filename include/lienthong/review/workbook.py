@@ -27,12 +27,16 @@ SHEETS = (
 )
 
 
+def workbook_path(output_dir: Path, period: str) -> Path:
+    """Where the review of a period (YYYY-MM) is written: output/reviews/<period>/."""
+    return output_dir / "reviews" / period / f"bao_cao_ra_soat_{period}.xlsx"
+
+
 def render_review(url: str, period: str, output_dir: Path) -> Path:
-    """Write output/reviews/<period>/bao_cao_ra_soat_<period>.xlsx and return its path."""
+    """Write the period's review workbook and return its path."""
     org_names = {org.code: org.name for org in load_organisations()}
-    folder = output_dir / "reviews" / period
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"bao_cao_ra_soat_{period}.xlsx"
+    path = workbook_path(output_dir, period)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.xlsx")
     workbook = xlsxwriter.Workbook(tmp, {"constant_memory": True, "default_date_format": "dd/mm/yyyy"})
     header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7"})

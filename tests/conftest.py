@@ -1,0 +1,73 @@
+"""Shared fixtures: a real PostgreSQL for the whole session, a fresh database per test that needs one."""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lienthong.warehouse import ensure_ready
+from lienthong.warehouse.embedded import EmbeddedPostgres
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory) -> str:
+    """The test session's server: LIENTHONG_TEST_WAREHOUSE_URL, else an embedded one it starts."""
+    configured = os.environ.get("LIENTHONG_TEST_WAREHOUSE_URL")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("warehouse") / "pgdata", free_port())
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def warehouse_url(server_url) -> str:
+    """A fresh, empty database on the session's server, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = server_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    ensure_ready(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def project_env(tmp_path, warehouse_url, monkeypatch) -> Path:
+    """Point every project setting at this test's folders and database; returns the test folder."""
+    monkeypatch.setenv("LIENTHONG_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("LIENTHONG_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("LIENTHONG_SAMPLE_DIR", str(tmp_path / "sample"))
+    monkeypatch.setenv("LIENTHONG_DROP_DIR", str(tmp_path / "drop"))
+    monkeypatch.setenv("LIENTHONG_OUTPUT_DIR", str(tmp_path / "output"))
+    return tmp_path
+
+
+WOMEN_HEADER = "STT,Họ và tên,Ngày sinh,Giới tính,Số CCCD,Số điện thoại,Ấp/Khu phố,Xã/Phường,Chi hội,Ngày vào hội"
+
+
+@pytest.fixture
+def women_roster(tmp_path):
+    """Write a Women's Union (hoi_lhpn) roster delivery for one day into tmp_path/drop."""
+
+    def write(day: str, lines: list[str], header: str = WOMEN_HEADER, encoding: str = "utf-8-sig") -> Path:
+        path = tmp_path / "drop" / "hoi_lhpn" / day / "hoi_vien.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join([header, *lines]) + "\n", encoding=encoding)
+        return path
+
+    return write

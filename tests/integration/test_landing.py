@@ -1,0 +1,70 @@
+"""Landing a delivery into raw: quarantine, reruns, duplicates, failures that leave nothing."""
+from datetime import date
+
+import pytest
+
+from lienthong.landing.ingest import ingest
+from lienthong.sources.files import SourceFileError
+from lienthong.warehouse import connect
+
+DAY = date(2026, 11, 27)
+GOOD = [
+    "1,Trần Thị Thúy,05/03/1990,Nữ,072190001234,0912345678,Ấp 1,Phường Tân Ninh,Chi hội Ấp 1,01/01/2015",
+    "2,Nguyễn Thị Lan,1985,Nữ,,,Ấp 2,Xã Tân Lập,Chi hội Ấp 2,",
+]
+NO_NAME = "3,,1970,Nữ,,,Ấp 2,Xã Tân Lập,Chi hội Ấp 2,"
+
+
+def counts(url):
+    with connect(url) as conn:
+        rows = conn.execute("select count(*) from raw.hoi_lhpn__roster").fetchone()[0]
+        live = conn.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0]
+        quarantined = conn.execute("select count(*) from raw.quarantine").fetchone()[0]
+    return rows, live, quarantined
+
+
+def test_rows_land_and_a_bad_row_goes_to_quarantine_with_line_and_reason(project_env, warehouse_url, women_roster):
+    women_roster(DAY.isoformat(), [*GOOD, NO_NAME])
+    result = ingest("hoi_lhpn", "roster", DAY)
+    assert (result.status, result.row_count, result.quarantined_count) == ("loaded", 2, 1)
+    with connect(warehouse_url) as conn:
+        row_number, code, reason, original = conn.execute(
+            "select row_number, reason_code, reason, original from raw.quarantine").fetchone()
+        names = conn.execute("select full_name from raw.hoi_lhpn__roster order by row_number").fetchall()
+    assert (row_number, code) == (4, "missing_required")
+    assert "full_name" in reason and original["commune"] == "Xã Tân Lập"
+    assert [n for (n,) in names] == ["Trần Thị Thúy", "Nguyễn Thị Lan"]
+
+
+def test_rerunning_a_day_never_duplicates(project_env, warehouse_url, women_roster):
+    women_roster(DAY.isoformat(), GOOD)
+    assert ingest("hoi_lhpn", "roster", DAY).status == "loaded"
+    assert ingest("hoi_lhpn", "roster", DAY).status == "unchanged"
+    assert counts(warehouse_url) == (2, 1, 0)
+    # A corrected file for the same day replaces the day's batch.
+    women_roster(DAY.isoformat(), GOOD[:1])
+    assert ingest("hoi_lhpn", "roster", DAY).status == "loaded"
+    assert counts(warehouse_url) == (1, 1, 0)
+
+
+def test_the_same_file_sent_on_another_day_is_recognised(project_env, warehouse_url, women_roster):
+    women_roster("2026-11-26", GOOD)
+    women_roster("2026-11-27", GOOD)
+    ingest("hoi_lhpn", "roster", date(2026, 11, 26))
+    result = ingest("hoi_lhpn", "roster", date(2026, 11, 27))
+    assert result.status == "duplicate"
+    assert counts(warehouse_url) == (2, 1, 0)
+    assert ingest("hoi_lhpn", "roster", date(2026, 11, 27)).status == "duplicate"
+    with connect(warehouse_url) as conn:
+        assert conn.execute("select count(*) from raw.batches").fetchone()[0] == 2
+
+
+def test_a_file_that_breaks_midway_leaves_no_partial_batch(project_env, warehouse_url, women_roster):
+    women_roster(DAY.isoformat(), GOOD)
+    ingest("hoi_lhpn", "roster", DAY)
+    path = women_roster(DAY.isoformat(), [*GOOD, GOOD[0].replace("1", "3", 1)])
+    path.write_bytes(path.read_bytes() + b"4,Ph\xe1m Th\xef Mai,1990,N\xff,,,,X\xe3,,\n")
+    with pytest.raises(SourceFileError, match=str(path)):
+        ingest("hoi_lhpn", "roster", DAY)
+    # The previous good batch for the day is still there, untouched.
+    assert counts(warehouse_url) == (2, 1, 0)

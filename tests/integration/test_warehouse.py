@@ -1,0 +1,75 @@
+"""The embedded warehouse's lifecycle and the errors a data engineer meets."""
+import socket
+
+import pytest
+
+from lienthong.warehouse import WarehouseError, connect, resolve_url
+from lienthong.warehouse.embedded import EmbeddedPostgres, EmbeddedPostgresError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    server = EmbeddedPostgres(tmp_path / "pgdata", free_port())
+    yield server
+    server.stop()
+
+
+def test_starting_twice_is_harmless_and_reuses_the_server(server):
+    url = server.start()
+    pid = server.status().pid
+    assert server.start() == url
+    assert server.status().pid == pid
+    with connect(url) as conn:
+        assert conn.execute("select current_database()").fetchone()[0] == "lienthong"
+    assert server.stop() is True
+    assert server.status().running is False
+    assert server.stop() is False
+    # Data survives a stop/start.
+    assert server.start() == url
+
+
+def test_listens_on_loopback_tcp_with_a_password(server):
+    url = server.start()
+    assert "@127.0.0.1:" in url
+    wrong = url.replace(url.split(":")[2].split("@")[0], "wrong-password")
+    with pytest.raises(WarehouseError, match="password authentication failed"):
+        connect(wrong)
+
+
+def test_a_taken_port_gives_a_clear_error(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        with pytest.raises(EmbeddedPostgresError, match=f"Port {port} .* in use .*LIENTHONG_PG_PORT"):
+            EmbeddedPostgres(tmp_path / "pgdata", port).start()
+
+
+def test_a_damaged_data_folder_gives_a_clear_error(tmp_path):
+    pgdata = tmp_path / "pgdata"
+    pgdata.mkdir()
+    (pgdata / "stray.txt").write_text("not a database")
+    with pytest.raises(EmbeddedPostgresError, match="not a PostgreSQL data folder.*lienthong db reset"):
+        EmbeddedPostgres(pgdata, free_port()).start()
+
+
+def test_a_wrong_warehouse_url_says_what_to_do_and_hides_the_password(monkeypatch):
+    monkeypatch.setenv("LIENTHONG_WAREHOUSE_URL", f"postgresql://bi:topsecret@127.0.0.1:{free_port()}/lienthong")
+    with pytest.raises(WarehouseError) as err:
+        connect(resolve_url())
+    message = str(err.value)
+    assert "LIENTHONG_WAREHOUSE_URL" in message and "lienthong db start" in message
+    assert "topsecret" not in message and "***" in message
+
+
+def test_no_url_and_no_running_server_says_how_to_start_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("LIENTHONG_WAREHOUSE_URL", raising=False)
+    monkeypatch.setenv("LIENTHONG_STATE_DIR", str(tmp_path))
+    with pytest.raises(WarehouseError, match="lienthong db start"):
+        resolve_url()

@@ -1,0 +1,44 @@
+from datetime import date
+
+import pytest
+
+from lienthong.config.organisations import get_organisation
+from lienthong.sources.files import SourceFileError, find_delivery
+
+ROSTER = get_organisation("hoi_lhpn").entity("roster")
+
+
+def test_rows_are_mapped_to_canonical_fields_nfc_with_line_numbers(tmp_path, women_roster):
+    nfd_name = "Tra\u0302\u0300n Thi\u0323 Thu\u0301y"  # decomposed, as some old tools write it
+    women_roster("2026-11-27", [f"1,{nfd_name},05/03/1990,Nữ,072190001234,,Ấp 1,Phường Tân Ninh,Chi hội 1,"])
+    delivery = find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27))
+    [row] = list(delivery.rows())
+    assert row.row_number == 2
+    assert row.values["full_name"] == "Trần Thị Thúy"
+    assert row.values["joined_on"] is None
+    assert len(delivery.checksum) == 64
+
+
+def test_no_file_for_the_day_is_no_delivery(tmp_path):
+    assert find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)) is None
+
+
+def test_unmapped_columns_are_kept_not_dropped(tmp_path, women_roster):
+    header = "STT,Họ và tên,Xã/Phường,Ghi chú"
+    women_roster("2026-11-27", ["1,Lê Thị Hoa,Xã Tân Lập,chuyển đến"], header=header)
+    [row] = list(find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)).rows())
+    assert row.extra == {"Ghi chú": "chuyển đến"}
+
+
+def test_missing_required_column_names_the_file(tmp_path, women_roster):
+    path = women_roster("2026-11-27", ["1,Lê Thị Hoa"], header="STT,Họ và tên")
+    with pytest.raises(SourceFileError) as err:
+        list(find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)).rows())
+    assert str(path) in str(err.value) and "Xã/Phường" in str(err.value)
+
+
+def test_undecodable_bytes_name_the_file_and_the_encoding(tmp_path, women_roster):
+    path = women_roster("2026-11-27", ["1,Lê Thị Hoa,,,,,,Xã Tân Lập,,"], encoding="utf-16")
+    with pytest.raises(SourceFileError) as err:
+        list(find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)).rows())
+    assert str(path) in str(err.value) and "utf-8-sig" in str(err.value)
