@@ -1,0 +1,5 @@
+"""Sample province generator: realistic, deterministic rosters, dues and activities with ground truth."""
+
+from lienthong.sample.generator import generate
+
+__all__ = ["generate"]

@@ -1,0 +1,162 @@
+"""The sample province, end to end: people, memberships, deliveries, ground truth, manifest.
+
+Streams commune by commune: only one commune's people and records are in memory at a time, plus
+small per-unit counters for reported totals and per-combination overlap counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import random
+import shutil
+from pathlib import Path
+
+import yaml
+
+from lienthong.sample import geography
+from lienthong.sample.deliveries import Deliveries, load_shapes
+from lienthong.sample.memberships import ORGS, Context, Units, month_starts, org_rules, person_records
+from lienthong.sample.noise import load_noise
+from lienthong.sample.population import commune_sizes, make_former_residents, make_people, make_world
+from lienthong.sample.truth import Truth, month_end
+
+VERSION = "1"
+DEFAULT_END = dt.date(2026, 11, 27)
+FORMER_RESIDENT_SHARE = 0.05  # died or left 1-5 years before the history; some linger on rolls
+
+
+def scales() -> dict:
+    return yaml.safe_load((Path(__file__).parent / "scales.yml").read_text(encoding="utf-8"))
+
+
+def _pick_communes(how) -> tuple[geography.Commune, ...]:
+    everything = geography.communes()
+    if how == "all":
+        return everything
+    # Spread over the code range: both old provinces, wards and rural communes.
+    step = len(everything) / how
+    return tuple(everything[int(i * step)] for i in range(how))
+
+
+def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days: int | None = None,
+             people: int | None = None, noise_config: Path | None = None) -> dict:
+    """Write the sample province under ``out``; return a summary of counts.
+
+    ``scale`` is tiny, demo, province or custom (custom needs ``people``); ``people`` also overrides
+    the size of a named scale. ``noise_config`` replaces noise.yml.
+    """
+    settings = scales()
+    if scale not in settings:
+        raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(settings)}")
+    config = settings[scale]
+    people = people or config.get("people")
+    if not people:
+        raise ValueError("a custom scale needs a number of people")
+    end = end or DEFAULT_END
+    days = days or config["days"]
+    out = Path(out)
+    for part in ("deliveries", "truth", "reference", "manifest.json"):
+        target = out / part
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+    communes = _pick_communes(config["communes"])
+    all_hamlets = [h for c in communes for h in c.hamlets]
+    months = month_starts(end)
+    delivery_days = [end - dt.timedelta(days=days - 1 - i) for i in range(days)]
+    noise = load_noise(noise_config)
+    master = random.Random(f"{seed}:world")
+    world = make_world(master, people, months[0], end, communes)
+    sizes = commune_sizes(master, communes, people)
+
+    communes_by_code = {c.code: c for c in geography.communes()}
+    units = Units(communes_by_code)
+    ctx = Context(world, units, noise, all_hamlets, months)
+    truth = Truth(out, end, months, noise["ghosts"]["no_dues_months"])
+    deliveries = Deliveries(out, delivery_days, {c.code: c.name for c in geography.communes()}, truth.roster_row)
+
+    next_pid = 1
+    residents = 0
+    for commune, size in zip(communes, sizes):
+        rng = random.Random(f"{seed}:{commune.code}")
+        residents_here = make_people(rng, world, commune, size, next_pid, all_hamlets)
+        next_pid += size
+        former = make_former_residents(rng, world, commune, round(size * FORMER_RESIDENT_SHARE), next_pid, all_hamlets)
+        next_pid += len(former)
+        residents += size
+        for person in residents_here + former:
+            truth.add_person(person)
+            for record in person_records(rng, ctx, person):
+                if record.fabricated:
+                    truth.add_person(record.person, fabricated=True)
+                deliveries.add_record(record)
+                truth.add_record(record)
+        truth.flush_people()
+
+    totals = _reported_totals(seed, noise, units, months, truth, deliveries)
+    files = deliveries.close()
+    summary = truth.close()
+    overlaps = truth.write_overlaps()
+    truth.write_units(units.by_code.values())
+    truth.write_reference(communes)
+
+    shapes = load_shapes()
+    manifest = {
+        "generator": "lienthong.sample",
+        "version": VERSION,
+        "seed": seed,
+        "scale": scale,
+        "people": people,
+        "communes": [c.code for c in communes],
+        "history": {"from": months[0].isoformat(), "to": end.isoformat()},
+        "deliveries": {"from": delivery_days[0].isoformat(), "to": end.isoformat(), "days": days},
+        "organisations": {
+            org: {
+                "name": org_rules()[org]["name"],
+                "transport": shapes[org]["transport"],
+                **({"api": shapes[org]["api"]} if "api" in shapes[org] else {}),
+                "files": files[org],
+            }
+            for org in ORGS
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return {
+        "scale": scale,
+        "seed": seed,
+        "people": residents,
+        "persons_written": next_pid - 1,
+        "fabricated_persons": ctx.fabricated,
+        "records": dict(ctx.counters),
+        "roster_records": sum(ctx.counters.values()),
+        "units": len(units.by_code),
+        "reported_totals": totals,
+        "files": sum(len(v) for v in files.values()),
+        "rows": sum(f["rows"] for v in files.values() for f in v),
+        "overlaps": overlaps,
+        **summary,
+    }
+
+
+def _reported_totals(seed, noise, units, months, truth, deliveries) -> int:
+    """Each unit's monthly count as reported upwards; a share of units inflate theirs."""
+    rows = []
+    rate = noise["ghosts"]["inflated_unit_totals"]
+    for code in sorted(units.by_code):
+        unit = units.by_code[code]
+        draw = random.Random(f"{seed}:{code}:report")
+        inflation = draw.uniform(0.05, 0.4) if draw.random() < rate else 0.0
+        for month in months[:-1]:
+            named = truth.unit_month[(code, month)]
+            if not named:
+                continue
+            reported = max(named + 1, math.ceil(named * (1 + inflation))) if inflation else named
+            rows.append((unit.org, code, month, named, reported))
+            deliveries.add_reported_total(unit, month, reported, month_end(month) + dt.timedelta(days=1))
+    truth.write_reported_totals(rows)
+    return len(rows)
