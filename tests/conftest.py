@@ -71,3 +71,21 @@ def women_roster(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def airflow_env(server_url, tmp_path_factory) -> dict[str, str]:
+    """An environment for real Airflow processes: own AIRFLOW_HOME with migrated SQLite metadata.
+
+    Airflow reads its configuration once per process, so DAG runs happen in subprocesses."""
+    from lienthong.config.settings import load_settings
+    from lienthong.pipeline.airflow_env import airflow_environment
+    from lienthong.pipeline.nightly import ensure_airflow_metadata
+
+    state = tmp_path_factory.mktemp("airflow_state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIENTHONG_STATE_DIR", str(state))
+        settings = load_settings()
+    env = airflow_environment(settings, server_url)
+    ensure_airflow_metadata(settings, env)
+    return env
