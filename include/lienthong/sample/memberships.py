@@ -205,7 +205,7 @@ def _membership(rng, ctx, person, org, span, planted) -> Record | None:
     join = span[0] + dt.timedelta(days=int(rng.expovariate(1 / (rule["join_lag_years"] * 365))))
     if planted:
         join = max(span[0], world.start - dt.timedelta(days=rng.randint(200, 2500)))
-    if join >= gone or join > span[1] or join < dt.date(1975, 1, 1) and org != "hoi_ccb":
+    if join >= gone or join > span[1]:
         return None
     removed, reason = _removal(rng, ctx, person, org, span, join, planted)
     if removed is not None and removed <= world.start:

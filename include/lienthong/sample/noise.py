@@ -88,8 +88,7 @@ def commune_label(hamlet: Hamlet, new_name: str, old: bool, short: bool) -> str:
     unit = hamlet.old
     if short:
         district = f"{_KIND_SHORT.get(unit.district_kind, '')} {unit.district_short}".strip()
-        name = unit.name if unit.short.isdigit() or unit.short.startswith(unit.kind) else _shorten(unit.name)
-        return f"{_shorten(name)}, {district}"
+        return f"{_shorten(unit.name)}, {district}"
     return f"{unit.name}, {unit.district}"
 
 
