@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -26,10 +28,14 @@ def server_url(tmp_path_factory) -> str:
     if configured:
         yield configured
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("warehouse") / "pgdata", free_port())
+    # Not under pytest's tmp folder: pytest resets that folder to 0700 whenever another session
+    # starts, and the server's own OS user (when tests run as root) must keep reaching its data.
+    base = Path(tempfile.mkdtemp(prefix="lienthong-test-pg-"))
+    server = EmbeddedPostgres(base / "pgdata", free_port())
     url = server.start()
     yield url
     server.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -108,7 +108,8 @@ def db_reset() -> None:
 # -- the pipeline ------------------------------------------------------------------------------------
 @main.command("run")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The day to process (default: the last day of the sample data).")
+              help="The day to process (default: the sample's first delivery day, when every "
+                   "organisation sends its full roll).")
 @click.option("--scale", default="demo", show_default=True, help="Sample size to generate if none exists.")
 @click.option("--seed", default=DEFAULT_SEED, show_default=True, help="Sample generator seed.")
 def run(day, scale: str, seed: int) -> None:
@@ -117,7 +118,7 @@ def run(day, scale: str, seed: int) -> None:
 
     settings = load_settings()
     ensure_sample(settings, scale, seed)
-    day = day.date() if day else sample_end_date(settings)
+    day = day.date() if day else default_day(settings)
     click.echo(f"Nightly pipeline for {day}")
     try:
         result = run_nightly(day, settings, echo=click.echo)
@@ -139,13 +140,14 @@ def ensure_sample(settings, scale: str, seed: int) -> None:
     generate(scale=scale, seed=seed, out=settings.sample_dir)
 
 
-def sample_end_date(settings):
+def default_day(settings):
+    """The sample's first delivery day, or yesterday when the drop folder is a real one."""
     import json
     from datetime import date, timedelta
 
     manifest = settings.sample_dir / "manifest.json"
-    if manifest.exists():
-        return date.fromisoformat(json.loads(manifest.read_text())["end"])
+    if settings.drop_dir == settings.sample_dir / "deliveries" and manifest.exists():
+        return date.fromisoformat(json.loads(manifest.read_text())["deliveries"]["from"])
     return date.today() - timedelta(days=1)
 
 
@@ -178,6 +180,15 @@ def dbt(args: tuple[str, ...]) -> None:
         command += ["--project-dir", project, "--profiles-dir", project]
     sys.exit(subprocess.call(command, env=env, cwd=project))
 
+
+def _register_sample_commands() -> None:
+    from lienthong.sample.commands import generate, serve_sample_api
+
+    main.add_command(generate)
+    main.add_command(serve_sample_api)
+
+
+_register_sample_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,5 +1,8 @@
 """The embedded warehouse's lifecycle and the errors a data engineer meets."""
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -14,10 +17,12 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
-    server = EmbeddedPostgres(tmp_path / "pgdata", free_port())
+def server():
+    base = Path(tempfile.mkdtemp(prefix="lienthong-test-pg-"))  # see conftest: not under pytest's tmp
+    server = EmbeddedPostgres(base / "pgdata", free_port())
     yield server
     server.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_starting_twice_is_harmless_and_reuses_the_server(server):

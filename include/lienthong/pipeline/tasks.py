@@ -30,12 +30,18 @@ def review_period(context) -> str:
 
 def land(org_code: str, kind: str, **context) -> dict:
     """Land an organisation's delivery for the run's day; skip the task when nothing was sent."""
-    from airflow.exceptions import AirflowSkipException
+    from airflow.exceptions import AirflowFailException, AirflowSkipException
 
+    from lienthong.config.organisations import OrganisationConfigError
     from lienthong.landing.ingest import ingest
+    from lienthong.sources.files import SourceFileError
 
     day = delivery_date(context)
-    result = ingest(org_code, kind, day)
+    try:
+        result = ingest(org_code, kind, day)
+    except (SourceFileError, OrganisationConfigError) as err:
+        # A bad file or config fails the same way on every retry: fail now, say why.
+        raise AirflowFailException(str(err)) from err
     if result is None:
         raise AirflowSkipException(f"{org_code} sent no {kind} delivery for {day}")
     print(f"[ingest] {result.summary()}")
@@ -43,10 +49,17 @@ def land(org_code: str, kind: str, **context) -> dict:
 
 
 def prepare_warehouse(**context) -> None:
-    from lienthong.warehouse import ensure_ready, resolve_url
+    """Extensions, and every organisation's raw tables, so a night when one sent nothing still builds."""
+    from lienthong.config.organisations import load_organisations
+    from lienthong.landing.raw import ensure_raw_tables
+    from lienthong.warehouse import connect, ensure_ready, resolve_url
 
-    ensure_ready(resolve_url())
-    print("[warehouse] extensions ready")
+    url = resolve_url()
+    ensure_ready(url)
+    with connect(url) as conn:
+        for org in load_organisations():
+            ensure_raw_tables(conn, org)
+    print("[warehouse] extensions and raw tables ready")
 
 
 def validate_marts(**context) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from lienthong.config.settings import load_settings
 from lienthong.sample.api_server import DEFAULT_PORT, DEFAULT_TOKEN, make_server
 from lienthong.sample.generator import generate as generate_sample
 from lienthong.sample.generator import scales
@@ -17,8 +18,8 @@ from lienthong.sample.generator import scales
 @click.option("--scale", type=click.Choice(sorted(scales())), default="tiny", show_default=True,
               help="tiny (tests), demo (~50k people), province (~3.2M), custom (with --people).")
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path(".lienthong/sample"),
-              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: the project's sample folder, .lienthong/sample).")
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last delivery day (default 2026-11-27).")
 @click.option("--days", type=int, default=None, help="Number of daily deliveries up to --end.")
@@ -27,6 +28,7 @@ from lienthong.sample.generator import scales
               help="A noise.yml with other rates.")
 def generate(scale, seed, out, end, days, people, noise_config):
     """Generate the sample province: deliveries, reference statistics and ground truth."""
+    out = out or load_settings().sample_dir
     summary = generate_sample(scale, seed, out, end=end.date() if isinstance(end, dt.datetime) else end,
                               days=days, people=people, noise_config=noise_config)
     click.echo(f"Sample written to {out}: {summary['people']} people, {summary['roster_records']} roster records, "
