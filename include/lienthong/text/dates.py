@@ -89,10 +89,13 @@ def _read_day_first(first: int, second: int, year: int, raw: object) -> BirthDat
 
 
 def _read_year_first(year: int, month: int, day: int, raw: object) -> BirthDate:
+    """ISO order; a web export that wrote yyyy-dd-mm ("2006-26-06") is read swapped, as for dd/mm."""
     _check_year(year, raw)
-    if not _day(year, month, day):
-        raise DateParseError("impossible_date", raw)
-    return BirthDate(year, month, day, "day")
+    if _day(year, month, day):
+        return BirthDate(year, month, day, "day")
+    if _day(year, day, month):
+        return BirthDate(year, day, month, "day", day_month_swapped=True)
+    raise DateParseError("impossible_date", raw)
 
 
 def _read_number(number: int, raw: object) -> BirthDate:

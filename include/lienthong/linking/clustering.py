@@ -1,0 +1,109 @@
+"""Clustering scored pairs into people without chaining unrelated people through one weak link.
+
+Written by hand because Splink 4.0.17 clusters by connected components only: one wrong edge joins
+two whole families of records. Here the pairs are taken strongest first (Kruskal-like, union-find,
+near-linear) and a merge is refused when it would put together:
+
+- two different well-formed CCCDs (or two CMNDs) more than one typo or transposition apart: an
+  id belongs to one person, so such a cluster is two people however similar their names;
+- two records a reviewer decided are different people.
+
+Reviewer "same" decisions are merged first and only "different" decisions can stop them. Every
+refused pair is returned with its reason for the review queue.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Equal, one digit different, or two adjacent digits swapped (Damerau-Levenshtein ≤ 1 at equal length)."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(diff) <= 1:
+        return True
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+@dataclass
+class _Group:
+    members: list[str]
+    ids: set[str] = field(default_factory=set)  # "cccd:..." / "cmnd:..."
+
+
+@dataclass(frozen=True)
+class Refusal:
+    uid_a: str
+    uid_b: str
+    match_probability: float
+    reason: str
+
+
+class Clusterer:
+    def __init__(self, ids: dict[str, str | None], cannot_link: Iterable[tuple[str, str]] = ()):
+        """``ids``: record uid -> "kind:digits" or None, for every record to cluster."""
+        self.parent = {uid: uid for uid in ids}
+        self.groups = {uid: _Group([uid], {i} if i else set()) for uid, i in ids.items()}
+        self.cannot: dict[str, set[str]] = {}
+        for a, b in cannot_link:
+            if a in self.parent and b in self.parent:
+                self.cannot.setdefault(a, set()).add(b)
+                self.cannot.setdefault(b, set()).add(a)
+        self.refused: list[Refusal] = []
+
+    def find(self, uid: str) -> str:
+        root = uid
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[uid] != root:
+            self.parent[uid], uid = root, self.parent[uid]
+        return root
+
+    def _conflict(self, a: _Group, b: _Group, check_ids: bool) -> str | None:
+        small, large = (a, b) if len(a.members) <= len(b.members) else (b, a)
+        large_members = set(large.members)
+        for uid in small.members:
+            if self.cannot.get(uid, set()) & large_members:
+                return "reviewer decided different people"
+        if check_ids:
+            for x in a.ids:
+                for y in b.ids:
+                    (kind_x, _, digits_x), (kind_y, _, digits_y) = x.partition(":"), y.partition(":")
+                    if kind_x == kind_y and not one_edit_apart(digits_x, digits_y):
+                        return "different ID numbers"
+        return None
+
+    def link(self, uid_a: str, uid_b: str, probability: float, *, check_ids: bool = True) -> bool:
+        ra, rb = self.find(uid_a), self.find(uid_b)
+        if ra == rb:
+            return True
+        reason = self._conflict(self.groups[ra], self.groups[rb], check_ids)
+        if reason:
+            self.refused.append(Refusal(uid_a, uid_b, probability, reason))
+            return False
+        if len(self.groups[ra].members) < len(self.groups[rb].members):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        absorbed = self.groups.pop(rb)
+        self.groups[ra].members.extend(absorbed.members)
+        self.groups[ra].ids |= absorbed.ids
+        return True
+
+    def clusters(self) -> dict[str, str]:
+        """Record uid -> a representative uid of its cluster."""
+        return {uid: self.find(uid) for uid in self.parent}
+
+
+def cluster(ids: dict[str, str | None], edges: Iterable[tuple[str, str, float]],
+            must_link: Iterable[tuple[str, str]] = (), cannot_link: Iterable[tuple[str, str]] = ()
+            ) -> tuple[dict[str, str], list[Refusal]]:
+    """Cluster records given scored edges (any order; only those meant to link) and review decisions."""
+    clusterer = Clusterer(ids, cannot_link)
+    for a, b in must_link:
+        if a in clusterer.parent and b in clusterer.parent:
+            clusterer.link(a, b, 1.0, check_ids=False)
+    for a, b, probability in sorted(edges, key=lambda e: -e[2]):
+        clusterer.link(a, b, probability)
+    return clusterer.clusters(), clusterer.refused

@@ -1,0 +1,108 @@
+"""Splink on an in-process DuckDB: training, scoring all pairs, scoring new records, explaining a pair.
+
+Why DuckDB and not Splink's PostgreSQL backend: the features are prepared in Python anyway (the
+Vietnamese normalisation lives in ``lienthong.text``), DuckDB is columnar and uses both cores, and
+Splink's PostgreSQL backend materialises every intermediate table through the server. The warehouse
+stays the system of record: features, pairs and persons are written back to PostgreSQL.
+"""
+from __future__ import annotations
+
+import json
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI, Linker
+
+from lienthong.linking.blocking import DETERMINISTIC_RULES, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_RULES
+from lienthong.linking.settings import settings
+
+# Pairs below this are not kept as evidence (they are far from any decision).
+EVIDENCE_MIN_PROBABILITY = 0.01
+U_SAMPLE_PAIRS = 3_000_000
+PRIOR_RECALL = 0.8
+
+
+def _db(records: pd.DataFrame) -> DuckDBAPI:
+    con = duckdb.connect()
+    con.register("records_frame", records)
+    con.execute("create table records as select * from records_frame")
+    con.unregister("records_frame")
+    return DuckDBAPI(connection=con)
+
+
+def train(records: pd.DataFrame, seed: int = 42) -> dict:
+    """A trained model (Splink's settings dict with m and u) for these records."""
+    linker = Linker("records", settings(), db_api=_db(records), set_up_basic_logging=False)
+    linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=PRIOR_RECALL)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=seed)
+    for rule in TRAINING_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=False)
+    return linker.misc.save_model_to_json()
+
+
+def _linker(records: pd.DataFrame, model: dict) -> Linker:
+    return Linker("records", json.loads(json.dumps(model)), db_api=_db(records), set_up_basic_logging=False)
+
+
+def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Scored pairs with the record uids ordered (a < b) and one row per pair."""
+    swap = frame["record_uid_l"] > frame["record_uid_r"]
+    frame.loc[swap, ["record_uid_l", "record_uid_r"]] = frame.loc[swap, ["record_uid_r", "record_uid_l"]].values
+    frame = frame.rename(columns={"record_uid_l": "uid_a", "record_uid_r": "uid_b"})
+    frame = frame[frame["uid_a"] != frame["uid_b"]]
+    return frame.drop_duplicates(["uid_a", "uid_b"]).reset_index(drop=True)
+
+
+def _evidence(frame: pd.DataFrame) -> pd.DataFrame:
+    """uid_a, uid_b, match_weight, match_probability, and the per-comparison gammas and Bayes factors."""
+    keep = ["record_uid_l", "record_uid_r", "match_weight", "match_probability"]
+    keep += [c for c in frame.columns if c.startswith(("gamma_", "bf_"))]
+    return _pairs(frame[keep].copy())
+
+
+def predict(records: pd.DataFrame, model: dict) -> pd.DataFrame:
+    """Every blocked pair at or above the evidence floor."""
+    linker = _linker(records, model)
+    frame = linker.inference.predict(threshold_match_probability=EVIDENCE_MIN_PROBABILITY).as_pandas_dataframe()
+    return _evidence(frame)
+
+
+def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str]) -> pd.DataFrame:
+    """Pairs involving at least one of ``new_uids`` (new or changed records), against all records.
+
+    Splink's ``find_matches_to_new_records`` blocks the new records against the whole input with
+    the prediction rules; as the new records are part of that input, new-new pairs come too.
+    """
+    if not new_uids:
+        return _evidence(pd.DataFrame(columns=["record_uid_l", "record_uid_r", "match_weight", "match_probability"]))
+    linker = _linker(records, model)
+    con = linker._db_api._con  # the same DuckDB: the new records are a selection of its table
+    con.execute("create or replace temp table new_uids (record_uid varchar)")
+    con.executemany("insert into new_uids values (?)", [[uid] for uid in new_uids])
+    con.execute("create or replace table new_records as select r.* from records r join new_uids using (record_uid)")
+    for column in linker._settings_obj._term_frequency_columns:
+        linker.table_management.compute_tf_table(column.name)
+    threshold = _weight(EVIDENCE_MIN_PROBABILITY)
+    frame = linker.inference.find_matches_to_new_records(
+        "new_records", blocking_rules=PREDICTION_RULES, match_weight_threshold=threshold
+    ).as_pandas_dataframe()
+    return _evidence(frame)
+
+
+def compare(records: pd.DataFrame, model: dict) -> dict:
+    """Score the two records of ``records`` (whether blocked or not): Splink's full comparison row."""
+    linker = _linker(records, model)
+    first, second = records.to_dict("records")
+    row = linker.inference.compare_two_records(first, second).as_pandas_dataframe().iloc[0]
+    return {k: (None if pd.isna(v) else v) for k, v in row.items()}
+
+
+def blocked_by(first: dict, second: dict) -> list[str]:
+    """The prediction rules under which two feature rows are a candidate pair."""
+    return [" + ".join(keys) for keys in PREDICTION_KEYS
+            if all(first.get(k) is not None and first.get(k) == second.get(k) for k in keys)]
+
+
+def _weight(probability: float) -> float:
+    import math
+
+    return math.log2(probability / (1 - probability))

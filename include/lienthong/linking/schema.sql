@@ -1,0 +1,110 @@
+-- The identity schema: conformed persons and how every source record links to one. Idempotent.
+create schema if not exists identity;
+
+create sequence if not exists identity.person_seq;
+
+create table if not exists identity.runs (
+    run_id bigserial primary key,
+    started_at timestamptz not null default now(),
+    finished_at timestamptz,
+    incremental boolean not null,
+    summary jsonb
+);
+
+-- The trained Splink model (settings with m and u) that incremental runs and explanations reuse.
+create table if not exists identity.model (
+    model_id bigserial primary key,
+    run_id bigint not null references identity.runs,
+    trained_at timestamptz not null default now(),
+    settings jsonb not null
+);
+
+-- Matching features of every source record (see lienthong.linking.records).
+create table if not exists identity.records (
+    record_uid text primary key,
+    org_code text not null,
+    source_record_key text not null,
+    content_hash text not null,
+    name text, name_key text, family_key text, middle_key text, given_key text,
+    birth_date text, birth_year integer, sex text,
+    id_number text, id_kind text, id_consistent boolean,
+    phone text, commune_code text, commune_candidates text, hamlet_key text,
+    updated_at timestamptz not null default now(),
+    unique (org_code, source_record_key)
+);
+
+create table if not exists identity.record_person (
+    record_uid text primary key references identity.records,
+    org_code text not null,
+    source_record_key text not null,
+    person_id text not null,
+    linked_at timestamptz not null default now(),
+    run_id bigint not null references identity.runs,
+    unique (org_code, source_record_key)
+);
+create index if not exists record_person_person on identity.record_person (person_id);
+
+create table if not exists identity.person (
+    person_id text primary key,
+    full_name text, family_name text, middle_name text, given_name text,
+    birth_date date, birth_year integer, sex text,
+    id_number text, id_kind text, phone text, commune_code text,
+    n_records integer not null,
+    organisations text[] not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now()
+);
+
+create table if not exists identity.person_events (
+    event_id bigserial primary key,
+    run_id bigint not null references identity.runs,
+    event text not null check (event in ('created', 'merged', 'split')),
+    person_id text not null,
+    other_person_id text,
+    record_uids text[] not null,
+    reason text not null,
+    at timestamptz not null default now()
+);
+
+-- Scored candidate pairs (uid_a < uid_b): the evidence behind every link and non-link.
+create table if not exists identity.match_pairs (
+    uid_a text not null,
+    uid_b text not null,
+    match_weight double precision not null,
+    match_probability double precision not null,
+    evidence jsonb not null,
+    refused_reason text,
+    run_id bigint not null references identity.runs,
+    primary key (uid_a, uid_b)
+);
+create index if not exists match_pairs_b on identity.match_pairs (uid_b);
+
+create table if not exists identity.review_decisions (
+    record_key_a text not null,
+    record_key_b text not null,
+    decision text not null check (decision in ('same', 'different')),
+    reviewer text not null,
+    decided_at timestamptz not null default now(),
+    note text,
+    primary key (record_key_a, record_key_b),
+    check (record_key_a < record_key_b)
+);
+
+create table if not exists identity.review_queue (
+    uid_a text not null,
+    uid_b text not null,
+    match_probability double precision not null,
+    reason text not null,
+    person_a text,
+    person_b text,
+    queued_at timestamptz not null default now(),
+    primary key (uid_a, uid_b)
+);
+
+-- Ghosts to flag: one person on the same organisation's roll more than once.
+create or replace view identity.duplicate_memberships as
+select rp.person_id, rp.org_code, count(*) as n_records,
+       array_agg(rp.source_record_key order by rp.source_record_key) as source_record_keys
+from identity.record_person rp
+group by rp.person_id, rp.org_code
+having count(*) > 1;

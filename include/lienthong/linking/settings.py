@@ -1,0 +1,94 @@
+"""Splink settings that know Vietnamese names, dates, ids and the 2025 communes.
+
+- Names are compared by part. Family and middle names are few and very common (Nguyễn, Văn,
+  Thị), so their exact-match levels carry term-frequency adjustments and weigh little; the given
+  name carries most of the identity, with a level for one edit (a dropped, doubled or swapped
+  letter). All on diacritic-free keys, so NFC/NFD, tone placement, case and spaces do not matter.
+- Birth dates: exact; day and month swapped; one side known only by its year (same year);
+  same year otherwise.
+- IDs: exact, or one Damerau-Levenshtein edit (a digit typo or two adjacent digits swapped);
+  a CCCD never compares with a CMND (different numbers of the same person).
+- Address: same new commune and hamlet, same commune, or overlapping candidates when an old
+  split commune could not be resolved.
+
+All levels are plain SQL understood by DuckDB, where Splink runs (see ``engine``).
+"""
+from __future__ import annotations
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator
+
+from lienthong.linking.blocking import PREDICTION_RULES
+
+_SWAPPED = ("substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
+            "and substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
+            "and substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)")
+
+
+def _null_level(condition: str) -> cll.CustomLevel:
+    return cll.CustomLevel(condition, "null").configure(is_null_level=True)
+
+
+def _name_part(column: str, description: str, *, typo_level: bool) -> cl.CustomComparison:
+    levels = [cll.NullLevel(column), cll.ExactMatchLevel(column, term_frequency_adjustments=True)]
+    if typo_level:
+        levels.append(cll.DamerauLevenshteinLevel(column, 1))
+    levels.append(cll.ElseLevel())
+    return cl.CustomComparison(levels, column, description)
+
+
+def comparisons() -> list[cl.CustomComparison]:
+    return [
+        _name_part("given_key", "Given name (carries the identity)", typo_level=True),
+        _name_part("family_key", "Family name (few, common)", typo_level=False),
+        _name_part("middle_key", "Middle name (Văn, Thị dominate)", typo_level=False),
+        cl.CustomComparison(
+            [
+                cll.NullLevel("birth_year"),
+                cll.CustomLevel("birth_date_l = birth_date_r", "same date"),
+                cll.CustomLevel(_SWAPPED, "day and month swapped"),
+                cll.CustomLevel("(birth_date_l is null or birth_date_r is null) and birth_year_l = birth_year_r",
+                                "same year, one side year only"),
+                cll.CustomLevel("birth_year_l = birth_year_r", "same year, other day"),
+                cll.ElseLevel(),
+            ],
+            "birth", "Birth date (full or year only)",
+        ),
+        cl.CustomComparison(
+            [
+                _null_level("id_number_l is null or id_number_r is null or id_kind_l <> id_kind_r"),
+                cll.ExactMatchLevel("id_number"),
+                cll.DamerauLevenshteinLevel("id_number", 1),
+                cll.ElseLevel(),
+            ],
+            "id_number", "CCCD / CMND (typos and transpositions tolerated)",
+        ),
+        cl.CustomComparison([cll.NullLevel("phone"), cll.ExactMatchLevel("phone"), cll.ElseLevel()],
+                            "phone", "Mobile phone"),
+        cl.CustomComparison([cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()], "sex", "Sex"),
+        cl.CustomComparison(
+            [
+                cll.NullLevel("commune_candidates"),
+                cll.CustomLevel("commune_code_l = commune_code_r and hamlet_key_l = hamlet_key_r",
+                                "same commune and hamlet"),
+                cll.CustomLevel("commune_code_l = commune_code_r", "same commune"),
+                cll.CustomLevel("list_has_any(string_split(commune_candidates_l, ' '), "
+                                "string_split(commune_candidates_r, ' '))", "split commune may be the same"),
+                cll.ElseLevel(),
+            ],
+            "place", "New-scheme commune and hamlet",
+        ),
+    ]
+
+
+def settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_uid",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=PREDICTION_RULES,
+        additional_columns_to_retain=["org_code"],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+    )

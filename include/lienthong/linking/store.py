@@ -1,0 +1,39 @@
+"""The identity schema in PostgreSQL: creation and bulk reads and writes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+
+
+def read_frame(conn: psycopg.Connection, sql: str, params=None) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        columns = [d.name for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def copy_rows(conn: psycopg.Connection, table: str, columns: list[str], rows) -> None:
+    """COPY an iterable of row tuples into ``table``; pandas' missing values become NULL."""
+    with conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+        for row in rows:
+            copy.write_row([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+                            for v in row])
+
+
+def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, columns: list[str]) -> None:
+    copy_rows(conn, table, columns, frame[columns].itertuples(index=False, name=None))
+
+
+def temp_keys(conn: psycopg.Connection, name: str, keys, column: str = "record_uid") -> None:
+    """A temporary one-column table of distinct keys, for joins."""
+    conn.execute(f"drop table if exists {name}")
+    conn.execute(f"create temp table {name} ({column} text primary key)")
+    copy_rows(conn, name, [column], ((k,) for k in set(keys)))
