@@ -130,6 +130,34 @@ def run(day, scale: str, seed: int) -> None:
     click.echo(f"Done. Review workbook: {result.review_workbook}")
 
 
+@main.command("backfill")
+@click.option("--org", "orgs", multiple=True, help="Organisation code (repeatable; default: all).")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day.")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last day (inclusive).")
+@click.option("--build/--no-build", default=False, help="Also run warehouse_build after each day.")
+def backfill_command(orgs, first, last, build: bool) -> None:
+    """Re-ingest a range of days with the same DAG code, without a scheduler (safe to repeat)."""
+    from datetime import timedelta
+
+    from lienthong.config.organisations import get_organisation, load_organisations
+    from lienthong.pipeline.nightly import backfill
+
+    if last < first:
+        raise click.BadParameter("--to is before --from")
+    try:
+        codes = [get_organisation(code).code for code in orgs] or [o.code for o in load_organisations()]
+    except ValueError as err:
+        _fail(err)
+    days = [(first + timedelta(days=n)).date() for n in range((last - first).days + 1)]
+    dag_ids = [f"ingest_{code}" for code in codes] + (["warehouse_build"] if build else [])
+    click.echo(f"Backfilling {', '.join(dag_ids)} for {days[0]} … {days[-1]} ({len(days)} days)")
+    runs = backfill(dag_ids, days, echo=click.echo)
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(runs)} runs failed; their logs are named above.")
+    click.echo(f"Done: {len(runs)} runs.")
+
+
 def ensure_sample(settings, scale: str, seed: int) -> None:
     """Generate the sample province once, when the drop folder is the sample's and it is empty."""
     from lienthong.sample import generate

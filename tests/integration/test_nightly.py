@@ -59,7 +59,7 @@ def test_nightly_run_lands_builds_validates_and_renders_the_review(sample, airfl
     sheet = CalamineWorkbook.from_path(str(result.review_workbook)).get_sheet_by_name("Tổng hợp theo xã")
     header, *rows = sheet.to_python()
     assert header[:3] == ["Tổ chức", "Xã/Phường", "Số trên danh sách"]
-    assert {r[0] for r in rows} == {"Hội Liên hiệp Phụ nữ"}
+    assert "Hội Liên hiệp Phụ nữ" in {r[0] for r in rows}
     assert sum(r[2] for r in rows) == members
     assert any("[quality]" in line for line in lines) and any("[review]" in line for line in lines)
 
@@ -96,5 +96,5 @@ def test_cli_run_prints_each_step_and_where_the_review_is(sample, airflow_env, m
     done = subprocess.run([lienthong, "run", "--date", sample.isoformat()], capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "[1/3] ingest_hoi_lhpn" in done.stdout
+    assert "ingest_hoi_lhpn for" in done.stdout and "[7/7] review_monthly" in done.stdout
     assert "Review workbook:" in done.stdout and ".xlsx" in done.stdout

@@ -6,10 +6,11 @@ on load; errors name the file, the key and what is wrong.
 """
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,12 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 CONFIG_DIR = Path(__file__).with_name("organisations")
 # Codes become schema-object names and DAG ids: keep them to plain identifiers.
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
-ENTITY_KINDS = ("roster", "dues", "activities", "reported_totals")
-# The canonical roster fields staging understands; headers map onto these.
-ROSTER_FIELDS = (
-    "source_row_no", "member_code", "full_name", "birth_date", "sex", "id_number", "phone",
-    "hamlet", "commune", "district", "unit_name", "joined_on", "left_on", "status",
-)
+# roster: the full roll as of the day; roster_changes: joins, transfers and departures since the
+# last delivery (some systems send both kinds of row in one feed, marked by change_type).
+EntityKind = Literal["roster", "roster_changes", "dues", "activities", "reported_totals"]
 
 
 class OrganisationConfigError(ValueError):
@@ -34,11 +32,25 @@ class _Strict(BaseModel):
 
 
 class FileConnector(_Strict):
+    """A file dropped in the drop folder each day."""
+
     type: Literal["file"]
     path: str = Field(description="Path under the drop folder; {date} is the delivery date, YYYY-MM-DD.")
     format: Literal["csv", "xlsx"]
-    encoding: str = "utf-8-sig"
+    encoding: str = Field("utf-8-sig", description="Any Python codec, or tcvn3 / vni / cp1258 (legacy Vietnamese).")
     delimiter: str = ","
+    sheet: str | None = Field(None, description="XLSX sheet name (default: the first sheet).")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        from lienthong.text.legacy_encodings import is_known_encoding
+
+        if not is_known_encoding(value):
+            codecs.lookup(value)  # raises LookupError, reported as a config error
+        return value
 
     @field_validator("path")
     @classmethod
@@ -50,9 +62,49 @@ class FileConnector(_Strict):
         return value
 
 
+class ApiPaging(_Strict):
+    style: Literal["page", "offset"]
+    page_param: str = Field(description="Page number (page style, from 1) or row offset (offset style, from 0).")
+    size_param: str
+    page_size: int = Field(500, gt=0)
+    items_key: str = Field(description="Key of the list of rows in each response.")
+
+
+class ApiConnector(_Strict):
+    """A paged JSON HTTP API; base URL and bearer token come from an Airflow connection."""
+
+    type: Literal["api"]
+    conn_id: str = Field(description="Airflow connection: host/port/schema give the base URL, password the token.")
+    resource: str = Field(description="Path of the resource, e.g. /doan_tn/api/v1/doan-vien.")
+    date_param: str = Field(description="Query parameter selecting the delivery day (YYYY-MM-DD).")
+    paging: ApiPaging
+    timeout_seconds: float = 30
+    max_attempts: int = Field(5, ge=1)
+
+
+class DatabaseConnector(_Strict):
+    """A PostgreSQL table at the organisation, read incrementally by a watermark column."""
+
+    type: Literal["database"]
+    conn_id: str = Field(description="Airflow connection (postgres) of the source database.")
+    table: str = Field(description="schema.table")
+    watermark_column: str = Field(description="Timestamp or date column: a run reads rows whose value is on its day.")
+
+    @field_validator("table")
+    @classmethod
+    def _qualified(cls, value: str) -> str:
+        parts = value.split(".")
+        if len(parts) != 2 or not all(CODE_PATTERN.match(p) for p in parts):
+            raise ValueError("must be schema.table in lower_snake_case")
+        return value
+
+
+Connector = Annotated[FileConnector | ApiConnector | DatabaseConnector, Field(discriminator="type")]
+
+
 class EntityConfig(_Strict):
-    kind: Literal["roster", "dues", "activities", "reported_totals"]
-    connector: FileConnector
+    kind: EntityKind
+    connector: Connector
     columns: dict[str, str] = Field(description="Native header -> canonical field.")
     required: tuple[str, ...] = ()
 
@@ -105,10 +157,17 @@ def load_organisation(path: Path) -> OrganisationConfig:
     return config
 
 
+def load_organisations(config_dir: Path | None = None) -> tuple[OrganisationConfig, ...]:
+    """All organisation configs, sorted by code: from LIENTHONG_ORG_CONFIG_DIR, else the package's."""
+    return _load_dir(Path(config_dir or os.environ.get("LIENTHONG_ORG_CONFIG_DIR") or CONFIG_DIR).resolve())
+
+
 @cache
-def load_organisations(config_dir: Path = CONFIG_DIR) -> tuple[OrganisationConfig, ...]:
-    """All organisation configs, sorted by code."""
-    return tuple(load_organisation(path) for path in sorted(config_dir.glob("*.yml")))
+def _load_dir(config_dir: Path) -> tuple[OrganisationConfig, ...]:
+    configs = tuple(load_organisation(path) for path in sorted(config_dir.glob("*.yml")))
+    if not configs:
+        raise OrganisationConfigError(f"{config_dir}: no organisation configs (*.yml) found")
+    return configs
 
 
 def get_organisation(code: str) -> OrganisationConfig:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from lienthong.config.organisations import EntityConfig
 from lienthong.landing.raw import Rejection, RowCheck
-from lienthong.sources.files import SourceRow
+from lienthong.sources.base import SourceRow
 
 
 def required_fields(entity: EntityConfig) -> RowCheck:

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from lienthong.config.organisations import EntityConfig, OrganisationConfig
-from lienthong.sources.files import Delivery, SourceRow
+from lienthong.sources.base import Delivery, SourceRow
 
 log = logging.getLogger(__name__)
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -83,7 +83,7 @@ def land_delivery(
     entity = delivery.entity
     ensure_raw_tables(conn, org)
     checks = tuple(checks)
-    source = str(delivery.path)
+    source = delivery.source
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{org.code}/{entity.kind}",))
         current = conn.execute(

@@ -34,13 +34,15 @@ def land(org_code: str, kind: str, **context) -> dict:
 
     from lienthong.config.organisations import OrganisationConfigError
     from lienthong.landing.ingest import ingest
-    from lienthong.sources.files import SourceFileError
+    from lienthong.sources.base import SourceError
+    from lienthong.sources.connections import from_airflow
 
     day = delivery_date(context)
     try:
-        result = ingest(org_code, kind, day)
-    except (SourceFileError, OrganisationConfigError) as err:
-        # A bad file or config fails the same way on every retry: fail now, say why.
+        result = ingest(org_code, kind, day, lookup=from_airflow)
+    except (SourceError, OrganisationConfigError) as err:
+        # A bad file, config or token fails the same way on every retry: fail now, say why.
+        # (A source that is down raises SourceUnavailableError and is retried by Airflow.)
         raise AirflowFailException(str(err)) from err
     if result is None:
         raise AirflowSkipException(f"{org_code} sent no {kind} delivery for {day}")

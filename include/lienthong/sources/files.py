@@ -1,38 +1,25 @@
-"""The file-drop connector: one organisation's CSV or XLSX delivery for one day."""
+"""The file-drop connector: one organisation's CSV or XLSX delivery for one day.
+
+CSV is streamed line by line in any Python codec or the legacy Vietnamese encodings (TCVN3, VNI,
+Windows-1258 with combining marks); XLSX is read with calamine (Rust), date cells as ISO dates.
+Every value comes out as NFC text.
+"""
 from __future__ import annotations
 
 import csv
-import hashlib
+import io
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
 from lienthong.config.organisations import EntityConfig
+from lienthong.sources.base import Delivery, SourceError, SourceRow, as_text, sha256_file
+from lienthong.text.legacy_encodings import decode, is_known_encoding
 
 
-class SourceFileError(RuntimeError):
-    """A delivery file cannot be read as configured; the message names the file and the problem."""
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    row_number: int  # the line in the file (the header is line 1), so people can find it
-    values: dict[str, str | None]  # canonical field -> text as sent (NFC)
-    extra: dict[str, str]  # columns the config does not map, kept rather than dropped
-
-
-@dataclass(frozen=True)
-class Delivery:
-    path: Path
-    checksum: str
-    entity: EntityConfig
-
-    def rows(self) -> Iterator[SourceRow]:
-        if self.entity.connector.format == "csv":
-            return _csv_rows(self.path, self.entity)
-        raise SourceFileError(f"{self.path}: format {self.entity.connector.format!r} is not supported yet")
+class SourceFileError(SourceError):
+    """A delivery file cannot be read as configured."""
 
 
 def find_delivery(entity: EntityConfig, drop_dir: Path, delivery_date: date) -> Delivery | None:
@@ -41,46 +28,64 @@ def find_delivery(entity: EntityConfig, drop_dir: Path, delivery_date: date) -> 
     if not path.exists():
         return None
     try:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+        checksum = sha256_file(path)
     except OSError as err:
         raise SourceFileError(f"{path}: cannot be read: {err.strerror or err}") from err
-    return Delivery(path=path, checksum=digest.hexdigest(), entity=entity)
+    reader = _xlsx_rows if entity.connector.format == "xlsx" else _csv_rows
+    return Delivery(source=str(path), checksum=checksum, entity=entity, read=lambda: reader(path, entity))
 
 
-def _nfc(text: str) -> str | None:
-    text = unicodedata.normalize("NFC", text)
-    return text if text.strip() else None
+def _nfc(value) -> str | None:
+    text = as_text(value)
+    return unicodedata.normalize("NFC", text) if text is not None else None
+
+
+def map_records(source: str, entity: EntityConfig, header: list[str], records: Iterable[tuple[int, list]]
+                ) -> Iterator[SourceRow]:
+    """Rows of native values under a header -> canonical SourceRows; checks required columns."""
+    header = [(_nfc(h) or "").strip() for h in header]
+    missing = [native for native, field in entity.columns.items() if field in entity.required and native not in header]
+    if missing:
+        raise SourceFileError(
+            f"{source}: required column(s) {missing} missing; the header has {header}. "
+            "Fix the file or the organisation config's `columns`."
+        )
+    mapping = [entity.columns.get(h) for h in header]
+    for number, record in records:
+        values: dict[str, str | None] = dict.fromkeys(entity.columns.values())
+        extra: dict[str, str] = {}
+        for name, field, raw in zip(header, mapping, record):
+            value = _nfc(raw)
+            if field:
+                values[field] = value
+            elif value is not None:
+                extra[name or f"column_{len(extra) + 1}"] = value
+        if len(record) > len(header):
+            overflow = [v for v in (_nfc(r) for r in record[len(header):]) if v is not None]
+            if overflow:
+                extra["_overflow"] = " | ".join(overflow)
+        yield SourceRow(number, values, extra)
+
+
+def _text_lines(path: Path, encoding: str) -> Iterator[str]:
+    if is_known_encoding(encoding):
+        # Legacy encodings are byte-per-character or base+mark within a line: decode per line.
+        with path.open("rb") as handle:
+            for line in handle:
+                yield decode(line, encoding)
+    else:
+        with path.open(encoding=encoding, newline="") as handle:
+            yield from handle
 
 
 def _csv_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
     connector = entity.connector
     try:
-        with path.open(encoding=connector.encoding, newline="") as handle:
-            reader = csv.reader(handle, delimiter=connector.delimiter)
-            header = [_nfc(h) or "" for h in next(reader, [])]
-            header = [h.strip() for h in header]
-            missing = [native for native, field in entity.columns.items()
-                       if field in entity.required and native not in header]
-            if missing:
-                raise SourceFileError(
-                    f"{path}: required column(s) {missing} missing; the header has {header}. "
-                    "Fix the file or the organisation config's `columns`."
-                )
-            mapping = [entity.columns.get(h) for h in header]
-            for line, record in enumerate(reader, start=2):
-                values: dict[str, str | None] = dict.fromkeys(entity.columns.values())
-                extra: dict[str, str] = {}
-                for name, field, raw in zip(header, mapping, record):
-                    if field:
-                        values[field] = _nfc(raw)
-                    elif raw.strip():
-                        extra[name or f"column_{len(extra) + 1}"] = unicodedata.normalize("NFC", raw)
-                if len(record) > len(header):
-                    extra["_overflow"] = connector.delimiter.join(record[len(header):])
-                yield SourceRow(line, values, extra)
+        reader = csv.reader(_text_lines(path, connector.encoding), delimiter=connector.delimiter)
+        header = next(reader, None)
+        if header is None:
+            raise SourceFileError(f"{path}: the file is empty (no header row).")
+        yield from map_records(str(path), entity, header, ((reader.line_num, r) for r in reader if any(r)))
     except UnicodeDecodeError as err:
         raise SourceFileError(
             f"{path}: bytes {err.start}-{err.end} cannot be decoded as {connector.encoding} ({err.reason}); "
@@ -88,3 +93,22 @@ def _csv_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
         ) from err
     except csv.Error as err:
         raise SourceFileError(f"{path}: not valid CSV: {err}") from err
+
+
+def _xlsx_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    sheet_name = entity.connector.sheet
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        if sheet_name and sheet_name not in workbook.sheet_names:
+            raise SourceFileError(f"{path}: no sheet {sheet_name!r}; the workbook has {workbook.sheet_names}.")
+        sheet = workbook.get_sheet_by_name(sheet_name) if sheet_name else workbook.get_sheet_by_index(0)
+        rows = iter(sheet.iter_rows())
+        header = next(rows, None)
+        if header is None:
+            raise SourceFileError(f"{path}: the sheet is empty (no header row).")
+        numbered = ((n, r) for n, r in enumerate(rows, start=2) if any(v not in ("", None) for v in r))
+        yield from map_records(str(path), entity, [str(h) for h in header], numbered)
+    except (CalamineError, ValueError, io.UnsupportedOperation) as err:
+        raise SourceFileError(f"{path}: not a readable XLSX workbook: {err}") from err

@@ -221,6 +221,11 @@ _CODECS = {
 }
 
 
+def is_known_encoding(encoding: str) -> bool:
+    """True for the legacy Vietnamese encodings this module handles itself."""
+    return encoding.lower() in _CODECS
+
+
 def encode(text: str, encoding: str) -> bytes:
     """Encode with a legacy Vietnamese encoding name or any Python codec name."""
     codec = _CODECS.get(encoding.lower())

@@ -45,8 +45,8 @@ def test_a_new_organisation_is_just_a_file(tmp_path):
     "change, expected",
     [
         (("code: hoi_test", "code: Hội-Thử"), "code"),
-        (('path: "hoi_test/{date}/ds.csv"', 'path: "hoi_test/ds.csv"'), "entities.0.connector.path"),
-        (('path: "hoi_test/{date}/ds.csv"', 'path: "../{date}/ds.csv"'), "entities.0.connector.path"),
+        (('path: "hoi_test/{date}/ds.csv"', 'path: "hoi_test/ds.csv"'), "entities.0.connector.file.path"),
+        (('path: "hoi_test/{date}/ds.csv"', 'path: "../{date}/ds.csv"'), "entities.0.connector.file.path"),
         (("format: csv", "format: pdf"), "entities.0.connector"),
         (("owner: test", "owner: test\nshedule: daily"), "shedule"),
         (("{Họ và tên: full_name}", "{Họ và tên: Full Name}"), "entities.0.columns"),
