@@ -88,12 +88,11 @@ def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str]) -> pd.D
     return _evidence(frame)
 
 
-def compare(records: pd.DataFrame, model: dict) -> dict:
-    """Score the two records of ``records`` (whether blocked or not): Splink's full comparison row."""
-    linker = _linker(records, model)
-    first, second = records.to_dict("records")
+def compare(first: dict, second: dict, model: dict) -> dict:
+    """Score two feature rows whether blocked or not: Splink's comparison row (gammas, Bayes factors)."""
+    linker = _linker(pd.DataFrame([first, second]), model)
     row = linker.inference.compare_two_records(first, second).as_pandas_dataframe().iloc[0]
-    return {k: (None if pd.isna(v) else v) for k, v in row.items()}
+    return {k: (None if not isinstance(v, (list, tuple)) and pd.isna(v) else v) for k, v in row.items()}
 
 
 def blocked_by(first: dict, second: dict) -> list[str]:

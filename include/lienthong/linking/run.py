@@ -180,9 +180,10 @@ def link_people(url: str, source_sql: str, *, incremental: bool = False, today: 
         clusters, refused = cluster(ids, edges, must, cannot)
         lap("cluster")
 
-        previous = dict(conn.execute("select rp.record_uid, rp.person_id from identity.record_person rp "
-                                     "join scope using (record_uid)").fetchall())
-        assignment, events = assign(clusters, previous, _mint(conn))
+        linked = conn.execute("select rp.record_uid, rp.person_id, rp.run_id from identity.record_person rp "
+                              "join scope using (record_uid)").fetchall()
+        previous = {uid: pid for uid, pid, _ in linked}
+        assignment, events = assign(clusters, previous, _mint(conn), {uid: run for uid, _, run in linked})
         changed_links = [(uid, pid) for uid, pid in assignment.items() if previous.get(uid) != pid]
         conn.execute("create temp table new_links (record_uid text primary key, person_id text) on commit drop")
         store.copy_rows(conn, "new_links", ["record_uid", "person_id"], changed_links)

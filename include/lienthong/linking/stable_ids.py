@@ -5,7 +5,8 @@ warehouse needs an id that survives nightly runs and backfills, so the mapping i
 
 1. count, for every (new cluster, previous person) pair, the records they share;
 2. give each previous id to the cluster that holds most of its records (largest overlap first;
-   ties to the older, i.e. smaller, id), each id to one cluster and each cluster one id;
+   ties to the part holding the records linked to it longest, then to the older, i.e. smaller,
+   id), each id to one cluster and each cluster one id;
 3. clusters left without an id get a new one (new records, or the smaller part of a split).
 
 Events: ``created`` (a cluster with no previous record, or the new part of a split), ``merged``
@@ -27,9 +28,10 @@ class Event:
     record_uids: tuple[str, ...]
 
 
-def assign(clusters: dict[str, str], previous: dict[str, str],
-           mint: Callable[[int], list[str]]) -> tuple[dict[str, str], list[Event]]:
-    """``clusters``: uid -> cluster key; ``previous``: uid -> person_id for already linked records.
+def assign(clusters: dict[str, str], previous: dict[str, str], mint: Callable[[int], list[str]],
+           since: dict[str, int] | None = None) -> tuple[dict[str, str], list[Event]]:
+    """``clusters``: uid -> cluster key; ``previous``: uid -> person_id for already linked records;
+    ``since``: uid -> the run since which it holds that id (ties between equal parts go to the oldest).
 
     Returns uid -> person_id for every uid of ``clusters``, and the events.
     """
@@ -37,9 +39,15 @@ def assign(clusters: dict[str, str], previous: dict[str, str],
     for uid, key in clusters.items():
         members[key].append(uid)
     overlap = Counter((key, previous[uid]) for uid, key in clusters.items() if uid in previous)
+    oldest: dict[tuple[str, str], int] = {}
+    for uid, key in clusters.items():
+        if uid in previous:
+            pair = (key, previous[uid])
+            oldest[pair] = min(oldest.get(pair, 1 << 62), (since or {}).get(uid, 0))
     chosen: dict[str, str] = {}
     used: set[str] = set()
-    for (key, person), _ in sorted(overlap.items(), key=lambda item: (-item[1], item[0][1], item[0][0])):
+    ranked = sorted(overlap.items(), key=lambda item: (-item[1], oldest[item[0]], item[0][1], item[0][0]))
+    for (key, person), _ in ranked:
         if key not in chosen and person not in used:
             chosen[key] = person
             used.add(person)

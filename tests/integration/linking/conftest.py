@@ -1,0 +1,57 @@
+"""A tiny sample linked once per module on its own database (training takes seconds, so tests share it)."""
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+import pytest
+
+from lienthong.linking.sample_input import delivery_dates, latest_records, write_source_table
+from lienthong.sample import generate
+from lienthong.warehouse import ensure_ready
+
+SOURCE = "src.records"
+
+
+@pytest.fixture(scope="session")
+def tiny_sample(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny_sample")
+    generate("tiny", 42, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def module_url(server_url):
+    name = f"test_link_{uuid.uuid4().hex[:10]}"
+    admin = server_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    ensure_ready(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def load(url: str, rows: list[dict]) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute("create schema if not exists src")
+        write_source_table(conn, SOURCE, rows)
+
+
+@pytest.fixture(scope="session")
+def load_source():
+    """(Re)write the source table (src.records) the tests link: ``load_source(url, rows)``."""
+    return load
+
+
+@pytest.fixture(scope="module")
+def first_night(tiny_sample, module_url, load_source):
+    """Records delivered up to the day before the last, linked by a full run."""
+    from lienthong.linking.run import link_people
+
+    days = delivery_dates(tiny_sample)
+    rows = latest_records(tiny_sample, days[-2])
+    load_source(module_url, rows)
+    summary = link_people(module_url, f"select * from {SOURCE}")
+    return {"rows": rows, "summary": summary, "days": days}

@@ -1,0 +1,128 @@
+"""Linking a tiny sample end to end on PostgreSQL: stable ids over a night of changes, reviewer
+decisions surviving reruns, typo'd ids linking, namesakes kept apart, explanations, the CLI."""
+from __future__ import annotations
+
+import csv
+import json
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from lienthong.linking import review
+from lienthong.linking.commands import link
+from lienthong.linking.run import link_people
+from lienthong.linking.sample_input import latest_records
+from lienthong.text import name_key
+
+pytestmark = pytest.mark.integration
+SOURCE = "src.records"  # the table load_source writes
+
+
+def persons(url: str) -> dict[str, str]:
+    with psycopg.connect(url) as conn:
+        return dict(conn.execute("select record_uid, person_id from identity.record_person").fetchall())
+
+
+def namesake(key: str, cccd: str, phone: str) -> dict:
+    return {"org_code": "hoi_nd", "source_record_key": key, "full_name": "Nguyễn Văn Hùng",
+            "birth_date": "1985", "sex": "Nam", "id_number": cccd, "phone": phone,
+            "hamlet": "Khu phố 1", "commune": "Phường Tân Ninh"}
+
+
+@pytest.fixture(scope="module")
+def second_night(first_night, tiny_sample, module_url, load_source):
+    """The last day's deliveries plus a typo'd-CCCD copy of a known woman and two namesakes."""
+    before = persons(module_url)
+    rows = latest_records(tiny_sample, first_night["days"][-1])
+    woman = next(r for r in rows if r["org_code"] == "hoi_lhpn" and r["id_number"] and "/" in r["birth_date"]
+                 and len(r["id_number"]) == 12 and r["id_number"][7] != r["id_number"][8])
+    cccd = woman["id_number"]
+    typo = {**woman, "org_code": "cong_doan", "source_record_key": "CD-TEST-1",
+            "full_name": name_key(woman["full_name"]).upper(), "phone": None,
+            "id_number": cccd[:7] + cccd[8] + cccd[7] + cccd[9:]}
+    rows += [typo, namesake("ND-TEST-1", "072085123456", "0912000001"),
+             namesake("ND-TEST-2", "072085654321", "0987000002")]
+    load_source(module_url, rows)
+    summary = link_people(module_url, f"select * from {SOURCE}", incremental=True)
+    return {"before": before, "after": persons(module_url), "summary": summary, "woman": woman, "rows": rows}
+
+
+def test_every_record_is_linked_once_and_matches_the_truth(first_night, tiny_sample, module_url):
+    linked = persons(module_url)
+    assert len(linked) == len(first_night["rows"]) == first_night["summary"]["records"]
+    with (tiny_sample / "truth" / "records.csv").open(encoding="utf-8") as handle:
+        truth = {f"{r['org']}|{r['record_id']}": r["person_id"] for r in csv.DictReader(handle)}
+    same_true = {(a, b) for a in linked for b in linked if a < b and truth[a] == truth[b]}
+    same_found = {(a, b) for a in linked for b in linked if a < b and linked[a] == linked[b]}
+    assert len(same_true & same_found) / len(same_found) >= 0.99
+    assert len(same_true & same_found) / len(same_true) >= 0.99
+
+
+def test_ids_are_stable_across_a_night_of_changes(second_night):
+    before, after, summary = second_night["before"], second_night["after"], second_night["summary"]
+    assert summary["incremental"] and summary["changed"] >= 3
+    assert summary["changed"] < summary["records"] / 10
+    moved = {uid for uid in before if after[uid] != before[uid]}
+    assert not moved
+    assert len(after) == summary["records"]
+
+
+def test_a_typod_cccd_still_links(second_night):
+    woman = second_night["woman"]
+    after = second_night["after"]
+    assert after["cong_doan|CD-TEST-1"] == after[f"hoi_lhpn|{woman['source_record_key']}"]
+
+
+def test_same_common_name_and_birth_year_are_two_people(second_night, module_url):
+    after = second_night["after"]
+    assert after["hoi_nd|ND-TEST-1"] != after["hoi_nd|ND-TEST-2"]
+    why = review.explain(module_url, "hoi_nd|ND-TEST-1", "hoi_nd|ND-TEST-2")
+    assert not why["same_person"] and why["verdict"].startswith("not linked")
+    assert why["comparisons"]["id_number"]["bayes_factor"] < 1
+
+
+def test_person_dimension_and_events(second_night, module_url):
+    with psycopg.connect(module_url) as conn:
+        n_persons, n_linked = conn.execute(
+            "select count(distinct p.person_id), count(distinct rp.person_id) from identity.person p "
+            "left join identity.record_person rp using (person_id)").fetchone()
+        assert n_persons == n_linked == len(set(second_night["after"].values()))
+        row = conn.execute("select full_name, birth_year, sex from identity.person where person_id = %s",
+                           (second_night["after"]["cong_doan|CD-TEST-1"],)).fetchone()
+        created = conn.execute("select count(*) from identity.person_events where event = 'created'").fetchone()[0]
+    assert row[0] != row[0].upper() and row[2] == "female"  # the diacritic spelling survives the caps copy
+    assert created == len(set(second_night["after"].values()))
+
+
+def test_reviewer_decision_wins_and_survives_reruns(second_night, module_url):
+    after = second_night["after"]
+    typo, woman = "cong_doan|CD-TEST-1", f"hoi_lhpn|{second_night['woman']['source_record_key']}"
+    review.decide(module_url, typo, woman, "different", "chị Lan", "two people, same CCCD typo")
+    review.decide(module_url, "hoi_nd|ND-TEST-1", "hoi_nd|ND-TEST-2", "same", "anh Minh")
+    link_people(module_url, f"select * from {SOURCE}", incremental=True)
+    night = persons(module_url)
+    assert night[typo] != night[woman] and night["hoi_nd|ND-TEST-1"] == night["hoi_nd|ND-TEST-2"]
+    assert night[woman] == after[woman]  # the person keeps its id; the other record splits off
+    link_people(module_url, f"select * from {SOURCE}")  # a full rerun retrains, decisions still win
+    rerun = persons(module_url)
+    assert rerun[typo] != rerun[woman] and rerun["hoi_nd|ND-TEST-1"] == rerun["hoi_nd|ND-TEST-2"]
+    assert review.explain(module_url, typo, woman)["verdict"] == "reviewer chị Lan decided: different person"
+    with psycopg.connect(module_url) as conn:
+        events = conn.execute("select event, reason from identity.person_events where %s = any(record_uids) "
+                              "and event <> 'created'", (typo,)).fetchall()
+    assert events and events[0][0] == "split" and "reviewer decided different" in events[0][1]
+
+
+def test_cli(second_night, module_url):
+    runner = CliRunner()
+    result = runner.invoke(link, ["run", "--source-sql", SOURCE, "--incremental", "--url", module_url])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["changed"] == 0
+    queue = runner.invoke(link, ["review-queue", "--url", module_url])
+    assert queue.exit_code == 0
+    woman = f"hoi_lhpn|{second_night['woman']['source_record_key']}"
+    explained = runner.invoke(link, ["explain", woman, "cong_doan|CD-TEST-1", "--url", module_url])
+    assert explained.exit_code == 0 and "given_key" in explained.output
+    bad = runner.invoke(link, ["decide", woman, "nope|1", "same", "--reviewer", "x", "--url", module_url])
+    assert bad.exit_code != 0 and "unknown record" in bad.output
