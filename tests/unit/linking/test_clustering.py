@@ -1,16 +1,16 @@
-from lienthong.linking.clustering import cluster, one_edit_apart
+from lienthong.linking.clustering import cluster, id_edits
 
 
-def test_one_edit_apart_tolerates_a_typo_or_a_transposition_only():
-    assert one_edit_apart("072182947378", "072182947378")
-    assert one_edit_apart("072182947378", "072182947379")  # one digit
-    assert one_edit_apart("072182947378", "072182943778")  # adjacent swap
-    assert not one_edit_apart("072182947378", "072182947311")  # two digits
-    assert not one_edit_apart("072182947378", "072182749378")
+def test_id_edits_count_typos_and_transpositions():
+    assert id_edits("072182947378", "072182947378") == 0
+    assert id_edits("072182947378", "072182947379") == 1  # one digit
+    assert id_edits("072182947378", "072182943778") == 1  # adjacent swap
+    assert id_edits("072208266175", "072208266716") == 2  # a swap in one record, a typo in the other
+    assert id_edits("072182947378", "072182749318") > 2
 
 
 def test_strongest_links_first_and_no_chaining_through_a_weak_link():
-    ids = {"a1": "cccd:072182947378", "a2": "cccd:072182947379", "b1": "cccd:080185111222", "x": None}
+    ids = {"a1": "cccd:072182947378", "a2": "cccd:072182947739", "b1": "cccd:080185111222", "x": None}
     edges = [("a1", "a2", 0.999), ("b1", "x", 0.99), ("a2", "x", 0.96)]
     clusters, refused = cluster(ids, edges)
     assert clusters["a1"] == clusters["a2"]          # typo'd CCCD still links
