@@ -11,7 +11,36 @@ import click
 from lienthong.config.settings import DEFAULT_SEED, load_settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Command groups that live with their package, imported only when invoked: their packages
+    pull in pandas, Splink or the sample geography, which `lienthong db status` should not wait for."""
+
+    LAZY = {
+        "generate": ("lienthong.sample.commands", "generate", "Generate the sample province."),
+        "serve-sample-api": ("lienthong.sample.commands", "serve_sample_api",
+                             "Serve the Youth Union and Trade Union sample APIs on 127.0.0.1."),
+        "link": ("lienthong.linking.commands", "link", "Conformed persons: link, explain, review queue, decide."),
+    }
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx, name):
+        if name in self.LAZY:
+            import importlib
+
+            module, attribute, _ = self.LAZY[name]
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, (self.commands[name].get_short_help_str() if name in self.commands else self.LAZY[name][2]))
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Liên Thông: the membership data warehouse for Vietnam's mass organisations."""
 
@@ -208,15 +237,6 @@ def dbt(args: tuple[str, ...]) -> None:
         command += ["--project-dir", project, "--profiles-dir", project]
     sys.exit(subprocess.call(command, env=env, cwd=project))
 
-
-def _register_sample_commands() -> None:
-    from lienthong.sample.commands import generate, serve_sample_api
-
-    main.add_command(generate)
-    main.add_command(serve_sample_api)
-
-
-_register_sample_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

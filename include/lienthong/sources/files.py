@@ -36,6 +36,10 @@ def find_delivery(entity: EntityConfig, drop_dir: Path, delivery_date: date) -> 
 
 
 def _nfc(value) -> str | None:
+    if type(value) is str:  # the CSV case, per cell: skip the general path (hot loop)
+        if not value or value.isspace():
+            return None
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
     text = as_text(value)
     return unicodedata.normalize("NFC", text) if text is not None else None
 
