@@ -1,0 +1,17 @@
+-- Cross-organisation figures for every analyst: people on both rolls, per pair of organisations
+-- (the diagonal is each organisation's distinct people). Aggregates only: no person_key.
+{{ config(schema='bi', alias='agg_organisation_overlap', materialized='table') }}
+
+with rolls as (
+
+    select distinct person_key, org_code from {{ ref('bi_memberships') }}
+
+)
+
+select
+    a.org_code,
+    b.org_code       as other_org_code,
+    count(*)::bigint as people
+from rolls as a
+join rolls as b using (person_key)
+group by a.org_code, b.org_code
