@@ -2,18 +2,22 @@
 
 Why DuckDB and not Splink's PostgreSQL backend: the features are prepared in Python anyway (the
 Vietnamese normalisation lives in ``lienthong.text``), DuckDB is columnar and uses both cores, and
-Splink's PostgreSQL backend materialises every intermediate table through the server. The warehouse
+Splink's PostgreSQL backend materialises every intermediate table through the server; tried on
+the demo sample with this model it also failed (PostgreSQL has no ``damerau_levenshtein`` and
+the float8 product of Bayes factors underflows). The warehouse
 stays the system of record: features, pairs and persons are written back to PostgreSQL.
 """
 from __future__ import annotations
 
 import json
+import math
+
 import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker
 
 from lienthong.linking.blocking import DETERMINISTIC_RULES, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_RULES
-from lienthong.linking.settings import settings
+from lienthong.linking.settings import TF_COLUMNS, settings
 
 # Pairs below this are not kept as evidence (they are far from any decision).
 EVIDENCE_MIN_PROBABILITY = 0.01
@@ -21,11 +25,15 @@ U_SAMPLE_PAIRS = 3_000_000
 PRIOR_RECALL = 0.8
 
 
-def _db(records: pd.DataFrame) -> DuckDBAPI:
+def _db(records: pd.DataFrame, new_uids: list[str] = ()) -> DuckDBAPI:
+    """A fresh DuckDB holding ``records`` (and ``new_records``, the selection of ``new_uids``)."""
     con = duckdb.connect()
     con.register("records_frame", records)
     con.execute("create table records as select * from records_frame")
     con.unregister("records_frame")
+    if new_uids:
+        con.execute("create table new_records as select * from records where list_contains(?, record_uid)",
+                    [list(new_uids)])
     return DuckDBAPI(connection=con)
 
 
@@ -39,8 +47,9 @@ def train(records: pd.DataFrame, seed: int = 42) -> dict:
     return linker.misc.save_model_to_json()
 
 
-def _linker(records: pd.DataFrame, model: dict) -> Linker:
-    return Linker("records", json.loads(json.dumps(model)), db_api=_db(records), set_up_basic_logging=False)
+def _linker(records: pd.DataFrame, model: dict, new_uids: list[str] = ()) -> Linker:
+    return Linker("records", json.loads(json.dumps(model)), db_api=_db(records, new_uids),
+                  set_up_basic_logging=False)
 
 
 def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -74,13 +83,9 @@ def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str]) -> pd.D
     """
     if not new_uids:
         return _evidence(pd.DataFrame(columns=["record_uid_l", "record_uid_r", "match_weight", "match_probability"]))
-    linker = _linker(records, model)
-    con = linker._db_api._con  # the same DuckDB: the new records are a selection of its table
-    con.execute("create or replace temp table new_uids (record_uid varchar)")
-    con.executemany("insert into new_uids values (?)", [[uid] for uid in new_uids])
-    con.execute("create or replace table new_records as select r.* from records r join new_uids using (record_uid)")
-    for column in linker._settings_obj._term_frequency_columns:
-        linker.table_management.compute_tf_table(column.name)
+    linker = _linker(records, model, new_uids)
+    for column in TF_COLUMNS:  # term frequencies of the whole input, not of the new records
+        linker.table_management.compute_tf_table(column)
     threshold = _weight(EVIDENCE_MIN_PROBABILITY)
     frame = linker.inference.find_matches_to_new_records(
         "new_records", blocking_rules=PREDICTION_RULES, match_weight_threshold=threshold
@@ -102,6 +107,4 @@ def blocked_by(first: dict, second: dict) -> list[str]:
 
 
 def _weight(probability: float) -> float:
-    import math
-
     return math.log2(probability / (1 - probability))

@@ -21,6 +21,7 @@ from splink import SettingsCreator
 
 from lienthong.linking.blocking import PREDICTION_RULES
 
+TF_COLUMNS = ("given_key", "family_key", "middle_key")
 _SWAPPED = ("substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
             "and substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
             "and substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)")
@@ -40,9 +41,9 @@ def _name_part(column: str, description: str, *, typo_level: bool) -> cl.CustomC
 
 def comparisons() -> list[cl.CustomComparison]:
     return [
-        _name_part("given_key", "Given name (carries the identity)", typo_level=True),
-        _name_part("family_key", "Family name (few, common)", typo_level=False),
-        _name_part("middle_key", "Middle name (Văn, Thị dominate)", typo_level=False),
+        _name_part(TF_COLUMNS[0], "Given name (carries the identity)", typo_level=True),
+        _name_part(TF_COLUMNS[1], "Family name (few, common)", typo_level=False),
+        _name_part(TF_COLUMNS[2], "Middle name (Văn, Thị dominate)", typo_level=False),
         cl.CustomComparison(
             [
                 cll.NullLevel("birth_year"),
