@@ -9,33 +9,68 @@
     nullif(regexp_replace(btrim(normalize({{ expr }}, NFC)), '\s+', ' ', 'g'), '')
 {%- endmacro %}
 
-{# A date written dd/mm/yyyy (or d-m-yyyy); anything else or an impossible day gives null. #}
+{# make_date that gives null for an impossible day instead of failing the whole model. #}
+{% macro _safe_date(y, m, d) -%}
+    case
+        when ({{ m }}) between 1 and 12 and ({{ y }}) between 1800 and 2200 and ({{ d }}) between 1 and
+             extract(day from make_date({{ y }}, {{ m }}, 1) + interval '1 month - 1 day')
+        then make_date({{ y }}, {{ m }}, {{ d }})
+    end
+{%- endmacro %}
+
+{# A date as organisations write it: ISO yyyy-mm-dd (APIs, XLSX cells, optionally with a time),
+   dd/mm/yyyy, dd.mm.yyyy or dd-mm-yyyy, or an Excel serial number. A year alone, an impossible
+   day (typed mm/dd) or anything else gives null: the year survives in vn_birth_year. #}
 {% macro vn_date(expr) -%}
     case
-        when {{ expr }} ~ '^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s*$' then (
-            select case
-                when m between 1 and 12 and d between 1 and 31
-                     and d <= extract(day from (make_date(y, m, 1) + interval '1 month - 1 day'))
-                then make_date(y, m, d)
-            end
-            from (
-                select split_part(p, '/', 1)::int as d, split_part(p, '/', 2)::int as m,
-                       split_part(p, '/', 3)::int as y
-                from (select regexp_replace(btrim({{ expr }}), '[.-]', '/', 'g') as p) as parts
-            ) as dmy
-        )
+        when {{ expr }} ~ '^\s*\d{4}-\d{1,2}-\d{1,2}([ T].*)?$' then {{ _safe_date(
+            "split_part(btrim(" ~ expr ~ "), '-', 1)::int",
+            "split_part(btrim(" ~ expr ~ "), '-', 2)::int",
+            "split_part(split_part(split_part(btrim(" ~ expr ~ "), '-', 3), ' ', 1), 'T', 1)::int") }}
+        when {{ expr }} ~ '^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s*$' then {{ _safe_date(
+            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 3)::int",
+            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 2)::int",
+            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 1)::int") }}
+        -- Excel serials: day 1 = 1900-01-01 with Excel's 1900 leap-year bug, hence 1899-12-30.
+        when {{ expr }} ~ '^\s*\d{4,5}(\.0+)?\s*$' and btrim({{ expr }})::numeric between 3000 and 80000
+        then date '1899-12-30' + btrim({{ expr }})::numeric::int
     end
 {%- endmacro %}
 
 {# The birth year, also when only a year (yyyy) was written. #}
 {% macro vn_birth_year(expr) -%}
     case
-        when {{ expr }} ~ '^\s*\d{4}\s*$' then btrim({{ expr }})::int
+        when {{ expr }} ~ '^\s*\d{4}\s*$' and btrim({{ expr }})::int between 1880 and 2100 then btrim({{ expr }})::int
         else extract(year from {{ vn_date(expr) }})::int
     end
+{%- endmacro %}
+
+{# First day of a dues period or report month: yyyy-mm, mm/yyyy, or a year alone (yearly dues). #}
+{% macro vn_period_start(expr) -%}
+    case
+        when {{ expr }} ~ '^\s*\d{4}-\d{1,2}\s*$' then {{ _safe_date(
+            "split_part(btrim(" ~ expr ~ "), '-', 1)::int", "split_part(btrim(" ~ expr ~ "), '-', 2)::int", "1") }}
+        when {{ expr }} ~ '^\s*\d{1,2}[/.-]\d{4}\s*$' then {{ _safe_date(
+            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 2)::int",
+            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 1)::int", "1") }}
+        when {{ expr }} ~ '^\s*\d{4}\s*$' then {{ _safe_date("btrim(" ~ expr ~ ")::int", "1", "1") }}
+    end
+{%- endmacro %}
+
+{# How many months a period covers: 12 for a year alone, else 1. #}
+{% macro vn_period_months(expr) -%}
+    case when {{ expr }} ~ '^\s*\d{4}\s*$' then 12 else 1 end
 {%- endmacro %}
 
 {# Digits only, for ID numbers and phones written with spaces, dots or dashes. #}
 {% macro digits(expr) -%}
     nullif(regexp_replace({{ expr }}, '\D', '', 'g'), '')
+{%- endmacro %}
+
+{# A phone as 10 national digits: +84 / 84 prefix back to 0. #}
+{% macro vn_phone(expr) -%}
+    case
+        when {{ digits(expr) }} ~ '^84\d{9}$' then '0' || substr({{ digits(expr) }}, 3)
+        else {{ digits(expr) }}
+    end
 {%- endmacro %}

@@ -1,0 +1,176 @@
+{# Staging macros: one per entity shape, called by the generated stg_<org>__<entity>.sql files with
+   the canonical fields the organisation's config lands. A field an organisation does not send comes
+   out as null, so every organisation's view of one shape has the same columns and unions cleanly. #}
+
+{% macro _col(name, fields) -%}
+    {{ name if name in fields else 'null::text' }}
+{%- endmacro %}
+
+{# Live rows only: a replaced batch's rows are deleted on landing, a duplicate batch never had rows,
+   but joining the bookkeeping keeps staging right even mid-landing. #}
+{% macro _live_rows(org, entity) -%}
+    select r.*
+    from {{ source(org, entity) }} as r
+    join {{ source('landing', 'batches') }} as b on b.batch_id = r.batch_id and b.status = 'loaded'
+{%- endmacro %}
+
+{# The member key within one organisation: its member code; organisations without codes (hoi_lhpn)
+   use md5(name key | birth date as written). #}
+{% macro _member_key(org, fields, name_expr) -%}
+    {% if 'member_code' in fields -%}
+        '{{ org }}:' || upper(btrim(member_code))
+    {%- else -%}
+        '{{ org }}:' || md5(concat_ws('|', {{ vn_key(name_expr) }}, btrim(birth_date)))
+    {%- endif %}
+{%- endmacro %}
+
+{# The stable source record key (the contract with person linking): <org>:<member_code>, else
+   <org>:md5(name key | birth date as written | unit name key). Same text every night for the same
+   record; int_members__current appends #n to the 2nd.. exact duplicate in one unit. #}
+{% macro _record_key(org, fields, name_expr) -%}
+    {% if 'member_code' in fields -%}
+        '{{ org }}:' || upper(btrim(member_code))
+    {%- else -%}
+        '{{ org }}:' || md5(concat_ws('|', {{ vn_key(name_expr) }}, btrim(birth_date), {{ vn_key('unit_name') }}))
+    {%- endif %}
+{%- endmacro %}
+
+{% macro _full_name(fields) -%}
+    {% if 'full_name' in fields -%} full_name
+    {%- else -%} nullif(concat_ws(' ', btrim(family_name), btrim(given_names)), '')
+    {%- endif %}
+{%- endmacro %}
+
+{% macro _sex(org, expr) -%}
+    {%- set codes = var('sex_codes').get(org, var('sex_codes')['default']) -%}
+    case {{ vn_key(expr) }}
+        {%- for written, sex in codes.items() %}
+        when '{{ written }}' then '{{ sex }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{% macro _change_kind(org, entity, fields) -%}
+    {%- if 'change_type' in fields -%}
+    case {{ vn_key('change_type') }}
+        {%- for written, kind in var('change_kinds').get(org, {}).items() %}
+        when '{{ written }}' then '{{ kind }}'
+        {%- endfor %}
+    end
+    {%- else -%}
+    {{ "'snapshot'" if entity == 'roster' else 'null::text' }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro stage_roster(org, entity, fields) %}
+with source as (
+    {{ _live_rows(org, entity) }}
+),
+
+located as (
+    select
+        *,
+        {{ _full_name(fields) }} as full_name_text,
+        -- Organisations with one address field write "hamlet, commune[, district]".
+        {% if 'hamlet' in fields -%}
+        hamlet as hamlet_text,
+        commune as commune_text
+        {%- else -%}
+        case when address like '%,%' then btrim(split_part(address, ',', 1)) end as hamlet_text,
+        case when address like '%,%' then btrim(substr(address, strpos(address, ',') + 1))
+             else btrim(address) end as commune_text
+        {%- endif %}
+    from source
+)
+
+select
+    '{{ org }}'::text                                   as org_code,
+    '{{ entity }}'::text                                as entity,
+    batch_id,
+    delivery_date,
+    row_number                                          as source_row_number,
+    {{ _record_key(org, fields, 'full_name_text') }}    as record_key,
+    {{ _member_key(org, fields, 'full_name_text') }}    as member_key,
+    {{ _col('member_code', fields) }}                   as member_code,
+    {{ _change_kind(org, entity, fields) }}             as change_kind,
+    {{ vn_date(_col('changed_on', fields)) }}           as changed_on,
+    full_name_text                                      as full_name_raw,
+    {{ vn_clean('full_name_text') }}                    as full_name,
+    {{ vn_key('full_name_text') }}                      as name_key,
+    birth_date                                          as birth_date_raw,
+    {{ vn_date('birth_date') }}                         as birth_date,
+    {{ vn_birth_year('birth_date') }}                   as birth_year,
+    {{ _sex(org, 'sex') }}                              as sex,
+    sex                                                 as sex_raw,
+    id_number                                           as id_number_raw,
+    {{ digits('id_number') }}                           as id_number,
+    phone                                               as phone_raw,
+    {{ vn_phone('phone') }}                             as phone,
+    hamlet_text                                         as hamlet_raw,
+    commune_text                                        as commune_raw,
+    {{ vn_clean('hamlet_text') }}                       as hamlet_name,
+    {{ vn_clean('commune_text') }}                      as commune_name,
+    {{ _col('unit_code', fields) }}                     as unit_code,
+    {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
+    {{ vn_clean(_col('employer', fields)) }}            as employer,
+    {{ vn_date('joined_on') }}                          as joined_on,
+    {{ vn_clean(_col('end_reason', fields)) }}          as end_reason
+from located
+{% endmacro %}
+
+{% macro stage_dues(org, entity, fields) %}
+with source as (
+    {{ _live_rows(org, entity) }}
+)
+
+select
+    '{{ org }}'::text                                   as org_code,
+    batch_id,
+    delivery_date,
+    row_number                                          as source_row_number,
+    {{ _record_key(org, fields, _col('full_name', fields)) }} as record_key,
+    {{ _member_key(org, fields, _col('full_name', fields)) }} as member_key,
+    period                                              as period_raw,
+    {{ vn_period_start('period') }}                     as period_start,
+    {{ vn_period_months('period') }}                    as period_months,
+    {{ digits('amount') }}::numeric                     as amount_vnd,
+    {{ vn_date('paid_on') }}                            as paid_on
+from source
+{% endmacro %}
+
+{% macro stage_activities(org, entity, fields) %}
+with source as (
+    {{ _live_rows(org, entity) }}
+)
+
+select
+    '{{ org }}'::text                                   as org_code,
+    batch_id,
+    delivery_date,
+    row_number                                          as source_row_number,
+    {{ _record_key(org, fields, _col('full_name', fields)) }} as record_key,
+    {{ _member_key(org, fields, _col('full_name', fields)) }} as member_key,
+    {{ _col('unit_code', fields) }}                     as unit_code,
+    {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
+    {{ vn_date('session_on') }}                         as session_on,
+    {{ vn_clean(_col('session_title', fields)) }}       as session_title
+from source
+{% endmacro %}
+
+{% macro stage_reported_totals(org, entity, fields) %}
+with source as (
+    {{ _live_rows(org, entity) }}
+)
+
+select
+    '{{ org }}'::text                                   as org_code,
+    batch_id,
+    delivery_date,
+    row_number                                          as source_row_number,
+    {{ _col('unit_code', fields) }}                     as unit_code,
+    {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
+    {{ vn_clean(_col('commune', fields)) }}             as commune_name,
+    {{ vn_period_start('month') }}                      as report_month,
+    {{ digits('reported_count') }}::int                 as reported_count
+from source
+{% endmacro %}

@@ -1,0 +1,58 @@
+{# union all of every organisation's staging view of the given entities (same shape). #}
+{% macro union_staging(entities) -%}
+    {%- set parts = [] -%}
+    {%- for org, kinds in org_entities().items() -%}
+        {%- for kind in kinds if kind in entities -%}
+            {%- do parts.append('select * from ' ~ ref('stg_' ~ org ~ '__' ~ kind)) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ parts | join('\nunion all\n') }}
+{%- endmacro %}
+
+{# A commune or district as written -> the key of admin_unit_aliases: accents off, and the
+   abbreviations rosters use (P., X., TT., H., TX., TP.) spelt out. #}
+{% macro admin_name_key(expr) -%}
+    nullif(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+        coalesce({{ vn_key(expr) }}, ''),
+        '^p\.\s*', 'phuong '), '^x\.\s*', 'xa '), '^tt\.\s*', 'thi tran '),
+        '^h\.\s*', 'huyen '), '^tx\.\s*', 'thi xa '), '^tp\.\s*', 'thanh pho '), '')
+{%- endmacro %}
+
+{# The provisional person key used until person linking has run: a valid 12-digit CCCD, else
+   name key + birth year + commune as written. #}
+{% macro provisional_person_id(id_number, name_key, birth_year, commune) -%}
+    md5(
+        case
+            when {{ id_number }} ~ '^\d{12}$' then 'cccd:' || {{ id_number }}
+            else 'name:' || coalesce({{ name_key }}, '') || '|' || coalesce({{ birth_year }}::text, '')
+                 || '|' || coalesce({{ vn_key(commune) }}, '')
+        end
+    )
+{%- endmacro %}
+
+{# The linked person tables exist only once person linking has run: checked at compile time so a
+   fresh warehouse still builds (on the provisional key). #}
+{% macro identity_ready() -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set rel = adapter.get_relation(database=target.database, schema='identity', identifier='record_person') -%}
+    {{ return(rel is not none) }}
+{%- endmacro %}
+
+{# Highest live batch id: incremental models remember how far they have read. #}
+{% macro live_batch_watermark() -%}
+    (select coalesce(max(batch_id), 0) from {{ source('landing', 'batches') }} where status = 'loaded')
+{%- endmacro %}
+
+{# Eligible in a month by the organisation's age and sex rules (var('eligibility')); unknown birth
+   year or sex counts as eligible: the review flags missing data separately. #}
+{% macro member_eligible(org_code, birth_year, sex, month_start) -%}
+    case {{ org_code }}
+    {%- for org, rule in var('eligibility').items() %}
+        when '{{ org }}' then true
+            {%- if rule.min_age is not none %} and coalesce(extract(year from {{ month_start }})::int - {{ birth_year }} >= {{ rule.min_age }}, true){% endif %}
+            {%- if rule.max_age is not none %} and coalesce(extract(year from {{ month_start }})::int - {{ birth_year }} <= {{ rule.max_age }}, true){% endif %}
+            {%- if rule.sex is not none %} and coalesce({{ sex }} = '{{ rule.sex }}', true){% endif %}
+    {%- endfor %}
+        else true
+    end
+{%- endmacro %}

@@ -1,0 +1,2 @@
+-- Every live attendance row of every organisation, one shape.
+{{ union_staging(['activities']) }}

@@ -1,0 +1,15 @@
+-- The months the monthly member snapshot covers: the last var('member_month_window') months up to
+-- the month of the latest live delivery.
+with latest as (
+
+    select date_trunc('month', max(delivery_date))::date as last_month
+    from {{ source('landing', 'batches') }} where status = 'loaded'
+
+)
+
+select
+    m::date                                            as month_start,
+    (m + interval '1 month - 1 day')::date             as month_end
+from latest,
+     generate_series(last_month - make_interval(months => {{ var('member_month_window') }} - 1),
+                     last_month, interval '1 month') as m
