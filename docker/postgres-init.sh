@@ -6,7 +6,7 @@ psql -v ON_ERROR_STOP=1 --username postgres \
      -v airflow_pw="$AIRFLOW_DB_PASSWORD" -v warehouse_pw="$WAREHOUSE_PASSWORD" <<'SQL'
 create role airflow login password :'airflow_pw';
 create database airflow owner airflow;
-create role lienthong login password :'warehouse_pw';
+create role lienthong login createrole password :'warehouse_pw';
 create database lienthong owner lienthong;
 \connect lienthong
 create extension if not exists pg_trgm;
