@@ -1,7 +1,9 @@
-"""Run a Great Expectations suite file against a warehouse table and keep every result in ``dq``.
+"""Run Great Expectations suites against the warehouse and keep every result in ``dq``.
 
 Each expectation carries GX's own ``severity``: ``critical`` stops the pipeline, ``warning`` and
-``info`` are reported and kept but let the run go on.
+``info`` are reported and kept but let the run go on. Mart suites are JSON files under
+``expectations/marts/`` naming a table (``meta.table``) or a query (``meta.query``, e.g. orphans for
+referential integrity); landed-batch suites are built by :mod:`lienthong.quality.batches`.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ class ValidationOutcome:
     evaluated: int = 0
     failed_critical: list[str] = field(default_factory=list)
     failed_other: list[str] = field(default_factory=list)
+    result: object = field(default=None, repr=False)  # GX's ExpectationSuiteValidationResult, for Data Docs
 
     @property
     def passed(self) -> bool:
@@ -48,55 +51,74 @@ def load_suite_file(path: Path) -> dict:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:
         raise ValueError(f"{path}: not a readable suite file: {err}") from err
-    if "." not in spec.get("meta", {}).get("table", ""):
-        raise ValueError(f"{path}: meta.table must name the table as schema.table")
+    meta = spec.get("meta", {})
+    if "." not in meta.get("table", "") and not meta.get("query"):
+        raise ValueError(f"{path}: meta.table must name the table as schema.table (or meta.query give a query)")
     return spec
 
 
 def validate(url: str, suite_path: Path, run_id: str) -> ValidationOutcome:
-    """Validate the suite's table; store the results; return the outcome (never raises on failures)."""
-    import great_expectations as gx  # heavy: import only when a validation runs
+    """Validate the suite's table or query; store the results; return the outcome (never raises on failures)."""
+    return validate_spec(url, load_suite_file(suite_path), run_id)
 
-    spec = load_suite_file(suite_path)
-    schema, table = spec["meta"]["table"].split(".", 1)
+
+def validate_spec(url: str, spec: dict, run_id: str, *, org_code: str | None = None,
+                  entity: str | None = None, batch_id: int | None = None) -> ValidationOutcome:
+    """Validate an in-memory suite spec (name, meta.table or meta.query, expectations with severity)."""
+    import great_expectations as gx  # heavy: import only when a validation runs
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    meta = spec["meta"]
+    label = meta.get("table") or meta.get("label") or spec["name"]
     context = gx.get_context(mode="ephemeral")
     # Progress bars would interleave with task logs line by line.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_postgres(
         name="warehouse", connection_string=url.replace("postgresql://", "postgresql+psycopg://", 1))
-    batch = source.add_table_asset(name=table, table_name=table, schema_name=schema) \
-        .add_batch_definition_whole_table("whole_table").get_batch()
+    if meta.get("query"):
+        # GX takes only "SELECT …" queries; wrapping also allows WITH and UNION.
+        asset = source.add_query_asset(name="query", query=f"SELECT * FROM ({meta['query']}) AS q")
+    else:
+        schema, table = meta["table"].split(".", 1)
+        asset = source.add_table_asset(name=table, table_name=table, schema_name=schema)
+    batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
     suite = gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
     result = batch.validate(suite)
 
-    outcome = ValidationOutcome(suite=spec["name"], table=f"{schema}.{table}", run_id=run_id)
+    outcome = ValidationOutcome(suite=spec["name"], table=label, run_id=run_id, result=result)
     rows = []
     for item in result.results:
         config = item.expectation_config
         severity = str(getattr(config.severity, "value", config.severity) or "critical")
         kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
-        label = f"{config.type}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+        text = f"{config.type}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
         outcome.evaluated += 1
         if not item.success:
-            (outcome.failed_critical if severity == "critical" else outcome.failed_other).append(label)
+            (outcome.failed_critical if severity == "critical" else outcome.failed_other).append(text)
         observed = item.result.get("observed_value", item.result.get("unexpected_percent"))
-        rows.append((run_id, spec["name"], outcome.table, config.type, json.dumps(kwargs, default=str),
-                     severity, bool(item.success), json.dumps(observed, default=str)))
+        rows.append((run_id, spec["name"], label, config.type, json.dumps(kwargs, default=str),
+                     severity, bool(item.success), json.dumps(observed, default=str), org_code, entity, batch_id))
     with connect(url) as conn:
         conn.execute(DQ_SCHEMA_SQL.read_text())
         with conn.cursor() as cur:
             cur.executemany(
                 "insert into dq.validation_results (run_id, suite, table_name, expectation, kwargs, severity,"
-                " success, observed) values (%s, %s, %s, %s, %s, %s, %s, %s)", rows)
+                " success, observed, org_code, entity, batch_id)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
     log.info("%s", outcome.summary())
     return outcome
 
 
-def run_gate(url: str, suite_paths: list[Path], run_id: str) -> list[ValidationOutcome]:
-    """Validate every suite; raise QualityGateError after all ran if any critical expectation failed."""
+def run_gate(url: str, suite_paths: list[Path], run_id: str,
+             data_docs_dir: Path | None = None) -> list[ValidationOutcome]:
+    """Validate every suite; raise QualityGateError after all ran if any critical expectation failed.
+
+    With ``data_docs_dir``, the run's Data Docs are rendered there first (also when the gate fails)."""
     outcomes = [validate(url, path, run_id) for path in suite_paths]
+    if data_docs_dir is not None:
+        from lienthong.quality.data_docs import render_data_docs
+
+        render_data_docs(outcomes, data_docs_dir)
     failed = [o.summary() for o in outcomes if not o.passed]
     if failed:
         raise QualityGateError("Data quality gate failed (fix the data or the model, then rerun):\n"
