@@ -3,6 +3,7 @@
           post_hook="delete from {{ this }} where month_start < (select min(month_start) from {{ ref('int_member_month__window') }})") }}
 -- The monthly member snapshot the review reads: person × organisation × month, over the last
 -- var('member_month_window') months: on the roll, dues paid, attended, eligible (five haves).
+-- depends_on: {{ ref('int_roster__events') }}
 -- Incremental: a night recomputes, per organisation that sent something, only the months its new
 -- batches can change (from the earliest month they touch); a full rebuild gives the same rows.
 with months as (

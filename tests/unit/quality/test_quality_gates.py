@@ -1,0 +1,108 @@
+"""Great Expectations gates against a real PostgreSQL: severities, batch suites from the configs and
+rule files, results kept in dq with their batch, Data Docs rendered."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lienthong.config.organisations import get_organisation
+from lienthong.quality.batches import batch_suite, gate_batch, validate_batch
+from lienthong.quality.runner import QualityGateError, run_gate
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _land_women_batch(url: str, rows: list[dict]) -> int:
+    """A hoi_lhpn roster batch inserted as landing would leave it (columns from the config)."""
+    from lienthong.landing.raw import ensure_raw_tables
+
+    with psycopg.connect(url) as conn:
+        ensure_raw_tables(conn, get_organisation("hoi_lhpn"))
+        batch_id = conn.execute(
+            "insert into raw.batches (org_code, entity, delivery_date, source, checksum, status, row_count)"
+            " values ('hoi_lhpn', 'roster', %s, 'test', md5(random()::text), 'loaded', %s) returning batch_id",
+            (date(2026, 11, 25), len(rows))).fetchone()[0]
+        for number, row in enumerate(rows, start=2):
+            columns = ["batch_id", "delivery_date", "row_number", *row]
+            conn.execute(
+                f"insert into raw.hoi_lhpn__roster ({', '.join(columns)}) values ({', '.join(['%s'] * len(columns))})",
+                (batch_id, date(2026, 11, 25), number, *row.values()))
+    return batch_id
+
+
+GOOD = {"full_name": "Nguyễn Thị Mai", "birth_date": "01/02/1990", "sex": "Nữ", "id_number": "072190123456",
+        "phone": "0912345678", "hamlet": "Khu phố 1", "commune": "Phường Tân Ninh",
+        "unit_name": "Chi hội Phụ nữ Khu phố 1", "joined_on": "02/03/2010"}
+
+
+def test_batch_suite_comes_from_the_config_and_the_rule_file():
+    suite = batch_suite("hoi_lhpn", "roster", 7)
+    required = {e["kwargs"]["column"] for e in suite["expectations"]
+                if e["type"] == "expect_column_values_to_not_be_null" and e["severity"] == "critical"}
+    assert {"full_name", "commune"} <= required  # the config's required fields stop the pipeline
+    assert any(e["severity"] == "warning" for e in suite["expectations"])  # formats from the rule file warn
+    assert suite["meta"]["query"].endswith("where batch_id = 7")
+
+
+@pytest.mark.parametrize("org", ["doan_tn", "hoi_lhpn", "hoi_nd", "hoi_ccb", "cong_doan"])
+def test_every_rule_file_names_configured_entities_and_columns(org):
+    config = get_organisation(org)
+    for entity in config.entities:
+        fields = set(entity.columns.values())
+        for expectation in batch_suite(org, entity.kind, 1)["expectations"]:
+            assert expectation["severity"] in ("critical", "warning", "info")
+            column = expectation["kwargs"].get("column")
+            assert column is None or column in fields, (org, entity.kind, column)
+
+
+def test_warning_failures_are_kept_but_do_not_stop(warehouse_url):
+    batch = _land_women_batch(warehouse_url, [GOOD, {**GOOD, "birth_date": "1990-02-01", "sex": "Nam"}] * 3)
+    outcome = gate_batch(warehouse_url, "hoi_lhpn", "roster", batch, "run-warn")
+    assert outcome.passed and outcome.failed_other
+    with psycopg.connect(warehouse_url) as conn:
+        stored = conn.execute("select count(*), count(*) filter (where not success), min(org_code), min(batch_id)"
+                              " from dq.validation_results where run_id = 'run-warn'").fetchone()
+    assert stored[0] == outcome.evaluated and stored[1] == len(outcome.failed_other)
+    assert stored[2:] == ("hoi_lhpn", batch)
+
+
+def test_critical_failure_stops(warehouse_url):
+    batch = _land_women_batch(warehouse_url, [GOOD, {**GOOD, "full_name": None}])
+    assert not validate_batch(warehouse_url, "hoi_lhpn", "roster", batch, "run-stop").passed
+    with pytest.raises(QualityGateError, match="full_name"):
+        gate_batch(warehouse_url, "hoi_lhpn", "roster", batch, "run-stop-2")
+
+
+def test_mart_gate_raises_only_on_critical_and_renders_data_docs(warehouse_url, tmp_path):
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("create schema marts; create table marts.t (k text, v int);"
+                     " insert into marts.t values ('a', 1), ('a', 200)")
+
+    def suite(name, severity):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"name": name, "meta": {"table": "marts.t"}, "expectations": [
+            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "k"}, "severity": severity}]}))
+        return path
+
+    docs = tmp_path / "data_docs"
+    outcomes = run_gate(warehouse_url, [suite("warn_only", "warning")], "run-1", data_docs_dir=docs)
+    assert outcomes[0].failed_other
+    with pytest.raises(QualityGateError, match="stop_here"):
+        run_gate(warehouse_url, [suite("stop_here", "critical")], "run-2", data_docs_dir=docs)
+    assert (docs / "run-2" / "stop_here.html").exists()
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert "stop_here" in index and "warn_only" in index
+
+
+def test_mart_suites_are_valid_files():
+    from lienthong.quality.runner import load_suite_file
+
+    suites = sorted((REPO / "expectations" / "marts").glob("*.json"))
+    assert len(suites) >= 5
+    for path in suites:
+        spec = load_suite_file(path)
+        assert all(e["severity"] in ("critical", "warning", "info") for e in spec["expectations"])
