@@ -1,4 +1,4 @@
-"""Airflow DAG `review_monthly`: the periodic review report for the month just ended."""
+"""Airflow DAGs `review_monthly` and `review_quarterly`: the periodic review reports (backfillable)."""
 from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
@@ -7,18 +7,26 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from lienthong.config.settings import TIMEZONE
 from lienthong.pipeline import tasks
 
-
-@dag(
-    dag_id="review_monthly",
-    description="Render the monthly review workbook from the review marts",
-    schedule=CronDataIntervalTimetable("0 6 1 * *", timezone=TIMEZONE),
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    tags=["review"],
-    default_args={"owner": "mttq_review", "retries": 1, "retry_delay": timedelta(minutes=10)},
-)
-def review_monthly():
-    task(tasks.render_review, task_id="render_review")()
+# kind -> schedule: the run after a period closes reviews it (its logical date is the period start).
+REVIEWS = {"month": "0 6 1 * *", "quarter": "0 6 1 1,4,7,10 *"}
 
 
-review_monthly()
+def build(kind: str, schedule: str):
+    @dag(
+        dag_id=f"review_{kind}ly",
+        description=f"Render the {kind}ly review (HTML report and Excel workbook) from the review marts",
+        schedule=CronDataIntervalTimetable(schedule, timezone=TIMEZONE),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        tags=["review"],
+        default_args={"owner": "mttq_review", "retries": 1, "retry_delay": timedelta(minutes=10)},
+    )
+    def review():
+        task(tasks.render_review, task_id="render_review")(kind=kind)
+
+    return review()
+
+
+for _kind, _schedule in REVIEWS.items():
+    globals()[f"review_{_kind}ly"] = build(_kind, _schedule)

@@ -26,13 +26,20 @@ RAW_ASSETS = [Asset(f"raw.{org.code}.{e.kind}") for org in load_organisations() 
     catchup=False,
     max_active_runs=1,
     tags=["warehouse", "dbt"],
-    default_args={"owner": "data_engineering", "retries": 1, "retry_delay": timedelta(minutes=5)},
+    default_args={"owner": "data_engineering", "retries": 1, "retry_delay": timedelta(minutes=1)},
 )
 def warehouse_build():
+    settings = load_settings()
+    # Staging and the linking input first; people are linked in between; then everything that
+    # reads the linked person IDs.
+    before_linking = ["+int_people__source_records"]
     prepare = task(tasks.prepare_warehouse, task_id="prepare_warehouse")()
-    dbt_models = DbtTaskGroup(group_id="dbt", **cosmos_configs(load_settings()))
+    dbt_staging = DbtTaskGroup(group_id="dbt_staging", **cosmos_configs(settings, select=before_linking))
+    link = task(tasks.link_people, task_id="link_people")()
+    dbt_marts = DbtTaskGroup(group_id="dbt_marts", **cosmos_configs(settings, exclude=before_linking))
+    access = task(tasks.sync_access, task_id="sync_access")()
     validate = task(tasks.validate_marts, task_id="validate_marts", outlets=[Asset("marts")])()
-    prepare >> dbt_models >> validate
+    prepare >> dbt_staging >> link >> dbt_marts >> access >> validate
 
 
 warehouse_build()

@@ -56,3 +56,19 @@
         else true
     end
 {%- endmacro %}
+
+{# Why a member left, from the organisations' own words (vn_key of the reason): a death or a move
+   away is evidence for every other organisation that still counts the person. #}
+{% macro departure_kind(reason) -%}
+    case
+        when {{ vn_key(reason) }} in ('tu tran', 'tu_tran', 'deceased', 'qua doi', 'da mat') then 'died'
+        when {{ vn_key(reason) }} in ('chuyen di noi khac', 'chuyen_di', 'relocated', 'chuyen di') then 'moved_away'
+    end
+{%- endmacro %}
+
+{# A unit's key: its own code where the organisation has unit codes, else its name within its
+   (new-scheme) commune. Rosters and reported totals must key units the same way. #}
+{% macro unit_key(org_code, unit_code, new_admin_unit_key, commune_name, unit_name) -%}
+    {{ org_code }} || ':' || coalesce(upper(btrim({{ unit_code }})),
+        md5(concat_ws('|', coalesce({{ new_admin_unit_key }}, {{ vn_key(commune_name) }}), {{ vn_key(unit_name) }})))
+{%- endmacro %}

@@ -20,6 +20,7 @@ class LazyGroup(click.Group):
         "serve-sample-api": ("lienthong.sample.commands", "serve_sample_api",
                              "Serve the Youth Union and Trade Union sample APIs on 127.0.0.1."),
         "link": ("lienthong.linking.commands", "link", "Conformed persons: link, explain, review queue, decide."),
+        "access": ("lienthong.access.commands", "access", "Roles, grants, row-level security: sync and list."),
     }
 
     def list_commands(self, ctx):
@@ -156,7 +157,9 @@ def run(day, scale: str, seed: int) -> None:
     if result.failed:
         names = ", ".join(r.dag_id for r in result.failed)
         raise click.ClickException(f"finished with failures in: {names}. The logs named above say why.")
-    click.echo(f"Done. Review workbook: {result.review_workbook}")
+    click.echo(f"Done. Review report (HTML and Excel): {result.review_folder}")
+    for path in sorted(result.review_folder.glob("bao_cao_ra_soat_*")):
+        click.echo(f"  {path}")
 
 
 @main.command("backfill")

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from lienthong.config.organisations import load_organisations
+from lienthong.config.organisations import get_organisation, load_organisations
 
 # Runs in a real Airflow process with the project's environment; prints what the tests check.
 INSPECT = """
@@ -44,7 +44,7 @@ def test_dags_import_without_errors(dagbag):
 
 def test_one_ingest_dag_per_organisation_config(dagbag):
     expected = {f"ingest_{org.code}" for org in load_organisations()}
-    assert expected | {"warehouse_build", "review_monthly"} == set(dagbag["dags"])
+    assert expected | {"warehouse_build", "review_monthly", "review_quarterly"} == set(dagbag["dags"])
 
 
 def test_every_dag_has_a_schedule_tags_and_a_named_owner(dagbag):
@@ -56,6 +56,7 @@ def test_every_dag_has_a_schedule_tags_and_a_named_owner(dagbag):
 
 
 def test_ingest_publishes_assets_that_trigger_the_build(dagbag):
-    assert dagbag["dags"]["ingest_hoi_lhpn"]["outlets"] == ["raw.hoi_lhpn.roster"]
+    women = get_organisation("hoi_lhpn")
+    assert dagbag["dags"]["ingest_hoi_lhpn"]["outlets"] == sorted(f"raw.hoi_lhpn.{e.kind}" for e in women.entities)
     assert "raw.hoi_lhpn.roster" in dagbag["dags"]["warehouse_build"]["trigger"]
     assert dagbag["dags"]["warehouse_build"]["outlets"] == ["marts"]

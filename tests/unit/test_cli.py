@@ -9,7 +9,7 @@ from lienthong.cli import main
 def test_help_lists_every_command():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for name in ("db", "run", "backfill", "airflow", "dbt", "generate", "serve-sample-api", "link"):
+    for name in ("db", "run", "backfill", "airflow", "dbt", "generate", "serve-sample-api", "link", "access"):
         assert f"  {name} " in result.output
 
 

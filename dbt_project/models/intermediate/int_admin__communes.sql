@@ -4,6 +4,9 @@
 with written as (
 
     select distinct commune_raw from {{ ref('int_roster__events') }} where commune_raw is not null
+    union
+    -- Units report their totals with the commune written their own way: resolve those too.
+    select distinct commune_name from {{ ref('int_reported_totals') }} where commune_name is not null
 
 ),
 

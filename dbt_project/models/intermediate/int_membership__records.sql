@@ -82,8 +82,7 @@ select
     ac.admin_unit_key                                                  as written_admin_unit_key,
     ac.new_admin_unit_key,
     ac.resolution                                                      as commune_resolution,
-    s.org_code || ':' || coalesce(upper(btrim(s.unit_code)),
-        md5(concat_ws('|', coalesce(ac.new_admin_unit_key, {{ vn_key('s.commune_name') }}), {{ vn_key('s.unit_name') }})))
+    {{ unit_key('s.org_code', 's.unit_code', 'ac.new_admin_unit_key', 's.commune_name', 's.unit_name') }}
                                                                        as unit_key,
     s.unit_code, s.unit_name, s.employer,
     s.joined_on,

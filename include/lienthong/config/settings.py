@@ -26,6 +26,7 @@ class Settings:
     pg_port: int
     sample_dir: Path
     drop_dir: Path
+    reference_dir: Path
     output_dir: Path
 
     @property
@@ -65,5 +66,7 @@ def load_settings() -> Settings:
         sample_dir=sample_dir,
         # Where organisations' files arrive; the generated sample's deliveries by default.
         drop_dir=Path(os.environ.get("LIENTHONG_DROP_DIR", sample_dir / "deliveries")).resolve(),
+        # Official statistics (population by commune, sex and age band) for gathering rates.
+        reference_dir=Path(os.environ.get("LIENTHONG_REFERENCE_DIR", sample_dir / "reference")).resolve(),
         output_dir=Path(os.environ.get("LIENTHONG_OUTPUT_DIR", home / "output")).resolve(),
     )

@@ -45,6 +45,7 @@ def airflow_environment(settings: Settings, warehouse_url: str, base: dict[str, 
             "LIENTHONG_STATE_DIR": str(settings.state_dir),
             "LIENTHONG_SAMPLE_DIR": str(settings.sample_dir),
             "LIENTHONG_DROP_DIR": str(settings.drop_dir),
+            "LIENTHONG_REFERENCE_DIR": str(settings.reference_dir),
             "LIENTHONG_OUTPUT_DIR": str(settings.output_dir),
             "LIENTHONG_WAREHOUSE_URL": warehouse_url,
         }

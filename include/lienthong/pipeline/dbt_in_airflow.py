@@ -4,10 +4,10 @@ from __future__ import annotations
 from lienthong.config.settings import WAREHOUSE_CONN_ID, Settings
 
 
-def cosmos_configs(settings: Settings) -> dict:
-    """Keyword arguments for a Cosmos DbtTaskGroup over the whole dbt project."""
+def cosmos_configs(settings: Settings, select: list[str] | None = None, exclude: list[str] | None = None) -> dict:
+    """Keyword arguments for a Cosmos DbtTaskGroup over the dbt project (or the selected part)."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import InvocationMode, LoadMode
+    from cosmos.constants import InvocationMode, LoadMode, TestIndirectSelection
     from cosmos.profiles import PostgresUserPasswordProfileMapping
 
     # dbt runs in-process (Cosmos' dbt runner) from this environment: no executable path to set.
@@ -19,7 +19,12 @@ def cosmos_configs(settings: Settings) -> dict:
             profile_mapping=PostgresUserPasswordProfileMapping(
                 conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "public"}),
         ),
-        "execution_config": ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
-        "render_config": RenderConfig(load_method=LoadMode.DBT_LS, invocation_mode=InvocationMode.DBT_RUNNER),
+        # Cautious: a model's test task runs only the tests whose parents are all built by then;
+        # tests across several models get their own task after the last of them.
+        "execution_config": ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
+                                            test_indirect_selection=TestIndirectSelection.CAUTIOUS),
+        "render_config": RenderConfig(load_method=LoadMode.DBT_LS, invocation_mode=InvocationMode.DBT_RUNNER,
+                                      select=select or [], exclude=exclude or [],
+                                      should_detach_multiple_parents_tests=True),
         "operator_args": {"install_deps": False},
     }

@@ -18,12 +18,12 @@ from lienthong.config.organisations import load_organisations
 from lienthong.config.settings import Settings, load_settings
 from lienthong.pipeline.airflow_env import airflow_environment, airflow_executable
 from lienthong.pipeline.sample_sources import sample_api_connections
-from lienthong.review.workbook import workbook_path
+from lienthong.review.report import output_folder
 from lienthong.warehouse import ensure_ready, resolve_url
 from lienthong.warehouse.connection import mask
 
 # Lines our task bodies print ("[ingest] …", "[quality] …") are the story worth showing.
-_STORY = re.compile(r"^\[(ingest|warehouse|quality|review)\] ")
+_STORY = re.compile(r"^\[(ingest|warehouse|linking|access|quality|review)\] ")
 
 
 @dataclass
@@ -39,7 +39,7 @@ class DagRunResult:
 class NightlyResult:
     day: date
     runs: list[DagRunResult] = field(default_factory=list)
-    review_workbook: Path | None = None
+    review_folder: Path | None = None
 
     @property
     def failed(self) -> list[DagRunResult]:
@@ -95,9 +95,9 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
             if dag_id == "warehouse_build" and not run.ok:
                 echo("  the warehouse build failed, so no review is rendered; see its log above")
                 break
-    workbook = workbook_path(settings.output_dir, day.strftime("%Y-%m"))
-    if result.runs[-1].dag_id == "review_monthly" and result.runs[-1].ok and workbook.exists():
-        result.review_workbook = workbook
+    folder = output_folder(settings.output_dir, day.strftime("%Y-%m"))
+    if result.runs[-1].dag_id == "review_monthly" and result.runs[-1].ok:
+        result.review_folder = folder
     return result
 
 

@@ -23,9 +23,12 @@ def delivery_date(context) -> date:
     return _logical_local(context).date()
 
 
-def review_period(context) -> str:
-    """The month (YYYY-MM) a review run covers."""
-    return _logical_local(context).strftime("%Y-%m")
+def review_period(context, kind: str = "month") -> str:
+    """The period key a review run covers: YYYY-MM, YYYY-Qn or YYYY."""
+    moment = _logical_local(context)
+    if kind == "quarter":
+        return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+    return moment.strftime("%Y") if kind == "year" else moment.strftime("%Y-%m")
 
 
 def land(org_code: str, kind: str, **context) -> dict:
@@ -51,17 +54,52 @@ def land(org_code: str, kind: str, **context) -> dict:
 
 
 def prepare_warehouse(**context) -> None:
-    """Extensions, and every organisation's raw tables, so a night when one sent nothing still builds."""
+    """Extensions, every organisation's raw tables (so a night when one sent nothing still builds),
+    and the roles that own the schemas dbt is about to write."""
+    from lienthong.access import sync_roles
     from lienthong.config.organisations import load_organisations
     from lienthong.landing.raw import ensure_raw_tables
     from lienthong.warehouse import connect, ensure_ready, resolve_url
 
+    from lienthong.landing.reference import ensure_population_table, load_population
+    from lienthong.quality.runner import DQ_SCHEMA_SQL
+
     url = resolve_url()
     ensure_ready(url)
+    population = load_settings().reference_dir / "population.csv"
     with connect(url) as conn:
         for org in load_organisations():
             ensure_raw_tables(conn, org)
-    print("[warehouse] extensions and raw tables ready")
+        ensure_population_table(conn)
+        conn.execute(DQ_SCHEMA_SQL.read_text())  # the scorecard model reads validation history
+        if population.exists():
+            print(f"[warehouse] population reference: {load_population(conn, population)} rows from {population}")
+    sync_roles(url)
+    print("[warehouse] extensions, raw tables and roles ready")
+
+
+# The linking input, built by dbt before the person linking runs.
+LINKING_INPUT = "select * from intermediate.int_people__source_records"
+
+
+def link_people(**context) -> dict:
+    """Link every current roster record to a stable person (incremental once a model exists)."""
+    from lienthong.linking.run import link_people as link
+    from lienthong.warehouse import resolve_url
+
+    summary = link(resolve_url(), LINKING_INPUT, incremental=True)
+    shown = {k: summary[k] for k in ("records", "changed", "persons") if k in summary}
+    print(f"[linking] {shown}")
+    return summary
+
+
+def sync_access(**context) -> None:
+    """Grants and row-level security again: dbt replaced the tables they were on."""
+    from lienthong.access import sync_roles
+    from lienthong.warehouse import resolve_url
+
+    report = sync_roles(resolve_url())
+    print(f"[access] roles and grants in step ({len(report.lines())} changes)")
 
 
 def validate_marts(**context) -> None:
@@ -75,11 +113,13 @@ def validate_marts(**context) -> None:
         print(f"[quality] {outcome.summary()}")
 
 
-def render_review(**context) -> str:
-    from lienthong.review.workbook import render_review as render
+def render_review(kind: str = "month", **context) -> dict:
+    """Render the period's HTML report and Excel workbook from the review marts."""
+    from lienthong.review.report import render
     from lienthong.warehouse import resolve_url
 
     settings = load_settings()
-    path: Path = render(resolve_url(), review_period(context), settings.output_dir)
-    print(f"[review] workbook written: {path}")
-    return str(path)
+    paths = render(resolve_url(), review_period(context, kind), settings.output_dir)
+    for label, path in paths.items():
+        print(f"[review] {label} written: {path}")
+    return {label: str(path) for label, path in paths.items()}

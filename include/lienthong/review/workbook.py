@@ -1,53 +1,64 @@
-"""The review workbook: Vietnamese headers, one sheet per view, for the Fatherland Front officers."""
+"""The review workbook: Vietnamese headers, a sheet per view, and the flagged members by unit for
+the follow-up work of each chi hội / chi đoàn."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
 
-from lienthong.config.organisations import load_organisations
-from lienthong.warehouse import connect
+FLAGGED_QUERY = """
+    select org_code, commune_name, unit_name, member_code, full_name, flag_label, rule, evidence, since
+    from review.rpt_member_flags where period_key = %s
+    order by org_code, commune_name nulls last, unit_name nulls last, full_name, flag_kind
+"""
+FLAGGED_HEADERS = ("Tổ chức", "Xã/Phường", "Đơn vị", "Mã hội viên", "Họ và tên", "Cờ", "Quy tắc", "Căn cứ", "Từ ngày")
+UNITS_QUERY = """
+    select org_code, commune_name, unit_name, roll_records, people, has_person, has_name, has_unit, has_dues,
+           has_attendance, all_five, flagged_records
+    from review.rpt_five_haves_by_unit where period_key = %s order by org_code, commune_name, unit_name
+"""
+UNITS_HEADERS = ("Tổ chức", "Xã/Phường", "Đơn vị", "Hồ sơ", "Số người", "Có người thật", "Có tên", "Có đơn vị",
+                 "Có đóng phí", "Có sinh hoạt", "Đủ 5 có", "Bị gắn cờ")
+COMMUNES_QUERY = """
+    select org_code, commune_name, roll_count, distinct_people, as_of_date
+    from review.rpt_members_by_commune order by org_code, commune_name
+"""
+COMMUNES_HEADERS = ("Tổ chức", "Xã/Phường", "Số trên danh sách", "Số người (không trùng)", "Số liệu đến ngày")
 
 
-@dataclass(frozen=True)
-class Sheet:
-    title: str  # Excel limits sheet titles to 31 characters
-    query: str
-    headers: tuple[str, ...]
-
-
-SHEETS = (
-    Sheet(
-        title="Tổng hợp theo xã",
-        query="select org_code, commune_name, roll_count, distinct_people, as_of_date"
-              " from review.rpt_members_by_commune order by org_code, commune_name",
-        headers=("Tổ chức", "Xã/Phường", "Số trên danh sách", "Số người (không trùng)", "Số liệu đến ngày"),
-    ),
-)
-
-
-def workbook_path(output_dir: Path, period: str) -> Path:
-    """Where the review of a period (YYYY-MM) is written: output/reviews/<period>/."""
-    return output_dir / "reviews" / period / f"bao_cao_ra_soat_{period}.xlsx"
-
-
-def render_review(url: str, period: str, output_dir: Path) -> Path:
-    """Write the period's review workbook and return its path."""
-    org_names = {org.code: org.name for org in load_organisations()}
-    path = workbook_path(output_dir, period)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path) -> Path:
     tmp = path.with_suffix(".tmp.xlsx")
-    workbook = xlsxwriter.Workbook(tmp, {"constant_memory": True, "default_date_format": "dd/mm/yyyy"})
-    header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7"})
-    with connect(url) as conn:
-        for sheet in SHEETS:
-            ws = workbook.add_worksheet(sheet.title)
-            ws.write_row(0, 0, sheet.headers, header)
-            ws.set_column(0, len(sheet.headers) - 1, 22)
-            ws.freeze_panes(1, 0)
-            for r, row in enumerate(conn.execute(sheet.query), start=1):
-                ws.write_row(r, 0, (org_names.get(row[0], row[0]), *row[1:]))
-    workbook.close()
+    book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "default_date_format": "dd/mm/yyyy"})
+    header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
+    title = book.add_format({"bold": True, "font_size": 13})
+
+    def sheet(name: str, headers, rows, caption: str | None = None):
+        ws = book.add_worksheet(name[:31])
+        first = 0
+        if caption:
+            ws.write(0, 0, caption, title)
+            first = 2
+        ws.write_row(first, 0, headers, header)
+        ws.set_column(0, len(headers) - 1, 18)
+        ws.freeze_panes(first + 1, 0)
+        count = 0
+        for count, row in enumerate(rows, start=1):
+            ws.write_row(first + count, 0, [org_names.get(row[0], row[0]), *row[1:]])
+        ws.autofilter(first, 0, first + max(count, 1), len(headers) - 1)
+
+    caption = f"Báo cáo rà soát kỳ {period.label}"
+    for section in sections:
+        if section.table:
+            ws = book.add_worksheet(section.title.replace("“", "").replace("”", "")[:31])
+            ws.write(0, 0, f"{section.title} — {caption}", title)
+            ws.write_row(2, 0, section.table.headers, header)
+            ws.set_column(0, len(section.table.headers) - 1, 16)
+            for n, row in enumerate(section.table.rows, start=3):
+                ws.write_row(n, 0, row)
+    sheet("Theo đơn vị", UNITS_HEADERS, conn.execute(UNITS_QUERY, (period.key,)), f"5 có theo đơn vị — {caption}")
+    sheet("Danh sách gắn cờ", FLAGGED_HEADERS, conn.execute(FLAGGED_QUERY, (period.key,)),
+          f"Hồ sơ cần rà soát theo đơn vị — {caption}")
+    sheet("Tổng hợp theo xã", COMMUNES_HEADERS, conn.execute(COMMUNES_QUERY))
+    book.close()
     tmp.replace(path)  # readers never see a half-written workbook
     return path

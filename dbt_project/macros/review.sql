@@ -1,0 +1,33 @@
+{# The five haves ("5 có") and the flags, counted over review records (int_review__records). #}
+{% macro five_haves_counts() -%}
+    count(*)                                                              as roll_records,
+    count(distinct person_id)                                             as people,
+    count(*) filter (where has_person)                                    as has_person,
+    count(*) filter (where has_name)                                      as has_name,
+    count(*) filter (where has_unit)                                      as has_unit,
+    count(*) filter (where has_dues)                                      as has_dues,
+    count(*) filter (where has_attendance)                                as has_attendance,
+    count(*) filter (where has_person and has_name and has_unit and has_dues and has_attendance)
+                                                                          as all_five,
+    count(*) filter (where no_identity or implausible or duplicate_in_org or departure_kind is not null
+                           or ineligible or no_dues or no_attendance)     as flagged_records
+{%- endmacro %}
+
+{# Members of a set in each review period and in the previous period of the same kind: those new
+   this period (added) and those gone since (removed), per organisation. #}
+{% macro period_set_changes(relation, key_column, added, removed) -%}
+    select p.period_key, x.org_code,
+           count(*) filter (where x.in_current and not x.in_previous) as {{ added }},
+           count(*) filter (where x.in_previous and not x.in_current) as {{ removed }}
+    from {{ ref('int_review__periods') }} as p
+    join lateral (
+        select org_code, {{ key_column }},
+               bool_or(period_key = p.period_key) as in_current,
+               bool_or(period_key = p.previous_period_key) as in_previous
+        from {{ relation }}
+        where period_key in (p.period_key, p.previous_period_key)
+        group by org_code, {{ key_column }}
+    ) as x on true
+    where p.previous_period_key is not null
+    group by 1, 2
+{%- endmacro %}

@@ -1,0 +1,105 @@
+{{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}]) }}
+-- Every roster record on a roll at the end of each review period, with the evidence the ghost
+-- rules read: identity, plausibility, duplicates, departures reported elsewhere, eligibility,
+-- dues and attendance.
+with periods as (
+
+    select * from {{ ref('int_review__periods') }}
+
+),
+
+records as (
+
+    select * from {{ ref('int_membership__records') }}
+
+),
+
+at_end as (
+
+    select p.period_key, p.period_kind, p.last_month, p.last_day, r.*
+    from periods as p
+    join records as r
+      on coalesce(r.started_on, r.joined_on, '1900-01-01'::date) <= p.last_day
+     and (r.ended_on is null or r.ended_on >= p.last_month)
+
+),
+
+-- Deaths and moves away that one organisation recorded: evidence for the others' rolls.
+departures as (
+
+    select person_id, org_code as reported_by, ended_on, {{ departure_kind('end_reason') }} as departure_kind
+    from records
+    where ended_on is not null and {{ departure_kind('end_reason') }} is not null
+
+),
+
+id_digits as (
+
+    select
+        a.*,
+        case when a.id_number ~ '^\d{12}$'
+             then case when substr(a.id_number, 4, 1)::int % 2 = 0 then 'M' else 'F' end end     as id_sex,
+        case when a.id_number ~ '^\d{12}$'
+             then 1900 + (substr(a.id_number, 4, 1)::int / 2) * 100 + substr(a.id_number, 5, 2)::int end
+                                                                                               as id_birth_year,
+        extract(year from a.last_day)::int - a.birth_year                                     as age_at_end,
+        row_number() over (partition by a.period_key, a.org_code, a.person_id
+                           order by a.joined_on nulls last, a.source_record_key)              as nth_in_org
+    from at_end as a
+
+)
+
+select
+    r.period_key,
+    r.period_kind,
+    r.last_day,
+    r.org_code,
+    r.source_record_key,
+    r.member_code,
+    r.person_id,
+    r.full_name,
+    r.birth_year,
+    r.sex,
+    r.id_number,
+    r.unit_key,
+    r.unit_name,
+    r.commune_name,
+    r.new_admin_unit_key,
+    r.joined_on,
+    s.first_roll_month,
+    s.last_dues_month,
+    s.last_attended_month,
+    r.id_birth_year,
+    r.age_at_end,
+    -- Has a real person: an ID of a valid shape, or the same person found in another organisation.
+    (r.id_number ~ '^(\d{12}|\d{9})$' or coalesce(dp.organisation_count, 1) > 1)             as has_person,
+    (r.full_name is not null and r.full_name ~ '\S+\s+\S+')                                  as has_name,
+    (r.unit_name is not null)                                                                as has_unit,
+    not coalesce(s.no_dues, false)                                                           as has_dues,
+    not coalesce(s.no_attendance, false)                                                     as has_attendance,
+    -- Ghost evidence, one boolean per rule.
+    (r.id_number is null or r.id_number !~ '^(\d{12}|\d{9})$')                               as no_identity,
+    (   (r.id_sex is not null and r.sex is not null and r.id_sex <> r.sex)
+     or (r.id_birth_year is not null and r.birth_year is not null and r.id_birth_year <> r.birth_year)
+     or r.age_at_end > {{ var('review')['max_plausible_age'] }}
+     or r.age_at_end < {{ var('review')['min_plausible_age'] }}
+     or (r.joined_on is not null and r.birth_year is not null
+         and extract(year from r.joined_on)::int - r.birth_year < {{ var('review')['min_plausible_age'] }}))
+                                                                                             as implausible,
+    (r.nth_in_org > 1)                                                                       as duplicate_in_org,
+    dep.departure_kind,
+    dep.reported_by                                                                          as departure_reported_by,
+    dep.ended_on                                                                             as departed_on,
+    not coalesce(s.eligible, true)                                                           as ineligible,
+    coalesce(s.no_dues, false)                                                               as no_dues,
+    coalesce(s.no_attendance, false)                                                         as no_attendance
+from id_digits as r
+left join {{ ref('int_review__member_status') }} as s using (period_key, org_code, person_id)
+left join {{ ref('dim_person') }} as dp using (person_id)
+left join lateral (
+    select d.departure_kind, d.reported_by, d.ended_on
+    from departures as d
+    where d.person_id = r.person_id and d.reported_by <> r.org_code and d.ended_on <= r.last_day
+    order by d.ended_on
+    limit 1
+) as dep on true

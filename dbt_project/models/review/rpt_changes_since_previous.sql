@@ -1,0 +1,47 @@
+-- What changed since the previous review period of the same kind, per organisation: people who
+-- joined or left the roll, transfers between units, flags newly raised and flags resolved.
+with people as (
+
+    {{ period_set_changes(ref('int_review__member_status'), 'person_id', 'joined', 'left_roll') }}
+
+),
+
+flags as (
+
+    {{ period_set_changes(ref('rpt_member_flags'), 'source_record_key', 'newly_flagged', 'resolved') }}
+
+),
+
+unit_moves as (
+
+    -- A record whose unit differs from its previous version in the membership history.
+    select source_record_key, org_code, valid_from
+    from (
+        select source_record_key, org_code, valid_from, unit_key,
+               lag(unit_key) over (partition by source_record_key order by valid_from) as previous_unit_key
+        from {{ ref('fct_membership_history') }}
+    ) as h
+    where previous_unit_key is not null and previous_unit_key <> unit_key
+
+),
+
+transfers as (
+
+    select p.period_key, m.org_code, count(*) as transferred
+    from {{ ref('int_review__periods') }} as p
+    join unit_moves as m on m.valid_from::date between p.first_month and p.last_day
+    group by 1, 2
+
+)
+
+select
+    people.period_key,
+    people.org_code,
+    people.joined,
+    people.left_roll,
+    coalesce(transfers.transferred, 0)  as transferred,
+    coalesce(flags.newly_flagged, 0)    as newly_flagged,
+    coalesce(flags.resolved, 0)         as resolved
+from people
+left join flags using (period_key, org_code)
+left join transfers using (period_key, org_code)

@@ -1,0 +1,15 @@
+-- How many people belong to 1, 2, or 3 or more organisations, per review period.
+with per_person as (
+
+    select period_key, person_id, count(distinct org_code) as organisations
+    from {{ ref('int_review__member_status') }}
+    group by 1, 2
+
+)
+
+select
+    period_key,
+    case when organisations >= 3 then '3+' else organisations::text end as organisation_count,
+    count(*)                                                            as people
+from per_person
+group by 1, 2

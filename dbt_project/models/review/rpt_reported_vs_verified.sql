@@ -1,0 +1,47 @@
+-- Each unit's latest reported total up to the period's end (units report the month just closed)
+-- against the people verified on its named roll (an ID of a valid shape or found in another
+-- organisation): the inflation ratio.
+with reported as (
+
+    select
+        t.org_code,
+        {{ unit_key('t.org_code', 't.unit_code', 'ac.new_admin_unit_key', 't.commune_name', 't.unit_name') }} as unit_key,
+        t.unit_name,
+        t.report_month,
+        t.reported_count
+    from {{ ref('int_reported_totals') }} as t
+    left join {{ ref('int_admin__communes') }} as ac on ac.commune_raw = t.commune_name
+
+),
+
+reported_in_period as (
+
+    select distinct on (p.period_key, r.unit_key)
+           p.period_key, r.org_code, r.unit_key, r.unit_name, r.report_month, r.reported_count
+    from {{ ref('int_review__periods') }} as p
+    join reported as r on r.report_month <= p.last_month
+    order by p.period_key, r.unit_key, r.report_month desc, r.reported_count desc
+
+),
+
+verified as (
+
+    select period_key, org_code, unit_key, count(*) as roll_records,
+           count(distinct person_id) filter (where has_person) as verified_people
+    from {{ ref('int_review__records') }}
+    group by 1, 2, 3
+
+)
+
+select
+    r.period_key,
+    r.org_code,
+    r.unit_key,
+    r.unit_name,
+    r.report_month,
+    r.reported_count,
+    coalesce(v.roll_records, 0)                                              as roll_records,
+    coalesce(v.verified_people, 0)                                           as verified_people,
+    round(r.reported_count::numeric / nullif(v.verified_people, 0), 3)       as inflation_ratio
+from reported_in_period as r
+left join verified as v using (period_key, org_code, unit_key)

@@ -1,0 +1,77 @@
+"""Charts for the review report, as inline SVG (matplotlib, offline, text kept as text).
+
+SVG scales to any screen, prints sharply and needs no JavaScript or network; keeping glyphs as
+text (svg.fonttype none) lets the browser draw Vietnamese with its own fonts and keeps the words
+searchable.
+"""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+plt.rcParams.update({
+    "svg.fonttype": "none",
+    "svg.hashsalt": "lienthong",  # stable ids: the same data gives the same file
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+})
+PALETTE = ["#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#5b5b5b"]
+
+
+def _svg(fig, chart_id: str, title: str) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined in HTML
+    return svg.replace("<svg ", f'<svg id="{chart_id}" role="img" aria-label="{title}" '
+                       'preserveAspectRatio="xMinYMin meet" ', 1)
+
+
+def heatmap(chart_id: str, title: str, labels: list[str], matrix: list[list[int]]) -> str:
+    """A square matrix of counts (organisation × organisation overlap), annotated."""
+    size = max(3.5, 0.9 * len(labels) + 1.5)
+    fig, ax = plt.subplots(figsize=(size, size * 0.85))
+    image = ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    top = max((v for row in matrix for v in row), default=0)
+    for i, row in enumerate(matrix):
+        for j, value in enumerate(row):
+            ax.text(j, i, f"{value:,}".replace(",", "."), ha="center", va="center",
+                    color="white" if value > top * 0.6 else "#222", fontsize=9)
+    fig.colorbar(image, ax=ax, shrink=0.7)
+    ax.set_title(title)
+    return _svg(fig, chart_id, title)
+
+
+def bars(chart_id: str, title: str, labels: list[str], values: list[float], xlabel: str,
+         percent: bool = False) -> str:
+    """Horizontal bars, one per label, in the order given."""
+    fig, ax = plt.subplots(figsize=(7, max(2.0, 0.28 * len(labels) + 1)))
+    ax.barh(range(len(labels)), values, color=PALETTE[0])
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    if percent:
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_title(title)
+    return _svg(fig, chart_id, title)
+
+
+def lines(chart_id: str, title: str, months: list[str], series: dict[str, list[float]], ylabel: str) -> str:
+    """One line per series over the months."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for colour, (name, values) in zip(PALETTE * 3, series.items()):
+        ax.plot(months, values, marker="o", markersize=3, label=name, color=colour)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(axis="x", rotation=45)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
+    ax.set_title(title)
+    return _svg(fig, chart_id, title)
