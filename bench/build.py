@@ -1,0 +1,129 @@
+"""Benchmark of the dbt warehouse build: full build time, nightly incremental build time after one
+day of changes, their ratio, and peak memory.
+
+    uv run python bench/build.py --scale tiny|demo|province [--sample DIR] [--keep DIR]
+
+All delivery days but the last are landed into a fresh embedded PostgreSQL (not timed), then the
+warehouse models are built from scratch (`dbt build --full-refresh`, timed: the full build); the last
+day is landed and the warehouse built again (`dbt build`, timed: the nightly incremental build).
+Peak memory: the largest resident set of the dbt process (ru_maxrss of children) and PostgreSQL's
+largest backend is not included (it is bounded by work_mem and shared_buffers).
+Prints human lines, then the figures as one JSON line (last line of output).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from lienthong.config.organisations import load_organisations
+from lienthong.config.settings import load_settings
+from lienthong.landing.ingest import ingest
+from lienthong.pipeline.dbt_env import dbt_environment
+from lienthong.sample import generate
+from lienthong.sample.api_server import DEFAULT_TOKEN, serve_in_background
+from lienthong.warehouse import connect, ensure_ready
+from lienthong.warehouse.embedded import EmbeddedPostgres
+
+PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
+# The warehouse proper: staging, intermediate, marts, snapshots, the scorecard and the commune report.
+SELECT = ["+fct_member_month", "+fct_membership_history", "+dim_org_unit", "+rpt_dq_scorecard",
+          "+rpt_members_by_commune", "+int_people__source_records", "+dim_date", "+dim_organisation",
+          "+dim_admin_unit", "+dim_person"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dbt(url: str, work: Path, *args: str) -> float:
+    command = [str(Path(sys.executable).with_name("dbt")), *args, "--select", *SELECT,
+               "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+               "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    started = time.perf_counter()
+    run = subprocess.run(command, env=dbt_environment(url), cwd=PROJECT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if run.returncode != 0:
+        sys.exit(f"dbt {' '.join(args)} failed:\n{run.stdout[-4000:]}")
+    return seconds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="tiny")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--sample", type=Path, help="an existing sample of that scale (default: generate one)")
+    parser.add_argument("--keep", type=Path, help="keep the work folder (database, sample) here")
+    args = parser.parse_args()
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix=f"lienthong-bench-build-{args.scale}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    sample = args.sample or work / "sample"
+    if not args.sample:
+        generate(args.scale, args.seed, sample)
+    days = sorted(date.fromisoformat(p.name) for p in (sample / "deliveries").glob("*/*") if p.is_dir())
+    days = sorted(set(days))
+    server = EmbeddedPostgres(work / "pgdata", free_port())
+    url = server.start()
+    api = serve_in_background(sample)
+    try:
+        ensure_ready(url)
+        base = f"http://:{DEFAULT_TOKEN}@127.0.0.1:{api.server_address[1]}"
+        os.environ.update({"LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(work / "state"),
+                           "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_DROP_DIR": str(sample / "deliveries"),
+                           "AIRFLOW_CONN_DOAN_TN_API": base, "AIRFLOW_CONN_CONG_DOAN_API": base})
+        settings = load_settings()
+
+        def land(day: date) -> None:
+            for org in load_organisations():
+                for entity in org.entities:
+                    ingest(org.code, entity.kind, day, settings=settings)
+
+        for day in days[:-1]:
+            land(day)
+        full = dbt(url, work, "build", "--full-refresh")
+        land(days[-1])
+        with connect(url) as conn:
+            changed = conn.execute("select coalesce(sum(row_count), 0) from raw.batches where status = 'loaded'"
+                                   " and delivery_date = %s", (days[-1],)).fetchone()[0]
+            members = conn.execute("select count(*) from marts.fct_membership").fetchone()[0]
+        incremental = dbt(url, work, "build")
+        with connect(url) as conn:
+            member_months = conn.execute("select count(*) from marts.fct_member_month").fetchone()[0]
+    finally:
+        api.shutdown()
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    figures = {
+        "bench": "build",
+        "scale": args.scale,
+        "days": len(days),
+        "full_build_s": round(full, 1),
+        "incremental_build_s": round(incremental, 1),
+        "incremental_to_full": round(incremental / full, 3),
+        "last_day_rows": int(changed),
+        "current_members": members,
+        "member_months": member_months,
+        "peak_memory_mb_dbt": round(peak_mb, 1),
+    }
+    print(f"scale {args.scale}: full build {full:.1f} s, nightly incremental {incremental:.1f} s "
+          f"(ratio {figures['incremental_to_full']}), last day {changed:,} rows, peak dbt memory {peak_mb:.0f} MB")
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
