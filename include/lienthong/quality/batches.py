@@ -14,14 +14,18 @@ import yaml
 from lienthong.config.organisations import get_organisation
 from lienthong.quality.runner import QualityGateError, ValidationOutcome, validate_spec
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[3] / "expectations"
 
 
-def rules_path(org_code: str, expectations_dir: Path = EXPECTATIONS_DIR) -> Path:
+def rules_path(org_code: str, expectations_dir: Path | None = None) -> Path:
+    """The organisation's rule file (expectations_dir defaults to the project setting)."""
+    if expectations_dir is None:
+        from lienthong.config.settings import load_settings
+
+        expectations_dir = load_settings().expectations_dir
     return expectations_dir / "batches" / f"{org_code}.yml"
 
 
-def batch_suite(org_code: str, entity: str, batch_id: int, expectations_dir: Path = EXPECTATIONS_DIR) -> dict:
+def batch_suite(org_code: str, entity: str, batch_id: int, expectations_dir: Path | None = None) -> dict:
     """The suite spec for one batch of one organisation's entity (a query on that batch's rows)."""
     org = get_organisation(org_code)
     config = org.entity(entity)
@@ -47,14 +51,14 @@ def batch_suite(org_code: str, entity: str, batch_id: int, expectations_dir: Pat
 
 
 def validate_batch(url: str, org_code: str, entity: str, batch_id: int, run_id: str,
-                   expectations_dir: Path = EXPECTATIONS_DIR) -> ValidationOutcome:
+                   expectations_dir: Path | None = None) -> ValidationOutcome:
     """Validate one landed batch; results go to dq.validation_results with org, entity and batch."""
     spec = batch_suite(org_code, entity, batch_id, expectations_dir)
     return validate_spec(url, spec, run_id, org_code=org_code, entity=entity, batch_id=batch_id)
 
 
 def gate_batch(url: str, org_code: str, entity: str, batch_id: int, run_id: str,
-               expectations_dir: Path = EXPECTATIONS_DIR) -> ValidationOutcome:
+               expectations_dir: Path | None = None) -> ValidationOutcome:
     """validate_batch, raising QualityGateError when a critical expectation failed (warnings pass)."""
     outcome = validate_batch(url, org_code, entity, batch_id, run_id, expectations_dir)
     if not outcome.passed:
