@@ -212,7 +212,8 @@ def default_day(settings):
 
 
 # -- tools run with the project's environment --------------------------------------------------------
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+# --help goes to the wrapped tool, not to this wrapper.
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def airflow(args: tuple[str, ...]) -> None:
     """Run `airflow ARGS` with this project's Airflow home, DAGs and warehouse connection."""
@@ -224,7 +225,8 @@ def airflow(args: tuple[str, ...]) -> None:
     sys.exit(subprocess.call([airflow_executable(), *args], env=env))
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+# --help goes to the wrapped tool, not to this wrapper.
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def dbt(args: tuple[str, ...]) -> None:
     """Run `dbt ARGS` on the project's dbt project against the warehouse."""

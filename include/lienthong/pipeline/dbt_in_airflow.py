@@ -7,7 +7,7 @@ from lienthong.config.settings import WAREHOUSE_CONN_ID, Settings
 def cosmos_configs(settings: Settings, select: list[str] | None = None, exclude: list[str] | None = None) -> dict:
     """Keyword arguments for a Cosmos DbtTaskGroup over the dbt project (or the selected part)."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import InvocationMode, LoadMode, TestIndirectSelection
+    from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
     from cosmos.profiles import PostgresUserPasswordProfileMapping
 
     # dbt runs in-process (Cosmos' dbt runner) from this environment: no executable path to set.
@@ -23,7 +23,10 @@ def cosmos_configs(settings: Settings, select: list[str] | None = None, exclude:
         # tests across several models get their own task after the last of them.
         "execution_config": ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
                                             test_indirect_selection=TestIndirectSelection.CAUTIOUS),
+        # One task per model running `dbt build` on it (model, then its tests): half the tasks of
+        # run-then-test, and each task's cost is mostly dbt's start-up.
         "render_config": RenderConfig(load_method=LoadMode.DBT_LS, invocation_mode=InvocationMode.DBT_RUNNER,
+                                      test_behavior=TestBehavior.BUILD,
                                       select=select or [], exclude=exclude or [],
                                       should_detach_multiple_parents_tests=True),
         "operator_args": {"install_deps": False},

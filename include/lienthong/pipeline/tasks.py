@@ -50,7 +50,25 @@ def land(org_code: str, kind: str, **context) -> dict:
     if result is None:
         raise AirflowSkipException(f"{org_code} sent no {kind} delivery for {day}")
     print(f"[ingest] {result.summary()}")
+    if result.status == "loaded":
+        _gate_batch(result, context["run_id"])
     return {"status": result.status, "rows": result.row_count, "quarantined": result.quarantined_count}
+
+
+def _gate_batch(result, run_id: str) -> None:
+    """The batch's Great Expectations suite: warnings are reported, a critical failure stops here,
+    so the batch's asset is not published and the warehouse is not rebuilt on it."""
+    from airflow.exceptions import AirflowFailException
+
+    from lienthong.quality.batches import gate_batch
+    from lienthong.quality.runner import QualityGateError
+    from lienthong.warehouse import resolve_url
+
+    try:
+        outcome = gate_batch(resolve_url(), result.org_code, result.entity, result.batch_id, run_id)
+    except QualityGateError as err:
+        raise AirflowFailException(str(err)) from err
+    print(f"[quality] {outcome.summary()}")
 
 
 def prepare_warehouse(**context) -> None:
