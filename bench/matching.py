@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import psycopg
@@ -151,8 +152,14 @@ def main() -> int:
                             "fraction_of_full": round(night["wall_seconds"] / full["wall_seconds"], 3),
                             "events": night["events"]},
         }
+        baseline = None
         if not args.no_baseline:
-            baseline, baseline_mb = _in_child(_run_baseline, url)
+            try:
+                baseline, baseline_mb = _in_child(_run_baseline, url)
+            except BrokenProcessPool as err:  # killed, e.g. out of memory: report it, keep our figures
+                print(f"baseline: failed ({err})", flush=True)
+                figures["baseline"] = {"error": str(err)}
+        if baseline is not None:
             theirs = score(baseline["clusters"], truth)
             print(f"baseline: precision {theirs['precision']}, recall {theirs['recall']}, F1 {theirs['f1']}, "
                   f"people {theirs['people_found']:,} found, {baseline['wall_seconds']} s, {baseline_mb:.0f} MB",

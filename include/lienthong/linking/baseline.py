@@ -66,6 +66,7 @@ def link(rows: list[dict]) -> dict[str, str]:
         ],
     )
     con = duckdb.connect()
+    con.execute("set memory_limit = '8GB'")  # spill rather than be killed on a 2-core, 24 GB machine
     frame = clean(rows)
     con.register("frame", frame)
     con.execute("create table records as select * from frame")
