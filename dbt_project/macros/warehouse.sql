@@ -38,6 +38,12 @@
     {{ return(rel is not none) }}
 {%- endmacro %}
 
+{# Latest person-linking run (0 before linking has run): incremental models re-key what it moved. #}
+{% macro identity_watermark() -%}
+    {%- if identity_ready() -%}(select coalesce(max(run_id), 0) from {{ source('identity', 'runs') }})
+    {%- else -%}0::bigint{%- endif -%}
+{%- endmacro %}
+
 {# Highest live batch id: incremental models remember how far they have read. #}
 {% macro live_batch_watermark() -%}
     (select coalesce(max(batch_id), 0) from {{ source('landing', 'batches') }} where status = 'loaded')

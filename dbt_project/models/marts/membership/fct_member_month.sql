@@ -5,7 +5,8 @@
 -- var('member_month_window') months: on the roll, dues paid, attended, eligible (five haves).
 -- depends_on: {{ ref('int_roster__events') }}
 -- Incremental: a night recomputes, per organisation that sent something, only the months its new
--- batches can change (from the earliest month they touch); a full rebuild gives the same rows.
+-- batches can change (from the earliest month they touch), and whole organisations whose records
+-- the person linking re-keyed; a full rebuild gives the same rows.
 with months as (
 
     select month_start, month_end from {{ ref('int_member_month__window') }}
@@ -36,6 +37,13 @@ touched as (
         union all
         select org_code, (select min(month_start) from months) from new_batches
         where org_code not in (select org_code from {{ this }})
+        {% if identity_ready() %}
+        union all
+        -- Records the person linking moved to another person since the last build: every month of
+        -- their organisation is re-keyed.
+        select org_code, (select min(month_start) from months) from {{ source('identity', 'record_person') }}
+        where run_id > (select coalesce(max(built_through_identity_run), 0) from {{ this }})
+        {% endif %}
     ) as t
     group by org_code
 
@@ -109,7 +117,8 @@ select
     coalesce(a.sessions_attended, 0)                    as sessions_attended,
     a.person_id is not null                             as attended,
     {{ member_eligible('pm.org_code', 'p.birth_year', 'p.sex', 'pm.month_start') }} as eligible,
-    {{ live_batch_watermark() }}                        as built_through_batch_id
+    {{ live_batch_watermark() }}                        as built_through_batch_id,
+    {{ identity_watermark() }}                          as built_through_identity_run
 from person_months as pm
 join months as m using (month_start)
 left join roll as r using (org_code, person_id, month_start)
