@@ -16,6 +16,7 @@ import pandas as pd
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from lienthong.linking.engine import DUCKDB_CONFIG
 from lienthong.linking.records import record_uid
 
 THRESHOLD = 0.9
@@ -65,7 +66,7 @@ def link(rows: list[dict]) -> dict[str, str]:
             block_on("full_name"), block_on("id_number"), block_on("phone"), block_on("birth_date", "commune"),
         ],
     )
-    con = duckdb.connect()
+    con = duckdb.connect(config=DUCKDB_CONFIG)
     con.execute("set memory_limit = '8GB'")  # spill rather than be killed on a 2-core, 24 GB machine
     frame = clean(rows)
     con.register("frame", frame)

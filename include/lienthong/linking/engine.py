@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -19,6 +21,8 @@ from splink import DuckDBAPI, Linker
 from lienthong.linking.blocking import DETERMINISTIC_RULES, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_RULES
 from lienthong.linking.settings import TF_COLUMNS, settings
 
+# DuckDB spills to "./.tmp" by default, i.e. into whatever folder the task runs in.
+DUCKDB_CONFIG = {"temp_directory": str(Path(tempfile.gettempdir()) / "lienthong-duckdb")}
 # Pairs below this are not kept as evidence (they are far from any decision).
 EVIDENCE_MIN_PROBABILITY = 0.01
 U_SAMPLE_PAIRS = 3_000_000
@@ -27,7 +31,7 @@ PRIOR_RECALL = 0.8
 
 def _db(records: pd.DataFrame, new_uids: list[str] = ()) -> DuckDBAPI:
     """A fresh DuckDB holding ``records`` (and ``new_records``, the selection of ``new_uids``)."""
-    con = duckdb.connect()
+    con = duckdb.connect(config=DUCKDB_CONFIG)
     con.register("records_frame", records)
     con.execute("create table records as select * from records_frame")
     con.unregister("records_frame")
