@@ -6,6 +6,7 @@ import shutil
 import socket
 import tempfile
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -38,18 +39,33 @@ def server_url(tmp_path_factory) -> str:
     shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture
-def warehouse_url(server_url) -> str:
-    """A fresh, empty database on the session's server, dropped afterwards."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def _fresh_database(server_url: str, prefix: str):
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = server_url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     url = server_url.rsplit("/", 1)[0] + f"/{name}"
     ensure_ready(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    try:
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def fresh_database(server_url):
+    """`with fresh_database("prefix") as url:` an empty database on the session's server, dropped
+    afterwards; for fixtures of any scope."""
+    return lambda prefix="test": _fresh_database(server_url, prefix)
+
+
+@pytest.fixture
+def warehouse_url(fresh_database) -> str:
+    """A fresh, empty database on the session's server, dropped afterwards."""
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ import csv
 import json
 import shutil
 import subprocess
-import uuid
 from datetime import date
 from pathlib import Path
 
-import psycopg
 import pytest
 from python_calamine import CalamineWorkbook
 
@@ -19,25 +17,19 @@ from lienthong.pipeline.airflow_env import airflow_environment
 from lienthong.pipeline.nightly import run_dag
 from lienthong.sample import generate
 from lienthong.sample.scoring import flag_scores
-from lienthong.warehouse import connect, ensure_ready
+from lienthong.warehouse import connect
 
 pytestmark = pytest.mark.airflow
 
 
 @pytest.fixture(scope="module")
-def nightly(server_url, airflow_env, tmp_path_factory):
+def nightly(fresh_database, airflow_env, tmp_path_factory):
     """One `lienthong run` (what `make demo` calls) on the tiny sample, in its own database."""
     base = tmp_path_factory.mktemp("nightly")
     sample = base / "sample"
     generate(scale="tiny", seed=7, out=sample)
     day = date.fromisoformat(json.loads((sample / "manifest.json").read_text())["deliveries"]["from"])
-    name = f"nightly_{uuid.uuid4().hex[:8]}"
-    admin = server_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
-    ensure_ready(url)
-    with pytest.MonkeyPatch.context() as patch:
+    with fresh_database("nightly") as url, pytest.MonkeyPatch.context() as patch:
         for key, value in {
             "LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(base / "state"),
             "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_OUTPUT_DIR": str(base / "output"),
@@ -49,8 +41,6 @@ def nightly(server_url, airflow_env, tmp_path_factory):
         done = subprocess.run([shutil.which("lienthong"), "run", "--date", day.isoformat()], capture_output=True,
                               text=True, timeout=1800, stdin=subprocess.DEVNULL)
         yield {"done": done, "day": day, "url": url, "sample": sample, "settings": load_settings()}
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def test_nightly_run_lands_builds_links_and_validates(nightly):

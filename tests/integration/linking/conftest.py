@@ -1,14 +1,12 @@
 """A tiny sample linked once per module on its own database (training takes seconds, so tests share it)."""
 from __future__ import annotations
 
-import uuid
 
 import psycopg
 import pytest
 
 from lienthong.linking.sample_input import delivery_dates, latest_records, write_source_table
 from lienthong.sample import generate
-from lienthong.warehouse import ensure_ready
 
 SOURCE = "src.records"
 
@@ -21,16 +19,9 @@ def tiny_sample(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def module_url(server_url):
-    name = f"test_link_{uuid.uuid4().hex[:10]}"
-    admin = server_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
-    ensure_ready(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+def module_url(fresh_database):
+    with fresh_database("test_link") as url:
+        yield url
 
 
 def load(url: str, rows: list[dict]) -> None:
