@@ -1,7 +1,6 @@
 """A tiny sample linked once per module on its own database (training takes seconds, so tests share it)."""
 from __future__ import annotations
 
-
 import psycopg
 import pytest
 
