@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+-- A table, not a view: the resolution joins every alias, and the current roll joins it for every record.
 -- Every commune text written on a roll, resolved to an administrative unit of the scheme it was
 -- written in, and to the new (2025) commune: directly, or through the crosswalk unless the old
 -- commune was split (then flagged, the new commune left open).

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+-- A table, not a view: the current roll reads it three times, and at province scale it is millions of rows.
 -- Every live roster row of every organisation: full snapshots and changes, one shape.
 -- source_record_key = the stable record key, with #n on the 2nd.. identical record of one snapshot
 -- (the same person entered twice in the same unit is a finding, not a row to merge).
