@@ -159,10 +159,17 @@ class EmbeddedPostgres:
     def _ensure_database(self) -> None:
         import psycopg
 
-        with psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=10) as conn:
-            exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
-            if not exists:
-                conn.execute(f'create database "{DATABASE}"')
+        try:
+            with psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=10) as conn:
+                exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
+                if not exists:
+                    conn.execute(f'create database "{DATABASE}"')
+        except psycopg.OperationalError as err:
+            raise EmbeddedPostgresError(
+                f"The embedded PostgreSQL in {self.pgdata} is running but does not accept connections "
+                f"({str(err).strip().splitlines()[-1]}). If it is shutting down, wait or run "
+                "`lienthong db stop`, then `lienthong db start`; its log is " + str(self.log_file)
+            ) from err
 
     def _postmaster(self) -> tuple[int | None, int | None]:
         """(pid, port) from postmaster.pid, or (None, None) when there is none."""
