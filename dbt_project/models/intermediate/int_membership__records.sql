@@ -36,11 +36,23 @@ last_state as (
 
 ),
 
-transfers_away as (
+transfers as (
 
-    -- Members whose transfer in an organisation without member codes created a new record key.
-    select distinct org_code, member_key, source_record_key as new_record_key, delivery_date
+    select org_code, member_key, source_record_key as new_record_key, delivery_date
     from events where change_kind = 'transfer'
+
+),
+
+superseded as (
+
+    -- Records left behind by a transfer in an organisation without member codes (the transfer
+    -- created a new record key for the same member). A join, not a correlated subquery: it stays
+    -- linear at province scale.
+    select distinct s.source_record_key
+    from last_state as s
+    join transfers as t
+      on t.org_code = s.org_code and t.member_key = s.member_key
+     and t.new_record_key <> s.source_record_key and t.delivery_date > s.delivery_date
 
 ),
 
@@ -52,13 +64,10 @@ states as (
         (
             (s.change_kind = 'snapshot' and s.delivery_date = ls.snapshot_date)
             or (s.change_kind in ('join', 'transfer') and s.delivery_date > ls.snapshot_date)
-        ) and not exists (
-            select 1 from transfers_away as t
-            where t.org_code = s.org_code and t.member_key = s.member_key
-              and t.new_record_key <> s.source_record_key and t.delivery_date > s.delivery_date
-        ) as on_current_roll
+        ) and sup.source_record_key is null as on_current_roll
     from last_state as s
     join latest_snapshot as ls using (org_code)
+    left join superseded as sup using (source_record_key)
 
 )
 

@@ -1,8 +1,9 @@
--- One row per person on any roll, with the attributes of the most complete record (a full birth
--- date and an ID win), and the organisations whose current roll holds them.
+-- One row per person on any roll, now or earlier in the history (the monthly snapshot still counts
+-- members who left), with the attributes of the most complete record (current records first, then
+-- a full birth date and an ID win), and the organisations whose current roll holds them.
 with records as (
 
-    select * from {{ ref('int_members__current') }}
+    select * from {{ ref('int_membership__records') }}
 
 ),
 
@@ -11,7 +12,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by person_id order by birth_date is null, id_number is null, source_record_key
+            partition by person_id order by not on_current_roll, birth_date is null, id_number is null, source_record_key
         ) as pick
     from records
 
@@ -19,8 +20,10 @@ ranked as (
 
 orgs as (
 
-    select person_id, count(distinct org_code)::int as organisation_count,
-           array_agg(distinct org_code order by org_code) as organisations
+    select person_id,
+           count(distinct org_code) filter (where on_current_roll)::int as organisation_count,
+           coalesce(array_agg(distinct org_code order by org_code) filter (where on_current_roll), '{}') as organisations,
+           bool_or(on_current_roll) as on_current_roll
     from records group by person_id
 
 )
@@ -37,7 +40,8 @@ select
     r.new_admin_unit_key,
     r.person_is_linked,
     o.organisation_count,
-    o.organisations
+    o.organisations,
+    o.on_current_roll
 from ranked as r
 join orgs as o using (person_id)
 where r.pick = 1
