@@ -127,8 +127,10 @@ def validate_marts(**context) -> None:
 
     settings = load_settings()
     suites = sorted((settings.expectations_dir / "marts").glob("*.json"))
-    for outcome in run_gate(resolve_url(), suites, run_id=context["run_id"]):
+    data_docs = settings.output_dir / "data_docs"
+    for outcome in run_gate(resolve_url(), suites, run_id=context["run_id"], data_docs_dir=data_docs):
         print(f"[quality] {outcome.summary()}")
+    print(f"[quality] Data Docs: {data_docs / 'index.html'}")
 
 
 def render_review(kind: str = "month", **context) -> dict:
