@@ -1,15 +1,13 @@
-"""Airflow DAG `warehouse_build`: dbt models (via Cosmos) and the marts' quality gate."""
+"""Airflow DAG `warehouse_build`: dbt (via Cosmos) in two stages around person linking, then the marts' quality gate."""
 from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, AssetAny, dag, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
-from cosmos import DbtTaskGroup
-
 from lienthong.config.organisations import load_organisations
 from lienthong.config.settings import TIMEZONE, load_settings
 from lienthong.pipeline import tasks
-from lienthong.pipeline.dbt_in_airflow import cosmos_configs
+from lienthong.pipeline.dbt_in_airflow import dbt_build
 
 RAW_ASSETS = [Asset(f"raw.{org.code}.{e.kind}") for org in load_organisations() for e in org.entities]
 
@@ -34,9 +32,9 @@ def warehouse_build():
     # reads the linked person IDs.
     before_linking = ["+int_people__source_records"]
     prepare = task(tasks.prepare_warehouse, task_id="prepare_warehouse")()
-    dbt_staging = DbtTaskGroup(group_id="dbt_staging", **cosmos_configs(settings, select=before_linking))
+    dbt_staging = dbt_build("dbt_staging", settings, select=before_linking)
     link = task(tasks.link_people, task_id="link_people")()
-    dbt_marts = DbtTaskGroup(group_id="dbt_marts", **cosmos_configs(settings, exclude=before_linking))
+    dbt_marts = dbt_build("dbt_marts", settings, exclude=before_linking)
     access = task(tasks.sync_access, task_id="sync_access")()
     validate = task(tasks.validate_marts, task_id="validate_marts", outlets=[Asset("marts")])()
     prepare >> dbt_staging >> link >> dbt_marts >> access >> validate

@@ -12,4 +12,5 @@ select
     phone_raw       as phone,
     hamlet_raw      as hamlet,
     commune_raw     as commune
-from {{ ref('int_members__current') }}
+from {{ ref('int_membership__states') }}
+where on_current_roll

@@ -1,33 +1,43 @@
-"""Cosmos configuration: the dbt project rendered as Airflow tasks, profile from the warehouse connection."""
+"""dbt inside Airflow through Cosmos: one `dbt build` task per stage of the warehouse build.
+
+Per-model tasks (Cosmos' DbtTaskGroup) were measured here at about 6 minutes for the tiny sample
+against 33 seconds for the same `dbt build` in one process: dbt's start-up per task dominates a
+project of 60 models and 180 tests. A stage task keeps dbt's own per-model results in its log and
+its threads; the warehouse connection still comes from the Airflow connection, never a file.
+"""
 from __future__ import annotations
 
 from lienthong.config.settings import WAREHOUSE_CONN_ID, Settings
 
 
-def cosmos_configs(settings: Settings, select: list[str] | None = None, exclude: list[str] | None = None) -> dict:
-    """Keyword arguments for a Cosmos DbtTaskGroup over the dbt project (or the selected part)."""
-    from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
+def profile_config():
+    from cosmos import ProfileConfig
     from cosmos.profiles import PostgresUserPasswordProfileMapping
 
-    # dbt runs in-process (Cosmos' dbt runner) from this environment: no executable path to set.
-    return {
-        "project_config": ProjectConfig(dbt_project_path=settings.dbt_project_dir),
-        "profile_config": ProfileConfig(
-            profile_name="lienthong",
-            target_name="default",
-            profile_mapping=PostgresUserPasswordProfileMapping(
-                conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "public"}),
-        ),
-        # Cautious: a model's test task runs only the tests whose parents are all built by then;
-        # tests across several models get their own task after the last of them.
-        "execution_config": ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
-                                            test_indirect_selection=TestIndirectSelection.CAUTIOUS),
-        # One task per model running `dbt build` on it (model, then its tests): half the tasks of
-        # run-then-test, and each task's cost is mostly dbt's start-up.
-        "render_config": RenderConfig(load_method=LoadMode.DBT_LS, invocation_mode=InvocationMode.DBT_RUNNER,
-                                      test_behavior=TestBehavior.BUILD,
-                                      select=select or [], exclude=exclude or [],
-                                      should_detach_multiple_parents_tests=True),
-        "operator_args": {"install_deps": False},
-    }
+    return ProfileConfig(
+        profile_name="lienthong",
+        target_name="default",
+        profile_mapping=PostgresUserPasswordProfileMapping(
+            conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": "public", "threads": 2}),
+    )
+
+
+def dbt_build(task_id: str, settings: Settings, select: list[str] | None = None,
+              exclude: list[str] | None = None):
+    """A Cosmos task running `dbt build` (models, seeds, snapshots and their tests) on a selection."""
+    from cosmos.constants import InvocationMode
+    from cosmos.operators.local import DbtBuildLocalOperator
+
+    return DbtBuildLocalOperator(
+        task_id=task_id,
+        project_dir=str(settings.dbt_project_dir),
+        profile_config=profile_config(),
+        select=select or [],
+        exclude=exclude or [],
+        install_deps=False,
+        # A test runs in the stage that builds the last of its models: cross-stage tests neither run
+        # early (on models not built yet) nor get lost.
+        indirect_selection="buildable",
+        invocation_mode=InvocationMode.DBT_RUNNER,
+        emit_datasets=False,  # the DAG publishes its own asset once the marts pass their gate
+    )
