@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
-
-from lienthong.warehouse import ensure_ready
 
 PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
 DAYS = [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
@@ -52,7 +49,7 @@ class Warehouse:
 
 
 @pytest.fixture(scope="module")
-def tiny_warehouse(server_url, tmp_path_factory):
+def tiny_warehouse(fresh_database, tmp_path_factory):
     """A fresh database with the tiny sample's first two days landed (the third is left to the tests)."""
     from lienthong.config.settings import load_settings
     from lienthong.sample import generate
@@ -61,15 +58,9 @@ def tiny_warehouse(server_url, tmp_path_factory):
     base = tmp_path_factory.mktemp("dbt_tiny")
     sample = base / "sample"
     generate("tiny", 42, sample)
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = server_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
-    ensure_ready(url)
     server = serve_in_background(sample)
     api = f"http://:lienthong-sample-token@127.0.0.1:{server.server_address[1]}"
-    with pytest.MonkeyPatch.context() as patch:
+    with fresh_database() as url, pytest.MonkeyPatch.context() as patch:
         patch.setenv("LIENTHONG_WAREHOUSE_URL", url)
         patch.setenv("LIENTHONG_STATE_DIR", str(base / "state"))
         patch.setenv("LIENTHONG_SAMPLE_DIR", str(sample))
@@ -81,5 +72,3 @@ def tiny_warehouse(server_url, tmp_path_factory):
             warehouse.land(day)
         yield warehouse
     server.shutdown()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
