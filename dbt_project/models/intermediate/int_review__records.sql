@@ -27,9 +27,25 @@ at_end as (
 -- Deaths and moves away that one organisation recorded: evidence for the others' rolls.
 departures as (
 
-    select person_id, org_code as reported_by, ended_on, {{ departure_kind('end_reason') }} as departure_kind
-    from records
-    where ended_on is not null and {{ departure_kind('end_reason') }} is not null
+    select person_id, org_code as reported_by, ended_on, departure_kind
+    from (
+        select person_id, org_code, ended_on, {{ departure_kind('end_reason') }} as departure_kind
+        from records where ended_on is not null
+    ) as ended
+    where departure_kind is not null
+
+),
+
+-- The first such departure reported by another organisation by the period's end (a hash join on
+-- the person, not a per-record subquery).
+departed as (
+
+    select distinct on (a.period_key, a.source_record_key)
+        a.period_key, a.source_record_key, d.departure_kind, d.reported_by, d.ended_on
+    from at_end as a
+    join departures as d
+      on d.person_id = a.person_id and d.reported_by <> a.org_code and d.ended_on <= a.last_day
+    order by a.period_key, a.source_record_key, d.ended_on
 
 ),
 
@@ -96,10 +112,4 @@ select
 from id_digits as r
 left join {{ ref('int_review__member_status') }} as s using (period_key, org_code, person_id)
 left join {{ ref('dim_person') }} as dp using (person_id)
-left join lateral (
-    select d.departure_kind, d.reported_by, d.ended_on
-    from departures as d
-    where d.person_id = r.person_id and d.reported_by <> r.org_code and d.ended_on <= r.last_day
-    order by d.ended_on
-    limit 1
-) as dep on true
+left join departed as dep using (period_key, source_record_key)

@@ -9,6 +9,16 @@ with records as (
 
 ),
 
+same_person_records as (
+
+    select period_key, org_code, person_id,
+           string_agg(source_record_key, ', ' order by source_record_key) as record_keys
+    from records
+    group by period_key, org_code, person_id
+    having count(*) > 1
+
+),
+
 flags as (
 
     select *, 'no_identity' as flag_kind, 'Không có số định danh' as flag_label,
@@ -27,14 +37,13 @@ flags as (
     from records where implausible
 
     union all
-    select *, 'duplicate', 'Trùng trong cùng tổ chức',
+    select records.*, 'duplicate', 'Trùng trong cùng tổ chức',
            'Cùng một người có từ hai hồ sơ trở lên trên danh sách của tổ chức',
-           'Hồ sơ khác của cùng người: ' || (
-               select string_agg(o.source_record_key, ', ' order by o.source_record_key) from records as o
-               where o.period_key = records.period_key and o.org_code = records.org_code
-                 and o.person_id = records.person_id and o.source_record_key <> records.source_record_key),
+           'Các hồ sơ của cùng người: ' || same.record_keys,
            joined_on
-    from records where duplicate_in_org
+    from records
+    join same_person_records as same using (period_key, org_code, person_id)
+    where duplicate_in_org
 
     union all
     select *, 'deceased_or_moved', 'Đã mất hoặc chuyển đi',
