@@ -33,7 +33,7 @@ def review_period(context, kind: str = "month") -> str:
 
 def land(org_code: str, kind: str, **context) -> dict:
     """Land an organisation's delivery for the run's day; skip the task when nothing was sent."""
-    from airflow.exceptions import AirflowFailException, AirflowSkipException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from lienthong.config.organisations import OrganisationConfigError
     from lienthong.landing.ingest import ingest
@@ -58,7 +58,7 @@ def land(org_code: str, kind: str, **context) -> dict:
 def _gate_batch(result, run_id: str) -> None:
     """The batch's Great Expectations suite: warnings are reported, a critical failure stops here,
     so the batch's asset is not published and the warehouse is not rebuilt on it."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from lienthong.quality.batches import gate_batch
     from lienthong.quality.runner import QualityGateError
