@@ -66,9 +66,14 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
                 "create table if not exists {} ("
                 " batch_id bigint not null, delivery_date date not null, row_number integer not null, extra jsonb)"
             ).format(table))
+            present = {name for (name,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw'"
+                " and table_name = %s", (f"{org.code}__{entity.kind}",))}
+            # ALTER takes an exclusive lock even when the column exists: only when it is new, so a
+            # nightly landing never waits behind a BI query reading the table.
             for field in dict.fromkeys(entity.columns.values()):
-                conn.execute(sql.SQL("alter table {} add column if not exists {} text").format(
-                    table, sql.Identifier(field)))
+                if field not in present:
+                    conn.execute(sql.SQL("alter table {} add column {} text").format(table, sql.Identifier(field)))
             conn.execute(sql.SQL("create index if not exists {} on {} (batch_id)").format(
                 sql.Identifier(f"{org.code}__{entity.kind}__batch"), table))
 
