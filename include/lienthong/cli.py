@@ -1,7 +1,6 @@
 """`lienthong …`: the command line for data engineers."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path

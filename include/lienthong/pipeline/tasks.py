@@ -6,7 +6,6 @@ Each function takes the run's dates from the Airflow context and prints what it 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 from lienthong.config.settings import TIMEZONE, load_settings
 

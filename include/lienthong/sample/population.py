@@ -239,7 +239,7 @@ def make_people(rng: random.Random, world: World, commune: Commune, count: int, 
 
 def _person(rng: random.Random, world: World, commune: Commune, pid: str, agencies: list[Employer],
             all_hamlets: list[Hamlet]) -> Person:
-    end, start = world.end, world.start
+    end = world.end
     sex = "F" if rng.random() < 0.505 else "M"
     birth = _birth_date(rng, end)
     family, middle, given = make_name(rng, sex, birth.year)
