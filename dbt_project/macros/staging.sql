@@ -62,6 +62,14 @@
     {%- endif %}
 {%- endmacro %}
 
+{# Where a staged row came from: organisation, landing batch, delivery day, line in the file. #}
+{% macro _row_origin(org) -%}
+    '{{ org }}'::text                                   as org_code,
+    batch_id,
+    delivery_date,
+    row_number                                          as source_row_number
+{%- endmacro %}
+
 {% macro stage_roster(org, entity, fields) %}
 with source as (
     {{ _live_rows(org, entity) }}
@@ -84,11 +92,8 @@ located as (
 )
 
 select
-    '{{ org }}'::text                                   as org_code,
+    {{ _row_origin(org) }},
     '{{ entity }}'::text                                as entity,
-    batch_id,
-    delivery_date,
-    row_number                                          as source_row_number,
     {{ _record_key(org, fields, 'full_name_text') }}    as record_key,
     {{ _member_key(org, fields, 'full_name_text') }}    as member_key,
     {{ _col('member_code', fields) }}                   as member_code,
@@ -124,10 +129,7 @@ with source as (
 )
 
 select
-    '{{ org }}'::text                                   as org_code,
-    batch_id,
-    delivery_date,
-    row_number                                          as source_row_number,
+    {{ _row_origin(org) }},
     {{ _record_key(org, fields, _col('full_name', fields)) }} as record_key,
     {{ _member_key(org, fields, _col('full_name', fields)) }} as member_key,
     period                                              as period_raw,
@@ -144,10 +146,7 @@ with source as (
 )
 
 select
-    '{{ org }}'::text                                   as org_code,
-    batch_id,
-    delivery_date,
-    row_number                                          as source_row_number,
+    {{ _row_origin(org) }},
     {{ _record_key(org, fields, _col('full_name', fields)) }} as record_key,
     {{ _member_key(org, fields, _col('full_name', fields)) }} as member_key,
     {{ _col('unit_code', fields) }}                     as unit_code,
@@ -163,10 +162,7 @@ with source as (
 )
 
 select
-    '{{ org }}'::text                                   as org_code,
-    batch_id,
-    delivery_date,
-    row_number                                          as source_row_number,
+    {{ _row_origin(org) }},
     {{ _col('unit_code', fields) }}                     as unit_code,
     {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
     {{ vn_clean(_col('commune', fields)) }}             as commune_name,
