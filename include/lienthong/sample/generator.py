@@ -77,7 +77,11 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
     communes_by_code = {c.code: c for c in geography.communes()}
     units = Units(communes_by_code)
     ctx = Context(world, units, noise, all_hamlets, months)
-    truth = Truth(out, end, months, noise["ghosts"]["no_dues_months"])
+    registry = noise.get("registry", {})
+    truth = Truth(out, end, months, noise["ghosts"]["no_dues_months"],
+                  registry_rng=random.Random(f"{seed}:population_changes"),
+                  registry_coverage={"died": registry.get("died_coverage", 1.0),
+                                     "moved_away": registry.get("moved_away_coverage", 1.0)})
     deliveries = Deliveries(out, delivery_days, {c.code: c.name for c in geography.communes()}, truth.roster_row)
 
     next_pid = 1
@@ -104,6 +108,7 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
     overlaps = truth.write_overlaps()
     truth.write_units(units.by_code.values())
     truth.write_reference(communes)
+    population_changes = truth.write_population_changes()
 
     shapes = load_shapes()
     manifest = {
@@ -139,6 +144,7 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
         "files": sum(len(v) for v in files.values()),
         "rows": sum(f["rows"] for v in files.values() for f in v),
         "overlaps": overlaps,
+        "population_changes": population_changes,
         **summary,
     }
 

@@ -2,14 +2,17 @@
 
 ``truth/`` is for tests and benchmarks only (the pipeline never reads it). ``reference/`` is what a
 statistics office publishes (population by commune, sex and age; the units of the new scheme and
-their old names); the pipeline may read it.
+their old names) and the national population database's extract of population changes (deaths and
+moves out of the province); the pipeline may read it.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import itertools
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from lienthong.sample.population import Person
 _PERSON_HEADER = ["person_id", "fabricated", "family_name", "middle_name", "given_name", "full_name", "sex",
                   "birth_date", "cccd", "cmnd", "phone", "commune_code", "hamlet_code", "old_commune_code",
                   "occupation", "employer_code", "veteran", "died_on", "moved_away_on", "moved_on", "moved_to_hamlet"]
+_CHANGE_HEADER = ["citizen_id", "full_name", "birth_date", "sex", "change_kind", "changed_on", "commune_code"]
 _RECORD_HEADER = ["record_id", "org", "person_id", "unit_code", "unit_code_at_end", "join_date", "removed_on",
                   "end_reason", "on_roll_at_end", "duplicate_of", "noise", "planted"]
 
@@ -35,7 +39,8 @@ def _iso(day: dt.date | None) -> str:
 
 
 class Truth:
-    def __init__(self, out: Path, end: dt.date, months: list[dt.date], no_dues_months: int):
+    def __init__(self, out: Path, end: dt.date, months: list[dt.date], no_dues_months: int,
+                 registry_rng: random.Random, registry_coverage: dict[str, float]):
         self.end, self.months, self.no_dues_months = end, months, no_dues_months
         self._files = {}
         for name, header in (("persons", _PERSON_HEADER), ("records", _RECORD_HEADER),
@@ -50,6 +55,11 @@ class Truth:
         self.ghost_counts = Counter()  # (org, kind)
         self._person_orgs: dict[str, set[str]] = {}
         self._overlaps = Counter()  # "org+org" -> persons on exactly those rolls at end
+        # The population database's changes: its own random stream (drawn only for people with a
+        # death or a move away), so every other output is the same with or without it.
+        self._registry_rng = registry_rng
+        self._registry_coverage = registry_coverage  # change kind -> share registered
+        self._changes: list[str] = []  # CSV lines, starting with the citizen ID (the sort key)
 
     def roster_row(self, org: str, date: str, file: str, row: int, record_id: str) -> None:
         self._files["delivery_rows"][1].writerow([org, date, file, row, record_id])
@@ -66,6 +76,27 @@ class Truth:
             hamlet = person.hamlet_on(self.end)
             band = min(person.age_on(self.end) // 5, 17)
             self.population[(hamlet.code.split("-")[0], person.sex, band)] += 1
+        if not fabricated:
+            self._population_change(person)
+
+    def _population_change(self, person: Person) -> None:
+        """A death or a move out of the province, as the population database registered it.
+
+        Only a share is registered (coverage). Only people with a 12-digit ID are in the extract: the
+        sample never mints one for a 9-digit CMND holder, and no roll could carry it. A former
+        resident's departure drawn before their birth (a quirk of the generator) is no registration.
+        """
+        for kind, day in (("died", person.died), ("moved_away", person.moved_away)):
+            if day is None or day > self.end:
+                continue
+            registered = self._registry_rng.random() < self._registry_coverage[kind]
+            if not registered or not person.cccd or day < person.birth:
+                continue
+            line = io.StringIO()
+            csv.writer(line, lineterminator="\n").writerow([
+                person.cccd, person.full_name, person.birth.isoformat(), person.sex, kind, day.isoformat(),
+                person.hamlet_on(day).code.split("-")[0]])
+            self._changes.append(line.getvalue())
 
     def add_record(self, record: Record) -> None:
         end = self.end
@@ -139,6 +170,16 @@ class Truth:
                 writer.writerow([h.code, h.name, commune.code, commune.name, h.old.code, h.old.name, h.old.district,
                                  h.old.province, int(h.old.split)])
         handle.close()
+
+    def write_population_changes(self) -> int:
+        """reference/population_changes.csv: the population database's deaths and moves out of the
+        province up to the end date, by citizen ID; returns the rows written."""
+        handle, writer = _csv(self.out / "reference" / "population_changes.csv")
+        writer.writerow(_CHANGE_HEADER)
+        for line in sorted(self._changes):
+            handle.write(line)
+        handle.close()
+        return len(self._changes)
 
 
 def month_end(month: dt.date) -> dt.date:

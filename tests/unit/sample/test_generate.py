@@ -7,8 +7,10 @@ import io
 import json
 import unicodedata
 from collections import Counter
+from pathlib import Path
 
 import pytest
+import yaml
 from python_calamine import CalamineWorkbook
 
 from lienthong.sample import generate
@@ -58,6 +60,7 @@ def test_layout_and_manifest(tiny):
     for name in ("persons", "records", "ghosts", "overlaps", "reported_totals", "delivery_rows", "units"):
         assert (out / "truth" / f"{name}.csv").exists()
     assert (out / "reference" / "population.csv").exists()
+    assert (out / "reference" / "population_changes.csv").exists()
     assert summary["people"] == 6000
     # Every day of the range has something delivered by at least one organisation.
     delivered = {e["date"] for info in manifest["organisations"].values() for e in info["files"]}
@@ -235,3 +238,79 @@ def test_reference_population_adds_up(tiny):
         total = sum(int(r["people"]) for r in csv.DictReader(handle))
     # Residents at the end: the start population less deaths and departures during the year.
     assert 0.95 * summary["people"] < total <= summary["people"]
+
+
+CHANGE_COLUMNS = ["citizen_id", "full_name", "birth_date", "sex", "change_kind", "changed_on", "commune_code"]
+
+
+def read_changes(out) -> list[dict]:
+    with (out / "reference" / "population_changes.csv").open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == CHANGE_COLUMNS
+        return list(reader)
+
+
+def _registrable(out) -> dict[str, dict[str, str]]:
+    """Change kind -> {true CCCD: date} of the real people who died or moved away by the end date."""
+    end = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["history"]["to"]
+    due = {"died": {}, "moved_away": {}}
+    for p in read_truth(out, "persons"):
+        if p["fabricated"] != "0" or not p["cccd"]:
+            continue
+        for kind, day in (("died", p["died_on"]), ("moved_away", p["moved_away_on"])):
+            if day and p["birth_date"] <= day <= end:
+                due[kind][p["cccd"]] = day
+    return due
+
+
+def test_population_changes_are_true_deaths_and_moves(tiny):
+    out, summary = tiny
+    rows = read_changes(out)
+    assert summary["population_changes"] == len(rows) > 100
+    persons = {p["cccd"]: p for p in read_truth(out, "persons") if p["fabricated"] == "0" and p["cccd"]}
+    communes = {c["commune_code"] for c in csv.DictReader((out / "reference/population.csv").open(encoding="utf-8"))}
+    ids = [r["citizen_id"] for r in rows]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    for row in rows:
+        person = persons[row["citizen_id"]]  # the true ID, never a roll's noisy copy
+        assert row["citizen_id"].isdigit() and len(row["citizen_id"]) == 12
+        assert (row["full_name"], row["birth_date"], row["sex"]) == (
+            person["full_name"], person["birth_date"], person["sex"])
+        day = person["died_on"] if row["change_kind"] == "died" else person["moved_away_on"]
+        assert row["change_kind"] in ("died", "moved_away") and row["changed_on"] == day, row
+        assert row["changed_on"] <= "2026-11-27" and row["commune_code"] in communes
+    # Before the history too: former residents who died or left one to five years earlier.
+    assert any(r["changed_on"] < "2025-12-01" for r in rows) and any(r["changed_on"] >= "2025-12-01" for r in rows)
+    assert any(unicodedata.normalize("NFD", r["full_name"]) != r["full_name"] for r in rows)  # diacritics kept
+
+
+def test_population_changes_cover_the_configured_share(tiny):
+    out, _ = tiny
+    rows = read_changes(out)
+    registry = load_noise()["registry"]
+    for kind, rate in (("died", registry["died_coverage"]), ("moved_away", registry["moved_away_coverage"])):
+        due = _registrable(out)[kind]
+        registered = {r["citizen_id"] for r in rows if r["change_kind"] == kind}
+        assert registered <= set(due), kind
+        n = len(due)
+        assert n > 80, kind
+        assert abs(len(registered) / n - rate) < 4 * (rate * (1 - rate) / n) ** 0.5 + 0.01, (kind, len(registered), n)
+
+
+def test_population_changes_have_their_own_random_stream(tiny, tmp_path):
+    """Another coverage changes that file only: every other output stays byte-identical."""
+    out, _ = tiny
+    noise = load_noise()
+    noise["registry"] = {"died_coverage": 1.0, "moved_away_coverage": 1.0}
+    config = tmp_path / "noise.yml"
+    config.write_text(yaml.safe_dump(noise, allow_unicode=True), encoding="utf-8")
+    full = tmp_path / "full"
+    generate("tiny", 42, full, noise_config=config)
+    changes = Path("reference") / "population_changes.csv"
+    assert _tree(out) == _tree(full)
+    for rel in _tree(out):
+        if rel != changes:
+            assert filecmp.cmp(out / rel, full / rel, shallow=False), rel
+    everyone = read_changes(full)
+    assert {r["citizen_id"] for r in everyone} == set(_registrable(out)["died"]) | set(_registrable(out)["moved_away"])
+    assert {tuple(r.values()) for r in read_changes(out)} < {tuple(r.values()) for r in everyone}
