@@ -72,25 +72,31 @@ def _gate_batch(result, run_id: str) -> None:
 
 def prepare_warehouse(**context) -> None:
     """Extensions, every organisation's raw tables (so a night when one sent nothing still builds),
-    and the roles that own the schemas dbt is about to write."""
+    the reference tables (population statistics, the population database's changes), and the roles
+    that own the schemas dbt is about to write."""
     from lienthong.access import sync_roles
     from lienthong.config.organisations import load_organisations
     from lienthong.landing.raw import ensure_raw_tables
     from lienthong.warehouse import connect, ensure_ready, resolve_url
 
-    from lienthong.landing.reference import ensure_population_table, load_population
+    from lienthong.landing.reference import REFERENCES, ensure_table, load_reference
     from lienthong.quality.runner import DQ_SCHEMA_SQL
 
     url = resolve_url()
     ensure_ready(url)
-    population = load_settings().reference_dir / "population.csv"
+    reference_dir = load_settings().reference_dir
     with connect(url) as conn:
         for org in load_organisations():
             ensure_raw_tables(conn, org)
-        ensure_population_table(conn)
         conn.execute(DQ_SCHEMA_SQL.read_text())  # the scorecard model reads validation history
-        if population.exists():
-            print(f"[warehouse] population reference: {load_population(conn, population)} rows from {population}")
+        for reference in REFERENCES:
+            ensure_table(conn, reference)  # the models read it even when no file was ever loaded
+            path = reference_dir / reference.file
+            if path.exists():
+                print(f"[warehouse] {reference.label}: {load_reference(conn, reference, path)} rows from {path}")
+            else:
+                print(f"[warehouse] {reference.label}: no {path}; raw.{reference.table} kept as it was"
+                      " (empty until a file is loaded)")
     sync_roles(url)
     print("[warehouse] extensions, raw tables and roles ready")
 
