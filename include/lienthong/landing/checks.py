@@ -30,8 +30,14 @@ def _date_problem(text: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=65536)
 def _id_problem(text: str) -> str | None:
+    if text.isdigit() and text.isascii():  # the usual ID: nothing to parse (and every one differs)
+        return None
+    return _odd_id_problem(text)
+
+
+@lru_cache(maxsize=65536)
+def _odd_id_problem(text: str) -> str | None:
     try:
         parse_person_id(text)
     except ParseError as err:

@@ -59,17 +59,18 @@ def _fetch_pages(client, url, connector: ApiConnector, day, spool: Path, sleep) 
     while True:
         page_file = spool / f"page-{len(pages) + 1:06d}.json"
         if page_file.exists():  # fetched by an earlier attempt of this task
-            items = json.loads(page_file.read_text(encoding="utf-8"))
+            items = _page_items(page_file, paging.items_key)
         else:
             params = {connector.date_param: day.isoformat(), paging.page_param: position,
                       paging.size_param: paging.page_size}
-            body = _get(client, url, params, connector, sleep)
+            body, content = _get(client, url, params, connector, sleep)
             items = body.get(paging.items_key)
             if not isinstance(items, list):
                 raise SourceError(f"{url}: the response has no list under {paging.items_key!r}; "
                                   f"keys are {sorted(body)}. Check the connector's paging.items_key.")
+            # The answer is spooled as received (no re-encoding): its items are read back from it.
             tmp = page_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+            tmp.write_bytes(content)
             tmp.replace(page_file)
         if not items:
             page_file.unlink(missing_ok=True)
@@ -80,7 +81,7 @@ def _fetch_pages(client, url, connector: ApiConnector, day, spool: Path, sleep) 
         position += 1 if paging.style == "page" else len(items)
 
 
-def _get(client, url, params, connector: ApiConnector, sleep) -> dict:
+def _get(client, url, params, connector: ApiConnector, sleep) -> tuple[dict, bytes]:
     delay = 1.0
     for attempt in range(1, connector.max_attempts + 1):
         try:
@@ -90,7 +91,7 @@ def _get(client, url, params, connector: ApiConnector, sleep) -> dict:
         else:
             if response.status_code == 200:
                 try:
-                    return response.json()
+                    return response.json(), response.content
                 except ValueError as err:
                     raise SourceError(f"{response.url}: the answer is not JSON ({err}).") from err
             if response.status_code in (401, 403):
@@ -113,7 +114,12 @@ def _get(client, url, params, connector: ApiConnector, sleep) -> dict:
     raise AssertionError("unreachable")
 
 
+def _page_items(page: Path, items_key: str) -> list:
+    return json.loads(page.read_bytes())[items_key]
+
+
 def _spooled_rows(pages: list[Path], entity: EntityConfig) -> Iterator[SourceRow]:
-    items = (item for page in pages for item in json.loads(page.read_text(encoding="utf-8")))
+    items_key = entity.connector.paging.items_key
+    items = (item for page in pages for item in _page_items(page, items_key))
     return map_items(items, entity)
 

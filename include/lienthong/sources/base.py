@@ -54,15 +54,25 @@ def as_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
+def _item_text(raw: Any) -> str | None:
+    if type(raw) is str:  # nearly every JSON value: skip the general path (it runs per value)
+        if not raw or raw.isspace():
+            return None
+        return raw if raw.isascii() else unicodedata.normalize("NFC", raw)
+    text = as_text(raw)
+    return unicodedata.normalize("NFC", text) if text is not None else None
+
+
 def map_items(items: Iterable[dict], entity: EntityConfig) -> Iterator[SourceRow]:
     """Keyed records (JSON objects, database rows) -> canonical SourceRows, numbered from 1."""
+    columns = entity.columns
+    fields = list(dict.fromkeys(columns.values()))
     for number, item in enumerate(items, start=1):
-        values: dict[str, str | None] = dict.fromkeys(entity.columns.values())
+        values: dict[str, str | None] = dict.fromkeys(fields)
         extra: dict[str, str] = {}
         for key, raw in item.items():
-            text = as_text(raw)
-            text = unicodedata.normalize("NFC", text) if text is not None else None
-            field = entity.columns.get(key)
+            text = _item_text(raw)
+            field = columns.get(key)
             if field:
                 values[field] = text
             elif text is not None:

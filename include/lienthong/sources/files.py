@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -36,16 +36,17 @@ def find_delivery(entity: EntityConfig, drop_dir: Path, delivery_date: date) -> 
 
 
 def _nfc(value) -> str | None:
-    if type(value) is str:  # the CSV case, per cell: skip the general path (hot loop)
-        if not value or value.isspace():
-            return None
-        return value if value.isascii() else unicodedata.normalize("NFC", value)
     text = as_text(value)
     return unicodedata.normalize("NFC", text) if text is not None else None
 
 
-def map_records(source: str, entity: EntityConfig, header: list[str], records: Iterable[tuple[int, list]]
-                ) -> Iterator[SourceRow]:
+def _cell(value: str) -> str | None:
+    """A CSV cell from a line already in NFC: empty or blank is None."""
+    return value if value and not value.isspace() else None
+
+
+def map_records(source: str, entity: EntityConfig, header: list[str], records: Iterable[tuple[int, list]],
+                cell: Callable[[object], str | None] = _nfc) -> Iterator[SourceRow]:
     """Rows of native values under a header -> canonical SourceRows; checks required columns."""
     header = [(_nfc(h) or "").strip() for h in header]
     missing = [native for native, field in entity.columns.items() if field in entity.required and native not in header]
@@ -54,18 +55,23 @@ def map_records(source: str, entity: EntityConfig, header: list[str], records: I
             f"{source}: required column(s) {missing} missing; the header has {header}. "
             "Fix the file or the organisation config's `columns`."
         )
-    mapping = [entity.columns.get(h) for h in header]
+    fields = list(dict.fromkeys(entity.columns.values()))
+    # Positions resolved once per file, not per cell (this loop runs for every delivered row).
+    mapped = [(i, entity.columns[name]) for i, name in enumerate(header) if name in entity.columns]
+    unmapped = [(i, name) for i, name in enumerate(header) if name not in entity.columns]
+    width = len(header)
     for number, record in records:
-        values: dict[str, str | None] = dict.fromkeys(entity.columns.values())
+        values: dict[str, str | None] = dict.fromkeys(fields)
+        present = len(record)
+        for i, field in mapped:
+            if i < present:
+                values[field] = cell(record[i])
         extra: dict[str, str] = {}
-        for name, field, raw in zip(header, mapping, record):
-            value = _nfc(raw)
-            if field:
-                values[field] = value
-            elif value is not None:
+        for i, name in unmapped:
+            if i < present and (value := cell(record[i])) is not None:
                 extra[name or f"column_{len(extra) + 1}"] = value
-        if len(record) > len(header):
-            overflow = [v for v in (_nfc(r) for r in record[len(header):]) if v is not None]
+        if present > width:
+            overflow = [v for v in (cell(r) for r in record[width:]) if v is not None]
             if overflow:
                 extra["_overflow"] = " | ".join(overflow)
         yield SourceRow(number, values, extra)
@@ -78,8 +84,11 @@ def _text_lines(path: Path, encoding: str) -> Iterator[str]:
             for line in handle:
                 yield decode(line, encoding)
     else:
+        # NFC per line rather than per cell: the same result (no delimiter or quote composes with a
+        # mark) for one call instead of one per cell.
         with path.open(encoding=encoding, newline="") as handle:
-            yield from handle
+            for line in handle:
+                yield line if line.isascii() else unicodedata.normalize("NFC", line)
 
 
 def _csv_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
@@ -89,7 +98,7 @@ def _csv_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
         header = next(reader, None)
         if header is None:
             raise SourceFileError(f"{path}: the file is empty (no header row).")
-        yield from map_records(str(path), entity, header, ((reader.line_num, r) for r in reader if any(r)))
+        yield from map_records(str(path), entity, header, ((reader.line_num, r) for r in reader if any(r)), _cell)
     except UnicodeDecodeError as err:
         raise SourceFileError(
             f"{path}: bytes {err.start}-{err.end} cannot be decoded as {connector.encoding} ({err.reason}); "

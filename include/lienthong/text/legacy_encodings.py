@@ -143,25 +143,36 @@ def _restore_capitals(text: str) -> str:
     A word is in capitals when its other letters are (at least two of them). A word with a single
     other letter ("MỸ", "LỆ", "ẤP") follows the nearest such word on the same line, before it first.
     """
+    return "".join(_restore_line(line) for line in text.splitlines(keepends=True))
+
+
+_WORD = re.compile(r"(\w+)")
+
+
+def _restore_line(line: str) -> str:
+    pieces = _WORD.split(line)
+    status = [_caps_status(piece) for piece in pieces]
+    if True not in status:  # most lines: names in title case, nothing to restore
+        return line
+    known = [i for i, caps in enumerate(status) if caps is not None]
     out = []
-    for line in text.splitlines(keepends=True):
-        pieces = re.split(r"(\w+)", line)
-        status: list[bool | None] = []
-        for piece in pieces:
-            others = [c for c in piece if c.isalpha() and c not in _TCVN3_DEC_LOWER_TONED]
-            if not piece[:1].isalnum() or not others:
-                status.append(None)
-            elif len(others) >= 2 or not others[0].isupper():
-                status.append(all(c.isupper() for c in others))
-            else:
-                status.append(None)
-        known = [i for i, caps in enumerate(status) if caps is not None]
-        for i, piece in enumerate(pieces):
-            if piece[:1].isalnum() and status[i] is None and known:
-                before = [k for k in known if k < i]
-                status[i] = status[before[-1] if before else known[0]]
-            out.append(piece.upper() if status[i] else piece)
+    for i, piece in enumerate(pieces):
+        if piece[:1].isalnum() and status[i] is None:
+            before = [k for k in known if k < i]
+            status[i] = status[before[-1] if before else known[0]]
+        out.append(piece.upper() if status[i] else piece)
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=65536)  # names and places repeat on every line of a roll
+def _caps_status(piece: str) -> bool | None:
+    """True/False when the piece's own letters say whether it is in capitals, None when they cannot."""
+    others = [c for c in piece if c.isalpha() and c not in _TCVN3_DEC_LOWER_TONED]
+    if not piece[:1].isalnum() or not others:
+        return None
+    if len(others) >= 2 or not others[0].isupper():
+        return all(c.isupper() for c in others)
+    return None
 
 
 def decode_tcvn3(data: bytes) -> str:
