@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from datetime import date
 from pathlib import Path
 
@@ -52,10 +53,16 @@ def dbt(url: str, work: Path, *args: str) -> float:
                "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
                "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     started = time.perf_counter()
-    run = subprocess.run(command, env=dbt_environment(url), cwd=PROJECT, capture_output=True, text=True)
+    tail: deque[str] = deque(maxlen=60)
+    # dbt's own lines are shown as they come (a province build runs for many minutes).
+    with subprocess.Popen(command, env=dbt_environment(url), cwd=PROJECT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as run:
+        for line in run.stdout:
+            tail.append(line)
+            print(f"  dbt | {line}", end="", flush=True)
     seconds = time.perf_counter() - started
     if run.returncode != 0:
-        sys.exit(f"dbt {' '.join(args)} failed:\n{run.stdout[-4000:]}")
+        sys.exit(f"dbt {' '.join(args)} failed:\n{''.join(tail)}")
     return seconds
 
 
@@ -86,9 +93,13 @@ def main() -> int:
         settings = load_settings()
 
         def land(day: date) -> None:
+            started = time.perf_counter()
+            rows = 0
             for org in load_organisations():
                 for entity in org.entities:
-                    ingest(org.code, entity.kind, day, settings=settings)
+                    result = ingest(org.code, entity.kind, day, settings=settings)
+                    rows += result.row_count if result else 0
+            print(f"landed {day}: {rows:,} rows in {time.perf_counter() - started:.0f} s", flush=True)
 
         for day in days[:-1]:
             land(day)
