@@ -1,7 +1,7 @@
 {{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}]) }}
 -- Every roster record on a roll at the end of each review period, with the evidence the ghost
--- rules read: identity, plausibility, duplicates, departures reported elsewhere, eligibility,
--- dues and attendance.
+-- rules read: identity, plausibility, duplicates, departures (reported by another organisation or
+-- registered in the population database), eligibility, dues and attendance.
 with periods as (
 
     select * from {{ ref('int_review__periods') }}
@@ -24,28 +24,45 @@ at_end as (
 
 ),
 
--- Deaths and moves away that one organisation recorded: evidence for the others' rolls.
+-- Deaths and moves out of the province registered in the population database, matched to roster
+-- records on the 12-digit ID: evidence for every record of that person, since linking joins a
+-- person's records across organisations (an ID typo in one roll is covered by another record).
+registered as (
+
+    select distinct r.person_id, c.change_kind as departure_kind, c.changed_on
+    from {{ ref('stg_population_registry__changes') }} as c
+    join records as r on r.id_number = c.citizen_id
+    where c.citizen_id ~ '^\d{12}$' and c.change_kind in ('died', 'moved_away') and c.changed_on is not null
+
+),
+
+-- Deaths and moves away that one organisation recorded (evidence for the others' rolls), and those
+-- the population database registered (evidence for every roll; reported_by is null).
 departures as (
 
-    select person_id, org_code as reported_by, ended_on, departure_kind
+    select person_id, org_code as reported_by, ended_on, departure_kind, 'organisation' as departure_source
     from (
         select person_id, org_code, ended_on, {{ departure_kind('end_reason') }} as departure_kind
         from records where ended_on is not null
     ) as ended
     where departure_kind is not null
 
+    union all
+    select person_id, null, changed_on, departure_kind, 'population_registry'
+    from registered
+
 ),
 
--- The first such departure reported by another organisation by the period's end (a hash join on
--- the person, not a per-record subquery).
+-- The first departure by the period's end, the population database's first on the same day (a hash
+-- join on the person, not a per-record subquery).
 departed as (
 
     select distinct on (a.period_key, a.source_record_key)
-        a.period_key, a.source_record_key, d.departure_kind, d.reported_by, d.ended_on
+        a.period_key, a.source_record_key, d.departure_kind, d.departure_source, d.reported_by, d.ended_on
     from at_end as a
     join departures as d
-      on d.person_id = a.person_id and d.reported_by <> a.org_code and d.ended_on <= a.last_day
-    order by a.period_key, a.source_record_key, d.ended_on
+      on d.person_id = a.person_id and d.reported_by is distinct from a.org_code and d.ended_on <= a.last_day
+    order by a.period_key, a.source_record_key, d.ended_on, d.departure_source desc
 
 ),
 
@@ -104,6 +121,7 @@ select
                                                                                              as implausible,
     (r.nth_in_org > 1)                                                                       as duplicate_in_org,
     dep.departure_kind,
+    dep.departure_source,
     dep.reported_by                                                                          as departure_reported_by,
     dep.ended_on                                                                             as departed_on,
     not coalesce(s.eligible, true)                                                           as ineligible,

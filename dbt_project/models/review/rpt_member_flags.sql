@@ -47,9 +47,11 @@ flags as (
 
     union all
     select *, 'deceased_or_moved', 'Đã mất hoặc chuyển đi',
-           'Tổ chức khác đã ghi nhận người này từ trần hoặc chuyển đi nơi khác',
+           'Tổ chức khác hoặc cơ sở dữ liệu dân cư đã ghi nhận người này từ trần hoặc chuyển đi nơi khác',
            (case departure_kind when 'died' then 'Từ trần' else 'Chuyển đi nơi khác' end)
-               || ' theo danh sách ' || departure_reported_by || ' ngày ' || to_char(departed_on, 'DD/MM/YYYY'),
+               || case when departure_source = 'population_registry' then ' theo dữ liệu dân cư'
+                       else ' theo danh sách ' || departure_reported_by end
+               || ' ngày ' || to_char(departed_on, 'DD/MM/YYYY'),
            departed_on
     from records where departure_kind is not null
 
