@@ -54,15 +54,17 @@ departures as (
 ),
 
 -- The first departure by the period's end, the population database's first on the same day (a hash
--- join on the person, not a per-record subquery).
+-- join on the person, not a per-record subquery). Keyed by period, organisation and person like the
+-- member status, so joining it back is an equi-join on all three keys: keyed by record, the planner
+-- merged on the period alone and compared every record with every departure of the period.
 departed as (
 
-    select distinct on (a.period_key, a.source_record_key)
-        a.period_key, a.source_record_key, d.departure_kind, d.departure_source, d.reported_by, d.ended_on
+    select distinct on (a.period_key, a.org_code, a.person_id)
+        a.period_key, a.org_code, a.person_id, d.departure_kind, d.departure_source, d.reported_by, d.ended_on
     from at_end as a
     join departures as d
       on d.person_id = a.person_id and d.reported_by is distinct from a.org_code and d.ended_on <= a.last_day
-    order by a.period_key, a.source_record_key, d.ended_on, d.departure_source desc
+    order by a.period_key, a.org_code, a.person_id, d.ended_on, d.departure_source desc
 
 ),
 
@@ -130,4 +132,4 @@ select
 from id_digits as r
 left join {{ ref('int_review__member_status') }} as s using (period_key, org_code, person_id)
 left join {{ ref('dim_person') }} as dp using (person_id)
-left join departed as dep using (period_key, source_record_key)
+left join departed as dep using (period_key, org_code, person_id)
