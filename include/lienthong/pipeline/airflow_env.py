@@ -34,8 +34,11 @@ def airflow_environment(settings: Settings, warehouse_url: str, base: dict[str, 
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": TIMEZONE,
             "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
+            # SQLite takes one writer at a time and makes the others wait 5 s, then fail with
+            # "database is locked": a `backfill create` next to a running scheduler on a busy
+            # machine did. A minute's wait instead.
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get(
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}"
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}?timeout=60"
             ),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__COSMOS__CACHE_DIR": str(settings.state_dir / "cosmos"),
