@@ -78,3 +78,9 @@
     {{ org_code }} || ':' || coalesce(upper(btrim({{ unit_code }})),
         md5(concat_ws('|', coalesce({{ new_admin_unit_key }}, {{ vn_key(commune_name) }}), {{ vn_key(unit_name) }})))
 {%- endmacro %}
+
+
+{# fct_member_month, nightly: keep only the organisations and months that its `touched` CTE lists. #}
+{% macro member_month_touched_only(org_column, month_column) -%}
+    {%- if is_incremental() %}join touched as t on t.org_code = {{ org_column }} and {{ month_column }} >= t.from_month{% endif -%}
+{%- endmacro %}

@@ -56,6 +56,8 @@ records as (
 
 ),
 
+-- In a nightly run every part below is cut to the touched organisations and months before it is
+-- aggregated (cutting only the final rows still aggregated every month of every organisation).
 roll as (
 
     select r.org_code, r.person_id, m.month_start, count(*)::int as records_on_roll
@@ -63,6 +65,7 @@ roll as (
     join months as m
       on coalesce(r.started_on, r.joined_on) <= m.month_end
      and (r.ended_on is null or r.ended_on >= m.month_start)
+    {{ member_month_touched_only('r.org_code', 'm.month_start') }}
     group by 1, 2, 3
 
 ),
@@ -78,6 +81,7 @@ dues as (
     select mp.org_code, mp.person_id, d.dues_month as month_start, sum(d.amount_vnd) as dues_paid_vnd
     from {{ ref('fct_dues_payment') }} as d
     join member_person as mp using (org_code, member_key)
+    {{ member_month_touched_only('d.org_code', 'd.dues_month') }}
     group by 1, 2, 3
 
 ),
@@ -87,6 +91,7 @@ attendance as (
     select mp.org_code, mp.person_id, a.session_month as month_start, count(*)::int as sessions_attended
     from {{ ref('fct_activity_attendance') }} as a
     join member_person as mp using (org_code, member_key)
+    {{ member_month_touched_only('a.org_code', 'a.session_month') }}
     group by 1, 2, 3
 
 ),
@@ -125,6 +130,3 @@ left join roll as r using (org_code, person_id, month_start)
 left join dues as d using (org_code, person_id, month_start)
 left join attendance as a using (org_code, person_id, month_start)
 left join people as p using (person_id)
-{% if is_incremental() %}
-join touched as t on t.org_code = pm.org_code and pm.month_start >= t.from_month
-{% endif %}
