@@ -84,3 +84,15 @@
 {% macro member_month_touched_only(org_column, month_column) -%}
     {%- if is_incremental() %}join touched as t on t.org_code = {{ org_column }} and {{ month_column }} >= t.from_month{% endif -%}
 {%- endmacro %}
+
+
+{# A count for the aggregates every analyst reads: null when it is small enough to single people out. #}
+{% macro suppress_small(count) -%}
+    case when {{ count }} between 1 and {{ var('bi_min_cell_count') }} - 1 then null else {{ count }} end
+{%- endmacro %}
+
+
+{# True when any of the counts is suppressed by suppress_small(). #}
+{% macro any_suppressed(counts) -%}
+    ({% for count in counts %}{{ count }} between 1 and {{ var('bi_min_cell_count') }} - 1{% if not loop.last %} or {% endif %}{% endfor %})
+{%- endmacro %}

@@ -63,10 +63,13 @@ def test_nightly_run_lands_builds_links_and_validates(nightly):
                                       " from marts.dim_person").fetchone()
         checks = conn.execute("select count(*), bool_and(success) from dq.validation_results"
                               " where severity = 'critical' and batch_id is null").fetchone()
+        shown, hidden = conn.execute("select count(*) filter (where not suppressed), count(*) filter (where suppressed)"
+                                     " from bi.agg_members_by_commune").fetchone()
     assert landed == delivered  # every delivered row is either in raw or in quarantine
     assert organisations == len(load_organisations())
     assert 0 < people < members and linked == people  # people in several organisations counted once
     assert checks[0] > 0 and checks[1] is True
+    assert shown > 0 and hidden > 0  # small cells hidden, the larger ones shown
 
 
 def test_rerunning_the_nights_ingest_changes_nothing(nightly):

@@ -6,12 +6,23 @@ with rolls as (
 
     select distinct person_key, org_code from {{ ref('bi_memberships') }}
 
+),
+
+counted as (
+
+    select
+        a.org_code,
+        b.org_code       as other_org_code,
+        count(*)::bigint as people
+    from rolls as a
+    join rolls as b using (person_key)
+    group by a.org_code, b.org_code
+
 )
 
 select
-    a.org_code,
-    b.org_code       as other_org_code,
-    count(*)::bigint as people
-from rolls as a
-join rolls as b using (person_key)
-group by a.org_code, b.org_code
+    org_code,
+    other_org_code,
+    {{ suppress_small('people') }}   as people,
+    {{ any_suppressed(['people']) }} as suppressed
+from counted

@@ -83,9 +83,23 @@ def test_an_analyst_sees_only_their_organisations_members(warehouse, org):
 def test_analysts_see_cross_organisation_figures_only_as_aggregates(warehouse):
     with psycopg.connect(warehouse.url) as conn:
         conn.execute(sql.SQL("set role {}").format(sql.Identifier(warehouse.role("analyst_hoi_nd"))))
-        overlap = conn.execute("select org_code, other_org_code, people from bi.agg_organisation_overlap "
+        overlap = conn.execute("select org_code, other_org_code, people, suppressed from bi.agg_organisation_overlap "
                                "where org_code <> other_org_code order by 1").fetchall()
-    assert overlap == [("hoi_ccb", "hoi_nd", 1), ("hoi_nd", "hoi_ccb", 1)]
+    # One person on both rolls: the pair is listed, its count hidden (it would name that person).
+    assert overlap == [("hoi_ccb", "hoi_nd", None, True), ("hoi_nd", "hoi_ccb", None, True)]
+
+
+def test_no_aggregate_shows_a_count_small_enough_to_single_people_out(warehouse):
+    with psycopg.connect(warehouse.url) as conn:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(warehouse.role("analyst_hoi_nd"))))
+        small = conn.execute(
+            "select count(*) from bi.agg_members_by_commune where members between 1 and 4 or people between 1 and 4"
+            " or people_in_other_organisations between 1 and 4").fetchone()[0]
+        small += conn.execute("select count(*) from bi.agg_organisation_overlap where people between 1 and 4").fetchone()[0]
+        hidden = conn.execute("select count(*) from bi.agg_members_by_commune where suppressed and members is null"
+                              ).fetchone()[0]
+    assert small == 0
+    assert hidden > 0  # the fixture's communes are all small: suppressed, flagged, still listed
 
 
 def test_no_managed_role_bypasses_row_level_security_or_administers(warehouse):
