@@ -116,10 +116,17 @@ def backfill_create(services: AirflowServices, first: date, last: date, *extra: 
     The range bounds logical dates; an ingest run's logical date is its data interval's start, 02:00
     local on the delivery day, so the bounds are those instants (a bare `--to-date` is midnight)."""
     before = datetime.now(UTC)
-    done = subprocess.run(
-        [shutil.which("lienthong"), "airflow", "backfill", "create", "--dag-id", DAG_ID,
-         "--from-date", f"{first}T02:00", "--to-date", f"{last}T02:00", "--max-active-runs", "1", *extra],
-        env=services.env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    # SQLite refuses a write at once, whatever its busy timeout, when this transaction read before a
+    # concurrent writer (the scheduler) committed; Airflow then removes the partial backfill, so
+    # creating it again is safe. A PostgreSQL metadata database would not need this.
+    for attempt in range(1, 4):
+        done = subprocess.run(
+            [shutil.which("lienthong"), "airflow", "backfill", "create", "--dag-id", DAG_ID,
+             "--from-date", f"{first}T02:00", "--to-date", f"{last}T02:00", "--max-active-runs", "1", *extra],
+            env=services.env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+        if done.returncode == 0 or "database is locked" not in done.stdout + done.stderr or attempt == 3:
+            break
+        time.sleep(3)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:] + "\n" + services.log_tail()
     return before
 
