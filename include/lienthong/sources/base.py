@@ -54,8 +54,9 @@ def as_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def _item_text(raw: Any) -> str | None:
-    if type(raw) is str:  # nearly every JSON value: skip the general path (it runs per value)
+def nfc_text(raw: Any) -> str | None:
+    """A delivered value as NFC text, None when empty (every connector's cells and values)."""
+    if type(raw) is str:  # nearly every value: skip the general path (it runs per value)
         if not raw or raw.isspace():
             return None
         return raw if raw.isascii() else unicodedata.normalize("NFC", raw)
@@ -71,7 +72,7 @@ def map_items(items: Iterable[dict], entity: EntityConfig) -> Iterator[SourceRow
         values: dict[str, str | None] = dict.fromkeys(fields)
         extra: dict[str, str] = {}
         for key, raw in item.items():
-            text = _item_text(raw)
+            text = nfc_text(raw)
             field = columns.get(key)
             if field:
                 values[field] = text

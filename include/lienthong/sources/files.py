@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from lienthong.config.organisations import EntityConfig
-from lienthong.sources.base import Delivery, SourceError, SourceRow, as_text, sha256_file
+from lienthong.sources.base import Delivery, SourceError, SourceRow, nfc_text, sha256_file
 from lienthong.text.legacy_encodings import decode, is_known_encoding
 
 
@@ -35,20 +35,15 @@ def find_delivery(entity: EntityConfig, drop_dir: Path, delivery_date: date) -> 
     return Delivery(source=str(path), checksum=checksum, entity=entity, read=lambda: reader(path, entity))
 
 
-def _nfc(value) -> str | None:
-    text = as_text(value)
-    return unicodedata.normalize("NFC", text) if text is not None else None
-
-
 def _cell(value: str) -> str | None:
     """A CSV cell from a line already in NFC: empty or blank is None."""
     return value if value and not value.isspace() else None
 
 
 def map_records(source: str, entity: EntityConfig, header: list[str], records: Iterable[tuple[int, list]],
-                cell: Callable[[object], str | None] = _nfc) -> Iterator[SourceRow]:
+                cell: Callable[[object], str | None] = nfc_text) -> Iterator[SourceRow]:
     """Rows of native values under a header -> canonical SourceRows; checks required columns."""
-    header = [(_nfc(h) or "").strip() for h in header]
+    header = [(nfc_text(h) or "").strip() for h in header]
     missing = [native for native, field in entity.columns.items() if field in entity.required and native not in header]
     if missing:
         raise SourceFileError(
