@@ -53,6 +53,22 @@ def _exited(pid: int) -> bool:
     return _exit_status(pid) is not None
 
 
+def _gone(member: psutil.Process) -> bool:
+    """Ended: no such process any more (is_running also sees a reused pid), or a zombie."""
+    try:
+        return not member.is_running() or member.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _signal_each(tree: list[psutil.Process], sig: int) -> None:
+    for member in tree:
+        try:
+            member.send_signal(sig)  # psutil checks first that the pid was not reused
+        except psutil.NoSuchProcess:
+            pass
+
+
 class AirflowServicesError(RuntimeError):
     """The services did not start, or what they were asked to run did not finish well; the message
     carries the scheduler's log tail."""
@@ -116,35 +132,47 @@ class AirflowServices:
         return self
 
     def stop(self, grace: float = 20.0) -> None:
-        """Signal every process of every tree; whatever outlives the grace period is killed.
+        """Signal every process of every tree and wait until each one is gone; whatever outlives the
+        grace period is killed, and waited for too.
 
+        The descendants are collected before the first signal (a parent that dies orphans its
+        children, out of reach of `children()`) and checked afterwards by those same handles. A
+        SIGKILL takes effect only when the process next runs, which on a loaded machine is not at
+        once: returning before the kernel has ended them left a process running (see the unit test).
         Each service leads its own process group; the leaders are reaped only at the end, so no
         group id can have been reused by then."""
+        tree = self._descendants()
+        self._signal_groups(signal.SIGTERM)
+        _signal_each(tree, signal.SIGTERM)
+        if not self._wait_gone(tree, grace):
+            tree += [p for p in self._descendants() if p not in tree]  # started while stopping
+            self._signal_groups(signal.SIGKILL)  # whatever is left in the groups, leaders not yet reaped
+            _signal_each(tree, signal.SIGKILL)
+            if not self._wait_gone(tree, 30.0):
+                left = [p.pid for p in tree if not _gone(p)]
+                raise AirflowServicesError(f"processes still running after SIGKILL: leaders "
+                                           f"{[p.pid for p in self.processes.values() if not _exited(p.pid)]}, others {left}")
+        for process in self.processes.values():
+            process.wait(timeout=10)
+
+    def _descendants(self) -> list[psutil.Process]:
         tree: list[psutil.Process] = []
         for process in self.processes.values():
             try:
                 tree += psutil.Process(process.pid).children(recursive=True)
             except psutil.NoSuchProcess:
                 pass
-        self._signal_groups(signal.SIGTERM)
-        for member in tree:
-            try:
-                member.terminate()
-            except psutil.NoSuchProcess:
-                pass
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if all(_exited(p.pid) for p in self.processes.values()) and not any(m.is_running() for m in tree):
-                break
-            time.sleep(0.2)
-        self._signal_groups(signal.SIGKILL)  # whatever is left in the groups, leaders not yet reaped
-        for member in tree:
-            try:
-                member.kill()
-            except psutil.NoSuchProcess:
-                pass
-        for process in self.processes.values():
-            process.wait(timeout=10)
+        return tree
+
+    def _wait_gone(self, tree: list[psutil.Process], timeout: float) -> bool:
+        """Until every leader has exited and every other process is gone (or a zombie: its parent
+        reaps it, not us); False when `timeout` ran out first."""
+        deadline = time.monotonic() + timeout
+        while not (all(_exited(p.pid) for p in self.processes.values()) and all(_gone(m) for m in tree)):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def _signal_groups(self, sig: int) -> None:
         for process in self.processes.values():
