@@ -3,13 +3,28 @@
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: demo test env clean
+.PHONY: demo test test-fast test-repeat env clean
 
 demo: env
 	$(UV) run --locked lienthong run
 
+# pytest exits 5 when it collected no tests: say so, and do not fail.
+PYTEST = rc=0; $(UV) run --locked pytest $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
 test: env
-	$(UV) run --locked pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+	@$(call PYTEST,)
+
+# The developer's loop: everything but the tests marked slow (multi-minute Airflow and build runs).
+test-fast: env
+	@$(call PYTEST,-m "not slow")
+
+# Rerun the process-, time- and scheduler-sensitive tests (or those matching K) N times in one
+# session: `make test-repeat N=20`, `make test-repeat N=5 K=backfill`.
+N ?= 5
+K ?= timing
+test-repeat: env
+	@$(call PYTEST,--count $(N) $(if $(filter timing,$(K)),-m timing,-k "$(K)"))
 
 env: $(UV)
 	$(UV) sync --locked

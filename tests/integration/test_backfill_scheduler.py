@@ -1,9 +1,13 @@
 """`airflow backfill create` carried out by a running scheduler (api-server, scheduler, dag-processor;
-LocalExecutor; SQLite metadata) leaves raw exactly as the scheduler-less `lienthong backfill` does for
-the same days, and creating the same backfill again (reprocessing the completed runs) changes nothing.
+LocalExecutor; PostgreSQL metadata) leaves raw exactly as the scheduler-less `lienthong backfill` does
+for the same days, and creating the same backfill again (reprocessing the completed runs) changes
+nothing.
 
 Each path lands in its own fresh database; the scheduler runs in its own Airflow home under the
-test's temp folder and is stopped (every process of its trees) however the test ends."""
+test's temp folder, with its metadata in its own database on the test session's server (as in
+production: SQLite next to a running scheduler refuses writes, and `backfill create` failed with
+"database is locked" or left a half-made backfill), and is stopped (every process of its trees)
+however the test ends."""
 import json
 import os
 import shutil
@@ -27,7 +31,7 @@ from lienthong.pipeline.scheduler import AirflowServices
 from lienthong.sample import generate
 from lienthong.warehouse import connect
 
-pytestmark = pytest.mark.airflow
+pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timing]
 
 ORG = "hoi_lhpn"  # a file-drop organisation: no API to serve
 DAG_ID = f"ingest_{ORG}"
@@ -116,17 +120,10 @@ def backfill_create(services: AirflowServices, first: date, last: date, *extra: 
     The range bounds logical dates; an ingest run's logical date is its data interval's start, 02:00
     local on the delivery day, so the bounds are those instants (a bare `--to-date` is midnight)."""
     before = datetime.now(UTC)
-    # SQLite refuses a write at once, whatever its busy timeout, when this transaction read before a
-    # concurrent writer (the scheduler) committed; Airflow then removes the partial backfill, so
-    # creating it again is safe. A PostgreSQL metadata database would not need this.
-    for attempt in range(1, 4):
-        done = subprocess.run(
-            [shutil.which("lienthong"), "airflow", "backfill", "create", "--dag-id", DAG_ID,
-             "--from-date", f"{first}T02:00", "--to-date", f"{last}T02:00", "--max-active-runs", "1", *extra],
-            env=services.env, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
-        if done.returncode == 0 or "database is locked" not in done.stdout + done.stderr or attempt == 3:
-            break
-        time.sleep(3)
+    done = subprocess.run(
+        [shutil.which("lienthong"), "airflow", "backfill", "create", "--dag-id", DAG_ID,
+         "--from-date", f"{first}T02:00", "--to-date", f"{last}T02:00", "--max-active-runs", "1", *extra],
+        env=services.env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:] + "\n" + services.log_tail()
     return before
 
@@ -139,14 +136,18 @@ def test_backfill_create_under_a_running_scheduler_matches_the_cli_backfill_and_
     first = date.fromisoformat(json.loads((sample / "manifest.json").read_text())["deliveries"]["from"])
     days = [first, first + timedelta(days=1)]  # the full roll's day and a day of changes
 
-    with fresh_database("backfill_cli") as cli_url, fresh_database("backfill_scheduler") as scheduler_url:
+    with (fresh_database("backfill_cli") as cli_url, fresh_database("backfill_scheduler") as scheduler_url,
+          fresh_database("airflow_metadata") as metadata_url):
         # The CLI path (`airflow dags test` per day, no scheduler) runs meanwhile, in its own database.
         cli_settings, cli_env = project_settings(tmp_path / "cli", sample, cli_url, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=(
             airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
         session_metadata(airflow_env, cli_settings, cli_env, copy=False)
         # Two task slots for two cores; the DAG files parsed once, not again every 30 s.
-        settings, env = project_settings(tmp_path / "scheduler", sample, scheduler_url, AIRFLOW__CORE__PARALLELISM="2",
-                                         AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="3600")
+        settings, env = project_settings(
+            tmp_path / "scheduler", sample, scheduler_url, AIRFLOW__CORE__PARALLELISM="2",
+            AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="3600",
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=make_url(metadata_url).set(drivername="postgresql+psycopg2")
+            .render_as_string(hide_password=False))
         session_metadata(airflow_env, settings, env, copy=True)
         cli_log = tmp_path / "cli-backfill.log"
         with cli_log.open("w") as log:
@@ -171,7 +172,7 @@ def test_backfill_create_under_a_running_scheduler_matches_the_cli_backfill_and_
                 first_pass = time.monotonic()
 
                 # 2. The warehouse is as the CLI backfill left it.
-                assert cli.wait(timeout=600) == 0, cli_log.read_text()[-4000:]
+                assert cli.wait(timeout=1200) == 0, cli_log.read_text()[-4000:]
                 assert raw_state(scheduler_url, with_ids=False) == raw_state(cli_url, with_ids=False)
                 before = raw_state(scheduler_url, with_ids=True)
                 assert before["batches"] and before["roster"], before["batches"]

@@ -98,6 +98,7 @@ def test_api_with_a_wrong_token_fails_clearly(sample_env, first_day, warehouse_u
         ingest("doan_tn", "roster", first_day)
 
 
+@pytest.mark.timing
 def test_api_down_is_retried_then_fails_leaving_what_landed(sample_env, first_day, warehouse_url, monkeypatch):
     ingest("cong_doan", "roster", first_day)
     monkeypatch.setenv("AIRFLOW_CONN_CONG_DOAN_API", "http://:x@127.0.0.1:9")  # nothing listens there
@@ -108,6 +109,7 @@ def test_api_down_is_retried_then_fails_leaving_what_landed(sample_env, first_da
         assert conn.execute("select count(*) from raw.batches where status = 'loaded'").fetchone()[0] == 1
 
 
+@pytest.mark.timing
 def test_a_failed_page_is_resumed_not_refetched(sample, first_day, tmp_path):
     """Page 2 fails on the first attempt; the retry asks only for page 2 onwards."""
     entity = get_organisation("doan_tn").entity("roster").model_copy(deep=True)
@@ -174,6 +176,7 @@ entities:
         conn.execute(f'drop database if exists "{source_db}" with (force)')
 
 
+@pytest.mark.timing
 def test_two_organisations_land_at_the_same_time(sample_env, first_day, warehouse_url):
     errors = []
 

@@ -10,6 +10,8 @@ from lienthong.ports import free_port
 from lienthong.warehouse import WarehouseError, connect, resolve_url
 from lienthong.warehouse.embedded import EmbeddedPostgres, EmbeddedPostgresError
 
+pytestmark = pytest.mark.timing  # starts and stops servers
+
 
 @pytest.fixture
 def server():

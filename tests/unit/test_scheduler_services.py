@@ -4,6 +4,7 @@ import subprocess
 import time
 
 import psutil
+import pytest
 
 from lienthong.pipeline.scheduler import AirflowServices, services_environment
 
@@ -31,6 +32,7 @@ def live_tree(leaders) -> list[psutil.Process]:
     return tree
 
 
+@pytest.mark.timing
 def test_stop_ends_every_process_of_every_tree_even_those_ignoring_sigterm(tmp_path):
     services = AirflowServices(BASE, tmp_path)
     # A "service" with a child and a grandchild that ignores SIGTERM, and one that already exited.

@@ -249,7 +249,7 @@ class AirflowServices:
         if any(_exited(p.pid) for p in self.processes.values()):
             raise self._fail("an Airflow service exited")
 
-    def wait_ready(self, dag_ids: Iterable[str] = (), timeout: float = 180.0) -> None:
+    def wait_ready(self, dag_ids: Iterable[str] = (), timeout: float = 600.0) -> None:
         """Until the API answers, the scheduler and dag-processor heartbeat, and the DAGs are parsed."""
         deadline = time.monotonic() + timeout
         wanted = list(dag_ids)
@@ -297,12 +297,18 @@ class AirflowServices:
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()["task_instances"]
 
-    def wait_backfill(self, dag_id: str, created_after: datetime, timeout: float = 300.0,
+    # The bounds only keep a stuck run from hanging a test: a two-day backfill of one DAG took 5 min
+    # on a 2-core machine running three test suites at once (load 15); failures are raised at once.
+    def wait_backfill(self, dag_id: str, created_after: datetime, timeout: float = 1200.0,
                       runs: int | None = None) -> tuple[dict, list[dict]]:
-        """Until the DAG's backfill created after `created_after` is complete; return it and its runs,
-        all successful. The scheduler marks a backfill complete every 30 s once its runs are done,
-        and only then takes another backfill of the DAG; `runs=N` returns as soon as N runs of this
-        backfill succeeded, without that wait.
+        """Until the DAG's backfill created after `created_after` is done; return it and its runs,
+        all successful.
+
+        Done is read from the runs themselves: every run of this backfill is terminal (and, with
+        `runs=N`, there are N of them). The backfill's `completed_at` is not enough: it was seen set
+        while its reprocessed runs were still queued and running. Without `runs`, the wait also
+        needs `completed_at`, since the scheduler takes another backfill of the DAG only after it
+        marked the previous one complete (every 30 s).
 
         Fails at once, with the task's log, when a task fails or waits for a retry."""
         deadline = time.monotonic() + timeout
@@ -318,26 +324,23 @@ class AirflowServices:
                          if r["queued_at"] and datetime.fromisoformat(r["queued_at"]) >= started]
                 for run in found:
                     if run["state"] in ("failed", "running"):
-                        trouble = [t for t in self.task_instances(dag_id, run["dag_run_id"])
-                                   if t["state"] in _TROUBLE]
-                        if trouble or run["state"] == "failed":
-                            logs = self.task_logs(dag_id, run["dag_run_id"])
-                            detail = "\n".join(f"--- {t['task_id']}: {t['state']} ---\n"
-                                               + "\n".join(logs.get(t["task_id"], "(no log)").splitlines()[-15:])
-                                               for t in trouble)
-                            raise self._fail(f"backfill run {run['dag_run_id']} of {dag_id} is {run['state']}:\n{detail}")
-                succeeded = [r for r in found if r["state"] == "success"]
-                if runs is not None and len(succeeded) >= runs:
-                    return backfill, succeeded
-                if backfill["completed_at"]:
-                    unsuccessful = {r["dag_run_id"]: r["state"] for r in found if r["state"] != "success"}
-                    if unsuccessful:
-                        raise self._fail(f"backfill {backfill['id']} of {dag_id} completed with {unsuccessful}")
+                        self._raise_on_trouble(dag_id, run)
+                if found and all(r["state"] == "success" for r in found) and (
+                        len(found) >= runs if runs is not None else backfill["completed_at"]):
                     return backfill, found
             if time.monotonic() > deadline:
                 states = {r["dag_run_id"]: r["state"] for r in found}
                 paused = self.api("GET", f"/api/v2/dags/{dag_id}").json()["is_paused"]
-                raise self._fail(f"backfill of {dag_id} created after {created_after.isoformat()} not complete "
+                raise self._fail(f"backfill of {dag_id} created after {created_after.isoformat()} not done "
                                  f"after {timeout:.0f} s: {backfill or 'no such backfill'}; runs {states}"
                                  + ("; the DAG is paused (its runs stay queued)" if paused else ""))
             time.sleep(3)
+
+    def _raise_on_trouble(self, dag_id: str, run: dict) -> None:
+        trouble = [t for t in self.task_instances(dag_id, run["dag_run_id"]) if t["state"] in _TROUBLE]
+        if trouble or run["state"] == "failed":
+            logs = self.task_logs(dag_id, run["dag_run_id"])
+            detail = "\n".join(f"--- {t['task_id']}: {t['state']} ---\n"
+                               + "\n".join(logs.get(t["task_id"], "(no log)").splitlines()[-15:])
+                               for t in trouble)
+            raise self._fail(f"backfill run {run['dag_run_id']} of {dag_id} is {run['state']}:\n{detail}")
