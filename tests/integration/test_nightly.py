@@ -20,7 +20,7 @@ from lienthong.sample import generate
 from lienthong.sample.scoring import flag_scores
 from lienthong.warehouse import connect
 
-pytestmark = pytest.mark.airflow
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

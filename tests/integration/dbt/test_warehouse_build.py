@@ -10,6 +10,8 @@ import pytest
 
 from .conftest import DAYS
 
+pytestmark = pytest.mark.slow  # three nights of dbt builds
+
 # This project's own nodes (other folders of the tree belong to other teams' work).
 MINE = ["--select", "+fct_member_month", "+fct_membership_history", "+dim_org_unit", "+rpt_dq_scorecard",
         "+rpt_members_by_commune", "+int_people__source_records", "+dim_date", "+dim_organisation", "+dim_admin_unit",

@@ -15,7 +15,7 @@ from lienthong.linking.run import link_people
 from lienthong.linking.sample_input import latest_records
 from lienthong.text import name_key
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SOURCE = "src.records"  # the table load_source writes
 
 
