@@ -19,12 +19,13 @@ test: env
 test-fast: env
 	@$(call PYTEST,-m "not slow")
 
-# Rerun the process-, time- and scheduler-sensitive tests (or those matching K) N times in one
-# session: `make test-repeat N=20`, `make test-repeat N=5 K=backfill`.
+# Rerun the process-, time- and scheduler-sensitive tests N times in one session:
+# `make test-repeat N=20`, `make test-repeat N=20 M="timing and not slow"`, `make test-repeat K=stop`.
 N ?= 5
-K ?= timing
+M ?= timing
+K ?=
 test-repeat: env
-	@$(call PYTEST,--count $(N) $(if $(filter timing,$(K)),-m timing,-k "$(K)"))
+	@$(call PYTEST,--count $(N) -m "$(M)" $(if $(K),-k "$(K)"))
 
 env: $(UV)
 	$(UV) sync --locked
