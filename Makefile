@@ -15,9 +15,9 @@ PYTEST = rc=0; $(UV) run --locked pytest $(1) || rc=$$?; \
 test: env
 	@$(call PYTEST,)
 
-# The developer's loop: everything but the tests marked slow (multi-minute Airflow and build runs).
+# The developer's loop: everything but real DAG runs (`airflow`) and other multi-minute tests (`slow`).
 test-fast: env
-	@$(call PYTEST,-m "not slow")
+	@$(call PYTEST,-m "not slow and not airflow")
 
 # Rerun the process-, time- and scheduler-sensitive tests N times in one session:
 # `make test-repeat N=20`, `make test-repeat N=20 M="timing and not slow"`, `make test-repeat K=stop`.
