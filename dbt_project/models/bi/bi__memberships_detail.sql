@@ -1,6 +1,6 @@
--- One row per membership, pseudonymised; per-organisation rows, so `lienthong access sync` puts it
--- under row-level security (each organisation's analysts see their own members only).
-{{ config(schema='bi', alias='memberships', materialized='table') }}
+-- One row per membership, pseudonymised, before k-anonymisation (ephemeral, never stored): what
+-- bi_memberships releases row by row and what the aggregates count.
+{{ config(materialized='ephemeral') }}
 
 select
     keys.person_key,
@@ -8,10 +8,11 @@ select
     m.unit_name,
     m.commune_name,
     m.joined_on,
+    extract(year from m.joined_on)::int as joined_year,
     m.as_of_date,
     p.birth_year,
     p.age_band,
     p.sex
 from {{ ref('fct_membership') }} as m
 join {{ ref('bi__person_keys') }} as keys using (person_id)
-join {{ ref('bi_persons') }} as p using (person_key)
+join {{ ref('bi__persons_detail') }} as p using (person_key)

@@ -1,5 +1,6 @@
--- One row per person, pseudonymised: no name, ID, birth date, phone, hamlet, religion or ethnicity.
-{{ config(schema='bi', alias='persons', materialized='table') }}
+-- One row per person, pseudonymised, before k-anonymisation (ephemeral, never stored): what bi_persons
+-- releases row by row and what the aggregates count.
+{{ config(materialized='ephemeral') }}
 
 with memberships as (
 
