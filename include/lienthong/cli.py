@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from lienthong.config.settings import DEFAULT_SEED, load_settings
+from lienthong.config.settings import DEFAULT_SEED, keep_private, load_settings
 
 
 class LazyGroup(click.Group):
@@ -43,6 +43,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Liên Thông: the membership data warehouse for Vietnam's mass organisations."""
+    keep_private()
 
 
 # -- warehouse -------------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ import csv
 import json
 import re
 import shutil
+import stat
 import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 from python_calamine import CalamineWorkbook
 
 from lienthong.config.organisations import load_organisations
@@ -101,6 +103,60 @@ def test_review_workbook_has_a_sheet_per_view_and_flagged_members_by_unit(nightl
     with connect(nightly["url"]) as conn:
         members = conn.execute("select count(*) from marts.fct_membership").fetchone()[0]
     assert sum(r[2] for r in communes[1:]) == members
+
+
+def test_what_the_run_leaves_on_disk_is_readable_by_its_owner_only(nightly):
+    """Rolls, logs, Airflow's metadata and the reviews name people: no right for anyone else."""
+    settings = nightly["settings"]
+    html, xlsx = review_files(nightly)
+    for path in (html, xlsx):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(settings.output_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(settings.state_dir.stat().st_mode) == 0o700
+    checked = 0
+    for folder in (settings.state_dir, settings.output_dir):
+        for path in folder.rglob("*"):
+            if path.is_symlink():
+                continue
+            checked += 1
+            assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    assert checked > 20  # the run's logs, Airflow's task logs and the review were all looked at
+
+
+def test_airflow_metadata_is_readable_by_its_owner_only(airflow_env):
+    database = Path(airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///").split("?")[0])
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
+
+
+# What an attacker may know of a person, per row-level bi table (docs/bi.md, k-anonymity).
+QUASI_IDENTIFIERS = {
+    "bi.memberships": ["org_code", "as_of_date", "unit_name", "commune_name", "age_band", "sex", "joined_year",
+                       "released_level"],
+    "bi.persons": ["age_band", "sex", "commune_name", "organisation_count", "released_level"],
+}
+
+
+def test_bi_row_level_tables_are_k_anonymous_and_still_informative(nightly):
+    project = yaml.safe_load((Path(__file__).parents[2] / "dbt_project" / "dbt_project.yml").read_text())
+    k = project["vars"]["bi_k_anonymity"]
+    assert k >= 5  # the goal for analysts
+    with connect(nightly["url"]) as conn:
+        for table, columns in QUASI_IDENTIFIERS.items():
+            grouped = ", ".join(columns)
+            smallest, classes, rows = conn.execute(
+                f"select min(n), count(*), sum(n) from (select count(*) as n from {table} group by {grouped}) c"
+            ).fetchone()
+            assert rows > 500 and smallest >= k, (table, smallest)
+        # Coarsened, not emptied (the tiny sample's units are small, so fewer show than in a province).
+        shown = conn.execute(
+            "select count(*) filter (where unit_name is not null), count(*) filter (where commune_name is not null),"
+            " count(*) filter (where age_band is not null), count(*) from bi.memberships").fetchone()
+        with_commune, people = conn.execute(
+            "select count(*) filter (where commune_name is not null), count(*) from bi.persons").fetchone()
+    units, communes, ages, members = shown
+    assert units >= 0.15 * members and communes >= 0.4 * members and ages >= 0.5 * members, shown
+    assert with_commune >= 0.5 * people, (with_commune, people)
 
 
 def test_review_report_renders_in_a_real_browser_with_charts_and_vietnamese_text(nightly, tmp_path):

@@ -1,6 +1,9 @@
 """The embedded warehouse's lifecycle and the errors a data engineer meets."""
+import os
+import pwd
 import shutil
 import socket
+import stat
 import tempfile
 from pathlib import Path
 
@@ -34,6 +37,25 @@ def test_starting_twice_is_harmless_and_reuses_the_server(server):
     assert server.stop() is False
     # Data survives a stop/start.
     assert server.start() == url
+
+
+def test_the_state_folder_and_the_server_log_are_the_owners_alone(server):
+    state = server.pgdata.parent
+    state.chmod(0o755)  # as an older version left it
+    server.start()
+    with connect(server.url()) as conn:  # a failed statement's values go to the log
+        with pytest.raises(Exception):
+            conn.execute("select 'Nguyễn Thị Lan 072185001234'::date")
+    assert stat.S_IMODE(server.log_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(server.secret_file.stat().st_mode) == 0o600
+    mode = stat.S_IMODE(state.stat().st_mode)
+    if os.geteuid() == 0:  # the server's own account traverses to its data through the folder's group
+        assert mode == 0o710 and state.stat().st_gid == pwd.getpwnam(server._system_user).pw_gid
+    else:
+        assert mode == 0o700
+    for path in state.rglob("*"):
+        if not path.is_symlink():
+            assert stat.S_IMODE(path.stat().st_mode) & 0o007 == 0, path
 
 
 def test_listens_on_loopback_tcp_with_a_password(server):

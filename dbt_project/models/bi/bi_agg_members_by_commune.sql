@@ -8,13 +8,13 @@ with rolls as (
         person_key,
         org_code,
         coalesce(commune_name, '(không rõ)') as commune_name
-    from {{ ref('bi_memberships') }}
+    from {{ ref('bi__memberships_detail') }}
 
 ),
 
 people as (
 
-    select person_key, organisation_count from {{ ref('bi_persons') }}
+    select person_key, organisation_count from {{ ref('bi__persons_detail') }}
 
 ),
 

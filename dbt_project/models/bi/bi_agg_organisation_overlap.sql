@@ -4,7 +4,7 @@
 
 with rolls as (
 
-    select distinct person_key, org_code from {{ ref('bi_memberships') }}
+    select distinct person_key, org_code from {{ ref('bi__memberships_detail') }}
 
 ),
 

@@ -1,17 +1,27 @@
--- One row per membership, pseudonymised; per-organisation rows, so `lienthong access sync` puts it
--- under row-level security (each organisation's analysts see their own members only).
+-- One row per membership, pseudonymised and k-anonymous within each organisation's roll: the
+-- quasi-identifiers (unit, commune, age band, sex, year joined) are released only where at least
+-- var('bi_k_anonymity') members of the organisation share them, coarser otherwise
+-- (macros/anonymity.sql): a unit name only where k members of that unit look alike. Per-organisation
+-- rows, so `lienthong access sync` puts it under row-level security (each organisation's analysts
+-- see their own members only).
 {{ config(schema='bi', alias='memberships', materialized='table') }}
 
-select
-    keys.person_key,
-    m.org_code,
-    m.unit_name,
-    m.commune_name,
-    m.joined_on,
-    m.as_of_date,
-    p.birth_year,
-    p.age_band,
-    p.sex
-from {{ ref('fct_membership') }} as m
-join {{ ref('bi__person_keys') }} as keys using (person_id)
-join {{ ref('bi_persons') }} as p using (person_key)
+with memberships as (
+
+    select person_key, org_code, as_of_date, unit_name, commune_name, age_band, sex, joined_year
+    from {{ ref('bi__memberships_detail') }}
+
+),
+
+{{ k_anonymise(
+    'memberships', key='person_key', partition_by=['org_code', 'as_of_date'],
+    keep=['person_key', 'org_code', 'as_of_date'],
+    levels=[['unit_name', 'commune_name', 'age_band', 'sex', 'joined_year'],
+            ['unit_name', 'commune_name', 'age_band', 'sex'],
+            ['unit_name', 'commune_name', 'sex'],
+            ['commune_name', 'age_band', 'sex'],
+            ['age_band', 'sex', 'joined_year'],
+            ['age_band', 'sex'],
+            ['sex'],
+            []],
+    k=var('bi_k_anonymity')) }}

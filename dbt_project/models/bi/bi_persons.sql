@@ -1,42 +1,21 @@
--- One row per person, pseudonymised: no name, ID, birth date, phone, hamlet, religion or ethnicity.
+-- One row per person, pseudonymised and k-anonymous: no name, ID, birth date or birth year, phone,
+-- hamlet, religion or ethnicity; the quasi-identifiers (age band, sex, commune, organisation count)
+-- are released only where at least var('bi_k_anonymity') people share them, coarser otherwise
+-- (macros/anonymity.sql). bi and reviewer only.
 {{ config(schema='bi', alias='persons', materialized='table') }}
 
-with memberships as (
+with people as (
 
-    select person_id, count(distinct org_code) as organisation_count
-    from {{ ref('fct_membership') }}
-    group by person_id
+    select person_key, age_band, sex, commune_name, organisation_count
+    from {{ ref('bi__persons_detail') }}
 
 ),
 
-people as (
-
-    select
-        keys.person_key,
-        p.birth_year,
-        extract(year from current_date)::int - p.birth_year as age,
-        p.sex,
-        p.commune_name,
-        coalesce(m.organisation_count, 0)::int as organisation_count
-    from {{ ref('dim_person') }} as p
-    join {{ ref('bi__person_keys') }} as keys using (person_id)
-    left join memberships as m using (person_id)
-
-)
-
-select
-    person_key,
-    birth_year,
-    case
-        when age is null then null
-        when age < 16 then '00-15'
-        when age <= 30 then '16-30'
-        when age <= 45 then '31-45'
-        when age <= 60 then '46-60'
-        when age <= 75 then '61-75'
-        else '76+'
-    end::text as age_band,
-    sex,
-    commune_name,
-    organisation_count
-from people
+{{ k_anonymise(
+    'people', key='person_key', partition_by=[], keep=['person_key'],
+    levels=[['age_band', 'sex', 'commune_name', 'organisation_count'],
+            ['age_band', 'sex', 'organisation_count'],
+            ['sex', 'organisation_count'],
+            ['organisation_count'],
+            []],
+    k=var('bi_k_anonymity')) }}

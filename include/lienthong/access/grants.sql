@@ -5,7 +5,7 @@
 
 -- Only the project's roles connect; nobody creates objects in public.
 revoke connect, temporary on database {database} from public;
-grant connect on database {database} to {loader}, {transformer}, {linker}, {bi}, {reviewer}, {analyst};
+grant connect on database {database} to {loader}, {transformer}, {linker}, {history}, {bi}, {reviewer}, {analyst};
 revoke create on schema public from public;
 
 -- Transformer: dbt's sources are the raw rows and the linked persons.
@@ -13,6 +13,12 @@ grant usage on schema raw, identity to {transformer};
 grant select on all tables in schema raw, identity to {transformer};
 alter default privileges for role {loader}, {admin} in schema raw grant select on tables to {transformer};
 alter default privileges for role {linker}, {admin} in schema identity grant select on tables to {transformer};
+
+-- Validation history (dq, owned by {history}, which runs nothing): the roles that validate (batches at
+-- landing, marts after the build) append and read; nobody but its owner updates, deletes or truncates.
+grant usage on schema dq to {loader}, {transformer};
+grant select, insert on all tables in schema dq to {loader}, {transformer};
+alter default privileges for role {history}, {admin} in schema dq grant select, insert on tables to {loader}, {transformer};
 
 -- Linker: reads the cleaned roster records dbt prepares.
 grant usage on schema staging, intermediate to {linker};

@@ -32,6 +32,7 @@ from lienthong.warehouse import connect, resolve_url
 log = logging.getLogger(__name__)
 
 GRANTS_SQL = Path(__file__).with_name("grants.sql")
+RLS_GUARD_SQL = Path(__file__).with_name("row_security_guard.sql")
 DEFAULT_PREFIX = "lienthong"
 PREFIX_ENV = "LIENTHONG_ROLE_PREFIX"
 PSEUDONYM_KEY_ENV = "LIENTHONG_PSEUDONYM_KEY"
@@ -48,7 +49,7 @@ SCHEMA_OWNERS: Mapping[str, str] = {
     "intermediate": "transformer",
     "marts": "transformer",
     "review": "transformer",
-    "dq": "transformer",
+    "dq": "history",  # the validation history: append-only for the roles that validate
     "bi": "transformer",
     "access": "transformer",  # the pseudonym key: readable by its owner only
 }
@@ -100,7 +101,7 @@ class RoleSet:
     @property
     def functional(self) -> tuple[str, ...]:
         """Suffixes of the roles every deployment has."""
-        return ("loader", "transformer", "linker", "bi", "reviewer", "analyst")
+        return ("loader", "transformer", "linker", "history", "bi", "reviewer", "analyst")
 
     def all_roles(self) -> dict[str, str]:
         """Role name -> the environment variable holding its password (login roles only)."""
@@ -115,6 +116,7 @@ class SyncReport:
     aggregates: list[str] = field(default_factory=list)  # bi relations open to every analyst
     bi_only: list[str] = field(default_factory=list)  # bi relations for the bi and reviewer roles only
     pseudonym_key: str = "unchanged"
+    row_security_guard: bool = False  # the event trigger keeping bi's row-level security is installed
     warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -123,6 +125,7 @@ class SyncReport:
         out += [f"aggregate for all analysts: bi.{t}" for t in self.aggregates]
         out += [f"bi and reviewer only: bi.{t}" for t in self.bi_only]
         out.append(f"pseudonym key: {self.pseudonym_key}")
+        out.append(f"row-level security guard: {'installed' if self.row_security_guard else 'not installed'}")
         out += [f"warning: {w}" for w in self.warnings]
         return out
 
@@ -170,6 +173,7 @@ def sync_roles(url: str | None = None, *, prefix: str | None = None,
             **{s: sql.Identifier(roles.name(s)) for s in roles.functional}))
         _grant_reviewer_identity(conn, roles, report)
         _secure_bi(conn, roles, report)
+        _guard_row_security(conn, roles, report, superuser)
         report.pseudonym_key = _store_pseudonym_key(conn, roles, environ)
     log.info("access sync: %s", "; ".join(report.lines()))
     return report
@@ -273,20 +277,35 @@ def _secure_bi(conn: psycopg.Connection, roles: RoleSet, report: SyncReport) -> 
 
 def _row_security(conn: psycopg.Connection, roles: RoleSet, relname: str) -> None:
     table = sql.Identifier(BI_SCHEMA, relname)
-    conn.execute(sql.SQL("alter table {} enable row level security").format(table))
+    # Forced: the owner (the transformer, and so dbt) reads through the policies too.
+    conn.execute(sql.SQL("alter table {} enable row level security, force row level security").format(table))
     ours = conn.execute("select policyname from pg_policies where schemaname = %s and tablename = %s "
                         "and policyname like %s", (BI_SCHEMA, relname, roles.prefix + r"\_%")).fetchall()
     for (policy,) in ours:
         conn.execute(sql.SQL("drop policy {} on {}").format(sql.Identifier(policy), table))
-    conn.execute(sql.SQL("create policy {} on {} for select to {}, {} using (true)").format(
+    conn.execute(sql.SQL("create policy {} on {} for select to {} using (true)").format(
         sql.Identifier(roles.name("all_organisations")), table,
-        sql.Identifier(roles.name("bi")), sql.Identifier(roles.name("reviewer"))))
+        sql.SQL(", ").join(sql.Identifier(roles.name(s)) for s in ("bi", "reviewer", "transformer"))))
     for code in roles.org_codes:
         analyst = sql.Identifier(roles.analyst_for(code))
         conn.execute(sql.SQL("create policy {} on {} for select to {} using ({} = {})").format(
             sql.Identifier(roles.name(f"org_{code}")), table, analyst,
             sql.Identifier(ORG_COLUMN), sql.Literal(code)))
         conn.execute(sql.SQL("grant select on {} to {}").format(table, analyst))
+
+
+def _guard_row_security(conn: psycopg.Connection, roles: RoleSet, report: SyncReport, superuser: bool) -> None:
+    """Install the event trigger that keeps bi's row-level security as the sync set it (superuser only)."""
+    if not superuser:
+        report.warnings.append(
+            "not a superuser: the guard keeping bi's row-level security is not installed, so the transformer "
+            "(owner of the bi tables) could disable it until the next sync; run the sync once as a superuser")
+        return
+    conn.execute(sql.SQL(RLS_GUARD_SQL.read_text()).format(
+        function=sql.Identifier("public", roles.name("keep_bi_row_security")),
+        on_ddl=sql.Identifier(roles.name("keep_bi_row_security")),
+        on_drop=sql.Identifier(roles.name("keep_bi_policies"))))
+    report.row_security_guard = True
 
 
 def _store_pseudonym_key(conn: psycopg.Connection, roles: RoleSet, environ: Mapping[str, str]) -> str:

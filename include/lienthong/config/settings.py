@@ -6,6 +6,7 @@ own embedded PostgreSQL under the state folder, so nothing downstream needs to k
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ DEFAULT_PG_PORT = 54329
 DEFAULT_SEED = 42
 
 _REPO_ROOT = Path(__file__).resolve().parents[3]
+# Rolls, logs quoting batches, the warehouse's data and the reviews name people: whatever the
+# project writes is its owner's alone (folders 0700, files 0600).
+PRIVATE_UMASK = 0o077
 
 
 @dataclass(frozen=True)
@@ -70,3 +74,24 @@ def load_settings() -> Settings:
         reference_dir=Path(os.environ.get("LIENTHONG_REFERENCE_DIR", sample_dir / "reference")).resolve(),
         output_dir=Path(os.environ.get("LIENTHONG_OUTPUT_DIR", home / "output")).resolve(),
     )
+
+
+def make_private(folder: Path) -> Path:
+    """Create ``folder`` (and missing parents) as 0700; an existing one loses every right of others.
+
+    Group rights already there are kept: as root, the embedded server's own account reaches its data
+    through the state folder's group (see ``warehouse.embedded``)."""
+    old = os.umask(PRIVATE_UMASK)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE(folder.stat().st_mode)
+    if mode & 0o007:
+        folder.chmod(mode & ~0o007)
+    return folder
+
+
+def keep_private() -> None:
+    """New files 0600 and folders 0700 for this process and all it starts (PostgreSQL, Airflow, dbt)."""
+    os.umask(PRIVATE_UMASK)

@@ -41,6 +41,9 @@ def airflow_environment(settings: Settings, warehouse_url: str, base: dict[str, 
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}?timeout=60"
             ),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            # Task logs quote batches and errors: the owner's alone (Airflow's default is 0o664/0o775).
+            "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
+            "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
             "AIRFLOW__COSMOS__CACHE_DIR": str(settings.state_dir / "cosmos"),
             f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": warehouse_url,
             # Tasks re-read settings from these, so a run never depends on the caller's shell.

@@ -6,6 +6,7 @@ the review. An organisation whose ingest fails does not stop the others; the run
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -15,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from lienthong.config.organisations import load_organisations
-from lienthong.config.settings import Settings, load_settings
+from lienthong.config.settings import PRIVATE_UMASK, Settings, load_settings, make_private
 from lienthong.pipeline.airflow_env import airflow_environment, airflow_executable
 from lienthong.pipeline.sample_sources import sample_api_connections
 from lienthong.review.report import output_folder
@@ -50,29 +51,33 @@ def ensure_airflow_metadata(settings: Settings, env: dict[str, str]) -> None:
     """`airflow db migrate` once per Airflow version (it takes seconds; a second run skips it)."""
     from importlib.metadata import version
 
+    # Airflow's metadata and task logs carry run parameters and error messages: the owner's alone.
+    make_private(settings.airflow_home)
     marker = settings.airflow_home / f".migrated-{version('apache-airflow-core')}"
     if marker.exists():
         return
-    settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    subprocess.run([airflow_executable(), "db", "migrate"], env=env, check=True,
+    subprocess.run([airflow_executable(), "db", "migrate"], env=env, check=True, umask=PRIVATE_UMASK,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    marker.touch()
+    marker.touch(mode=0o600)
 
 
 def run_dag(dag_id: str, day: date, env: dict[str, str], log_dir: Path) -> DagRunResult:
     """One real DAG run via `airflow dags test`; its full output goes to a log file."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    make_private(log_dir)
     log = log_dir / f"{dag_id}.log"
     started = time.monotonic()
     with log.open("w") as handle:
-        code = subprocess.call([airflow_executable(), "dags", "test", dag_id, day.isoformat()],
-                               env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        os.fchmod(handle.fileno(), 0o600)
+        # The run's files (task logs, spooled pages, Airflow's metadata) are private whoever calls.
+        code = subprocess.call([airflow_executable(), "dags", "test", dag_id, day.isoformat()], env=env,
+                               umask=PRIVATE_UMASK, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     story = [line.rstrip() for line in log.read_text(errors="replace").splitlines() if _STORY.match(line)]
     return DagRunResult(dag_id, code == 0, time.monotonic() - started, log, story)
 
 
 def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str], None] = print) -> NightlyResult:
     settings = settings or load_settings()
+    make_private(settings.state_dir)
     url = resolve_url(settings, start=True)
     ensure_ready(url)
     echo(f"warehouse: {mask(url)}")
@@ -105,6 +110,7 @@ def backfill(dag_ids: list[str], days: list[date], settings: Settings | None = N
              echo: Callable[[str], None] = print) -> list[DagRunResult]:
     """Run DAGs for each day in order, without a scheduler (the same DAG code as nightly)."""
     settings = settings or load_settings()
+    make_private(settings.state_dir)
     url = resolve_url(settings, start=True)
     ensure_ready(url)
     env = airflow_environment(settings, url)

@@ -13,6 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from lienthong.config.organisations import load_organisations
+from lienthong.config.settings import make_private
 from lienthong.review import charts
 from lienthong.warehouse import connect
 
@@ -208,14 +209,15 @@ def render(url: str, period_key: str, output_dir: Path) -> dict[str, Path]:
 
     org_names = {org.code: org.name for org in load_organisations()}
     short_names = {org.code: org.short_name for org in load_organisations()}
-    folder = output_folder(output_dir, period_key)
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private(output_dir)  # reviews name members: output folder and files are the owner's alone
+    folder = make_private(output_folder(output_dir, period_key))
     with connect(url) as conn:
         period = load_period(conn, period_key)
         html_path = folder / f"bao_cao_ra_soat_{period_key}.html"
         tmp = html_path.with_suffix(".tmp")
         # Short names fit a phone screen; the workbook, read at a desk, spells them out.
         tmp.write_text(render_html(build_sections(conn, period, short_names), period, period.last), encoding="utf-8")
+        tmp.chmod(0o600)
         tmp.replace(html_path)
         workbook = write_workbook(conn, period, build_sections(conn, period, org_names), org_names,
                                   folder / f"bao_cao_ra_soat_{period_key}.xlsx")

@@ -28,7 +28,10 @@ COMMUNES_HEADERS = ("Tổ chức", "Xã/Phường", "Số trên danh sách", "S�
 
 def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path) -> Path:
     tmp = path.with_suffix(".tmp.xlsx")
-    book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "default_date_format": "dd/mm/yyyy"})
+    # Names and units come from the rolls: text starting with "=" or looking like a URL stays text, never
+    # a formula (=HYPERLINK(...) would run in the reader's Excel) or a link.
+    book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "default_date_format": "dd/mm/yyyy",
+                                          "strings_to_formulas": False, "strings_to_urls": False})
     header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
     title = book.add_format({"bold": True, "font_size": 13})
 
@@ -60,5 +63,6 @@ def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path
           f"Hồ sơ cần rà soát theo đơn vị — {caption}")
     sheet("Tổng hợp theo xã", COMMUNES_HEADERS, conn.execute(COMMUNES_QUERY))
     book.close()
+    tmp.chmod(0o600)  # names of members: the owner's alone
     tmp.replace(path)  # readers never see a half-written workbook
     return path

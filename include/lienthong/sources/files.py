@@ -22,10 +22,34 @@ class SourceFileError(SourceError):
     """A delivery file cannot be read as configured."""
 
 
+def safe_drop_path(drop_dir: Path, relative: str) -> Path | None:
+    """The delivery file at ``relative`` under the drop folder, None when there is none.
+
+    A symbolic link anywhere below the drop folder, or anything else than a regular file, is refused:
+    a link to /etc/passwd or to another organisation's roll must not be read as a delivery, and a FIFO
+    would hang the reader. Only the path is named, never the content."""
+    root = drop_dir.resolve()
+    path = root / relative
+    current = root
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink():
+            raise SourceFileError(
+                f"{current}: is a symbolic link; deliveries must be regular files inside the drop folder "
+                f"{root}. Copy the file there instead of linking it.")
+    if not path.exists():
+        return None
+    if not path.resolve().is_relative_to(root):
+        raise SourceFileError(f"{path}: resolves outside the drop folder {root}; move the delivery inside it.")
+    if not path.is_file():
+        raise SourceFileError(f"{path}: is not a regular file; deliveries must be regular files.")
+    return path
+
+
 def find_delivery(entity: EntityConfig, drop_dir: Path, delivery_date: date) -> Delivery | None:
     """The delivery for that day, or None when the organisation sent nothing."""
-    path = drop_dir / entity.connector.path.format(date=delivery_date.isoformat())
-    if not path.exists():
+    path = safe_drop_path(drop_dir, entity.connector.path.format(date=delivery_date.isoformat()))
+    if path is None:
         return None
     try:
         checksum = sha256_file(path)

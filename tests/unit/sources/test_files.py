@@ -42,3 +42,32 @@ def test_undecodable_bytes_name_the_file_and_the_encoding(tmp_path, women_roster
     with pytest.raises(SourceFileError) as err:
         list(find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)).rows())
     assert str(path) in str(err.value) and "utf-8-sig" in str(err.value)
+
+
+@pytest.mark.parametrize("link", ["file", "day_folder", "dangling"])
+def test_symbolic_links_in_the_drop_folder_are_refused_naming_the_file_not_its_content(tmp_path, link):
+    secret = tmp_path / "outside" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:secret-first-line\n")
+    day = tmp_path / "drop" / "hoi_lhpn" / "2026-11-27"
+    if link == "day_folder":  # a linked folder: the file itself is regular
+        (secret.parent / "hoi_vien.csv").write_text("STT,Họ và tên\n")
+        day.parent.mkdir(parents=True)
+        day.symlink_to(secret.parent, target_is_directory=True)
+    else:
+        day.mkdir(parents=True)
+        (day / "hoi_vien.csv").symlink_to(secret if link == "file" else tmp_path / "gone.csv")
+    with pytest.raises(SourceFileError) as err:
+        find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27))
+    assert "symbolic link" in str(err.value) and str(tmp_path / "drop" / "hoi_lhpn") in str(err.value)
+    assert "secret" not in str(err.value)
+
+
+def test_anything_but_a_regular_file_is_refused(tmp_path):
+    import os
+
+    path = tmp_path / "drop" / "hoi_lhpn" / "2026-11-27" / "hoi_vien.csv"
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)  # reading a FIFO would hang the ingest
+    with pytest.raises(SourceFileError, match="not a regular file"):
+        find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27))
