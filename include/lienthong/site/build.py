@@ -26,7 +26,6 @@ HIDDEN_NOTE = "Số liệu được ẩn để không thể nhận ra cá nhân"
 # The columns a page may show, in this order, with their Vietnamese headers.
 LABELS = {
     "members": "Thành viên",
-    "people": "Số người",
     "active_members": "Thành viên hoạt động",
     "people_in_several_organisations": "Người tham gia nhiều tổ chức",
     "joined": "Mới vào",
@@ -133,17 +132,16 @@ class SiteBuilder:
             shown = [s for s in shown if s[0] != "people"]  # one organisation: people = members
         return [{"label": label, "cell": value_cell(m, cell[m], cell["members"])} for m, label in shown]
 
-    def row(self, first: Cell, org: str, commune: str, measures=ROW_MEASURES) -> list[Cell]:
+    def row(self, first: Cell, org: str, commune: str) -> list[Cell]:
         cell = self.data.cell(org, commune)
-        return [first, *(value_cell(m, cell[m], cell["members"]) for m in measures)]
+        return [first, *(value_cell(m, cell[m], cell["members"]) for m in ROW_MEASURES)]
 
-    def trend_section(self, org: str, commune: str, root: str) -> Section:
+    def trend_section(self, org: str, commune: str) -> Section:
         """Members and active members by month (one organisation), or members by organisation (all)."""
         if org == ALL:
-            members = {self.short(o): _numbers(self.data.series.get((o, commune), {}).get("members", []))
-                       for o in self.orgs if (o, commune) in self.data.series}
-            sessions = {self.short(o): _numbers(self.data.series.get((o, commune), {}).get("sessions_held", []))
-                        for o in self.orgs if (o, commune) in self.data.series}
+            present = [o for o in self.orgs if (o, commune) in self.data.series]
+            members = {self.short(o): _numbers(self.data.series[o, commune]["members"]) for o in present}
+            sessions = {self.short(o): _numbers(self.data.series[o, commune]["sessions_held"]) for o in present}
             first = "Thành viên theo tháng, theo tổ chức"
             second = "Buổi sinh hoạt theo tháng, theo tổ chức"
         else:
@@ -166,7 +164,8 @@ class SiteBuilder:
                                "caption": second + " (12 tháng gần nhất)."})
         return Section(
             id="xu-huong", title="Xu hướng 12 tháng",
-            note="Thành viên hoạt động: có đóng hội phí/đoàn phí hoặc dự sinh hoạt trong tháng.",
+            note="Thành viên hoạt động: có đóng hội phí/đoàn phí hoặc dự sinh hoạt trong tháng. Mới vào, ra khỏi "
+                 "danh sách: so với tháng trước (tháng đầu tiên của bảng không có tháng trước để so).",
             charts=chart_list,
             table=Table(f"Số liệu theo tháng ({'mọi tổ chức' if org == ALL else self.name(org)})",
                         ["Tháng", *(LABELS[m] for m in measures)], rows))
@@ -202,7 +201,7 @@ class SiteBuilder:
                     "Hoạt động của Mặt trận và các tổ chức chính trị - xã hội",
                     lead=f"Số liệu toàn tỉnh {self.period_label}, tổng hợp từ danh sách thành viên đã xác minh.",
                     cards=self.cards(ALL, ALL),
-                    sections=[organisations, self.trend_section(ALL, ALL, ""), communes])
+                    sections=[organisations, self.trend_section(ALL, ALL), communes])
 
     def organisation(self, org: str) -> Page:
         path = self.org_path(org)
@@ -212,7 +211,7 @@ class SiteBuilder:
                         ["Xã/Phường", *(LABELS[m] for m in ROW_MEASURES)], self.commune_rows(org)))
         return Page(path, f"{self.name(org)}, {self.period_label}", self.name(org),
                     lead=f"Số liệu toàn tỉnh {self.period_label}.", cards=self.cards(org, ALL),
-                    sections=[self.trend_section(org, ALL, "../"), communes],
+                    sections=[self.trend_section(org, ALL), communes],
                     breadcrumb=[("Trang chủ", "index.html")])
 
     def commune(self, commune: Commune) -> Page:
@@ -232,7 +231,7 @@ class SiteBuilder:
                 if commune.old_names else "")
         return Page(self.commune_path(commune), f"{commune.name}, {self.period_label}", commune.name, lead=lead,
                     cards=self.cards(ALL, commune.key),
-                    sections=[by_org, self.trend_section(ALL, commune.key, "../")],
+                    sections=[by_org, self.trend_section(ALL, commune.key)],
                     breadcrumb=[("Trang chủ", "index.html")])
 
     def search(self) -> Page:

@@ -82,3 +82,32 @@ def test_the_site_package_names_no_organisation():
         if path.is_file() and path.suffix in (".py", ".j2", ".js", ".css"):
             text = path.read_text(encoding="utf-8")
             assert not [c for c in codes if c in text], path
+
+
+def test_serve_previews_the_site_on_a_free_local_port(tmp_path):
+    import shutil
+    import subprocess
+    import urllib.request
+
+    data, names, shorts = sample_data()
+    write_site(data, tmp_path / "site", names, shorts)
+    server = subprocess.Popen([shutil.which("lienthong"), "site", "serve", "--port", "0", "--dir", str(tmp_path / "site")],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        with urllib.request.urlopen(url + "xa/00001.html", timeout=30) as answer:
+            assert answer.headers.get_content_charset() in (None, "utf-8")
+            assert "Phường Tân Ninh" in answer.read().decode("utf-8")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_says_what_to_do_when_nothing_was_built(tmp_path):
+    import shutil
+    import subprocess
+
+    done = subprocess.run([shutil.which("lienthong"), "site", "serve", "--port", "0", "--dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "lienthong site build --period" in done.stderr
