@@ -217,14 +217,9 @@ class SiteBuilder:
     def commune(self, commune: Commune) -> Page:
         rows = [self.row(Cell(self.name(o), href=self.org_path(o)), o, commune.key) for o in self.orgs]
         rows.append(self.row(Cell("Tất cả các tổ chức"), ALL, commune.key))
-        visible = [(self.short(o), self.data.cell(o, commune.key)["members"]) for o in self.orgs]
-        visible = [(label, float(v)) for label, v in visible if v is not None]
+        # No chart of this month by organisation: the trend below ends with it, the table gives it.
         by_org = Section(
             id="to-chuc", title="Theo tổ chức",
-            charts=[{"svg": charts.bars("chart-by-org", f"Thành viên theo tổ chức, {commune.name}",
-                                        [v[0] for v in visible], [v[1] for v in visible], "người"),
-                     "caption": f"Số thành viên của từng tổ chức tại {commune.name}, {self.period_label}."}]
-            if visible else [],
             table=Table(f"{commune.name}: số liệu theo tổ chức, {self.period_label}",
                         ["Tổ chức", *(LABELS[m] for m in ROW_MEASURES)], rows))
         lead = (f"Gồm địa bàn trước ngày 01/07/2025 của: {', '.join(commune.old_names)}."
