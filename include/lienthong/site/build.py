@@ -253,7 +253,7 @@ def _environment() -> Environment:
 
 
 def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_names: dict[str, str]) -> list[Path]:
-    """Render every page into `folder` (replaced as a whole, so no stale page survives); return the pages."""
+    """Render every page into `folder` (its content replaced as a whole, so no stale page survives)."""
     builder = SiteBuilder(data, org_names, short_names)
     env = _environment()
     staging = folder.with_name(folder.name + ".building")
@@ -270,8 +270,17 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
                                                                  period_label=builder.period_label),
                           encoding="utf-8")
         written.append(folder / page.path)
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.replace(folder)
+    # Swap the content, keep the folder: a web server may have it bind-mounted (docker compose), and
+    # a replaced folder would leave it serving the old, deleted one.
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
+    for new in staging.iterdir():
+        new.rename(folder / new.name)
+    staging.rmdir()
     return written
 
 
