@@ -23,7 +23,10 @@ def build(kind: str, schedule: str):
         default_args={"owner": "mttq_review", "retries": 1, "retry_delay": timedelta(minutes=10)},
     )
     def review():
-        task(tasks.render_review, task_id="render_review")(kind=kind)
+        rendered = task(tasks.render_review, task_id="render_review")(kind=kind)
+        if kind == "month":
+            # The public pages follow the monthly review, from the same night's bi aggregates.
+            rendered >> task(tasks.build_site, task_id="build_site")()
 
     return review()
 

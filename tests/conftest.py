@@ -105,3 +105,146 @@ def airflow_env(server_url, tmp_path_factory) -> dict[str, str]:
     env = airflow_environment(settings, server_url)
     ensure_airflow_metadata(settings, env)
     return env
+
+
+# -- a real browser ------------------------------------------------------------------------------------
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class Chromium:
+    """Headless Chromium (Debian's; CI installs it), each launch with a new empty profile."""
+
+    def __init__(self, binary: str, tmp: Path):
+        self.binary, self.tmp = binary, tmp
+
+    def _flags(self, width: int, height: int, profile: Path | None = None) -> list[str]:
+        profile = profile or Path(tempfile.mkdtemp(prefix="profile-", dir=self.tmp))
+        return [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]
+
+    def dump_dom(self, url: str, width: int = 412, height: int = 2400) -> str:
+        """The DOM after the page's scripts ran."""
+        import subprocess
+
+        return subprocess.run([self.binary, *self._flags(width, height), "--dump-dom", url], capture_output=True,
+                              text=True, timeout=120).stdout
+
+    def screenshot(self, url: str, path: Path, width: int = 412, height: int = 2400) -> Path:
+        import subprocess
+
+        subprocess.run([self.binary, *self._flags(width, height), f"--screenshot={path}", url], capture_output=True,
+                       timeout=120)
+        return path
+
+    @contextmanager
+    def session(self, width: int, height: int = 900, mobile: bool = False):
+        """One browser driven over the DevTools protocol, for many pages: see DevToolsPage."""
+        import subprocess
+
+        profile = Path(tempfile.mkdtemp(prefix="profile-", dir=self.tmp))
+        process = subprocess.Popen([self.binary, *self._flags(width, height, profile), "--remote-debugging-port=0",
+                                    "about:blank"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            page = DevToolsPage.attach(profile, process)
+            with page:
+                page.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                          deviceScaleFactor=1, mobile=mobile)
+                yield page
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+class DevToolsPage:
+    """The browser's first tab over the DevTools protocol: open pages, read their console and errors
+    (console calls, uncaught exceptions, failed loads), evaluate JavaScript, take screenshots."""
+
+    def __init__(self, socket):
+        self.socket, self.next_id, self.events = socket, 0, []
+
+    @classmethod
+    def attach(cls, profile: Path, process) -> "DevToolsPage":
+        import json
+        import time
+        import urllib.request
+
+        from websockets.sync.client import connect
+
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not port_file.exists() or not port_file.read_text().strip():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("chromium did not open its DevTools port")
+            time.sleep(0.1)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as answer:
+            tab = next(t for t in json.load(answer) if t["type"] == "page")
+        page = cls(connect(tab["webSocketDebuggerUrl"], max_size=None, open_timeout=30))
+        for domain in ("Page", "Runtime", "Log"):
+            page.call(f"{domain}.enable")
+        return page
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.socket.close()
+
+    def call(self, method: str, **params) -> dict:
+        import json
+
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=120))
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            self.events.append(message)
+
+    def open(self, url: str) -> list[str]:
+        """Load the page and wait for its load event; return what it reported: console messages,
+        uncaught exceptions and browser log errors (e.g. a missing stylesheet)."""
+        import json
+
+        self.events.clear()
+        self.call("Page.navigate", url=url)
+        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+            self.events.append(json.loads(self.socket.recv(timeout=120)))
+        self.evaluate("0")  # let messages the load produced arrive
+        problems = []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.consoleAPICalled":
+                problems.append(f"console.{params['type']}: " + " ".join(str(a.get("value", a.get("description")))
+                                                                          for a in params.get("args", [])))
+            elif method == "Runtime.exceptionThrown":
+                problems.append("exception: " + params["exceptionDetails"].get("exception", {}).get(
+                    "description", params["exceptionDetails"].get("text", "")))
+            elif method == "Log.entryAdded" and params["entry"]["level"] in ("error", "warning"):
+                problems.append(f"log {params['entry']['level']}: {params['entry']['text']} {params['entry'].get('url', '')}")
+        return problems
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def screenshot(self, path: Path) -> Path:
+        import base64
+
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory) -> Chromium:
+    """Headless Chromium, or a skip where none is installed (CI installs Debian's chromium)."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not binary:
+        pytest.skip("no chromium on this machine (CI installs Debian's chromium)")
+    return Chromium(binary, tmp_path_factory.mktemp("chromium"))

@@ -20,6 +20,7 @@ class LazyGroup(click.Group):
                              "Serve the Youth Union and Trade Union sample APIs on 127.0.0.1."),
         "link": ("lienthong.linking.commands", "link", "Conformed persons: link, explain, review queue, decide."),
         "access": ("lienthong.access.commands", "access", "Roles, grants, row-level security: sync and list."),
+        "site": ("lienthong.site.commands", "site", "Public information pages: build for a month, preview."),
     }
 
     def list_commands(self, ctx):

@@ -1,13 +1,11 @@
 """The nightly pipeline end to end, as the schedule runs it (real DAG runs, dbt, linking, GX), and
 what it leaves for the people who read it: the review report in a real browser, the workbook, and
-ghost flags scored against the sample's ground truth."""
+ghost flags scored against the sample's ground truth. The run itself is the `nightly` fixture
+(tests/integration/conftest.py), shared with the public pages' tests."""
 import csv
 import json
 import re
-import shutil
 import stat
-import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,35 +13,11 @@ import yaml
 from python_calamine import CalamineWorkbook
 
 from lienthong.config.organisations import load_organisations
-from lienthong.config.settings import load_settings
-from lienthong.pipeline.airflow_env import airflow_environment
 from lienthong.pipeline.nightly import run_dag
-from lienthong.sample import generate
 from lienthong.sample.scoring import flag_scores
 from lienthong.warehouse import connect
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def nightly(fresh_database, airflow_env, tmp_path_factory):
-    """One `lienthong run` (what `make demo` calls) on the tiny sample, in its own database."""
-    base = tmp_path_factory.mktemp("nightly")
-    sample = base / "sample"
-    generate(scale="tiny", seed=7, out=sample)
-    day = date.fromisoformat(json.loads((sample / "manifest.json").read_text())["deliveries"]["from"])
-    with fresh_database("nightly") as url, pytest.MonkeyPatch.context() as patch:
-        for key, value in {
-            "LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(base / "state"),
-            "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_OUTPUT_DIR": str(base / "output"),
-            # One migrated Airflow metadata database for the session saves a migration.
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"],
-        }.items():
-            patch.setenv(key, value)
-        patch.delenv("LIENTHONG_DROP_DIR", raising=False)
-        done = subprocess.run([shutil.which("lienthong"), "run", "--date", day.isoformat()], capture_output=True,
-                              text=True, timeout=1800, stdin=subprocess.DEVNULL)
-        yield {"done": done, "day": day, "url": url, "sample": sample, "settings": load_settings()}
 
 
 def test_nightly_run_lands_builds_links_and_validates(nightly):
@@ -78,8 +52,7 @@ def test_rerunning_the_nights_ingest_changes_nothing(nightly):
     settings, url, day = nightly["settings"], nightly["url"], nightly["day"]
     with connect(url) as conn:
         before = conn.execute("select count(*) from raw.hoi_lhpn__roster").fetchone()[0]
-    env = airflow_environment(settings, url)
-    again = run_dag("ingest_hoi_lhpn", day, env, settings.state_dir / "logs" / "rerun")
+    again = run_dag("ingest_hoi_lhpn", day, nightly["env"], settings.state_dir / "logs" / "rerun")
     assert again.ok and "unchanged" in " ".join(again.story)
     with connect(url) as conn:
         assert conn.execute("select count(*) from raw.hoi_lhpn__roster").fetchone()[0] == before
@@ -159,22 +132,14 @@ def test_bi_row_level_tables_are_k_anonymous_and_still_informative(nightly):
     assert with_commune >= 0.5 * people, (with_commune, people)
 
 
-def test_review_report_renders_in_a_real_browser_with_charts_and_vietnamese_text(nightly, tmp_path):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("no chromium on this machine (CI installs Debian's chromium)")
+def test_review_report_renders_in_a_real_browser_with_charts_and_vietnamese_text(nightly, chromium, tmp_path):
     html, _ = review_files(nightly)
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=412,2400"]
-    dom = subprocess.run([chromium, *flags, "--dump-dom", html.as_uri()], capture_output=True, text=True,
-                         timeout=120).stdout
+    dom = chromium.dump_dom(html.as_uri(), width=412)
     assert "Báo cáo rà soát đoàn viên, hội viên" in dom and "Người tham gia nhiều tổ chức" in dom
     for chart in ("chart-overlap", "chart-trend", "chart-gathering", "chart-quality"):
         assert f'id="{chart}"' in dom, chart
     assert "\ufffd" not in dom and "Ã" not in dom  # no mojibake
-    shot = tmp_path / "phone.png"
-    subprocess.run([chromium, *flags, f"--screenshot={shot}", html.as_uri()], capture_output=True, timeout=120)
+    shot = chromium.screenshot(html.as_uri(), tmp_path / "phone.png", width=412)
     from PIL import Image
 
     image = Image.open(shot).convert("L")

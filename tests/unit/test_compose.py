@@ -25,3 +25,10 @@ def test_compose_runs_postgres_and_every_airflow_3_component():
     # No password is written into the file: every secret comes from the environment.
     values = re.findall(r"(?im)^\s*\w*password\w*:\s*(\S+)", COMPOSE.read_text())
     assert values and all(v.startswith("${") for v in values)
+
+
+def test_compose_serves_the_public_pages_read_only_with_a_plain_web_server():
+    site = yaml.safe_load(COMPOSE.read_text())["services"]["site"]
+    assert site["image"].startswith("nginx:")
+    assert "./output/site:/usr/share/nginx/html:ro" in site["volumes"]
+    assert all(port.startswith("127.0.0.1:") for port in site["ports"])

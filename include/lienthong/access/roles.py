@@ -162,9 +162,11 @@ def sync_roles(url: str | None = None, *, prefix: str | None = None,
                 f"(`alter role {admin} createrole;` by an administrator)")
         _ensure_roles(conn, roles, environ, report)
         if not superuser:
-            # The account running the pipeline keeps acting on what the writer roles own.
+            # The account running the pipeline keeps acting on what the writer roles own, and builds
+            # the public pages as the analyst role (lienthong.site: `set role`, so only bi.agg_*).
             conn.execute(sql.SQL("grant {} to {}").format(
-                sql.SQL(", ").join(sql.Identifier(roles.name(s)) for s in set(SCHEMA_OWNERS.values())),
+                sql.SQL(", ").join(sql.Identifier(roles.name(s))
+                                   for s in sorted({*SCHEMA_OWNERS.values(), "analyst"})),
                 sql.Identifier(admin)))
         _assign_owners(conn, roles)
         _revoke_managed(conn, roles)

@@ -24,7 +24,7 @@ from lienthong.warehouse import ensure_ready, resolve_url
 from lienthong.warehouse.connection import mask
 
 # Lines our task bodies print ("[ingest] …", "[quality] …") are the story worth showing.
-_STORY = re.compile(r"^\[(ingest|warehouse|linking|access|quality|review)\] ")
+_STORY = re.compile(r"^\[(ingest|warehouse|linking|access|quality|review|site)\] ")
 
 
 @dataclass

@@ -148,3 +148,14 @@ def render_review(kind: str = "month", **context) -> dict:
     for label, path in paths.items():
         print(f"[review] {label} written: {path}")
     return {label: str(path) for label, path in paths.items()}
+
+
+def build_site(**context) -> dict:
+    """Render the public information pages for the month the review covered (bi aggregates only)."""
+    from lienthong.site import build_site as build
+    from lienthong.warehouse import resolve_url
+
+    period = review_period(context, "month")
+    pages = build(resolve_url(), period, load_settings().output_dir)
+    print(f"[site] {len(pages)} pages written for {period}: {pages[0]}")
+    return {"pages": len(pages), "index": str(pages[0])}

@@ -12,6 +12,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from lienthong.text.numbers import vn_percent, vn_number  # noqa: E402
 
 plt.rcParams.update({
     "svg.fonttype": "none",
@@ -22,6 +25,11 @@ plt.rcParams.update({
     "axes.spines.right": False,
 })
 PALETTE = ["#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#5b5b5b"]
+
+
+def _vn_tick(value, _position) -> str:
+    """Axis labels the Vietnamese way: 1.200, 2,5."""
+    return vn_number(int(value)) if float(value).is_integer() else f"{value:.1f}".replace(".", ",")
 
 
 def _svg(fig, chart_id: str, title: str) -> str:
@@ -59,8 +67,7 @@ def bars(chart_id: str, title: str, labels: list[str], values: list[float], xlab
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
-    if percent:
-        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: vn_percent(v)) if percent else FuncFormatter(_vn_tick))
     ax.set_title(title)
     return _svg(fig, chart_id, title)
 
@@ -71,6 +78,7 @@ def lines(chart_id: str, title: str, months: list[str], series: dict[str, list[f
     for colour, (name, values) in zip(PALETTE * 3, series.items()):
         ax.plot(months, values, marker="o", markersize=3, label=name, color=colour)
     ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(FuncFormatter(_vn_tick))
     ax.tick_params(axis="x", rotation=45)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
     ax.set_title(title)

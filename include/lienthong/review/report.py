@@ -15,6 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from lienthong.config.organisations import load_organisations
 from lienthong.config.settings import make_private
 from lienthong.review import charts
+from lienthong.text.numbers import vn_number as _fmt
+from lienthong.text.numbers import vn_percent as _pct
 from lienthong.warehouse import connect
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -65,23 +67,6 @@ def output_folder(output_dir: Path, period_key: str) -> Path:
 
 def _rows(conn, query: str, params: tuple = ()) -> list[tuple]:
     return conn.execute(query, params).fetchall()
-
-
-def _fmt(value) -> str:
-    """Vietnamese number format: dot thousands, comma decimals."""
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else ("có" if value else "không")
-    if hasattr(value, "as_tuple") and value == value.to_integral_value():
-        value = int(value)  # PostgreSQL sums come back as Decimal
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", ".")
-    if isinstance(value, float) or hasattr(value, "as_tuple"):
-        return f"{float(value):,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return str(value)
-
-
-def _pct(part, whole) -> str:
-    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else "–"
 
 
 def load_period(conn, period_key: str) -> Period:
