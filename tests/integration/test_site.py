@@ -14,7 +14,7 @@ import pytest
 from lienthong.config.organisations import load_organisations
 from lienthong.warehouse import connect
 
-pytestmark = pytest.mark.airflow
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]  # reads the shared nightly run
 
 WIDTHS = {"desktop": (1280, False), "phone": (412, True)}
 # What the browser reports about a page once it has loaded.
