@@ -48,9 +48,13 @@ class FileConnector(_Strict):
 
         from lienthong.text.legacy_encodings import is_known_encoding
 
-        if not is_known_encoding(value) and not codecs.lookup(value)._is_text_encoding:
-            # codecs.lookup raises LookupError for an unknown name (reported as a config error);
-            # rot13, base64, zlib... are codecs too, but not ones a text file is written in.
+        if is_known_encoding(value):
+            return value
+        try:
+            text_encoding = codecs.lookup(value)._is_text_encoding
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        if not text_encoding:  # rot13, base64, zlib... are codecs, but no text file is written in them
             raise ValueError(f"{value!r} is not a text encoding")
         return value
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -196,13 +197,13 @@ def locate_undecodable(path: Path, encoding: str, delimiter: str = ",") -> str |
         position["text"] += pieces[-1]
 
     with path.open("rb") as handle:
-        for chunk in handle:
+        for chunk in itertools.chain(handle, [None]):  # None: the end, where a cut character shows
             pending = len(decoder.getstate()[0])
             try:
-                feed(decoder.decode(chunk))
+                feed(decoder.decode(b"", final=True) if chunk is None else decoder.decode(chunk))
             except UnicodeDecodeError as err:
                 # utf-8-sig strips its BOM before decoding: offsets in the first chunk start after it.
-                bom = 3 if offset == 0 and codec.lower().replace("_", "-") == "utf-8-sig" \
+                bom = 3 if offset == 0 and chunk and codec.lower().replace("_", "-") == "utf-8-sig" \
                     and chunk.startswith(codecs.BOM_UTF8) else 0
                 feed(err.object[:err.start].decode(codec, errors="replace"))
                 at = offset - pending + bom + err.start
@@ -214,7 +215,7 @@ def locate_undecodable(path: Path, encoding: str, delimiter: str = ",") -> str |
                     field += f" ({header[len(cells) - 1]!r})"
                 return (f"line {position['line']}, column {len(position['text']) + 1}, {field}: byte(s) "
                         f"{' '.join(f'0x{b:02x}' for b in bad)} at byte offset {at}")
-            offset += len(chunk)
+            offset += len(chunk or b"")
     return None
 
 
