@@ -258,10 +258,11 @@ def _retire_day(conn, org_code: str, kind: str, delivery_date: date, keep: int |
 
     Rows another day's batch stands for (a duplicate of this one) are handed over to it instead."""
     old = conn.execute(
-        "update raw.batches set status = 'replaced' where org_code = %s and entity = %s"
-        " and delivery_date = %s and status = any(%s) and batch_id is distinct from %s returning batch_id, status",
+        "select batch_id, status from raw.batches where org_code = %s and entity = %s"
+        " and delivery_date = %s and status = any(%s) and batch_id is distinct from %s",
         (org_code, kind, delivery_date, list(statuses), keep),
     ).fetchall()
+    conn.execute("update raw.batches set status = 'replaced' where batch_id = any(%s)", ([b for b, _ in old],))
     for batch_id, status in old:
         if status == "loaded" and _hand_over(conn, org_code, kind, batch_id):
             continue

@@ -130,7 +130,7 @@ def _get(client, url, params, connector: ApiConnector, sleep, where: str) -> tup
                 raise SourceError(f"{url}: refused with HTTP {response.status_code}; check the token in the "
                                   f"Airflow connection {connector.conn_id!r}.")
             if response.status_code not in _TRANSIENT:
-                raise SourceError(f"{response.url}: HTTP {response.status_code}: {response.text[:300]}")
+                raise SourceError(f"{where}: HTTP {response.status_code}: {response.text[:300]}")
             problem = f"HTTP {response.status_code}"
             retry_after = response.headers.get("Retry-After", "")
             if retry_after.isdigit():

@@ -156,9 +156,10 @@ def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[S
     lines = _TakenLines(_text_lines(path, connector.encoding))
     try:
         header = next(csv.reader(lines, delimiter=connector.delimiter), None)
-        lines.take()
         if header is None:
             raise SourceFileError(f"{path}: the file is empty (no header row).")
+        if len(lines.take()[1]) > 1:
+            raise SourceFileError(f"{path}: line 1, the header, opens a quote it does not close; fix the header.")
         yield from map_records(str(path), entity, header,
                                _csv_records(path, lines, connector.delimiter, doubts), _cell)
     except UnicodeDecodeError as err:
