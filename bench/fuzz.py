@@ -352,6 +352,11 @@ def run(args, work: Path) -> None:
     url = server.start()
     os.environ["LIENTHONG_WAREHOUSE_URL"] = url
     ensure_ready(url)
+    from lienthong.landing.raw import ensure_raw_tables
+
+    with connect(url) as conn:  # so that an error on the first file finds raw.batches to check
+        for org in load_organisations():
+            ensure_raw_tables(conn, org)
     try:
         figures = fuzz(args, sample, first, config_dir, drop, pages, url, connect)
     finally:
