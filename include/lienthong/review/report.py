@@ -17,6 +17,7 @@ from lienthong.review import charts
 from lienthong.warehouse import connect
 
 TEMPLATES = Path(__file__).with_name("templates")
+NOT_LIVE_STATUS = {"held": "giữ lại", "rejected": "loại"}  # raw.batches statuses, as the review says them
 FLAG_ORDER = ("no_identity", "implausible", "duplicate", "deceased_or_moved", "ineligible_age",
               "ineligible_sex", "no_dues", "no_attendance")
 
@@ -189,7 +190,7 @@ def build_sections(conn, period: Period, org_names: dict[str, str]) -> list[Sect
             note="Lần gửi bị giữ lại chờ kiểm tra (thiếu dòng, không có dòng, hoặc danh sách giảm quá ngưỡng) hoặc bị "
                  "loại; số liệu trong báo cáo này không tính các lần gửi đó (lienthong batch release|reject).",
             table=Table(["Tổ chức", "Loại dữ liệu", "Ngày gửi", "Lô", "Trạng thái", "Số dòng", "Lý do"],
-                        [[name(r[0]), r[1], r[2].strftime("%d/%m/%Y"), r[3], {"held": "giữ lại", "rejected": "loại"}[r[4]], r[5], r[6]]
+                        [[name(r[0]), r[1], r[2].strftime("%d/%m/%Y"), r[3], NOT_LIVE_STATUS[r[4]], r[5], r[6]]
                          for r in not_live])))
 
     scorecard = _rows(conn, "select org_code, round(avg(quality_score), 1), sum(records),"

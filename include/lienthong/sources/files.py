@@ -123,7 +123,7 @@ def _blank(cells: list[str]) -> bool:
     return not any(c and not c.isspace() for c in cells)
 
 
-def _csv_records(path: Path, lines: _TakenLines, delimiter: str, doubts: list[str]):
+def _csv_records(lines: _TakenLines, delimiter: str, doubts: list[str]):
     """(line number, cells, problem) for every non-blank record after the header.
 
     A roll's values never span lines, so a record the reader built from several lines (a quote
@@ -161,7 +161,7 @@ def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[S
         if len(lines.take()[1]) > 1:
             raise SourceFileError(f"{path}: line 1, the header, opens a quote it does not close; fix the header.")
         yield from map_records(str(path), entity, header,
-                               _csv_records(path, lines, connector.delimiter, doubts), _cell)
+                               _csv_records(lines, connector.delimiter, doubts), _cell)
     except UnicodeDecodeError as err:
         where = locate_undecodable(path, connector.encoding, connector.delimiter)
         raise SourceFileError(
