@@ -191,6 +191,62 @@ def backfill_command(orgs, first, last, build: bool) -> None:
     click.echo(f"Done: {len(runs)} runs.")
 
 
+# -- landed batches -------------------------------------------------------------------------------
+@main.group()
+def batch() -> None:
+    """Landed batches: list the held ones, release or reject them (write-audit-publish)."""
+
+
+@batch.command("list")
+@click.option("--status", default="held", show_default=True,
+              type=click.Choice(["held", "rejected", "loaded", "replaced", "duplicate", "all"]))
+def batch_list(status: str) -> None:
+    """Batches with a status (held ones wait for an operator), newest first."""
+    from lienthong.warehouse import connect, resolve_url
+
+    with connect(resolve_url(load_settings(), start=True)) as conn:
+        rows = conn.execute(
+            "select batch_id, org_code, entity, delivery_date, status, row_count, quarantined_count, note"
+            " from raw.batches where %s = 'all' or status = %s order by batch_id desc limit 200",
+            (status, status)).fetchall()
+    for batch_id, org, entity, day, state, rows_, quarantined, note in rows:
+        click.echo(f"{batch_id:>6} {org}/{entity} {day} {state}: {rows_} rows, {quarantined} quarantined"
+                   + (f" — {note}" if note else ""))
+    if not rows:
+        click.echo(f"No {status} batches." if status != "all" else "No batches.")
+
+
+def _batch_decision(batch_id: int, release: bool, reason: str) -> None:
+    from lienthong.landing.raw import BatchStateError, reject_batch, release_batch
+    from lienthong.warehouse import connect, resolve_url
+
+    try:
+        with connect(resolve_url(load_settings(), start=True)) as conn:
+            result = release_batch(conn, batch_id, reason) if release else reject_batch(conn, batch_id, reason)
+    except BatchStateError as err:
+        _fail(err)
+    click.echo(f"batch {batch_id} ({result.org_code}/{result.entity} {result.delivery_date}): {result.status}, "
+               f"{result.row_count} rows, {result.quarantined_count} quarantined")
+    if release:
+        click.echo("The next warehouse build reads it (`lienthong run` or the warehouse_build DAG).")
+
+
+@batch.command("release")
+@click.argument("batch_id", type=int)
+@click.option("--reason", default="released by an operator", show_default=True, help="Kept in the batch's note.")
+def batch_release(batch_id: int, reason: str) -> None:
+    """Make a held (or rejected) batch live; it replaces its day's live batch."""
+    _batch_decision(batch_id, True, reason)
+
+
+@batch.command("reject")
+@click.argument("batch_id", type=int)
+@click.option("--reason", default="rejected by an operator", show_default=True, help="Kept in the batch's note.")
+def batch_reject(batch_id: int, reason: str) -> None:
+    """Reject a held batch for good: it is never built from (its rows stay in raw for inspection)."""
+    _batch_decision(batch_id, False, reason)
+
+
 def ensure_sample(settings, scale: str, seed: int) -> None:
     """Generate the sample province once, when the drop folder is the sample's and it is empty."""
     from lienthong.sample import generate

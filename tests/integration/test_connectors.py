@@ -110,8 +110,9 @@ def test_api_down_is_retried_then_fails_leaving_what_landed(sample_env, first_da
 
 
 @pytest.mark.timing
-def test_a_failed_page_is_resumed_not_refetched(sample, first_day, tmp_path):
-    """Page 2 fails on the first attempt; the retry asks only for page 2 onwards."""
+def test_a_failed_attempt_leaves_no_pages_for_the_next(sample, first_day, tmp_path):
+    """Page 2 fails on the first attempt; the next attempt (its own spool folder) fetches every page
+    again, since the source may have changed in between, and gets the whole declared total."""
     entity = get_organisation("doan_tn").entity("roster").model_copy(deep=True)
     paging = entity.connector.paging.model_copy(update={"page_size": 100})
     connector = entity.connector.model_copy(update={"paging": paging, "max_attempts": 1})
@@ -120,24 +121,24 @@ def test_a_failed_page_is_resumed_not_refetched(sample, first_day, tmp_path):
     requested: list[int] = []
     real_get = api_source._get
 
-    def flaky_get(client, url, params, conn, sleep):
+    def flaky_get(client, url, params, conn, sleep, where):
         requested.append(params["trang"])
         if params["trang"] == 2 and requested.count(2) == 1:
             raise SourceUnavailableError("simulated outage on page 2")
-        return real_get(client, url, params, conn, sleep)
+        return real_get(client, url, params, conn, sleep, where)
 
     endpoint = api_source.ApiEndpoint(f"http://127.0.0.1:{server.server_port}", DEFAULT_TOKEN)
     try:
         api_source._get = flaky_get
         with pytest.raises(SourceUnavailableError):
-            api_source.fetch_delivery(entity, endpoint, first_day, tmp_path)
-        delivery = api_source.fetch_delivery(entity, endpoint, first_day, tmp_path)
+            api_source.fetch_delivery(entity, endpoint, first_day, tmp_path / "attempt-1")
+        delivery = api_source.fetch_delivery(entity, endpoint, first_day, tmp_path / "attempt-2")
     finally:
         api_source._get = real_get
         server.shutdown()
-    assert requested.count(1) == 1 and requested.count(2) == 2
+    assert requested.count(1) == 2 and requested.count(2) == 2
     sent = len((sample / "deliveries" / "doan_tn" / first_day.isoformat() / "doan_vien.jsonl").read_text().splitlines())
-    assert sum(1 for _ in delivery.rows()) == sent
+    assert sum(1 for _ in delivery.rows()) == sent == delivery.declared_rows and not delivery.doubts
 
 
 def test_database_source_reads_exactly_its_day(project_env, warehouse_url, server_url, tmp_path, monkeypatch):

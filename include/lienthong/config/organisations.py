@@ -48,8 +48,21 @@ class FileConnector(_Strict):
 
         from lienthong.text.legacy_encodings import is_known_encoding
 
-        if not is_known_encoding(value):
-            codecs.lookup(value)  # raises LookupError, reported as a config error
+        if is_known_encoding(value):
+            return value
+        try:
+            text_encoding = codecs.lookup(value)._is_text_encoding
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        if not text_encoding:  # rot13, base64, zlib... are codecs, but no text file is written in them
+            raise ValueError(f"{value!r} is not a text encoding")
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if len(value) != 1 or value in "\r\n\"":
+            raise ValueError("must be one character other than a quote or a line break")
         return value
 
     @field_validator("path")
@@ -59,6 +72,11 @@ class FileConnector(_Strict):
             raise ValueError("must contain {date} so each run reads only its own day's delivery")
         if value.startswith("/") or ".." in Path(value).parts:
             raise ValueError("must be relative to the drop folder and stay inside it")
+        try:
+            value.format(date="2026-01-01")
+        except (IndexError, KeyError, ValueError) as err:
+            raise ValueError("{date} is the only placeholder a path may have (write other braces as "
+                             f"{{{{ and }}}}); got {type(err).__name__}: {err}") from None
         return value
 
 
@@ -68,6 +86,8 @@ class ApiPaging(_Strict):
     size_param: str
     page_size: int = Field(500, gt=0)
     items_key: str = Field(description="Key of the list of rows in each response.")
+    total_key: str | None = Field(None, description="Key (dotted for a nested one) of the total number of rows "
+                                  "the source says the day has: the delivery is checked against it.")
 
 
 class ApiConnector(_Strict):
@@ -125,6 +145,8 @@ class OrganisationConfig(_Strict):
     owner: str
     schedule: str = "0 2 * * *"
     entities: tuple[EntityConfig, ...]
+    # A full roll smaller than the previous one by more than this share is held for review, not made live.
+    roll_shrink_limit: float = Field(0.10, ge=0, le=1)
 
     @field_validator("code")
     @classmethod

@@ -70,7 +70,8 @@ def readable_values(entity: EntityConfig) -> RowCheck:
         for field, problem_of in fields:
             value = row.values.get(field)
             if value and (problem := problem_of(value)):
-                return Rejection(f"unreadable_{field}", f"{field} {value!r} cannot be read ({problem})")
+                # The reason names the field, never its value (that stays in the row's `original`).
+                return Rejection(f"unreadable_{field}", f"{field} cannot be read ({problem})")
         return None
 
     return check

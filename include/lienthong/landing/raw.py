@@ -23,6 +23,14 @@ SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 _DDL_LOCK = 7_180_001  # advisory lock id serialising DDL between concurrent landings
 
 
+class WarehouseGoneError(RuntimeError):
+    """The warehouse closed the connection during a load; the transaction, so the load, left nothing."""
+
+
+class BatchStateError(ValueError):
+    """An operator asked for something a batch's status does not allow (releasing a live batch)."""
+
+
 @dataclass(frozen=True)
 class Rejection:
     reason_code: str
@@ -38,15 +46,44 @@ class LandingResult:
     org_code: str
     entity: str
     delivery_date: date
-    status: str  # loaded | unchanged | duplicate
+    status: str  # loaded | held | unchanged | duplicate | rejected
     batch_id: int | None
     row_count: int
     quarantined_count: int
     source: str
+    note: str | None = None  # why a batch is held (or was rejected)
 
     def summary(self) -> str:
-        return (f"{self.org_code}/{self.entity} {self.delivery_date}: {self.status}, "
+        text = (f"{self.org_code}/{self.entity} {self.delivery_date}: {self.status}, "
                 f"{self.row_count} rows, {self.quarantined_count} quarantined ({self.source})")
+        if self.status in ("held", "rejected") and self.note:
+            text += f"; batch {self.batch_id} is not live: {self.note}"
+        return text
+
+
+def storable_text(row: SourceRow) -> Rejection | None:
+    """PostgreSQL text holds no NUL character and no lone surrogate (invalid JSON escapes give them)."""
+    bad = []
+    for name, value in (*row.values.items(), *row.extra.items()):
+        if value and ("\x00" in value or (not value.isascii() and not _encodable(value))):
+            bad.append(name)
+    if bad:
+        return Rejection("unstorable_text", f"field(s) {', '.join(bad)} hold a NUL byte or an invalid character")
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _storable(text: str) -> str:
+    """Text made storable for the quarantine's record of what was sent."""
+    text = text.replace("\x00", "\ufffd")
+    return text if text.isascii() or _encodable(text) else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def raw_table(org: OrganisationConfig, entity: EntityConfig) -> sql.Composed:
@@ -78,6 +115,12 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
                 sql.Identifier(f"{org.code}__{entity.kind}__batch"), table))
 
 
+def is_full_roll(entity: EntityConfig) -> bool:
+    """A roster without a change_type field: every delivery is the whole roll, and replaces it. (A
+    feed that mixes the roll and its changes is checked against the total its source declares.)"""
+    return entity.kind == "roster" and "change_type" not in entity.columns.values()
+
+
 def land_delivery(
     conn: psycopg.Connection,
     org: OrganisationConfig,
@@ -85,42 +128,116 @@ def land_delivery(
     delivery_date: date,
     checks: Iterable[RowCheck] = (),
 ) -> LandingResult:
-    """Land one delivery; rerunning the same day replaces its batch, the same file twice is skipped."""
+    """Land one delivery; rerunning the same day replaces its batch, the same file twice is skipped.
+
+    A delivery that looks incomplete (the connector doubts it, it has no row, or a full roll shrank
+    by more than the organisation's roll_shrink_limit) lands as ``held``: in raw, not live, until an
+    operator releases it (:func:`release_batch`); the day's live batch, if any, stays live."""
     entity = delivery.entity
     ensure_raw_tables(conn, org)
-    checks = tuple(checks)
+    checks = (storable_text, *checks)
     source = delivery.source
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{org.code}/{entity.kind}",))
         current = conn.execute(
             "select batch_id, status from raw.batches where org_code = %s and entity = %s"
-            " and delivery_date = %s and checksum = %s and status in ('loaded', 'duplicate')",
+            " and delivery_date = %s and checksum = %s and status in ('loaded', 'duplicate', 'held', 'rejected')"
+            " order by batch_id desc limit 1",
             (org.code, entity.kind, delivery_date, delivery.checksum),
         ).fetchone()
         if current:
-            status = "unchanged" if current[1] == "loaded" else "duplicate"
+            status = "unchanged" if current[1] == "loaded" else current[1]
             return _result(org, entity, delivery_date, status, current[0], conn, source)
         earlier = conn.execute(
             "select batch_id, delivery_date from raw.batches where org_code = %s and entity = %s"
             " and checksum = %s and status = 'loaded'",
             (org.code, entity.kind, delivery.checksum),
         ).fetchone()
-        _retire_day(conn, org, entity, delivery_date)
         if earlier:
+            _retire_day(conn, org.code, entity.kind, delivery_date)
             batch_id = _insert_batch(
                 conn, org, entity, delivery_date, source, delivery.checksum, "duplicate",
                 note=f"same file as the batch of {earlier[1]} (batch {earlier[0]}); not loaded again")
+            conn.execute("update raw.batches set duplicate_of = %s where batch_id = %s", (earlier[0], batch_id))
             return LandingResult(org.code, entity.kind, delivery_date, "duplicate", batch_id, 0, 0, source)
-        batch_id = _insert_batch(conn, org, entity, delivery_date, source, delivery.checksum, "loaded")
+        # Written as held: it becomes live only once it has passed the checks below.
+        batch_id = _insert_batch(conn, org, entity, delivery_date, source, delivery.checksum, "held")
         fields = list(dict.fromkeys(entity.columns.values()))
         rows, quarantined = _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, checks)
+        doubts = _hold_reasons(conn, org, entity, delivery, delivery_date, rows, quarantined)
+        if doubts:
+            # An older held batch of the day is superseded; the day's live batch stays live.
+            _retire_day(conn, org.code, entity.kind, delivery_date, keep=batch_id, statuses=("held",))
+            note = "; ".join(doubts)
+        else:
+            _retire_day(conn, org.code, entity.kind, delivery_date, keep=batch_id)
+            note = None
+        status = "held" if doubts else "loaded"
         conn.execute(
-            "update raw.batches set row_count = %s, quarantined_count = %s where batch_id = %s",
-            (rows, quarantined, batch_id),
-        )
-    result = LandingResult(org.code, entity.kind, delivery_date, "loaded", batch_id, rows, quarantined, source)
-    log.info("landed %s", result.summary())
+            "update raw.batches set status = %s, row_count = %s, quarantined_count = %s, note = %s"
+            " where batch_id = %s", (status, rows, quarantined, note, batch_id))
+    result = LandingResult(org.code, entity.kind, delivery_date, status, batch_id, rows, quarantined, source, note)
+    (log.warning if doubts else log.info)("landed %s", result.summary())
     return result
+
+
+def _hold_reasons(conn, org, entity, delivery, delivery_date, rows, quarantined) -> list[str]:
+    """Why this delivery should not go live as it is (empty when it may)."""
+    reasons = list(delivery.doubts)
+    if rows == 0:
+        reasons.append(f"no row landed ({quarantined} quarantined)" if quarantined else "the delivery has no rows")
+    elif is_full_roll(entity):
+        previous = conn.execute(
+            "select batch_id, delivery_date, row_count from raw.batches where org_code = %s and entity = %s"
+            " and status = 'loaded' and delivery_date < %s order by delivery_date desc limit 1",
+            (org.code, entity.kind, delivery_date)).fetchone()
+        if previous and rows < previous[2] * (1 - org.roll_shrink_limit):
+            reasons.append(
+                f"the roll has {rows} rows, {1 - rows / previous[2]:.0%} fewer than the {previous[2]} of "
+                f"{previous[1]} (batch {previous[0]}); the organisation's roll_shrink_limit is "
+                f"{org.roll_shrink_limit:.0%}")
+    return reasons
+
+
+def release_batch(conn: psycopg.Connection, batch_id: int, reason: str = "released by an operator") -> LandingResult:
+    """Make a held (or rejected) batch live: it replaces the day's live batch, as a landing would."""
+    with conn.transaction():
+        org_code, kind, day, status = _locked_batch(conn, batch_id)
+        if status not in ("held", "rejected"):
+            raise BatchStateError(f"batch {batch_id} is {status}; only a held or rejected batch can be released.")
+        _retire_day(conn, org_code, kind, day, keep=batch_id)
+        conn.execute("update raw.batches set status = 'loaded', note = concat_ws('; ', note, %s::text)"
+                     " where batch_id = %s", (f"{reason} ({status} before)", batch_id))
+    return _batch_result(conn, batch_id, "loaded")
+
+
+def reject_batch(conn: psycopg.Connection, batch_id: int, reason: str = "rejected by an operator",
+                 allowed: tuple[str, ...] = ("held",)) -> LandingResult:
+    """Take a batch out of what is built from, for good; its rows stay in raw for inspection."""
+    with conn.transaction():
+        _org_code, _kind, _day, status = _locked_batch(conn, batch_id)
+        if status not in allowed:
+            raise BatchStateError(f"batch {batch_id} is {status}; only a {' or '.join(allowed)} batch can be rejected.")
+        conn.execute("update raw.batches set status = 'rejected', note = concat_ws('; ', note, %s::text)"
+                     " where batch_id = %s", (reason, batch_id))
+    return _batch_result(conn, batch_id, "rejected")
+
+
+def _locked_batch(conn, batch_id: int) -> tuple[str, str, date, str]:
+    found = conn.execute("select org_code, entity, delivery_date, status from raw.batches where batch_id = %s",
+                         (batch_id,)).fetchone()
+    if not found:
+        raise BatchStateError(f"no batch {batch_id} in raw.batches.")
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{found[0]}/{found[1]}",))
+    return conn.execute("select org_code, entity, delivery_date, status from raw.batches where batch_id = %s",
+                        (batch_id,)).fetchone()
+
+
+def _batch_result(conn, batch_id: int, status: str) -> LandingResult:
+    org_code, kind, day, source, rows, quarantined, note = conn.execute(
+        "select org_code, entity, delivery_date, source, row_count, quarantined_count, note from raw.batches"
+        " where batch_id = %s", (batch_id,)).fetchone()
+    return LandingResult(org_code, kind, day, status, batch_id, rows, quarantined, source, note)
 
 
 def _insert_batch(conn, org, entity, delivery_date, source, checksum, status, note=None) -> int:
@@ -131,16 +248,49 @@ def _insert_batch(conn, org, entity, delivery_date, source, checksum, status, no
     ).fetchone()[0]
 
 
-def _retire_day(conn, org, entity, delivery_date) -> None:
-    """Retire the day's previous batch: its rows go, its record stays as history."""
+def _rows_table(org_code: str, kind: str) -> sql.Identifier:
+    return sql.Identifier("raw", f"{org_code}__{kind}")
+
+
+def _retire_day(conn, org_code: str, kind: str, delivery_date: date, keep: int | None = None,
+                statuses: tuple[str, ...] = ("loaded", "duplicate", "held")) -> None:
+    """Retire the day's previous batches: their rows go, their records stay as history.
+
+    Rows another day's batch stands for (a duplicate of this one) are handed over to it instead."""
     old = conn.execute(
-        "update raw.batches set status = 'replaced' where org_code = %s and entity = %s"
-        " and delivery_date = %s and status in ('loaded', 'duplicate') returning batch_id",
-        (org.code, entity.kind, delivery_date),
+        "select batch_id, status from raw.batches where org_code = %s and entity = %s"
+        " and delivery_date = %s and status = any(%s) and batch_id is distinct from %s",
+        (org_code, kind, delivery_date, list(statuses), keep),
     ).fetchall()
-    for (batch_id,) in old:
-        conn.execute(sql.SQL("delete from {} where batch_id = %s").format(raw_table(org, entity)), (batch_id,))
+    conn.execute("update raw.batches set status = 'replaced' where batch_id = any(%s)", ([b for b, _ in old],))
+    for batch_id, status in old:
+        if status == "loaded" and _hand_over(conn, org_code, kind, batch_id):
+            continue
+        conn.execute(sql.SQL("delete from {} where batch_id = %s").format(_rows_table(org_code, kind)), (batch_id,))
         conn.execute("delete from raw.quarantine where batch_id = %s", (batch_id,))
+
+
+def _hand_over(conn, org_code: str, kind: str, batch_id: int) -> bool:
+    """A retired batch's rows move to the earliest other day that was a duplicate of it (that day
+    sent the same file), which becomes live; later duplicates then point to that day. True if moved."""
+    heir = conn.execute(
+        "select batch_id, delivery_date from raw.batches where duplicate_of = %s and status = 'duplicate'"
+        " order by delivery_date, batch_id limit 1", (batch_id,)).fetchone()
+    if heir is None:
+        return False
+    heir_id, heir_day = heir
+    conn.execute(sql.SQL("update {} set batch_id = %s, delivery_date = %s where batch_id = %s").format(
+        _rows_table(org_code, kind)), (heir_id, heir_day, batch_id))
+    conn.execute("update raw.quarantine set batch_id = %s where batch_id = %s", (heir_id, batch_id))
+    conn.execute(
+        "update raw.batches as h set status = 'loaded', duplicate_of = null, row_count = o.row_count,"
+        " quarantined_count = o.quarantined_count,"
+        " note = concat_ws('; ', h.note, 'live since batch ' || o.batch_id || ' of ' || o.delivery_date"
+        " || ' was replaced: its rows (the same file) moved here')"
+        " from raw.batches as o where h.batch_id = %s and o.batch_id = %s", (heir_id, batch_id))
+    conn.execute("update raw.batches set duplicate_of = %s where duplicate_of = %s and batch_id <> %s",
+                 (heir_id, batch_id, heir_id))
+    return True
 
 
 def _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, checks) -> tuple[int, int]:
@@ -151,9 +301,12 @@ def _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, che
     loaded = 0
     with conn.cursor() as cur, cur.copy(copy_sql) as copy:
         for row in delivery.rows():
-            rejection = next((r for check in checks if (r := check(row)) is not None), None)
+            if row.problem:
+                rejection = Rejection(*row.problem)
+            else:
+                rejection = next((r for check in checks if (r := check(row)) is not None), None)
             if rejection:
-                original = {**row.values, **row.extra}
+                original = {k: v if v is None else _storable(v) for k, v in {**row.values, **row.extra}.items()}
                 rejected.append((batch_id, org.code, entity.kind, row.row_number, rejection.reason_code,
                                  rejection.reason, json.dumps(original, ensure_ascii=False)))
                 continue
@@ -171,7 +324,7 @@ def _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, che
 
 
 def _result(org, entity, delivery_date, status, batch_id, conn, source) -> LandingResult:
-    rows, quarantined = conn.execute(
-        "select row_count, quarantined_count from raw.batches where batch_id = %s", (batch_id,)
+    rows, quarantined, note = conn.execute(
+        "select row_count, quarantined_count, note from raw.batches where batch_id = %s", (batch_id,)
     ).fetchone()
-    return LandingResult(org.code, entity.kind, delivery_date, status, batch_id, rows, quarantined, source)
+    return LandingResult(org.code, entity.kind, delivery_date, status, batch_id, rows, quarantined, source, note)

@@ -7,6 +7,9 @@ its threads; the warehouse connection still comes from the Airflow connection, n
 """
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from lienthong.config.settings import WAREHOUSE_CONN_ID, Settings
 
 
@@ -22,13 +25,38 @@ def profile_config():
     )
 
 
+# dbt's own words for a project that does not parse or compile: the same on every retry.
+_DOES_NOT_COMPILE = re.compile(r"\b(Compilation|Parsing) Error\b")
+
+
+def does_not_compile(message: str) -> bool:
+    return bool(_DOES_NOT_COMPILE.search(message))
+
+
+@cache
+def _operator_class():
+    """Cosmos' `dbt build` operator, failing at once (no retry) when the project does not compile."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from cosmos.operators.local import DbtBuildLocalOperator
+
+    class DbtBuildOperator(DbtBuildLocalOperator):
+        def handle_exception_dbt_runner(self, result) -> None:
+            try:
+                super().handle_exception_dbt_runner(result)
+            except Exception as err:
+                if does_not_compile(str(err)):
+                    raise AirflowFailException(f"the dbt project does not compile; fix it, then rerun: {err}") from err
+                raise
+
+    return DbtBuildOperator
+
+
 def dbt_build(task_id: str, settings: Settings, select: list[str] | None = None,
               exclude: list[str] | None = None):
     """A Cosmos task running `dbt build` (models, seeds, snapshots and their tests) on a selection."""
     from cosmos.constants import InvocationMode
-    from cosmos.operators.local import DbtBuildLocalOperator
 
-    return DbtBuildLocalOperator(
+    return _operator_class()(
         task_id=task_id,
         project_dir=str(settings.dbt_project_dir),
         profile_config=profile_config(),

@@ -45,27 +45,40 @@ def land(org_code: str, kind: str, **context) -> dict:
     except (SourceError, OrganisationConfigError) as err:
         # A bad file, config or token fails the same way on every retry: fail now, say why.
         # (A source that is down raises SourceUnavailableError and is retried by Airflow.)
+        print(f"[ingest] {org_code}/{kind} {day}: FAILED, nothing landed: {err}")
         raise AirflowFailException(str(err)) from err
     if result is None:
         raise AirflowSkipException(f"{org_code} sent no {kind} delivery for {day}")
     print(f"[ingest] {result.summary()}")
+    if result.status == "held":
+        print(f"[ingest] {org_code}/{kind} {day}: HELD, not built from until an operator runs "
+              f"`lienthong batch release {result.batch_id}` (or `lienthong batch reject {result.batch_id}`)")
+    if result.status == "rejected":  # the same content was rejected before: it stays rejected
+        raise AirflowFailException(f"{result.summary()}; release it with `lienthong batch release "
+                                   f"{result.batch_id}` if it is in fact good")
     if result.status == "loaded":
         _gate_batch(result, context["run_id"])
     return {"status": result.status, "rows": result.row_count, "quarantined": result.quarantined_count}
 
 
 def _gate_batch(result, run_id: str) -> None:
-    """The batch's Great Expectations suite: warnings are reported, a critical failure stops here,
-    so the batch's asset is not published and the warehouse is not rebuilt on it."""
+    """The batch's Great Expectations suite: warnings are reported; a critical failure rejects the
+    batch (staging reads only loaded batches) and fails the task at once, so its asset is not
+    published and the warehouse is not rebuilt on it."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from lienthong.landing.raw import reject_batch
     from lienthong.quality.batches import gate_batch
     from lienthong.quality.runner import QualityGateError
-    from lienthong.warehouse import resolve_url
+    from lienthong.warehouse import connect, resolve_url
 
     try:
         outcome = gate_batch(resolve_url(), result.org_code, result.entity, result.batch_id, run_id)
     except QualityGateError as err:
+        with connect(resolve_url()) as conn:
+            reject_batch(conn, result.batch_id, "failed a critical quality check", allowed=("loaded",))
+        print(f"[quality] {result.org_code}/{result.entity} {result.delivery_date}: batch {result.batch_id} "
+              f"REJECTED, not built from: {err}")
         raise AirflowFailException(str(err)) from err
     print(f"[quality] {outcome.summary()}")
 

@@ -20,6 +20,7 @@ from lienthong.text.numbers import vn_percent as _pct
 from lienthong.warehouse import connect
 
 TEMPLATES = Path(__file__).with_name("templates")
+NOT_LIVE_STATUS = {"held": "giữ lại", "rejected": "loại"}  # raw.batches statuses, as the review says them
 FLAG_ORDER = ("no_identity", "implausible", "duplicate", "deceased_or_moved", "ineligible_age",
               "ineligible_sex", "no_dues", "no_attendance")
 
@@ -166,6 +167,17 @@ def build_sections(conn, period: Period, org_names: dict[str, str]) -> list[Sect
         id="bien-dong", title="Biến động so với kỳ trước",
         table=Table(["Tổ chức", "Mới vào", "Ra khỏi danh sách", "Chuyển sinh hoạt", "Cờ mới", "Cờ đã xử lý"],
                     [[name(r[0]), *r[1:]] for r in changes])))
+
+    not_live = _rows(conn, "select org_code, entity, delivery_date, batch_id, status, row_count, note"
+                           " from review.rpt_deliveries_not_live order by delivery_date desc, org_code, entity limit 50")
+    if not_live:
+        sections.append(Section(
+            id="chua-dua-vao", title="Dữ liệu nhận được nhưng chưa đưa vào",
+            note="Lần gửi bị giữ lại chờ kiểm tra (thiếu dòng, không có dòng, hoặc danh sách giảm quá ngưỡng) hoặc bị "
+                 "loại; số liệu trong báo cáo này không tính các lần gửi đó (lienthong batch release|reject).",
+            table=Table(["Tổ chức", "Loại dữ liệu", "Ngày gửi", "Lô", "Trạng thái", "Số dòng", "Lý do"],
+                        [[name(r[0]), r[1], r[2].strftime("%d/%m/%Y"), r[3], NOT_LIVE_STATUS[r[4]], r[5], r[6]]
+                         for r in not_live])))
 
     scorecard = _rows(conn, "select org_code, round(avg(quality_score), 1), sum(records),"
                             " round(avg(missing_id_rate), 3), round(avg(unresolved_commune_rate), 3)"

@@ -1,15 +1,19 @@
 """The paged JSON HTTP API connector (the Youth Union's and the Trade Union's national systems).
 
 Pages are fetched with retries and exponential backoff (honouring Retry-After on 429/503) and
-spooled to disk as they arrive, so a task retried after a failed page resumes where it stopped
-instead of asking the source for everything again. Rows are read from the spool once complete.
+spooled to disk as they arrive, in a folder of this attempt only (the caller's): pages from an
+earlier attempt may describe another state of the source, so they are never reused. Rows are read
+from the spool once complete. When the source states its total (``paging.total_key``), the pages
+are counted against it: a total that changes while paging fails the attempt (retried later), and a
+delivery short of its total is marked as doubtful, which holds its batch for review.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import json
 import logging
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,57 +35,79 @@ class ApiEndpoint:
     token: str
 
 
-def fetch_delivery(entity: EntityConfig, endpoint: ApiEndpoint, day: date, spool_root: Path,
+def fetch_delivery(entity: EntityConfig, endpoint: ApiEndpoint, day: date, spool: Path,
                    *, sleep=time.sleep) -> Delivery | None:
-    """Fetch the day's rows of one resource; None when the source has none for that day."""
+    """Fetch the day's rows of one resource into ``spool`` (a folder for this attempt alone);
+    None when the source has none for that day."""
     connector: ApiConnector = entity.connector
     url = endpoint.base_url.rstrip("/") + connector.resource
-    spool = spool_root / day.isoformat()
     spool.mkdir(parents=True, exist_ok=True)
     with httpx.Client(headers={"Authorization": f"Bearer {endpoint.token}"},
                       timeout=connector.timeout_seconds) as client:
-        pages = _fetch_pages(client, url, connector, day, spool, sleep)
-    if not pages:
-        shutil.rmtree(spool, ignore_errors=True)
+        pages, counts, total = _fetch_pages(client, url, connector, day, spool, sleep)
+    received = sum(counts)
+    if not pages and not total:
         return None
+    doubts = []
+    if total is not None and received != total:
+        doubts.append(f"the source declares {total} rows ({connector.paging.total_key}) but {received} arrived "
+                      f"in {len(pages)} page(s): a page came back empty or short")
     digest = hashlib.sha256()
     for page in pages:
         digest.update(page.read_bytes())
     source = f"{url}?{connector.date_param}={day.isoformat()}"
     return Delivery(source=source, checksum=digest.hexdigest(), entity=entity,
-                    read=lambda: _spooled_rows(pages, entity))
+                    read=lambda: _spooled_rows(pages, counts, entity), declared_rows=total, doubts=doubts)
 
 
-def _fetch_pages(client, url, connector: ApiConnector, day, spool: Path, sleep) -> list[Path]:
+def _declared_total(body: dict, key: str | None, where: str) -> int | None:
+    if key is None:
+        return None
+    value = body
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SourceError(f"{where}: no row count under {key!r} (paging.total_key); check the connector.")
+    return value
+
+
+def _fetch_pages(client, url, connector: ApiConnector, day, spool: Path, sleep
+                 ) -> tuple[list[Path], list[int], int | None]:
+    """The day's pages as spooled files, the items on each, and the total the source declares."""
     paging = connector.paging
     position = 1 if paging.style == "page" else 0
     pages: list[Path] = []
+    counts: list[int] = []
+    total: int | None = None
     while True:
-        page_file = spool / f"page-{len(pages) + 1:06d}.json"
-        if page_file.exists():  # fetched by an earlier attempt of this task
-            items = _page_items(page_file, paging.items_key)
-        else:
-            params = {connector.date_param: day.isoformat(), paging.page_param: position,
-                      paging.size_param: paging.page_size}
-            body, content = _get(client, url, params, connector, sleep)
-            items = body.get(paging.items_key)
-            if not isinstance(items, list):
-                raise SourceError(f"{url}: the response has no list under {paging.items_key!r}; "
-                                  f"keys are {sorted(body)}. Check the connector's paging.items_key.")
-            # The answer is spooled as received (no re-encoding): its items are read back from it.
-            tmp = page_file.with_suffix(".tmp")
-            tmp.write_bytes(content)
-            tmp.replace(page_file)
+        where = f"{url} page {len(pages) + 1}"
+        params = {connector.date_param: day.isoformat(), paging.page_param: position,
+                  paging.size_param: paging.page_size}
+        body, content = _get(client, url, params, connector, sleep, where)
+        items = body.get(paging.items_key)
+        if not isinstance(items, list):
+            raise SourceError(f"{where}: the response has no list under {paging.items_key!r}; "
+                              f"keys are {sorted(map(str, body))}. Check the connector's paging.items_key.")
+        declared = _declared_total(body, paging.total_key, where)
+        if total is not None and declared != total:
+            raise SourceUnavailableError(
+                f"{where}: the source's total changed from {total} to {declared} while its pages were fetched "
+                "(it is being updated); nothing was landed, the next try fetches every page again.")
+        total = declared
         if not items:
-            page_file.unlink(missing_ok=True)
-            return pages
+            return pages, counts, total
+        # The answer is spooled as received (no re-encoding): its items are read back from it.
+        page_file = spool / f"page-{len(pages) + 1:06d}.json"
+        page_file.write_bytes(content)
         pages.append(page_file)
-        if len(items) < paging.page_size:
-            return pages
+        counts.append(len(items))
+        done = sum(counts) >= total if total is not None else len(items) < paging.page_size
+        if done:
+            return pages, counts, total
         position += 1 if paging.style == "page" else len(items)
 
 
-def _get(client, url, params, connector: ApiConnector, sleep) -> tuple[dict, bytes]:
+def _get(client, url, params, connector: ApiConnector, sleep, where: str) -> tuple[dict, bytes]:
     delay = 1.0
     for attempt in range(1, connector.max_attempts + 1):
         try:
@@ -91,22 +117,28 @@ def _get(client, url, params, connector: ApiConnector, sleep) -> tuple[dict, byt
         else:
             if response.status_code == 200:
                 try:
-                    return response.json(), response.content
+                    body = json.loads(response.content)
                 except ValueError as err:
-                    raise SourceError(f"{response.url}: the answer is not JSON ({err}).") from err
+                    raise SourceError(f"{where}: the answer is not JSON ({err}).") from err
+                except RecursionError as err:
+                    raise SourceError(f"{where}: the answer nests JSON too deeply to be read.") from err
+                if not isinstance(body, dict):
+                    raise SourceError(f"{where}: the answer is a JSON {type(body).__name__}, not an object "
+                                      "with the page's rows.")
+                return body, response.content
             if response.status_code in (401, 403):
                 raise SourceError(f"{url}: refused with HTTP {response.status_code}; check the token in the "
                                   f"Airflow connection {connector.conn_id!r}.")
             if response.status_code not in _TRANSIENT:
-                raise SourceError(f"{response.url}: HTTP {response.status_code}: {response.text[:300]}")
+                raise SourceError(f"{where}: HTTP {response.status_code}: {response.text[:300]}")
             problem = f"HTTP {response.status_code}"
             retry_after = response.headers.get("Retry-After", "")
             if retry_after.isdigit():
                 delay = max(delay, float(retry_after))
         if attempt == connector.max_attempts:
             raise SourceUnavailableError(
-                f"{url}: no answer after {attempt} attempts (last: {problem}); the pages already fetched are "
-                "kept and the next try resumes from the failed page.")
+                f"{where}: no answer after {attempt} attempts (last: {problem}); nothing was landed, the next "
+                "try fetches every page again.")
         log.warning("%s: %s; retrying in %.0f s (attempt %d of %d)", url, problem, delay, attempt,
                     connector.max_attempts)
         sleep(delay)
@@ -118,8 +150,13 @@ def _page_items(page: Path, items_key: str) -> list:
     return json.loads(page.read_bytes())[items_key]
 
 
-def _spooled_rows(pages: list[Path], entity: EntityConfig) -> Iterator[SourceRow]:
+def _spooled_rows(pages: list[Path], counts: list[int], entity: EntityConfig) -> Iterator[SourceRow]:
     items_key = entity.connector.paging.items_key
     items = (item for page in pages for item in _page_items(page, items_key))
-    return map_items(items, entity)
+    ends = list(itertools.accumulate(counts))
 
+    def where(number: int) -> str:
+        page = bisect.bisect_left(ends, number)
+        return f"page {page + 1}, item {number - (ends[page - 1] if page else 0)}"
+
+    return map_items(items, entity, where)

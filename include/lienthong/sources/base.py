@@ -4,7 +4,8 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from lienthong.config.organisations import EntityConfig
@@ -23,6 +24,9 @@ class SourceRow:
     row_number: int  # the line in the file (header = 1) or the position in the feed, so people can find it
     values: dict[str, str | None]  # canonical field -> text as sent (NFC)
     extra: dict[str, str]  # fields the config does not map, kept rather than dropped
+    # (reason_code, reason) when the connector already knows the row cannot be used as sent (a line
+    # cut short, an item that is no object): it goes to quarantine, never silently dropped.
+    problem: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,11 @@ class Delivery:
     checksum: str  # sha256 of the content: the same content twice is recognised
     entity: EntityConfig
     read: Callable[[], Iterator[SourceRow]]
+    # How many rows the source itself says it sent (an API's total), when it says so.
+    declared_rows: int | None = None
+    # Why the delivery may be incomplete, found by the connector while reading (a file cut
+    # mid-line): the landing holds such a batch for review instead of making it live.
+    doubts: list[str] = field(default_factory=list)
 
     def rows(self) -> Iterator[SourceRow]:
         return self.read()
@@ -64,18 +73,45 @@ def nfc_text(raw: Any) -> str | None:
     return unicodedata.normalize("NFC", text) if text is not None else None
 
 
-def map_items(items: Iterable[dict], entity: EntityConfig) -> Iterator[SourceRow]:
-    """Keyed records (JSON objects, database rows) -> canonical SourceRows, numbered from 1."""
+def map_items(items: Iterable[Any], entity: EntityConfig,
+              where: Callable[[int], str] = lambda number: f"item {number}") -> Iterator[SourceRow]:
+    """Keyed records (JSON objects, database rows) -> canonical SourceRows, numbered from 1.
+
+    An item that is no object, or a mapped field holding a list or object, is quarantined (with
+    ``where(number)`` saying where it was); an unmapped nested value is kept as JSON text."""
     columns = entity.columns
     fields = list(dict.fromkeys(columns.values()))
     for number, item in enumerate(items, start=1):
         values: dict[str, str | None] = dict.fromkeys(fields)
         extra: dict[str, str] = {}
+        if not isinstance(item, dict):
+            extra["_item"] = _json_text(item)
+            yield SourceRow(number, values, extra, ("not_an_object", f"{where(number)} is a JSON "
+                            f"{type(item).__name__.replace('NoneType', 'null')}, not an object of fields"))
+            continue
+        nested = []
         for key, raw in item.items():
-            text = nfc_text(raw)
-            field = columns.get(key)
-            if field:
-                values[field] = text
+            if isinstance(raw, (dict, list)):
+                text = _json_text(raw)
+                if key in columns:
+                    nested.append(str(key))
+            else:
+                text = nfc_text(raw)
+            field_name = columns.get(key)
+            if field_name:
+                values[field_name] = text
             elif text is not None:
-                extra[key] = text
-        yield SourceRow(number, values, extra)
+                extra[str(key)] = text
+        problem = None
+        if nested:
+            problem = ("nested_value", f"{where(number)}: field(s) {', '.join(nested)} hold a JSON list or "
+                                       "object, not a single value")
+        yield SourceRow(number, values, extra, problem)
+
+
+def _json_text(value: Any) -> str:
+    """A nested JSON value kept as JSON text (arbitrarily deep ones are not re-serialised)."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return "(JSON nested too deeply to keep)"

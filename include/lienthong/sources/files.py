@@ -6,8 +6,11 @@ Every value comes out as NFC text.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
@@ -55,8 +58,11 @@ def find_delivery(entity: EntityConfig, drop_dir: Path, delivery_date: date) -> 
         checksum = sha256_file(path)
     except OSError as err:
         raise SourceFileError(f"{path}: cannot be read: {err.strerror or err}") from err
-    reader = _xlsx_rows if entity.connector.format == "xlsx" else _csv_rows
-    return Delivery(source=str(path), checksum=checksum, entity=entity, read=lambda: reader(path, entity))
+    doubts: list[str] = []
+    if entity.connector.format == "xlsx":
+        return Delivery(source=str(path), checksum=checksum, entity=entity, read=lambda: _xlsx_rows(path, entity))
+    return Delivery(source=str(path), checksum=checksum, entity=entity,
+                    read=lambda: _csv_rows(path, entity, doubts), doubts=doubts)
 
 
 def _cell(value: str) -> str | None:
@@ -64,9 +70,13 @@ def _cell(value: str) -> str | None:
     return value if value and not value.isspace() else None
 
 
-def map_records(source: str, entity: EntityConfig, header: list[str], records: Iterable[tuple[int, list]],
+def map_records(source: str, entity: EntityConfig, header: list[str],
+                records: Iterable[tuple[int, list, tuple[str, str] | None]],
                 cell: Callable[[object], str | None] = nfc_text) -> Iterator[SourceRow]:
-    """Rows of native values under a header -> canonical SourceRows; checks required columns."""
+    """Rows of native values under a header -> canonical SourceRows; checks required columns.
+
+    Each record is (row number, cells, problem): a problem (reason code, reason) sends the row to
+    quarantine with its cells kept."""
     header = [(nfc_text(h) or "").strip() for h in header]
     missing = [native for native, field in entity.columns.items() if field in entity.required and native not in header]
     if missing:
@@ -79,7 +89,7 @@ def map_records(source: str, entity: EntityConfig, header: list[str], records: I
     mapped = [(i, entity.columns[name]) for i, name in enumerate(header) if name in entity.columns]
     unmapped = [(i, name) for i, name in enumerate(header) if name not in entity.columns]
     width = len(header)
-    for number, record in records:
+    for number, record, problem in records:
         values: dict[str, str | None] = dict.fromkeys(fields)
         present = len(record)
         for i, field in mapped:
@@ -93,7 +103,7 @@ def map_records(source: str, entity: EntityConfig, header: list[str], records: I
             overflow = [v for v in (cell(r) for r in record[width:]) if v is not None]
             if overflow:
                 extra["_overflow"] = " | ".join(overflow)
-        yield SourceRow(number, values, extra)
+        yield SourceRow(number, values, extra, problem)
 
 
 def _text_lines(path: Path, encoding: str) -> Iterator[str]:
@@ -110,21 +120,128 @@ def _text_lines(path: Path, encoding: str) -> Iterator[str]:
                 yield line if line.isascii() else unicodedata.normalize("NFC", line)
 
 
-def _csv_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
+class _TakenLines:
+    """The file's text lines, remembering which ones the csv reader took for its latest record."""
+
+    def __init__(self, lines: Iterator[str]):
+        self._lines = lines
+        self.taken: list[str] = []
+        self.count = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.count += 1
+        self.taken.append(line)
+        return line
+
+    def take(self) -> tuple[int, list[str]]:
+        """(first line number, lines) of the record just read."""
+        taken, self.taken = self.taken, []
+        return self.count - len(taken) + 1, taken
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(c and not c.isspace() for c in cells)
+
+
+def _csv_records(lines: _TakenLines, delimiter: str, doubts: list[str]):
+    """(line number, cells, problem) for every non-blank record after the header.
+
+    A roll's values never span lines, so a record the reader built from several lines (a quote
+    left open) is returned line by line, each to quarantine: rows in = rows accounted for. A last
+    line without a line break may have been cut: its row is quarantined and the delivery doubted."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    for cells in reader:
+        first, taken = lines.take()
+        if len(taken) > 1:
+            last = first + len(taken) - 1
+            reason = (f"lines {first}-{last} were read as one row: a quote opened on line {first} is closed "
+                      f"only on line {last} (or never); fix the quoting of that value")
+            for number, text in enumerate(taken, start=first):
+                own = next(csv.reader([text], delimiter=delimiter), [])
+                if not _blank(own):
+                    yield number, own, ("unbalanced_quote", reason)
+            continue
+        if _blank(cells):
+            continue
+        if not taken[-1].endswith(("\n", "\r")):
+            doubts.append(f"line {first}, the last, ends without a line break: the file may have been cut off there")
+            yield first, cells, ("incomplete_last_line",
+                                 f"line {first} is the last and ends without a line break: it may be cut short")
+            continue
+        yield first, cells, None
+
+
+def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[SourceRow]:
     connector = entity.connector
+    lines = _TakenLines(_text_lines(path, connector.encoding))
     try:
-        reader = csv.reader(_text_lines(path, connector.encoding), delimiter=connector.delimiter)
-        header = next(reader, None)
+        header = next(csv.reader(lines, delimiter=connector.delimiter), None)
         if header is None:
             raise SourceFileError(f"{path}: the file is empty (no header row).")
-        yield from map_records(str(path), entity, header, ((reader.line_num, r) for r in reader if any(r)), _cell)
+        if len(lines.take()[1]) > 1:
+            raise SourceFileError(f"{path}: line 1, the header, opens a quote it does not close; fix the header.")
+        yield from map_records(str(path), entity, header,
+                               _csv_records(lines, connector.delimiter, doubts), _cell)
     except UnicodeDecodeError as err:
+        where = locate_undecodable(path, connector.encoding, connector.delimiter)
         raise SourceFileError(
-            f"{path}: bytes {err.start}-{err.end} cannot be decoded as {connector.encoding} ({err.reason}); "
-            "check the encoding in the organisation config."
+            f"{path}: {where or err.reason} cannot be decoded as {connector.encoding}; "
+            "check the encoding in the organisation config, or the file at that place."
         ) from err
     except csv.Error as err:
-        raise SourceFileError(f"{path}: not valid CSV: {err}") from err
+        raise SourceFileError(f"{path}: line {lines.count}: not valid CSV ({err}).") from err
+
+
+# The byte codec under each legacy encoding (each is one byte per character before re-composing).
+_LEGACY_BYTE_CODECS = {"tcvn3": "latin-1", "vni": "cp1252", "cp1258": "cp1258", "windows-1258": "cp1258"}
+_LINE_ENDS = re.compile(r"\r\n|\r|\n")
+
+
+def locate_undecodable(path: Path, encoding: str, delimiter: str = ",") -> str | None:
+    """Where the first undecodable bytes of a text file are: line, column, field and the bytes in hex.
+
+    Decodes the file again in binary lines with an incremental decoder, so the offsets are the
+    file's own (a text stream's error offsets are relative to its internal buffer)."""
+    codec = _LEGACY_BYTE_CODECS.get(encoding.lower(), encoding)
+    decoder = codecs.getincrementaldecoder(codec)()
+    offset = 0  # bytes of the file fed to the decoder so far
+    position = {"line": 1, "text": "", "header": None}
+
+    def feed(text: str) -> None:
+        pieces = _LINE_ENDS.split(text)
+        for ended in pieces[:-1]:
+            line = position["text"] + ended
+            if position["header"] is None:
+                position["header"] = next(csv.reader([line], delimiter=delimiter), [])
+            position["line"] += 1
+            position["text"] = ""
+        position["text"] += pieces[-1]
+
+    with path.open("rb") as handle:
+        for chunk in itertools.chain(handle, [None]):  # None: the end, where a cut character shows
+            pending = len(decoder.getstate()[0])
+            try:
+                feed(decoder.decode(b"", final=True) if chunk is None else decoder.decode(chunk))
+            except UnicodeDecodeError as err:
+                # utf-8-sig strips its BOM before decoding: offsets in the first chunk start after it.
+                bom = 3 if offset == 0 and chunk and codec.lower().replace("_", "-") == "utf-8-sig" \
+                    and chunk.startswith(codecs.BOM_UTF8) else 0
+                feed(err.object[:err.start].decode(codec, errors="replace"))
+                at = offset - pending + bom + err.start
+                bad = err.object[err.start:max(err.end, err.start + 1)][:8]
+                cells = next(csv.reader([position["text"]], delimiter=delimiter), None) or [""]
+                header = position["header"] or []
+                field = f"field {len(cells)}"
+                if len(cells) <= len(header):
+                    field += f" ({header[len(cells) - 1]!r})"
+                return (f"line {position['line']}, column {len(position['text']) + 1}, {field}: byte(s) "
+                        f"{' '.join(f'0x{b:02x}' for b in bad)} at byte offset {at}")
+            offset += len(chunk or b"")
+    return None
 
 
 def _xlsx_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
@@ -140,7 +257,7 @@ def _xlsx_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
         header = next(rows, None)
         if header is None:
             raise SourceFileError(f"{path}: the sheet is empty (no header row).")
-        numbered = ((n, r) for n, r in enumerate(rows, start=2) if any(v not in ("", None) for v in r))
+        numbered = ((n, r, None) for n, r in enumerate(rows, start=2) if any(v not in ("", None) for v in r))
         yield from map_records(str(path), entity, [str(h) for h in header], numbered)
     except (CalamineError, ValueError, io.UnsupportedOperation) as err:
         raise SourceFileError(f"{path}: not a readable XLSX workbook: {err}") from err
