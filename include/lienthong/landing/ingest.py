@@ -6,7 +6,7 @@ from datetime import date
 
 from lienthong.config.organisations import EntityConfig, OrganisationConfig, get_organisation
 from lienthong.config.settings import Settings, load_settings
-from lienthong.landing.checks import checks_for
+from lienthong.landing.checks import checks_for, prepared
 from lienthong.landing.raw import LandingResult, land_delivery
 from lienthong.sources import api, database, files
 from lienthong.sources.base import Delivery
@@ -36,7 +36,7 @@ def ingest(org_code: str, kind: str, delivery_date: date, settings: Settings | N
     if delivery is None:
         return None
     with connect(resolve_url(settings)) as conn:
-        result = land_delivery(conn, org, delivery, delivery_date, checks_for(entity))
+        result = land_delivery(conn, org, prepared(delivery), delivery_date, checks_for(entity))
     # Fetched pages or rows are kept until their batch has landed, so a retry resumes; now they can go.
     shutil.rmtree(settings.state_dir / "spool" / org.code / entity.kind / delivery_date.isoformat(),
                   ignore_errors=True)

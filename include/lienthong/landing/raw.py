@@ -71,7 +71,7 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
                 " and table_name = %s", (f"{org.code}__{entity.kind}",))}
             # ALTER takes an exclusive lock even when the column exists: only when it is new, so a
             # nightly landing never waits behind a BI query reading the table.
-            for field in dict.fromkeys(entity.columns.values()):
+            for field in entity.fields:
                 if field not in present:
                     conn.execute(sql.SQL("alter table {} add column {} text").format(table, sql.Identifier(field)))
             conn.execute(sql.SQL("create index if not exists {} on {} (batch_id)").format(
@@ -112,7 +112,7 @@ def land_delivery(
                 note=f"same file as the batch of {earlier[1]} (batch {earlier[0]}); not loaded again")
             return LandingResult(org.code, entity.kind, delivery_date, "duplicate", batch_id, 0, 0, source)
         batch_id = _insert_batch(conn, org, entity, delivery_date, source, delivery.checksum, "loaded")
-        fields = list(dict.fromkeys(entity.columns.values()))
+        fields = list(entity.fields)
         rows, quarantined = _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, checks)
         conn.execute(
             "update raw.batches set row_count = %s, quarantined_count = %s where batch_id = %s",

@@ -66,7 +66,7 @@ def nfc_text(raw: Any) -> str | None:
 
 def map_items(items: Iterable[dict], entity: EntityConfig) -> Iterator[SourceRow]:
     """Keyed records (JSON objects, database rows) -> canonical SourceRows, numbered from 1."""
-    columns = entity.columns
+    columns = entity.mapping
     fields = list(dict.fromkeys(columns.values()))
     for number, item in enumerate(items, start=1):
         values: dict[str, str | None] = dict.fromkeys(fields)
