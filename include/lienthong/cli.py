@@ -180,6 +180,21 @@ def config_check(config_dir: Path, sample_file: Path | None, org_code: str | Non
         sys.exit(1)
 
 
+@config_group.command("schema")
+@click.option("--check", is_flag=True, help="Only check that the committed schema is up to date.")
+def config_schema(check: bool) -> None:
+    """Write the organisation config's JSON Schema (generated from the pydantic model)."""
+    from lienthong.config.schema import SCHEMA_PATH, render_schema, schema_is_current
+
+    if check:
+        if not schema_is_current():
+            raise click.ClickException(f"{SCHEMA_PATH} is stale: run `lienthong config schema`.")
+        click.echo(f"{SCHEMA_PATH} is up to date")
+        return
+    SCHEMA_PATH.write_text(render_schema(), encoding="utf-8")
+    click.echo(f"wrote {SCHEMA_PATH}")
+
+
 # -- persons ---------------------------------------------------------------------------------------
 @main.group()
 def persons() -> None:

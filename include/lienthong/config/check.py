@@ -73,7 +73,8 @@ def _shape(value: str) -> str:
     compact = value.replace(" ", "")
     if compact.isdigit():
         return f"<{len(compact)} digits>"
-    return f"<{len(value.split())} words>"
+    words = len(value.split())
+    return f"<{words} word{'s' if words > 1 else ''}>"
 
 
 def _reader(org: OrganisationConfig, name: str) -> Callable[[str], str]:

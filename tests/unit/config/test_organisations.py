@@ -113,3 +113,31 @@ def test_config_mistakes_are_named(tmp_path, change, expected):
     (tmp_path / "rules" / "hoi_test.yml").write_text("roster: []\n")
     with pytest.raises(OrganisationConfigError, match=expected):
         load_organisation(write(tmp_path, "hoi_test", RICH.replace(*change)))
+
+
+def test_the_committed_json_schema_is_generated_from_the_model_and_accepts_the_bundled_configs():
+    import json
+
+    import jsonschema
+    import yaml
+
+    from lienthong.config.organisations import CONFIG_DIR
+    from lienthong.config.schema import SCHEMA_PATH, schema_is_current
+
+    assert schema_is_current(), "run `uv run lienthong config schema`"
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for path in sorted(CONFIG_DIR.glob("*.yml")):
+        jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**yaml.safe_load(GOOD), "shedule": "daily"}, schema)
+
+
+def test_every_canonical_field_the_warehouse_reads_is_documented():
+    from lienthong.config.organisations import CANONICAL_FIELDS
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "onboarding.md").read_text(encoding="utf-8")
+    for name in CANONICAL_FIELDS:
+        assert f"`{name}`" in docs, name
+    staging = (Path(__file__).resolve().parents[3] / "dbt_project" / "macros" / "staging.sql").read_text()
+    for name in ("member_code", "birth_year", "hamlet", "commune", "address", "session_on", "reported_count"):
+        assert name in staging and name in CANONICAL_FIELDS
