@@ -4,8 +4,12 @@ delivered file, then `lienthong run` from a read-only copy of the checkout into 
 
 The files are written here, in shapes used nowhere else: rolls only (no dues, activities or
 totals); their own headers; UTF-8, UTF-8 with BOM and Windows-1258; ';' and ','; a year-only birth
-column; sex as 1/0; an organisation of women with no sex column; IDs with Excel's apostrophe; and a
-header typo in a first config that `config check` must report.
+column; sex as 1/0; an organisation of women with no sex column (and d.m.yyyy dates); IDs with
+Excel's apostrophe; and a header typo in a first config that `config check` must report.
+
+Person linking trains on pairs with the same name and full birth date; the elderly association and
+the women's group share such people (with year-only births everywhere, training finds no pair and
+linking fails: the matching engine's to handle, not onboarding's).
 """
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ def cccd(n: int) -> str:
 
 RED_CROSS_HEADER = ["Mã TV", "Họ và tên", "Năm sinh", "Giới tính (1 = Nam, 0 = Nữ)", "CCCD", "Địa chỉ", "Chi hội"]
 ELDERLY_HEADER = ["Họ tên", "Ngày sinh", "Giới tính", "Số CCCD", "Ấp", "Xã", "Chi hội"]
-WOMEN_HEADER = ["Họ và tên", "Năm sinh", "Thôn", "Xã", "Tổ"]
+WOMEN_HEADER = ["Họ và tên", "Ngày sinh", "Thôn", "Xã", "Tổ"]
 
 
 def red_cross_rows() -> list[list[str]]:
@@ -76,8 +80,8 @@ def elderly_rows() -> list[list[str]]:
 
 
 def women_rows() -> list[list[str]]:
-    return [[name, str(year), hamlet, commune, f"Tổ {hamlet}"]
-            for name, _, _, year, sex, hamlet, commune in PEOPLE if sex == "F"]
+    return [[name, f"{day}.{month}.{year}", hamlet, commune, f"Tổ {hamlet}"]
+            for name, day, month, year, sex, hamlet, commune in PEOPLE if sex == "F"]
 
 
 CONFIGS = {
@@ -129,7 +133,7 @@ eligibility: {min_age: 18, sex: F}
 entities:
 - kind: roster
   connector: {type: file, path: "to_tu_quan/{date}/danhsach.csv", format: csv, encoding: cp1258, delimiter: ";"}
-  columns: {Họ và tên: full_name, Năm sinh: birth_year, Thôn: hamlet, Xã: commune, Tổ: unit_name}
+  columns: {Họ và tên: full_name, Ngày sinh: birth_date, Thôn: hamlet, Xã: commune, Tổ: unit_name}
   constants: {sex: F}
   required: [full_name]
 """,
