@@ -180,9 +180,10 @@ def git_status() -> str:
     return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True).stdout
 
 
-def lienthong(*args: str, env: dict[str, str], timeout: int = 1800) -> subprocess.CompletedProcess:
+def lienthong(*args: str, env: dict[str, str], timeout: int = 1800, cwd: Path | None = None
+              ) -> subprocess.CompletedProcess:
     return subprocess.run([shutil.which("lienthong"), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+                          timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd)
 
 
 def onboard(base: Path, url: str, airflow_env: dict, day: str, configs: dict[str, str], files: dict) -> dict:
@@ -202,7 +203,8 @@ def onboard(base: Path, url: str, airflow_env: dict, day: str, configs: dict[str
            "PYTHONDONTWRITEBYTECODE": "1",
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]}
     before, status = fingerprint(checkout), git_status()
-    done = lienthong("run", "--date", day, env=env)
+    # Run from inside the checkout, as a user would: anything written to the working folder shows.
+    done = lienthong("run", "--date", day, env=env, cwd=checkout)
     return {"done": done, "env": env, "files": written, "config_dir": config_dir, "base": base,
             "unchanged": fingerprint(checkout) == before and git_status() == status}
 
@@ -305,9 +307,12 @@ def test_replacing_the_bundled_organisations_by_new_ones_with_their_codes(fresh_
     of the bundled organisations (their rule files, staging, settings) applies to the new ones."""
     bundled = [org.code for org in load_organisations(CONFIG_DIR)]
     shapes = list(CONFIGS.items())
-    configs, files = {}, {}
+    # Batch expectations each shape's own config gives (column set, required fields, its own rules).
+    expectations = {"hoi_chu_thap_do": 2, "hoi_nguoi_cao_tuoi": 3, "phu_nu_to_tu_quan": 2}
+    configs, files, expected = {}, {}, {}
     for n, code in enumerate(bundled):
         own_code, text = shapes[n % len(shapes)]
+        expected[code] = expectations[own_code]
         configs[code] = text.replace(f"code: {own_code}", f"code: {code}")
         files[code] = FILES[own_code]
         # Each its own drop folder: two organisations in one shape must not read each other's file.
@@ -325,5 +330,9 @@ def test_replacing_the_bundled_organisations_by_new_ones_with_their_codes(fresh_
                                        " where status = 'loaded' group by 1").fetchall())
             roll = dict(conn.execute("select org_code, count(*) from marts.fct_membership group by 1").fetchall())
             sent = {e for (e,) in conn.execute("select distinct entity from raw.batches")}
+            checked = dict(conn.execute("select org_code, count(*) from dq.validation_results"
+                                        " where batch_id is not null group by 1").fetchall())
     assert landed == {code: delivered_rows(path) for code, path in result["files"].items()}
     assert set(roll) == set(bundled) and sent == {"roster"}
+    # Only the new configs' rules ran: none of the bundled organisations' rule files.
+    assert checked == expected
