@@ -28,14 +28,13 @@ from pathlib import Path
 from lienthong.config.organisations import load_organisations
 from lienthong.config.settings import load_settings
 from lienthong.landing.ingest import ingest
-from lienthong.pipeline.dbt_env import dbt_environment
+from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
 from lienthong.ports import free_port
 from lienthong.sample import generate
 from lienthong.sample.api_server import DEFAULT_TOKEN, serve_in_background
 from lienthong.warehouse import connect, ensure_ready
 from lienthong.warehouse.embedded import EmbeddedPostgres
 
-PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 # The warehouse proper: staging, intermediate, marts, snapshots, the scorecard and the commune report.
 SELECT = ["+fct_member_month", "+fct_membership_history", "+dim_org_unit", "+rpt_dq_scorecard",
           "+rpt_members_by_commune", "+int_people__source_records", "+dim_date", "+dim_organisation",
@@ -43,13 +42,14 @@ SELECT = ["+fct_member_month", "+fct_membership_history", "+dim_org_unit", "+rpt
 
 
 def dbt(url: str, work: Path, *args: str) -> float:
+    project = dbt_project(load_settings())  # the configured organisations, rendered in the state folder
     command = [str(Path(sys.executable).with_name("dbt")), *args, "--select", *SELECT,
-               "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT),
+               "--project-dir", str(project), "--profiles-dir", str(project),
                "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
     started = time.perf_counter()
     tail: deque[str] = deque(maxlen=60)
     # dbt's own lines are shown as they come (a province build runs for many minutes).
-    with subprocess.Popen(command, env=dbt_environment(url), cwd=PROJECT, stdout=subprocess.PIPE,
+    with subprocess.Popen(command, env=dbt_environment(url), cwd=project, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True) as run:
         for line in run.stdout:
             tail.append(line)

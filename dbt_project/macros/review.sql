@@ -1,14 +1,16 @@
-{# The five haves ("5 có") and the flags, counted over review records (int_review__records). #}
+{# The five haves ("5 có") and the flags, counted over review records (int_review__records). Dues
+   and attendance counts are null where the organisation does not report them (has_dues null:
+   "chưa báo cáo"); all five then judges the haves that are reported. #}
 {% macro five_haves_counts() -%}
     count(*)                                                              as roll_records,
     count(distinct person_id)                                             as people,
     count(*) filter (where has_person)                                    as has_person,
     count(*) filter (where has_name)                                      as has_name,
     count(*) filter (where has_unit)                                      as has_unit,
-    count(*) filter (where has_dues)                                      as has_dues,
-    count(*) filter (where has_attendance)                                as has_attendance,
-    count(*) filter (where has_person and has_name and has_unit and has_dues and has_attendance)
-                                                                          as all_five,
+    case when count(has_dues) > 0 then count(*) filter (where has_dues) end as has_dues,
+    case when count(has_attendance) > 0 then count(*) filter (where has_attendance) end as has_attendance,
+    count(*) filter (where has_person and has_name and has_unit and coalesce(has_dues, true)
+                           and coalesce(has_attendance, true))            as all_five,
     count(*) filter (where no_identity or implausible or duplicate_in_org or departure_kind is not null
                            or ineligible or no_dues or no_attendance)     as flagged_records
 {%- endmacro %}

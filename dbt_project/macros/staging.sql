@@ -1,6 +1,8 @@
-{# Staging macros: one per entity shape, called by the generated stg_<org>__<entity>.sql files with
-   the canonical fields the organisation's config lands. A field an organisation does not send comes
-   out as null, so every organisation's view of one shape has the same columns and unions cleanly. #}
+{# Staging macros: one per entity shape, called by the generated stg_<org>__<entity>.sql files
+   (lienthong.pipeline.dbt_generated) with the canonical fields the organisation's config lands and
+   its date order. A field an organisation does not send comes out as null, so every organisation's
+   view of one shape has the same columns and unions cleanly. What differs by organisation (sex and
+   change-type codes) comes from its config through org_config(). #}
 
 {% macro _col(name, fields) -%}
     {{ name if name in fields else 'null::text' }}
@@ -14,13 +16,18 @@
     join {{ source('landing', 'batches') }} as b on b.batch_id = r.batch_id and b.status = 'loaded'
 {%- endmacro %}
 
-{# The member key within one organisation: its member code; organisations without codes (hoi_lhpn)
+{# The birth as written: a birth_date column, else a year-only birth_year column. #}
+{% macro _birth_text(fields) -%}
+    {{ 'birth_date' if 'birth_date' in fields else _col('birth_year', fields) }}
+{%- endmacro %}
+
+{# The member key within one organisation: its record id (member_code); organisations without one
    use md5(name key | birth date as written). #}
 {% macro _member_key(org, fields, name_expr) -%}
     {% if 'member_code' in fields -%}
         '{{ org }}:' || upper(btrim(member_code))
     {%- else -%}
-        '{{ org }}:' || md5(concat_ws('|', {{ vn_key(name_expr) }}, btrim(birth_date)))
+        '{{ org }}:' || md5(concat_ws('|', {{ vn_key(name_expr) }}, btrim({{ _birth_text(fields) }})))
     {%- endif %}
 {%- endmacro %}
 
@@ -31,7 +38,7 @@
     {% if 'member_code' in fields -%}
         '{{ org }}:' || upper(btrim(member_code))
     {%- else -%}
-        '{{ org }}:' || md5(concat_ws('|', {{ vn_key(name_expr) }}, btrim(birth_date), {{ vn_key('unit_name') }}))
+        '{{ org }}:' || md5(concat_ws('|', {{ vn_key(name_expr) }}, btrim({{ _birth_text(fields) }}), {{ vn_key(_col('unit_name', fields)) }}))
     {%- endif %}
 {%- endmacro %}
 
@@ -42,7 +49,7 @@
 {%- endmacro %}
 
 {% macro _sex(org, expr) -%}
-    {%- set codes = var('sex_codes').get(org, var('sex_codes')['default']) -%}
+    {%- set codes = org_config()[org]['sex_codes'] -%}
     case {{ vn_key(expr) }}
         {%- for written, sex in codes.items() %}
         when '{{ written }}' then '{{ sex }}'
@@ -53,7 +60,7 @@
 {% macro _change_kind(org, entity, fields) -%}
     {%- if 'change_type' in fields -%}
     case {{ vn_key('change_type') }}
-        {%- for written, kind in var('change_kinds').get(org, {}).items() %}
+        {%- for written, kind in org_config()[org]['change_kinds'].items() %}
         when '{{ written }}' then '{{ kind }}'
         {%- endfor %}
     end
@@ -70,7 +77,7 @@
     row_number                                          as source_row_number
 {%- endmacro %}
 
-{% macro stage_roster(org, entity, fields) %}
+{% macro stage_roster(org, entity, fields, date_order='dmy') %}
 with source as (
     {{ _live_rows(org, entity) }}
 ),
@@ -80,13 +87,13 @@ located as (
         *,
         {{ _full_name(fields) }} as full_name_text,
         -- Organisations with one address field write "hamlet, commune[, district]".
-        {% if 'hamlet' in fields -%}
-        hamlet as hamlet_text,
-        commune as commune_text
-        {%- else -%}
+        {% if 'address' in fields and 'commune' not in fields -%}
         case when address like '%,%' then btrim(split_part(address, ',', 1)) end as hamlet_text,
         case when address like '%,%' then btrim(substr(address, strpos(address, ',') + 1))
              else btrim(address) end as commune_text
+        {%- else -%}
+        {{ _col('hamlet', fields) }} as hamlet_text,
+        {{ _col('commune', fields) }} as commune_text
         {%- endif %}
     from source
 )
@@ -98,19 +105,19 @@ select
     {{ _member_key(org, fields, 'full_name_text') }}    as member_key,
     {{ _col('member_code', fields) }}                   as member_code,
     {{ _change_kind(org, entity, fields) }}             as change_kind,
-    {{ vn_date(_col('changed_on', fields)) }}           as changed_on,
+    {{ vn_date(_col('changed_on', fields), date_order) }} as changed_on,
     full_name_text                                      as full_name_raw,
     {{ vn_clean('full_name_text') }}                    as full_name,
     {{ vn_key('full_name_text') }}                      as name_key,
-    birth_date                                          as birth_date_raw,
-    {{ vn_date('birth_date') }}                         as birth_date,
-    {{ vn_birth_year('birth_date') }}                   as birth_year,
-    {{ _sex(org, 'sex') }}                              as sex,
-    sex                                                 as sex_raw,
-    id_number                                           as id_number_raw,
-    {{ digits('id_number') }}                           as id_number,
-    phone                                               as phone_raw,
-    {{ vn_phone('phone') }}                             as phone,
+    {{ _birth_text(fields) }}                           as birth_date_raw,
+    {{ vn_date(_birth_text(fields), date_order) }}      as birth_date,
+    {{ vn_birth_year(_birth_text(fields), date_order) }} as birth_year,
+    {{ _sex(org, _col('sex', fields)) }}                as sex,
+    {{ _col('sex', fields) }}                           as sex_raw,
+    {{ _col('id_number', fields) }}                     as id_number_raw,
+    {{ digits(_col('id_number', fields)) }}             as id_number,
+    {{ _col('phone', fields) }}                         as phone_raw,
+    {{ vn_phone(_col('phone', fields)) }}               as phone,
     hamlet_text                                         as hamlet_raw,
     commune_text                                        as commune_raw,
     {{ vn_clean('hamlet_text') }}                       as hamlet_name,
@@ -118,12 +125,12 @@ select
     {{ _col('unit_code', fields) }}                     as unit_code,
     {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
     {{ vn_clean(_col('employer', fields)) }}            as employer,
-    {{ vn_date('joined_on') }}                          as joined_on,
+    {{ vn_date(_col('joined_on', fields), date_order) }} as joined_on,
     {{ vn_clean(_col('end_reason', fields)) }}          as end_reason
 from located
 {% endmacro %}
 
-{% macro stage_dues(org, entity, fields) %}
+{% macro stage_dues(org, entity, fields, date_order='dmy') %}
 with source as (
     {{ _live_rows(org, entity) }}
 )
@@ -135,12 +142,12 @@ select
     period                                              as period_raw,
     {{ vn_period_start('period') }}                     as period_start,
     {{ vn_period_months('period') }}                    as period_months,
-    {{ digits('amount') }}::numeric                     as amount_vnd,
-    {{ vn_date('paid_on') }}                            as paid_on
+    {{ digits(_col('amount', fields)) }}::numeric       as amount_vnd,
+    {{ vn_date(_col('paid_on', fields), date_order) }}  as paid_on
 from source
 {% endmacro %}
 
-{% macro stage_activities(org, entity, fields) %}
+{% macro stage_activities(org, entity, fields, date_order='dmy') %}
 with source as (
     {{ _live_rows(org, entity) }}
 )
@@ -151,12 +158,12 @@ select
     {{ _member_key(org, fields, _col('full_name', fields)) }} as member_key,
     {{ _col('unit_code', fields) }}                     as unit_code,
     {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
-    {{ vn_date('session_on') }}                         as session_on,
+    {{ vn_date('session_on', date_order) }}             as session_on,
     {{ vn_clean(_col('session_title', fields)) }}       as session_title
 from source
 {% endmacro %}
 
-{% macro stage_reported_totals(org, entity, fields) %}
+{% macro stage_reported_totals(org, entity, fields, date_order='dmy') %}
 with source as (
     {{ _live_rows(org, entity) }}
 )

@@ -19,9 +19,11 @@
 {%- endmacro %}
 
 {# A date as organisations write it: ISO yyyy-mm-dd (APIs, XLSX cells, optionally with a time),
-   dd/mm/yyyy, dd.mm.yyyy or dd-mm-yyyy, or an Excel serial number. A year alone, an impossible
-   day (typed mm/dd) or anything else gives null: the year survives in vn_birth_year. #}
-{% macro vn_date(expr) -%}
+   dd/mm/yyyy, dd.mm.yyyy or dd-mm-yyyy (month first with order='mdy', the organisation's
+   date_order), or an Excel serial number. A year alone, an impossible day (typed mm/dd) or
+   anything else gives null: the year survives in vn_birth_year. #}
+{% macro vn_date(expr, order='dmy') -%}
+    {%- set day_part, month_part = (1, 2) if order == 'dmy' else (2, 1) -%}
     case
         when {{ expr }} ~ '^\s*\d{4}-\d{1,2}-\d{1,2}([ T].*)?$' then {{ _safe_date(
             "split_part(btrim(" ~ expr ~ "), '-', 1)::int",
@@ -29,8 +31,8 @@
             "split_part(split_part(split_part(btrim(" ~ expr ~ "), '-', 3), ' ', 1), 'T', 1)::int") }}
         when {{ expr }} ~ '^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s*$' then {{ _safe_date(
             "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 3)::int",
-            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 2)::int",
-            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 1)::int") }}
+            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', " ~ month_part ~ ")::int",
+            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', " ~ day_part ~ ")::int") }}
         -- Excel serials: day 1 = 1900-01-01 with Excel's 1900 leap-year bug, hence 1899-12-30.
         when {{ expr }} ~ '^\s*\d{4,5}(\.0+)?\s*$' and btrim({{ expr }})::numeric between 3000 and 80000
         then date '1899-12-30' + btrim({{ expr }})::numeric::int
@@ -38,10 +40,10 @@
 {%- endmacro %}
 
 {# The birth year, also when only a year (yyyy) was written. #}
-{% macro vn_birth_year(expr) -%}
+{% macro vn_birth_year(expr, order='dmy') -%}
     case
         when {{ expr }} ~ '^\s*\d{4}\s*$' and btrim({{ expr }})::int between 1880 and 2100 then btrim({{ expr }})::int
-        else extract(year from {{ vn_date(expr) }})::int
+        else extract(year from {{ vn_date(expr, order) }})::int
     end
 {%- endmacro %}
 

@@ -1,12 +1,33 @@
-{# union all of every organisation's staging view of the given entities (same shape). #}
+{# union all of every configured organisation's staging view of the given entities (same shape);
+   when no organisation sends them (rolls only), an empty relation of that shape. #}
 {% macro union_staging(entities) -%}
     {%- set parts = [] -%}
-    {%- for org, kinds in org_entities().items() -%}
-        {%- for kind in kinds if kind in entities -%}
+    {%- for org, config in org_config().items() -%}
+        {%- for kind in config['entities'] if kind in entities -%}
             {%- do parts.append('select * from ' ~ ref('stg_' ~ org ~ '__' ~ kind)) -%}
         {%- endfor -%}
     {%- endfor -%}
+    {%- if parts -%}
     {{ parts | join('\nunion all\n') }}
+    {%- else -%}
+    {{ _empty_staging(entities[0]) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The columns of a staging shape nobody sends (the roster is always sent), with no rows. #}
+{% macro _empty_staging(entity) -%}
+    {%- set shapes = {
+        'dues': ['record_key text', 'member_key text', 'period_raw text', 'period_start date', 'period_months int',
+                 'amount_vnd numeric', 'paid_on date'],
+        'activities': ['record_key text', 'member_key text', 'unit_code text', 'unit_name text', 'session_on date',
+                       'session_title text'],
+        'reported_totals': ['unit_code text', 'unit_name text', 'commune_name text', 'report_month date',
+                            'reported_count int'],
+    } -%}
+    select null::text as org_code, null::bigint as batch_id, null::date as delivery_date,
+           null::int as source_row_number
+        {%- for column in shapes[entity] %}, null::{{ column.split(' ')[1] }} as {{ column.split(' ')[0] }}{% endfor %}
+    where false
 {%- endmacro %}
 
 {# A commune or district as written -> the key of admin_unit_aliases: accents off, and the
@@ -49,11 +70,11 @@
     (select coalesce(max(batch_id), 0) from {{ source('landing', 'batches') }} where status = 'loaded')
 {%- endmacro %}
 
-{# Eligible in a month by the organisation's age and sex rules (var('eligibility')); unknown birth
-   year or sex counts as eligible: the review flags missing data separately. #}
+{# Eligible in a month by the organisation's age and sex rules (its config's eligibility); unknown
+   birth year or sex counts as eligible: the review flags missing data separately. #}
 {% macro member_eligible(org_code, birth_year, sex, month_start) -%}
     case {{ org_code }}
-    {%- for org, rule in var('eligibility').items() %}
+    {%- for org, config in org_config().items() %}{% set rule = config['eligibility'] %}
         when '{{ org }}' then true
             {%- if rule.min_age is not none %} and coalesce(extract(year from {{ month_start }})::int - {{ birth_year }} >= {{ rule.min_age }}, true){% endif %}
             {%- if rule.max_age is not none %} and coalesce(extract(year from {{ month_start }})::int - {{ birth_year }} <= {{ rule.max_age }}, true){% endif %}

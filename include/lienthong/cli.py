@@ -136,6 +136,91 @@ def db_reset() -> None:
     click.echo(f"started afresh at {server.start().split('@')[-1]}")
 
 
+# -- organisation configs --------------------------------------------------------------------------
+@main.group("config")
+def config_group() -> None:
+    """Organisation configs: check a folder of them before pointing LIENTHONG_ORG_CONFIG_DIR at it."""
+
+
+@config_group.command("check")
+@click.argument("config_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--sample-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A delivered file to dry-run through its mapping (nothing lands).")
+@click.option("--org", "org_code", help="The organisation the sample file is from (default: by its path).")
+@click.option("--entity", "kind", help="The entity the sample file is (default: by its path).")
+def config_check(config_dir: Path, sample_file: Path | None, org_code: str | None, kind: str | None) -> None:
+    """Validate every config in CONFIG_DIR; with --sample-file, show how that file would land."""
+    from lienthong.config.check import check_file, describe, find_entity
+    from lienthong.config.organisations import OrganisationConfigError, load_organisations
+    from lienthong.sources.base import SourceError
+
+    try:
+        orgs = load_organisations(config_dir)
+    except OrganisationConfigError as err:
+        _fail(err)
+    for org in orgs:
+        for line in describe(org):
+            click.echo(line)
+    click.echo(f"{len(orgs)} organisation config(s) valid in {config_dir}")
+    if sample_file is None:
+        return
+    try:
+        if org_code and kind:
+            org = next((o for o in orgs if o.code == org_code), None)
+            if org is None:
+                raise ValueError(f"no organisation {org_code!r} in {config_dir}")
+            entity = org.entity(kind)
+        else:
+            org, entity = find_entity(orgs, sample_file)
+        report = check_file(org, entity, sample_file)
+    except (ValueError, KeyError, SourceError) as err:
+        _fail(err)
+    click.echo("")
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@config_group.command("schema")
+@click.option("--check", is_flag=True, help="Only check that the committed schema is up to date.")
+def config_schema(check: bool) -> None:
+    """Write the organisation config's JSON Schema (generated from the pydantic model)."""
+    from lienthong.config.schema import SCHEMA_PATH, render_schema, schema_is_current
+
+    if check:
+        if not schema_is_current():
+            raise click.ClickException(f"{SCHEMA_PATH} is stale: run `lienthong config schema`.")
+        click.echo(f"{SCHEMA_PATH} is up to date")
+        return
+    SCHEMA_PATH.write_text(render_schema(), encoding="utf-8")
+    click.echo(f"wrote {SCHEMA_PATH}")
+
+
+# -- persons ---------------------------------------------------------------------------------------
+@main.group()
+def persons() -> None:
+    """Conformed persons as the organisations get them back."""
+
+
+@persons.command("export")
+@click.option("--org", "org_code", required=True, help="Organisation code.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV file to write.")
+def persons_export(org_code: str, out: Path) -> None:
+    """For each record of ORG's current roll: its record id as delivered, its person id, and the
+    other organisations the person is in (the liên thông feedback to the organisation)."""
+    from lienthong.config.organisations import OrganisationConfigError, get_organisation
+    from lienthong.warehouse import resolve_url
+    from lienthong.warehouse.persons_export import export_persons
+
+    try:
+        org = get_organisation(org_code)
+        count = export_persons(resolve_url(start=True), org.code, out)
+    except (OrganisationConfigError, RuntimeError) as err:
+        _fail(err)
+    click.echo(f"{count} records of {org.code} written to {out}")
+
+
 # -- the pipeline ------------------------------------------------------------------------------------
 @main.command("run")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
@@ -286,13 +371,13 @@ def airflow(args: tuple[str, ...]) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def dbt(args: tuple[str, ...]) -> None:
-    """Run `dbt ARGS` on the project's dbt project against the warehouse."""
-    from lienthong.pipeline.dbt_env import dbt_environment
+    """Run `dbt ARGS` on the project's dbt project (with the configured organisations) against the warehouse."""
+    from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
     from lienthong.warehouse import resolve_url
 
     settings = load_settings()
     env = dbt_environment(resolve_url(settings, start=True))
-    project = str(settings.dbt_project_dir)
+    project = str(dbt_project(settings))  # in the state folder: the checkout is never written
     dbt_bin = str(Path(sys.executable).with_name("dbt"))
     command = [dbt_bin, *args]
     if args and args[0] not in ("--version", "-h", "--help"):

@@ -3,13 +3,11 @@ says what it did not make live and why, and the nightly console names it."""
 from datetime import date
 
 import pytest
-import yaml
 
 from lienthong.config.settings import load_settings
 from lienthong.landing.ingest import ingest
 from lienthong.pipeline.airflow_env import airflow_environment
 from lienthong.pipeline.nightly import not_built_from, run_dag
-from lienthong.quality.batches import rules_path
 from lienthong.warehouse import connect
 
 pytestmark = pytest.mark.airflow
@@ -18,7 +16,7 @@ DAY, NEXT = date(2026, 11, 25), date(2026, 11, 26)
 
 def test_a_held_and_a_rejected_batch_in_one_ingest_run(csv_roll, warehouse_url, airflow_env, project_env):
     org, roster, write = csv_roll
-    rules = yaml.safe_load(rules_path(org.code).read_text(encoding="utf-8")) or {}
+    rules = org.quality_rules
     column = next((r["kwargs"]["column"] for r in rules.get("roster", [])
                    if r["type"] == "expect_column_values_to_not_be_null" and r["severity"] == "critical"
                    and r["kwargs"]["column"] not in roster.required), None)

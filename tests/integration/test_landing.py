@@ -70,17 +70,24 @@ def test_a_file_that_breaks_midway_leaves_no_partial_batch(project_env, warehous
     assert counts(warehouse_url) == (2, 1, 0)
 
 
-def test_unreadable_dates_and_ids_go_to_quarantine_readable_oddities_land(project_env, warehouse_url, women_roster):
+def test_unreadable_dates_go_to_quarantine_ids_are_cleaned_or_set_aside(project_env, warehouse_url, women_roster):
     women_roster(DAY.isoformat(), [
         *GOOD,
         "3,Lê Thị Mai,31/02/1990,Nữ,,,Ấp 3,Xã Tân Lập,Chi hội Ấp 3,",      # no 31 February
-        "4,Phạm Thị Hoa,1988,Nữ,07218800ABCD,,Ấp 3,Xã Tân Lập,Chi hội Ấp 3,",  # letters in the ID
+        "4,Phạm Thị Hoa,1988,Nữ,07218800ABCD,,Ấp 3,Xã Tân Lập,Chi hội Ấp 3,",  # letters in the ID: set aside
         "5,Võ Thị Sáu,32245,Nữ,0721880012,,Ấp 3,Xã Tân Lập,Chi hội Ấp 3,",   # Excel serial; short ID: lands
+        "6,Đỗ Thị Hà,1991,Nữ,'080089687442,,Ấp 3,Xã Tân Lập,Chi hội Ấp 3,",   # Excel's text marker: cleaned
     ])
     result = ingest("hoi_lhpn", "roster", DAY)
-    assert (result.row_count, result.quarantined_count) == (3, 2)
+    assert (result.row_count, result.quarantined_count) == (5, 1)
     with connect(warehouse_url) as conn:
         rows = conn.execute("select row_number, reason_code, reason from raw.quarantine order by row_number").fetchall()
-    assert [(r[0], r[1]) for r in rows] == [(4, "unreadable_birth_date"), (5, "unreadable_id_number")]
-    assert "birth_date" in rows[0][2] and "impossible_date" in rows[0][2]
-    assert "31/02/1990" not in rows[0][2]  # reasons name fields, never values from the rolls
+        ids = dict(conn.execute("select row_number, id_number from raw.hoi_lhpn__roster where row_number >= 5"))
+        aside = conn.execute("select extra ->> 'id_number_unreadable' from raw.hoi_lhpn__roster"
+                             " where row_number = 5").fetchone()[0]
+    assert [(r[0], r[1]) for r in rows] == [(4, "unreadable_birth_date")]
+    # The reason names the field and the problem, never the value from the roll.
+    assert "birth_date" in rows[0][2] and "impossible_date" in rows[0][2] and "31/02/1990" not in rows[0][2]
+    # The record with the unreadable ID still lands (matchable by name, birth and place); its text is kept.
+    assert ids == {5: None, 6: "0721880012", 7: "080089687442"}
+    assert aside == "07218800ABCD"

@@ -110,8 +110,10 @@ select
     (r.id_number ~ '^(\d{12}|\d{9})$' or coalesce(dp.organisation_count, 1) > 1)             as has_person,
     (r.full_name is not null and r.full_name ~ '\S+\s+\S+')                                  as has_name,
     (r.unit_name is not null)                                                                as has_unit,
-    not coalesce(s.no_dues, false)                                                           as has_dues,
-    not coalesce(s.no_attendance, false)                                                     as has_attendance,
+    -- Dues and attendance are judged only where the organisation reports them (its config sends
+    -- dues / activities): null is "not reported" (chưa báo cáo), not "not paid".
+    case when o.sends_dues then not coalesce(s.no_dues, false) end                           as has_dues,
+    case when o.sends_activities then not coalesce(s.no_attendance, false) end               as has_attendance,
     -- Ghost evidence, one boolean per rule.
     (r.id_number is null or r.id_number !~ '^(\d{12}|\d{9})$')                               as no_identity,
     (   (r.id_sex is not null and r.sex is not null and r.id_sex <> r.sex)
@@ -127,9 +129,10 @@ select
     dep.reported_by                                                                          as departure_reported_by,
     dep.ended_on                                                                             as departed_on,
     not coalesce(s.eligible, true)                                                           as ineligible,
-    coalesce(s.no_dues, false)                                                               as no_dues,
-    coalesce(s.no_attendance, false)                                                         as no_attendance
+    o.sends_dues and coalesce(s.no_dues, false)                                              as no_dues,
+    o.sends_activities and coalesce(s.no_attendance, false)                                  as no_attendance
 from id_digits as r
+join {{ ref('organisations') }} as o using (org_code)
 left join {{ ref('int_review__member_status') }} as s using (period_key, org_code, person_id)
 left join {{ ref('dim_person') }} as dp using (person_id)
 left join departed as dep using (period_key, org_code, person_id)

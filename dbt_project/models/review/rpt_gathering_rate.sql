@@ -1,7 +1,8 @@
 -- Gathering rate ("tỉ lệ tập hợp") per new-scheme commune and organisation: members on the roll at
 -- the period's end over the eligible population (statistics by commune, sex and 5-year age band;
 -- a band half inside the organisation's age limits counts in proportion).
-{% set rules = var('eligibility') %}
+{% set rules = {} %}
+{% for org, config in org_config().items() %}{% do rules.update({org: config['eligibility']}) %}{% endfor %}
 with population as (
 
     select

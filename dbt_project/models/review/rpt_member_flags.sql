@@ -2,7 +2,7 @@
 -- Ghost-member flags ("hội viên ảo"): one row per record and rule that fired at the end of a review
 -- period, with the rule, the evidence and since when. Restricted: names the member for follow-up.
 {% set sex_rules = {} %}
-{% for org, rule in var('eligibility').items() %}{% if rule.sex %}{% do sex_rules.update({org: rule.sex}) %}{% endif %}{% endfor %}
+{% for org, config in org_config().items() %}{% if config['eligibility'].sex %}{% do sex_rules.update({org: config['eligibility'].sex}) %}{% endif %}{% endfor %}
 with records as (
 
     select * from {{ ref('int_review__records') }}

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 CONFIG_DIR = Path(__file__).with_name("organisations")
 # Codes become schema-object names and DAG ids: keep them to plain identifiers.
@@ -21,6 +21,47 @@ CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 # roster: the full roll as of the day; roster_changes: joins, transfers and departures since the
 # last delivery (some systems send both kinds of row in one feed, marked by change_type).
 EntityKind = Literal["roster", "roster_changes", "dues", "activities", "reported_totals"]
+# Value clean-up steps a config may ask for, per canonical field (applied before a row is checked
+# and landed): Excel's leading apostrophe text marker, thousands separators, surrounding quotes.
+CleanStep = Literal["excel_text_marker", "thousands_separators", "surrounding_quotes"]
+Sex = Literal["F", "M"]
+ChangeKind = Literal["snapshot", "join", "transfer", "leave"]
+# Where a day/month order cannot be told from the value (03/04/1990), which the organisation means.
+DateOrder = Literal["dmy", "mdy"]
+# The canonical fields a delivered column can map to, with their meaning (docs/onboarding.md and
+# `lienthong config check` list them from here).
+CANONICAL_FIELDS: dict[str, str] = {
+    "member_code": "The organisation's own id of the member record (set it with `record_id`).",
+    "source_row_no": "The row number the organisation printed (kept, not used).",
+    "full_name": "Full name as written (family, middle and given names).",
+    "family_name": "Family name, when the name is split over two columns (with given_names).",
+    "given_names": "Middle and given names, when the name is split over two columns.",
+    "birth_date": "Date of birth (ISO, dd/mm/yyyy, dd.mm.yyyy, Excel serial; a year alone gives the year).",
+    "birth_year": "Year of birth, for rolls that keep only the year.",
+    "sex": "Sex as the organisation writes it; mapped to F/M by `sex_codes`.",
+    "id_number": "Citizen ID (12-digit CCCD) or old 9-digit CMND.",
+    "phone": "Phone number.",
+    "address": "One address text: 'hamlet, commune[, district]'.",
+    "hamlet": "Hamlet / neighbourhood (ấp, khu phố), when the address is split.",
+    "commune": "Commune / ward (xã, phường), when the address is split.",
+    "unit_code": "Code of the member's branch (chi hội, chi đoàn).",
+    "unit_name": "Name of the member's branch.",
+    "employer": "Workplace.",
+    "joined_on": "Date the member joined.",
+    "change_type": "Kind of change (join, transfer, leave, current) as written; mapped by `change_kinds`.",
+    "changed_on": "Date of the change.",
+    "end_reason": "Why the member left (death, move away, ...).",
+    "period": "Dues period paid: mm/yyyy, a year, or yyyy-mm.",
+    "amount": "Dues amount in đồng.",
+    "paid_on": "Date the dues were paid.",
+    "session_on": "Date of an activity session.",
+    "session_title": "Title of an activity session.",
+    "month": "Month a reported total is about.",
+    "reported_count": "Member count a unit reports.",
+}
+
+
+QualityRules = dict[EntityKind, list[dict]]
 
 
 class OrganisationConfigError(ValueError):
@@ -125,7 +166,19 @@ Connector = Annotated[FileConnector | ApiConnector | DatabaseConnector, Field(di
 class EntityConfig(_Strict):
     kind: EntityKind
     connector: Connector
-    columns: dict[str, str] = Field(description="Native header -> canonical field.")
+    columns: dict[str, str] = Field(description="Native header -> canonical field (see docs/onboarding.md).")
+    record_id: str | None = Field(
+        None, description="Native header of the organisation's own record id (lands as member_code). Without "
+                          "it, records are keyed by name, birth date and unit.")
+    optional: tuple[str, ...] = Field(
+        (), description="Native headers of `columns` that a delivered file may lack (the field lands empty). "
+                        "Any other configured header missing from a file is an error.")
+    constants: dict[str, str] = Field(
+        {}, description="Canonical field -> value every row gets, for what the file does not say "
+                        "(e.g. sex: F for an organisation of women).")
+    clean: dict[str, tuple[CleanStep, ...]] = Field(
+        {}, description="Canonical field -> clean-up steps applied to its values before checks and landing.")
+    date_order: DateOrder = Field("dmy", description="Day/month order of slash or dot dates (dmy or mdy).")
     required: tuple[str, ...] = ()
 
     @field_validator("columns")
@@ -136,6 +189,44 @@ class EntityConfig(_Strict):
             raise ValueError(f"canonical field names must be lower_snake_case identifiers, got {bad}")
         return value
 
+    @model_validator(mode="after")
+    def _consistent(self) -> EntityConfig:
+        if self.record_id is not None and self.record_id in self.columns:
+            raise ValueError(f"record_id {self.record_id!r} is also in columns: name it once")
+        if self.record_id is not None and "member_code" in self.columns.values():
+            raise ValueError("record_id is set and a column also maps to member_code: keep one")
+        unknown = [h for h in self.optional if h not in self.columns]
+        if unknown:
+            raise ValueError(f"optional headers {unknown} are not in columns")
+        clash = [f for f in self.constants if f in self.columns.values()]
+        if clash:
+            raise ValueError(f"constant field(s) {clash} are also mapped from a column: keep one")
+        bad = [f for f in [*self.constants, *self.clean] if not CODE_PATTERN.match(f)]
+        if bad:
+            raise ValueError(f"canonical field names must be lower_snake_case identifiers, got {bad}")
+        unmapped = [f for f in self.clean if f not in self.fields]
+        if unmapped:
+            raise ValueError(f"clean names field(s) {unmapped} that no column maps to")
+        return self
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """Native header -> canonical field, the record id included."""
+        return {**self.columns, **({self.record_id: "member_code"} if self.record_id else {})}
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The canonical fields this entity lands, in order: mapped columns, then constants."""
+        return tuple(dict.fromkeys([*self.mapping.values(), *self.constants]))
+
+
+class Eligibility(_Strict):
+    """Who may be a member: ages reached in the month (null = no bound) and sex (null = either)."""
+
+    min_age: int | None = Field(None, ge=0, le=120)
+    max_age: int | None = Field(None, ge=0, le=120)
+    sex: Sex | None = None
+
 
 class OrganisationConfig(_Strict):
     code: str
@@ -145,6 +236,16 @@ class OrganisationConfig(_Strict):
     owner: str
     schedule: str = "0 2 * * *"
     entities: tuple[EntityConfig, ...]
+    sex_codes: dict[str, Sex] = Field(
+        {"Nữ": "F", "Nam": "M"}, description="How the organisation writes sex -> F/M (case and accents ignored; F and M "
+                                 "themselves are always understood).")
+    change_kinds: dict[str, ChangeKind] = Field(
+        {}, description="How the organisation writes a change type -> snapshot / join / transfer / leave "
+                        "(case and accents ignored).")
+    eligibility: Eligibility = Field(Eligibility(), description="Age and sex rules of membership.")
+    quality_rules: str | QualityRules = Field(
+        {}, description="Great Expectations rules per entity for this organisation's landed batches, or the "
+                        "path of a YAML file of them (relative to this config file).")
     # A full roll smaller than the previous one by more than this share is held for review, not made live.
     roll_shrink_limit: float = Field(0.10, ge=0, le=1)
 
@@ -154,6 +255,23 @@ class OrganisationConfig(_Strict):
         if not CODE_PATTERN.match(value):
             raise ValueError("must be lower_snake_case letters/digits, 2-31 characters, starting with a letter")
         return value
+
+    @field_validator("entities")
+    @classmethod
+    def _one_per_kind(cls, value: tuple[EntityConfig, ...]) -> tuple[EntityConfig, ...]:
+        kinds = [e.kind for e in value]
+        if "roster" not in kinds:
+            raise ValueError("every organisation sends a roster")
+        if len(set(kinds)) != len(kinds):
+            raise ValueError(f"each entity kind once, got {kinds}")
+        return value
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(e.kind for e in self.entities)
+
+    def sends(self, kind: str) -> bool:
+        return kind in self.kinds
 
     def entity(self, kind: str) -> EntityConfig:
         for entity in self.entities:
@@ -176,7 +294,28 @@ def load_organisation(path: Path) -> OrganisationConfig:
         raise OrganisationConfigError(f"{path}: {problems}") from err
     if config.code != path.stem:
         raise OrganisationConfigError(f"{path}: code {config.code!r} must equal the file name {path.stem!r}")
+    if isinstance(config.quality_rules, str):
+        config = config.model_copy(update={"quality_rules": _load_rules(path, config.quality_rules)})
+    unsent = sorted(set(config.quality_rules) - set(config.kinds))
+    if unsent:
+        raise OrganisationConfigError(f"{path}: quality_rules name entities the organisation does not send: {unsent}")
     return config
+
+
+_RULES = TypeAdapter(QualityRules)
+
+
+def _load_rules(config_path: Path, relative: str) -> dict[str, list[dict]]:
+    """A quality rule file named by a config: YAML, entity -> list of expectations."""
+    rules_path = (config_path.parent / relative).resolve()
+    try:
+        data = yaml.safe_load(rules_path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise OrganisationConfigError(f"{config_path}: quality_rules {relative!r}: cannot read {rules_path}: {err}") from err
+    try:
+        return _RULES.validate_python(data)
+    except ValidationError as err:
+        raise OrganisationConfigError(f"{config_path}: quality_rules {relative!r} ({rules_path}): {err}") from err
 
 
 def load_organisations(config_dir: Path | None = None) -> tuple[OrganisationConfig, ...]:

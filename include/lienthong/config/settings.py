@@ -46,6 +46,12 @@ class Settings:
         return self.home / "expectations"
 
     @property
+    def dbt_run_dir(self) -> Path:
+        """Where dbt runs: the checkout's dbt project linked in, plus the configured organisations'
+        staging rendered from their configs (lienthong.pipeline.dbt_generated); never the checkout."""
+        return self.state_dir / "dbt_project"
+
+    @property
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
 

@@ -1,18 +1,27 @@
-"""Row checks: why a delivered row goes to quarantine instead of the raw table.
+"""Row preparation and checks: what a delivered row looks like when it lands, or why it goes to
+quarantine instead.
 
-A row is quarantined when a required value is empty or a value cannot be read at all: a date that
-is no date (garbage, an impossible day, a birth in the future) or an ID number with letters in it.
-Readable-but-suspect values (a year-only birth date, an ID of the wrong length) land, and the
-review flags them: quarantine is for what nobody could use, not for what needs checking.
+Before the checks, each row gets the organisation's configured clean-up per field (Excel's leading
+apostrophe text marker, thousands separators, surrounding quotes) and its constants (``sex: F``);
+an ID number always loses a removable marker. An ID that still cannot be read is set aside: the
+record lands with ``id_number`` empty and the text in ``extra`` (``id_number_unreadable``), so the
+person can still be matched by name, birth date and place. Never lose a record over one bad field.
+
+A row is quarantined only when a required value is empty or a date cannot be read at all (garbage,
+an impossible day, a birth in the future). Readable-but-suspect values (a year-only birth date, an
+ID of the wrong length) land, and the review flags them: quarantine is for what nobody could use,
+not for what needs checking.
 """
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
 from lienthong.config.organisations import EntityConfig
 from lienthong.landing.raw import Rejection, RowCheck
-from lienthong.sources.base import SourceRow
+from lienthong.sources.base import Delivery, SourceRow
 from lienthong.text.dates import parse_birth_date
 from lienthong.text.errors import ParseError
 from lienthong.text.ids import parse_person_id
@@ -45,10 +54,74 @@ def _odd_id_problem(text: str) -> str | None:
     return None
 
 
-PARSERS: dict[str, Callable[[str], str | None]] = {
-    **dict.fromkeys(DATE_FIELDS, _date_problem),
-    "id_number": _id_problem,
+PARSERS: dict[str, Callable[[str], str | None]] = dict.fromkeys(DATE_FIELDS, _date_problem)
+# Where an ID that cannot be read goes: the record lands without it, the text is kept here.
+ID_SET_ASIDE = "id_number_unreadable"
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:([.,\u00a0 ])\d{3})(?:\1\d{3})*")
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
+
+
+def _strip_excel_marker(text: str) -> str:
+    # Excel shows a cell typed '0800… as text and exports the apostrophe with it.
+    return text[1:].lstrip() if text[:1] in ("'", "\u2019") else text
+
+
+def _strip_thousands(text: str) -> str:
+    stripped = text.strip()
+    return re.sub(r"[.,\u00a0 ]", "", stripped) if _THOUSANDS.fullmatch(stripped) else text
+
+
+def _strip_quotes(text: str) -> str:
+    stripped = text.strip()
+    if len(stripped) >= 2 and _QUOTES.get(stripped[0]) == stripped[-1]:
+        return stripped[1:-1].strip()
+    return text
+
+
+CLEANERS: dict[str, Callable[[str], str]] = {
+    "excel_text_marker": _strip_excel_marker,
+    "thousands_separators": _strip_thousands,
+    "surrounding_quotes": _strip_quotes,
 }
+# Every ID number loses these: no ID starts with a quote, so nothing is guessed.
+ID_CLEANING = ("surrounding_quotes", "excel_text_marker")
+
+
+def clean_value(text: str | None, steps) -> str | None:
+    """A value after the clean-up steps, in order; empty becomes None."""
+    if text is None:
+        return None
+    for step in steps:
+        text = CLEANERS[step](text)
+    return text if text and not text.isspace() else None
+
+
+def row_preparer(entity: EntityConfig) -> Callable[[SourceRow], SourceRow]:
+    """Clean-up, constants and the ID set-aside for one entity's rows (see the module docstring)."""
+    steps = {field: tuple(entity.clean.get(field, ())) for field in entity.fields}
+    if "id_number" in steps:
+        steps["id_number"] = tuple(dict.fromkeys([*steps["id_number"], *ID_CLEANING]))
+    steps = {field: chain for field, chain in steps.items() if chain}
+    constants = dict(entity.constants)
+
+    def prepare(row: SourceRow) -> SourceRow:
+        values = dict(row.values)
+        for field, chain in steps.items():
+            values[field] = clean_value(values.get(field), chain)
+        values.update(constants)
+        extra = row.extra
+        if (id_text := values.get("id_number")) and _id_problem(id_text):
+            values["id_number"] = None
+            extra = {**extra, ID_SET_ASIDE: row.values.get("id_number") or id_text}
+        return dataclasses.replace(row, values=values, extra=extra)
+
+    return prepare
+
+
+def prepared(delivery: Delivery) -> Delivery:
+    """The delivery whose rows come out prepared for landing (clean-up, constants, ID set-aside)."""
+    prepare = row_preparer(delivery.entity)
+    return dataclasses.replace(delivery, read=lambda: map(prepare, delivery.rows()))
 
 
 def required_fields(entity: EntityConfig) -> RowCheck:
@@ -64,7 +137,7 @@ def required_fields(entity: EntityConfig) -> RowCheck:
 
 
 def readable_values(entity: EntityConfig) -> RowCheck:
-    fields = [(field, PARSERS[field]) for field in dict.fromkeys(entity.columns.values()) if field in PARSERS]
+    fields = [(field, PARSERS[field]) for field in entity.fields if field in PARSERS]
 
     def check(row: SourceRow) -> Rejection | None:
         for field, problem_of in fields:

@@ -108,7 +108,7 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
                 " and table_name = %s", (f"{org.code}__{entity.kind}",))}
             # ALTER takes an exclusive lock even when the column exists: only when it is new, so a
             # nightly landing never waits behind a BI query reading the table.
-            for field in dict.fromkeys(entity.columns.values()):
+            for field in entity.fields:
                 if field not in present:
                     conn.execute(sql.SQL("alter table {} add column {} text").format(table, sql.Identifier(field)))
             conn.execute(sql.SQL("create index if not exists {} on {} (batch_id)").format(
@@ -162,7 +162,7 @@ def land_delivery(
             return LandingResult(org.code, entity.kind, delivery_date, "duplicate", batch_id, 0, 0, source)
         # Written as held: it becomes live only once it has passed the checks below.
         batch_id = _insert_batch(conn, org, entity, delivery_date, source, delivery.checksum, "held")
-        fields = list(dict.fromkeys(entity.columns.values()))
+        fields = list(entity.fields)
         rows, quarantined = _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, checks)
         doubts = _hold_reasons(conn, org, entity, delivery, delivery_date, rows, quarantined)
         if doubts:

@@ -1,8 +1,9 @@
 """The linker's input contract and the matching features prepared from it.
 
 Input (a PostgreSQL table or query): ``org_code, source_record_key, full_name, birth_date, sex,
-id_number, phone, hamlet, commune``, all text as delivered. Each record becomes one row of
-features built with ``lienthong.text`` (the Vietnamese normalisation lives there, not here):
+id_number, phone, hamlet, commune``, all text as delivered except sex: F / M as staging read it with
+the organisation's own sex codes (words such as "Nữ" are still understood). Each record becomes one
+row of features built with ``lienthong.text`` (the Vietnamese normalisation lives there, not here):
 
 - names: display form, diacritic-free key, family / middle / given keys;
 - birth date: ISO date at day precision and year (a swapped day/month is a comparison level,

@@ -4,7 +4,17 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote, urlsplit
 
+from pathlib import Path
+
+from lienthong.config.settings import Settings, load_settings
 from lienthong.pipeline.airflow_env import QUIET
+from lienthong.pipeline.dbt_generated import prepare_dbt_project
+
+
+def dbt_project(settings: Settings | None = None) -> Path:
+    """The dbt project folder to run dbt in, with the configured organisations rendered (state folder)."""
+    settings = settings or load_settings()
+    return prepare_dbt_project(settings.dbt_project_dir, settings.dbt_run_dir)
 
 
 def dbt_environment(warehouse_url: str, base: dict[str, str] | None = None) -> dict[str, str]:

@@ -58,7 +58,9 @@ def dbt_build(task_id: str, settings: Settings, select: list[str] | None = None,
 
     return _operator_class()(
         task_id=task_id,
-        project_dir=str(settings.dbt_project_dir),
+        # The checkout's project plus the configured organisations' staging, prepared by the
+        # prepare_warehouse task in the state folder (lienthong.pipeline.dbt_generated).
+        project_dir=str(settings.dbt_run_dir),
         profile_config=profile_config(),
         select=select or [],
         exclude=exclude or [],

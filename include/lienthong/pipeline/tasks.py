@@ -93,11 +93,15 @@ def prepare_warehouse(**context) -> None:
     from lienthong.warehouse import connect, ensure_ready, resolve_url
 
     from lienthong.landing.reference import REFERENCES, ensure_table, load_reference
+    from lienthong.pipeline.dbt_env import dbt_project
     from lienthong.quality.runner import DQ_SCHEMA_SQL
 
     url = resolve_url()
     ensure_ready(url)
-    reference_dir = load_settings().reference_dir
+    settings = load_settings()
+    reference_dir = settings.reference_dir
+    # dbt builds the organisations configured now: their staging is rendered outside the checkout.
+    print(f"[warehouse] dbt project with the configured organisations' staging: {dbt_project(settings)}")
     with connect(url) as conn:
         for org in load_organisations():
             ensure_raw_tables(conn, org)

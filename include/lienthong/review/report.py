@@ -21,6 +21,8 @@ from lienthong.warehouse import connect
 
 TEMPLATES = Path(__file__).with_name("templates")
 NOT_LIVE_STATUS = {"held": "giữ lại", "rejected": "loại"}  # raw.batches statuses, as the review says them
+# What the five haves show for dues or attendance where the organisation does not report them.
+NOT_REPORTED = "chưa báo cáo"
 FLAG_ORDER = ("no_identity", "implausible", "duplicate", "deceased_or_moved", "ineligible_age",
               "ineligible_sex", "no_dues", "no_attendance")
 
@@ -101,7 +103,7 @@ def build_sections(conn, period: Period, org_names: dict[str, str]) -> list[Sect
                {"label": "hồ sơ bị gắn cờ rà soát", "value": _fmt(sum(r[9] for r in haves))}],
         table=Table(["Tổ chức", "Hồ sơ", "Số người", "Có người thật", "Có tên", "Có đơn vị", "Có đóng phí",
                      "Có sinh hoạt", "Đủ 5 có", "Bị gắn cờ"],
-                    [[name(r[0]), *r[1:]] for r in haves])))
+                    [[name(r[0]), *(NOT_REPORTED if v is None else v for v in r[1:])] for r in haves])))
 
     flags = _rows(conn, "select org_code, flag_kind, min(flag_label), count(*) from review.rpt_member_flags"
                         " where period_key = %s group by 1, 2", key)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import xlsxwriter
 
+from lienthong.review.report import NOT_REPORTED
+
 FLAGGED_QUERY = """
     select org_code, commune_name, unit_name, member_code, full_name, flag_label, rule, evidence, since
     from review.rpt_member_flags where period_key = %s
@@ -58,7 +60,9 @@ def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path
             ws.set_column(0, len(section.table.headers) - 1, 16)
             for n, row in enumerate(section.table.rows, start=3):
                 ws.write_row(n, 0, row)
-    sheet("Theo đơn vị", UNITS_HEADERS, conn.execute(UNITS_QUERY, (period.key,)), f"5 có theo đơn vị — {caption}")
+    units = ([*row[:8], *(NOT_REPORTED if v is None else v for v in row[8:10]), *row[10:]]
+             for row in conn.execute(UNITS_QUERY, (period.key,)))
+    sheet("Theo đơn vị", UNITS_HEADERS, units, f"5 có theo đơn vị — {caption}")
     sheet("Danh sách gắn cờ", FLAGGED_HEADERS, conn.execute(FLAGGED_QUERY, (period.key,)),
           f"Hồ sơ cần rà soát theo đơn vị — {caption}")
     sheet("Tổng hợp theo xã", COMMUNES_HEADERS, conn.execute(COMMUNES_QUERY))

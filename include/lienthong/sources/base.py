@@ -79,7 +79,7 @@ def map_items(items: Iterable[Any], entity: EntityConfig,
 
     An item that is no object, or a mapped field holding a list or object, is quarantined (with
     ``where(number)`` saying where it was); an unmapped nested value is kept as JSON text."""
-    columns = entity.columns
+    columns = entity.mapping
     fields = list(dict.fromkeys(columns.values()))
     for number, item in enumerate(items, start=1):
         values: dict[str, str | None] = dict.fromkeys(fields)

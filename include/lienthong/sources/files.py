@@ -54,6 +54,11 @@ def find_delivery(entity: EntityConfig, drop_dir: Path, delivery_date: date) -> 
     path = safe_drop_path(drop_dir, entity.connector.path.format(date=delivery_date.isoformat()))
     if path is None:
         return None
+    return open_file(path, entity)
+
+
+def open_file(path: Path, entity: EntityConfig) -> Delivery:
+    """One file read as the entity's config says (also for `lienthong config check --sample-file`)."""
     try:
         checksum = sha256_file(path)
     except OSError as err:
@@ -73,21 +78,24 @@ def _cell(value: str) -> str | None:
 def map_records(source: str, entity: EntityConfig, header: list[str],
                 records: Iterable[tuple[int, list, tuple[str, str] | None]],
                 cell: Callable[[object], str | None] = nfc_text) -> Iterator[SourceRow]:
-    """Rows of native values under a header -> canonical SourceRows; checks required columns.
+    """Rows of native values under a header -> canonical SourceRows; every configured header must be
+    in the file unless the config declares it optional (a typo would otherwise land an empty column).
 
     Each record is (row number, cells, problem): a problem (reason code, reason) sends the row to
     quarantine with its cells kept."""
     header = [(nfc_text(h) or "").strip() for h in header]
-    missing = [native for native, field in entity.columns.items() if field in entity.required and native not in header]
-    if missing:
+    columns = entity.mapping
+    if missing := missing_headers(entity, header):
         raise SourceFileError(
-            f"{source}: required column(s) {missing} missing; the header has {header}. "
-            "Fix the file or the organisation config's `columns`."
+            # The file's first line is not quoted: when the header is missing, it is a member's row.
+            f"{source}: configured header(s) {missing} not in the file's first line ({len(header)} fields). "
+            "Fix the file, the organisation config's `columns`, or list the header under `optional`; "
+            "`lienthong config check` shows the file's header."
         )
-    fields = list(dict.fromkeys(entity.columns.values()))
+    fields = list(dict.fromkeys(columns.values()))
     # Positions resolved once per file, not per cell (this loop runs for every delivered row).
-    mapped = [(i, entity.columns[name]) for i, name in enumerate(header) if name in entity.columns]
-    unmapped = [(i, name) for i, name in enumerate(header) if name not in entity.columns]
+    mapped = [(i, columns[name]) for i, name in enumerate(header) if name in columns]
+    unmapped = [(i, name) for i, name in enumerate(header) if name not in columns]
     width = len(header)
     for number, record, problem in records:
         values: dict[str, str | None] = dict.fromkeys(fields)
@@ -104,6 +112,26 @@ def map_records(source: str, entity: EntityConfig, header: list[str],
             if overflow:
                 extra["_overflow"] = " | ".join(overflow)
         yield SourceRow(number, values, extra, problem)
+
+
+def file_header(path: Path, entity: EntityConfig) -> list[str]:
+    """The header row of a delivery file, as map_records compares it (NFC, trimmed)."""
+    if entity.connector.format == "xlsx":
+        from python_calamine import CalamineWorkbook
+
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet_name = entity.connector.sheet
+        sheet = workbook.get_sheet_by_name(sheet_name) if sheet_name else workbook.get_sheet_by_index(0)
+        header = next(iter(sheet.iter_rows()), [])
+    else:
+        header = next(csv.reader(_text_lines(path, entity.connector.encoding),
+                                 delimiter=entity.connector.delimiter), [])
+    return [(nfc_text(h) or "").strip() for h in header]
+
+
+def missing_headers(entity: EntityConfig, header: list[str]) -> list[str]:
+    """Configured headers (the record id included) the file lacks, other than the optional ones."""
+    return [native for native in entity.mapping if native not in header and native not in entity.optional]
 
 
 def _text_lines(path: Path, encoding: str) -> Iterator[str]:

@@ -10,7 +10,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
 DAYS = [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
 
 
@@ -18,18 +17,17 @@ DAYS = [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
 class Warehouse:
     url: str
     sample: Path
-    target: Path
     settings: object
 
     def dbt(self, *args: str) -> str:
         """Run dbt against this database; fail the test with dbt's output when dbt fails."""
-        from lienthong.pipeline.dbt_env import dbt_environment
+        from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
 
-        # Own target/log paths: other dbt runs in the same tree must not share compiled files.
-        command = [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(PROJECT),
-                   "--profiles-dir", str(PROJECT), "--target-path", str(self.target / "target"),
-                   "--log-path", str(self.target / "logs")]
-        run = subprocess.run(command, env=dbt_environment(self.url), cwd=PROJECT, capture_output=True, text=True)
+        # The project as `lienthong dbt` runs it, in this test's state folder (own target and logs).
+        project = dbt_project(self.settings)
+        command = [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project),
+                   "--profiles-dir", str(project)]
+        run = subprocess.run(command, env=dbt_environment(self.url), cwd=project, capture_output=True, text=True)
         if run.returncode != 0:
             pytest.fail(f"dbt {' '.join(args)} failed:\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}")
         return run.stdout
@@ -67,7 +65,7 @@ def tiny_warehouse(fresh_database, tmp_path_factory):
         patch.setenv("LIENTHONG_DROP_DIR", str(sample / "deliveries"))
         patch.setenv("AIRFLOW_CONN_DOAN_TN_API", api)
         patch.setenv("AIRFLOW_CONN_CONG_DOAN_API", api)
-        warehouse = Warehouse(url, sample, base, load_settings())
+        warehouse = Warehouse(url, sample, load_settings())
         for day in DAYS[:2]:
             warehouse.land(day)
         yield warehouse

@@ -97,8 +97,8 @@ def test_person_key_falls_back_until_linking_has_run(tiny_warehouse):
     assert not tiny_warehouse.query("select 1 from pg_namespace where nspname = 'identity'")
 
 
-@pytest.mark.parametrize("check", ["generated files are up to date"])
-def test_generated_staging_matches_the_configs(check):
+@pytest.mark.parametrize("check", ["generated reference seeds are up to date"])
+def test_generated_reference_seeds_match_the_crosswalk(check):
     from importlib import util
     from pathlib import Path
 

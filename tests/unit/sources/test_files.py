@@ -24,8 +24,8 @@ def test_no_file_for_the_day_is_no_delivery(tmp_path):
 
 
 def test_unmapped_columns_are_kept_not_dropped(tmp_path, women_roster):
-    header = "STT,Họ và tên,Xã/Phường,Ghi chú"
-    women_roster("2026-11-27", ["1,Lê Thị Hoa,Xã Tân Lập,chuyển đến"], header=header)
+    header = "STT,Họ và tên,Ngày sinh,Giới tính,Số CCCD,Số điện thoại,Ấp/Khu phố,Xã/Phường,Chi hội,Ngày vào hội,Ghi chú"
+    women_roster("2026-11-27", ["1,Lê Thị Hoa,,,,,,Xã Tân Lập,,,chuyển đến"], header=header)
     [row] = list(find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)).rows())
     assert row.extra == {"Ghi chú": "chuyển đến"}
 
@@ -35,6 +35,18 @@ def test_missing_required_column_names_the_file(tmp_path, women_roster):
     with pytest.raises(SourceFileError) as err:
         list(find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)).rows())
     assert str(path) in str(err.value) and "Xã/Phường" in str(err.value)
+
+
+def test_a_configured_header_the_file_lacks_is_an_error_unless_optional(tmp_path, women_roster):
+    header = "STT,Họ và tên,Ngày sinh,Giới tính,Số CCCD,Số điện thoại,Ấp/Khu phố,Xã/Phường,Chi hội,Ngày vào hội"
+    path = women_roster("2026-11-27", ["1,Lê Thị Hoa,,,,,,Xã Tân Lập,"], header=header.replace(",Ngày vào hội", ""))
+    with pytest.raises(SourceFileError) as err:
+        list(find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)).rows())
+    assert str(path) in str(err.value) and "Ngày vào hội" in str(err.value) and "optional" in str(err.value)
+
+    lenient = ROSTER.model_copy(update={"optional": ("Ngày vào hội",)})
+    [row] = list(find_delivery(lenient, tmp_path / "drop", date(2026, 11, 27)).rows())
+    assert row.values["joined_on"] is None and row.values["commune"] == "Xã Tân Lập"
 
 
 def test_undecodable_bytes_name_the_file_and_the_encoding(tmp_path, women_roster):
