@@ -20,7 +20,7 @@ import unicodedata
 
 from lienthong.sample.geography import Commune, Hamlet
 from lienthong.sample.memberships import ORGS, Context, Record, org_rules, planted_record
-from lienthong.sample.population import Person, given_names, make_name, make_relative, old_cmnd, random_phone
+from lienthong.sample.population import Person, all_given_names, given_names, make_name, make_relative, old_cmnd, random_phone
 from lienthong.text import name_key
 
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
@@ -132,10 +132,12 @@ class HardCases:
         key = name_key(anchor.given)
         pool = [g for g in given_names(sex, anchor.birth.year) if g != anchor.given]
         if self._rate("twin_given_one_letter"):
-            near = [g for g in pool if name_key(g) != key and _edits_at_most_one(name_key(g), key)]
-            return self.rng.choice(near) if near else anchor.given + "h"
+            near = [g for g in all_given_names() if name_key(g) != key and _edits_at_most_one(name_key(g), key)]
+            if near:
+                return self.rng.choice(near)
+            return _retone(self.rng, anchor.given)  # no name one letter away: one a mark away
         if self._rate("twin_given_tone_only"):
-            same = [g for g in pool if name_key(g) == key]
+            same = [g for g in all_given_names() if name_key(g) == key and g != anchor.given]
             return self.rng.choice(same) if same else _retone(self.rng, anchor.given)
         return fallback if fallback != anchor.given else self.rng.choice(pool)
 

@@ -281,6 +281,11 @@ def given_names(sex: str, birth_year: int) -> list[str]:
     return list(_names()["given"][(sex, _generation(birth_year))].items)
 
 
+def all_given_names() -> list[str]:
+    """Every given name of the sample's name table, sorted."""
+    return sorted({name for table in _names()["given"].values() for name in table.items})
+
+
 def make_relative(rng: random.Random, world: World, anchor: Person, pid: str, sex: str, birth: dt.date,
                   name: tuple[str, str, str], phone: str | None) -> Person:
     """A relative living in ``anchor``'s hamlet: own ID and work, the given name and phone as decided."""
