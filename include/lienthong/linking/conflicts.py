@@ -4,7 +4,8 @@ Splink adds up evidence as if the fields were independent, but in a household or
 they are not: the same family and middle name, hamlet, phone and (twins) birth date come together,
 and a copied ghost carries a real member's name, hamlet and sometimes phone. So a high match
 probability is not enough on its own; these facts stop a link (the pair goes to the review queue
-with the reason) unless an ID agrees (same kind, at most one typo or transposition apart):
+with the reason) unless an ID agrees (the same kind and number on both sides; twins registered
+together may hold numbers one digit apart, so a near ID does not override):
 
 - both records have a full date of birth and they differ (other than day and month swapped; a
   01/01 date is a placeholder, read as the year only): two people born apart;
@@ -24,8 +25,8 @@ from dataclasses import dataclass
 # percent of the name) and seen at least twice.
 NAME_VARIANT_MIN_SHARE = 0.05
 NAME_VARIANT_MIN_COUNT = 2
-# Two records of one person can each carry a typo of the same id; an "agreeing" ID is one edit.
-AGREEING_ID_EDITS = 1
+# Only the same ID overrides the rules: twins registered together can hold CCCDs one digit apart.
+AGREEING_ID_EDITS = 0
 
 
 def id_edits(a: str, b: str) -> int:
