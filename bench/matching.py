@@ -69,6 +69,8 @@ def _run_linker(url: str, incremental: bool) -> dict:
     summary["wall_seconds"] = round(time.perf_counter() - started, 2)
     with psycopg.connect(url) as conn:
         summary["clusters"] = dict(conn.execute("select record_uid, person_id from identity.record_person").fetchall())
+        summary["refusals"] = conn.execute("select uid_a, uid_b, refused_reason from identity.match_pairs "
+                                           "where refused_reason is not null").fetchall()
     return summary
 
 
@@ -91,6 +93,17 @@ def _ids(url: str) -> dict[str, str | None]:
     with psycopg.connect(url) as conn:
         rows = conn.execute(f"select org_code, source_record_key, id_number from {SOURCE}").fetchall()
     return {record_uid(org, key): re.sub(r"\D", "", number or "") or None for org, key, number in rows}
+
+
+def _refusals(refusals: list[tuple[str, str, str]], truth: dict) -> dict[str, dict[str, int]]:
+    """Per clustering rule: the links it refused between two people (right) and within one (recall lost
+    unless linked through other records)."""
+    counts: dict[str, dict[str, int]] = {}
+    for a, b, reason in refusals:
+        if a in truth and b in truth:
+            row = counts.setdefault(reason, {"different_people": 0, "same_person": 0})
+            row["same_person" if truth[a].person == truth[b].person else "different_people"] += 1
+    return dict(sorted(counts.items()))
 
 
 def _merged(base: dict, overrides: dict) -> dict:
@@ -169,6 +182,10 @@ def main() -> int:
         ids = _ids(url)
         ours = score_linking(night["clusters"], truth, ids, hard_negatives)
         _print_scores("linker", ours)
+        ours["refused_by_rule"] = _refusals(night["refusals"], truth)
+        for reason, row in ours["refused_by_rule"].items():
+            print(f"  linker refused ({reason}): {row['different_people']} pairs of two people, "
+                  f"{row['same_person']} of one person", flush=True)
         figures = {
             "bench": "matching", "setting": name, "scale": setting["scale"], "seed": setting["seed"],
             "records": total, "noise_mix": noise_mix({u: truth[u] for u in night["clusters"] if u in truth}),
