@@ -50,7 +50,15 @@ def _retone(rng: random.Random, word: str) -> str:
     vowel = next((i for i, c in enumerate(base) if c in _VOWELS), None)
     if vowel is None:
         return word
-    return unicodedata.normalize("NFC", base[:vowel + 1] + tone + base[vowel + 1:])
+    return unicodedata.normalize("NFC", _insert_after_letter(base, vowel, tone))
+
+
+def _insert_after_letter(text: str, index: int, mark: str) -> str:
+    """``mark`` after the letter at ``index`` and its own marks (circumflex, breve, horn), so it composes."""
+    end = index + 1
+    while end < len(text) and unicodedata.combining(text[end]):
+        end += 1
+    return text[:end] + mark + text[end:]
 
 
 def move_tone(word: str) -> str:
@@ -67,11 +75,7 @@ def move_tone(word: str) -> str:
     if carrier is None or not others:
         return word
     target = min(others, key=lambda i: abs(i - carrier))
-    # Skip the vowel's own quality marks (circumflex, breve, horn) so the tone follows them.
-    end = target + 1
-    while end < len(base) and unicodedata.combining(base[end]):
-        end += 1
-    return unicodedata.normalize("NFC", base[:end] + decomposed[at] + base[end:])
+    return unicodedata.normalize("NFC", _insert_after_letter(base, target, decomposed[at]))
 
 
 class HardCases:

@@ -103,3 +103,19 @@ def test_record_defects_show_in_the_deliveries(hard):
 def test_move_tone():
     assert move_tone("Hoàng") == unicodedata.normalize("NFC", "Hòang")
     assert move_tone("Lan") == "Lan" and move_tone("Lâm") == "Lâm"  # no tone, or one vowel only
+
+
+def test_marks_compose_after_a_retone():
+    """A new tone goes after the vowel's own mark: "Tâm" -> "Tấm", never "Tám" plus a stray circumflex."""
+    import random
+
+    from lienthong.sample.hard_cases import _retone
+    from lienthong.text.legacy_encodings import encode
+
+    rng = random.Random(1)
+    for word in ("Tâm", "Tuấn", "Nguyệt", "Hương", "Lan"):
+        for _ in range(20):
+            other = _retone(rng, word)
+            encode(other, "cp1258")  # the Farmers' files: raises on a stray mark
+            assert all(not unicodedata.combining(c) for c in other), other
+            assert name_key(other) == name_key(word)
