@@ -21,7 +21,7 @@ import unicodedata
 from lienthong.sample.geography import Commune, Hamlet
 from lienthong.sample.memberships import ORGS, Context, Record, org_rules, planted_record
 from lienthong.sample.population import Person, all_given_names, given_names, make_name, make_relative, old_cmnd, random_phone
-from lienthong.text import name_key
+from lienthong.text import name_key, normalise_name
 
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
 _VOWELS = set("aeiouyAEIOUY")
@@ -50,7 +50,9 @@ def _retone(rng: random.Random, word: str) -> str:
     vowel = next((i for i, c in enumerate(base) if c in _VOWELS), None)
     if vowel is None:
         return word
-    return unicodedata.normalize("NFC", _insert_after_letter(base, vowel, tone))
+    # normalise_name puts the tone where the spelling rule says ("Thùân" -> "Thuần"): a name a
+    # parent chose is spelt right, and other defects (old tone placement) expect it so.
+    return normalise_name(unicodedata.normalize("NFC", _insert_after_letter(base, vowel, tone)))
 
 
 def _insert_after_letter(text: str, index: int, mark: str) -> str:
