@@ -13,18 +13,23 @@ together may hold numbers one digit apart, so a near ID does not override):
   names in their own right (each common in the input, not a typo of the other: Tâm / Tân), or
   only by a tone or vowel mark where both records are written with marks (Hạnh / Hanh):
   siblings, twins;
-- one side has neither a date of birth (not even a year) nor a well-formed ID: the ghost that
-  copies a member's name (a real member's record with a blank date still has their ID).
+- one side has neither a date of birth (not even a year) nor a plausible ID (a CMND, or a CCCD
+  whose province, century and year digits fit a living person): the ghost that copies a member's
+  name (a real member's record with a blank date still has their ID; an invented one rarely fits).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from lienthong.text.ids import PROVINCE_CODES
 
 # A one-letter variant is a name in its own right, not a typo, when it is at least this common
 # relative to the other spelling (typos of a name spread over many variants, each a fraction of a
 # percent of the name) and seen at least twice.
 NAME_VARIANT_MIN_SHARE = 0.05
 NAME_VARIANT_MIN_COUNT = 2
+MAX_AGE = 110  # a CCCD implying an older holder is not taken for a living person's
 # Only the same ID overrides the rules: twins registered together can hold CCCDs one digit apart.
 AGREEING_ID_EDITS = 0
 
@@ -69,6 +74,18 @@ class RecordFacts:
         )
 
     @property
+    def plausible_id(self) -> bool:
+        """A CMND, or a CCCD whose province, century and year digits could be a living person's:
+        an invented number (a ghost's) mostly cannot."""
+        if not self.id:
+            return False
+        kind, _, digits = self.id.partition(":")
+        if kind != "cccd":
+            return True
+        year = 1900 + 100 * (int(digits[3]) // 2) + int(digits[4:6])
+        return digits[:3] in PROVINCE_CODES and dt.date.today().year - MAX_AGE <= year <= dt.date.today().year
+
+    @property
     def full_date(self) -> str | None:
         """The day-precision date, unless it is the 01/01 placeholder."""
         return None if self.birth_date is None or self.birth_date.endswith("-01-01") else self.birth_date
@@ -91,7 +108,7 @@ def _one_edit(a: str, b: str) -> bool:
 
 def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int]) -> str | None:
     """Why ``x`` and ``y`` cannot be one person without an agreeing ID, or None."""
-    if any(r.birth_year is None and r.id is None for r in (x, y)):
+    if any(r.birth_year is None and not r.plausible_id for r in (x, y)):
         return "no date of birth and no ID on one side"
     dx, dy = x.full_date, y.full_date
     if dx and dy and dx != dy and not _swapped(dx, dy):

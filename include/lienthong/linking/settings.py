@@ -4,7 +4,7 @@
   Thị), so their exact-match levels carry term-frequency adjustments and weigh little; the given
   name carries most of the identity, with a level for one edit (a dropped, doubled or swapped
   letter). All on diacritic-free keys, so NFC/NFD, tone placement, case and spaces do not matter.
-- Birth dates: exact; day and month swapped; one side known only by its year or by a 01/01
+- Birth dates: exact (two 01/01 placeholders are not the same date); day and month swapped; one side known only by its year or by a 01/01
   placeholder (same year); same year otherwise.
 - IDs: exact, or one Damerau-Levenshtein edit (a digit typo or two adjacent digits swapped);
   a CCCD never compares with a CMND (different numbers of the same person).
@@ -50,7 +50,7 @@ def comparisons() -> list[cl.CustomComparison]:
         cl.CustomComparison(
             [
                 cll.NullLevel("birth_year"),
-                cll.CustomLevel("birth_date_l = birth_date_r", "same date"),
+                cll.CustomLevel("birth_date_l = birth_date_r and substr(birth_date_l, 6, 5) <> '01-01'", "same date"),
                 cll.CustomLevel(_SWAPPED, "day and month swapped"),
                 cll.CustomLevel(f"({_YEAR_ONLY.format(side='l')} or {_YEAR_ONLY.format(side='r')}) "
                                 "and birth_year_l = birth_year_r", "same year, one side year only or 01/01"),
