@@ -1,21 +1,26 @@
 """Benchmark of person linkage against the sample's ground truth, with a plain Splink baseline.
 
+    uv run python bench/matching.py --setting demo|demo-hard|untuned-a|untuned-b [--no-baseline]
     uv run python bench/matching.py --scale demo|province|tiny [--seed 42] [--sample DIR]
 
-Generates the sample (or reuses the one cached in .lienthong/bench/sample-<scale>-<seed>), loads
-the roster records delivered up to the day before the last into an embedded PostgreSQL of its own,
-runs the linker in full, then the last day's changes incrementally, and the baseline on the full
-set of records. Scores are pairwise precision / recall / F1 and people found vs true, over all
-records delivered. Each engine runs in its own process so that its peak memory (ru_maxrss, the
-interpreter included; the PostgreSQL server is not counted) is its own.
+A setting (bench/matching_settings.yml) is a scale, a seed and overrides of the generator's
+noise.yml; ``--scale``/``--seed`` alone mean the default mix. Generates the sample (or reuses the
+one cached in .lienthong/bench/sample-<setting or scale-seed>), loads the roster records delivered
+up to the day before the last into an embedded PostgreSQL of its own, runs the linker in full, then
+the last day's changes incrementally, and the baseline on the full set of records. Scores
+(``lienthong.sample.link_scoring``) are pairwise precision / recall / F1, recall on true pairs
+sharing no exact ID, per noise kind and per hard-negative kind (households, twins, name-copying
+ghosts), and ghost records merged into someone, over all records delivered. Each engine runs in
+its own process so that its peak memory (ru_maxrss, the interpreter included; the PostgreSQL
+server is not counted) is its own.
 Prints human lines, then the figures as one JSON line (last line of output).
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import multiprocessing
+import re
 import resource
 import shutil
 import sys
@@ -26,10 +31,12 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import psycopg
+import yaml
 
 from lienthong.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = Path(__file__).resolve().parent / "matching_settings.yml"
 SOURCE = "bench_source.roster_records"
 
 
@@ -62,6 +69,8 @@ def _run_linker(url: str, incremental: bool) -> dict:
     summary["wall_seconds"] = round(time.perf_counter() - started, 2)
     with psycopg.connect(url) as conn:
         summary["clusters"] = dict(conn.execute("select record_uid, person_id from identity.record_person").fetchall())
+        summary["refusals"] = conn.execute("select uid_a, uid_b, refused_reason from identity.match_pairs "
+                                           "where refused_reason is not null").fetchall()
     return summary
 
 
@@ -77,57 +86,92 @@ def _run_baseline(url: str) -> dict:
     return {"clusters": clusters, "wall_seconds": round(time.perf_counter() - started, 2)}
 
 
-def score(clusters: dict[str, str], truth: dict[str, str]) -> dict:
-    """Pairwise precision, recall and F1 of ``clusters`` (uid -> cluster) against ``truth`` (uid -> person)."""
-    from collections import Counter
+def _ids(url: str) -> dict[str, str | None]:
+    """Record uid -> the ID as delivered, digits only."""
+    from lienthong.linking.records import record_uid
 
-    def pairs(counter: Counter) -> int:
-        return sum(n * (n - 1) // 2 for n in counter.values())
-
-    uids = [u for u in clusters if u in truth]
-    true_positive = pairs(Counter((clusters[u], truth[u]) for u in uids))
-    predicted = pairs(Counter(clusters[u] for u in uids))
-    actual = pairs(Counter(truth[u] for u in uids))
-    precision = true_positive / predicted if predicted else 1.0
-    recall = true_positive / actual if actual else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5),
-            "people_found": len({clusters[u] for u in uids}), "people_true": len({truth[u] for u in uids}),
-            "records": len(uids), "true_pairs": actual, "predicted_pairs": predicted}
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(f"select org_code, source_record_key, id_number from {SOURCE}").fetchall()
+    return {record_uid(org, key): re.sub(r"\D", "", number or "") or None for org, key, number in rows}
 
 
-def _truth(sample: Path) -> dict[str, str]:
-    with (sample / "truth" / "records.csv").open(encoding="utf-8") as handle:
-        return {f"{r['org']}|{r['record_id']}": r["person_id"] for r in csv.DictReader(handle)}
+def _refusals(refusals: list[tuple[str, str, str]], truth: dict) -> dict[str, dict[str, int]]:
+    """Per clustering rule: the links it refused between two people (right) and within one (recall lost
+    unless linked through other records)."""
+    counts: dict[str, dict[str, int]] = {}
+    for a, b, reason in refusals:
+        if a in truth and b in truth:
+            row = counts.setdefault(reason, {"different_people": 0, "same_person": 0})
+            row["same_person" if truth[a].person == truth[b].person else "different_people"] += 1
+    return dict(sorted(counts.items()))
+
+
+def _merged(base: dict, overrides: dict) -> dict:
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = _merged(base.get(key) or {}, value) if isinstance(value, dict) else value
+    return out
+
+
+def _generate(setting: dict, sample: Path) -> None:
+    from lienthong.sample import generate
+    from lienthong.sample.noise import load_noise
+
+    sample.mkdir(parents=True, exist_ok=True)
+    noise = sample.parent / f"{sample.name}-noise.yml"
+    noise.write_text(yaml.safe_dump(_merged(load_noise(), setting.get("noise", {})), allow_unicode=True),
+                     encoding="utf-8")
+    print(f"generating {setting} into {sample} ...", flush=True)
+    generate(setting["scale"], setting["seed"], sample, people=setting.get("people"), days=setting.get("days"),
+             noise_config=noise)
+
+
+def _print_scores(label: str, figures: dict) -> None:
+    print(f"{label}: precision {figures['precision']}, recall {figures['recall']}, F1 {figures['f1']}, "
+          f"recall without shared ID {figures['recall_no_shared_id']} ({figures['true_pairs_no_shared_id']:,} pairs), "
+          f"ghosts merged {figures['ghosts_merged']} of {figures['ghost_records']}, "
+          f"people {figures['people_found']:,} found vs {figures['people_true']:,} true", flush=True)
+    for kind, row in figures["per_hard_negative"].items():
+        print(f"  {label} hard negatives {kind}: {row['merged']} of {row['people_pairs']:,} pairs of people merged; "
+              f"precision {row['precision']}, recall {row['recall']} on their records", flush=True)
+    for kind, row in figures["per_noise_kind"].items():
+        print(f"  {label} noise {kind}: precision {row['precision']}, recall {row['recall']} "
+              f"({row['true_pairs']:,} true pairs)", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--setting", default=None, help="a setting of bench/matching_settings.yml")
     parser.add_argument("--scale", default="demo")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--sample", type=Path, default=None, help="an existing sample folder")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
 
-    sample = args.sample or ROOT / ".lienthong" / "bench" / f"sample-{args.scale}-{args.seed}"
+    if args.setting:
+        setting = yaml.safe_load(SETTINGS.read_text(encoding="utf-8"))[args.setting]
+        name = args.setting
+    else:
+        setting, name = {"scale": args.scale, "seed": args.seed}, f"{args.scale}-{args.seed}"
+    sample = args.sample or ROOT / ".lienthong" / "bench" / f"sample-{name}"
     if not (sample / "manifest.json").exists():
-        from lienthong.sample import generate
-
-        print(f"generating the {args.scale} sample into {sample} ...", flush=True)
-        generate(args.scale, args.seed, sample)
+        _generate(setting, sample)
     from lienthong.linking.sample_input import delivery_dates
     from lienthong.warehouse import ensure_ready
     from lienthong.warehouse.embedded import EmbeddedPostgres
 
+    from lienthong.sample.link_scoring import noise_mix, read_hard_negatives, read_truth, score_linking
+
     days = delivery_dates(sample)
-    truth = _truth(sample)
+    truth = read_truth(sample)
+    hard_negatives = read_hard_negatives(sample)
     base = Path(tempfile.mkdtemp(prefix="lienthong-bench-pg-"))
     server = EmbeddedPostgres(base / "pgdata", free_port())
     url = server.start()
     try:
         ensure_ready(url)
         loaded = _load_source(url, sample, days[-2])
-        print(f"{args.scale}: {loaded:,} records delivered up to {days[-2]}", flush=True)
+        print(f"{name}: {loaded:,} records delivered up to {days[-2]}", flush=True)
         full, full_mb = _in_child(_run_linker, url, False)
         print(f"full run: {full['wall_seconds']} s, {full_mb:.0f} MB, {full['pairs_scored']:,} pairs scored, "
               f"timings {full['timings']}", flush=True)
@@ -135,11 +179,16 @@ def main() -> int:
         night, night_mb = _in_child(_run_linker, url, True)
         print(f"incremental run ({days[-1]}): {night['changed']:,} new or changed of {total:,} records in "
               f"{night['wall_seconds']} s, {night_mb:.0f} MB, timings {night['timings']}", flush=True)
-        ours = score(night["clusters"], truth)
-        print(f"linker:   precision {ours['precision']}, recall {ours['recall']}, F1 {ours['f1']}, "
-              f"people {ours['people_found']:,} found vs {ours['people_true']:,} true", flush=True)
+        ids = _ids(url)
+        ours = score_linking(night["clusters"], truth, ids, hard_negatives)
+        _print_scores("linker", ours)
+        ours["refused_by_rule"] = _refusals(night["refusals"], truth)
+        for reason, row in ours["refused_by_rule"].items():
+            print(f"  linker refused ({reason}): {row['different_people']} pairs of two people, "
+                  f"{row['same_person']} of one person", flush=True)
         figures = {
-            "bench": "matching", "scale": args.scale, "seed": args.seed, "records": total,
+            "bench": "matching", "setting": name, "scale": setting["scale"], "seed": setting["seed"],
+            "records": total, "noise_mix": noise_mix({u: truth[u] for u in night["clusters"] if u in truth}),
             "linker": {**ours, "seconds": full["wall_seconds"], "peak_memory_mb": round(full_mb, 1),
                        "review_queue": night["review_queue"], "persons": night["persons"]},
             "incremental": {"day": days[-1], "changed": night["changed"], "seconds": night["wall_seconds"],
@@ -155,12 +204,14 @@ def main() -> int:
                 print(f"baseline: failed ({err})", flush=True)
                 figures["baseline"] = {"error": str(err)}
         if baseline is not None:
-            theirs = score(baseline["clusters"], truth)
-            print(f"baseline: precision {theirs['precision']}, recall {theirs['recall']}, F1 {theirs['f1']}, "
-                  f"people {theirs['people_found']:,} found, {baseline['wall_seconds']} s, {baseline_mb:.0f} MB",
-                  flush=True)
+            theirs = score_linking(baseline["clusters"], truth, ids, hard_negatives)
+            _print_scores("baseline", theirs)
+            print(f"baseline: {baseline['wall_seconds']} s, {baseline_mb:.0f} MB", flush=True)
             figures["baseline"] = {**theirs, "seconds": baseline["wall_seconds"],
                                    "peak_memory_mb": round(baseline_mb, 1)}
+            figures["linker_vs_baseline"] = {
+                "time": round(full["wall_seconds"] / baseline["wall_seconds"], 2),
+                "peak_memory": round(full_mb / baseline_mb, 2)}
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)

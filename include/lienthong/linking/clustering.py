@@ -6,6 +6,10 @@ near-linear) and a merge is refused when it would put together:
 
 - two well-formed CCCDs (or two CMNDs) more than two typos or transpositions apart: an id
   belongs to one person, so such a cluster is two people however similar their names;
+- two records that ``conflicts.pair_conflict`` says cannot be one person (different full dates
+  of birth, given names of siblings, no date of birth at all), unless an ID of one side agrees
+  with an ID of the other; checked across the whole of both clusters, so that no record links
+  two people by agreeing with each of them (a name without a middle name, a year-only date);
 - two records a reviewer decided are different people.
 
 Reviewer "same" decisions are merged first and only "different" decisions can stop them. Every
@@ -16,24 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from lienthong.linking.conflicts import RecordFacts, id_edits, ids_agree, pair_conflict
 
 # Two records of one person can each carry a typo of the same id, so up to two edits apart is
 # still one id; two random ids with the same province, sex and year prefix are that close ~0.2 %
 # of the time, and the model must have linked them first.
 MAX_ID_EDITS = 2
-
-
-def id_edits(a: str, b: str) -> int:
-    """Edits between two ids: substitutions, insertions, deletions, adjacent transpositions (OSA distance)."""
-    rows = [list(range(len(b) + 1))]
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a[i - 1] != b[j - 1]))
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], rows[-2][j - 2] + 1)
-        rows.append(row)
-    return rows[-1][-1]
 
 
 @dataclass
@@ -51,10 +43,14 @@ class Refusal:
 
 
 class Clusterer:
-    def __init__(self, ids: dict[str, str | None], cannot_link: Iterable[tuple[str, str]] = ()):
-        """``ids``: record uid -> "kind:digits" or None, for every record to cluster."""
-        self.parent = {uid: uid for uid in ids}
-        self.groups = {uid: _Group([uid], {i} if i else set()) for uid, i in ids.items()}
+    def __init__(self, facts: dict[str, RecordFacts], cannot_link: Iterable[tuple[str, str]] = (),
+                 name_counts: dict[str, int] | None = None):
+        """``facts``: record uid -> what the conflict rules read, for every record to cluster;
+        ``name_counts``: given-name key -> records carrying it (all records, not only these)."""
+        self.facts = facts
+        self.name_counts = name_counts or {}
+        self.parent = {uid: uid for uid in facts}
+        self.groups = {uid: _Group([uid], {f.id} if f.id else set()) for uid, f in facts.items()}
         self.cannot: dict[str, set[str]] = {}
         for a, b in cannot_link:
             if a in self.parent and b in self.parent:
@@ -76,12 +72,20 @@ class Clusterer:
         for uid in small.members:
             if self.cannot.get(uid, set()) & large_members:
                 return "reviewer decided different people"
-        if check_ids:
-            for x in a.ids:
-                for y in b.ids:
-                    (kind_x, _, digits_x), (kind_y, _, digits_y) = x.partition(":"), y.partition(":")
-                    if kind_x == kind_y and id_edits(digits_x, digits_y) > MAX_ID_EDITS:
-                        return "different ID numbers"
+        if not check_ids:
+            return None
+        for x in a.ids:
+            for y in b.ids:
+                (kind_x, _, digits_x), (kind_y, _, digits_y) = x.partition(":"), y.partition(":")
+                if kind_x == kind_y and id_edits(digits_x, digits_y) > MAX_ID_EDITS:
+                    return "different ID numbers"
+        if any(ids_agree(x, y) for x in a.ids for y in b.ids):
+            return None
+        for x in small.members:
+            for y in large.members:
+                reason = pair_conflict(self.facts[x], self.facts[y], self.name_counts)
+                if reason:
+                    return reason
         return None
 
     def link(self, uid_a: str, uid_b: str, probability: float, *, check_ids: bool = True) -> bool:
@@ -105,11 +109,11 @@ class Clusterer:
         return {uid: self.find(uid) for uid in self.parent}
 
 
-def cluster(ids: dict[str, str | None], edges: Iterable[tuple[str, str, float]],
-            must_link: Iterable[tuple[str, str]] = (), cannot_link: Iterable[tuple[str, str]] = ()
-            ) -> tuple[dict[str, str], list[Refusal]]:
+def cluster(facts: dict[str, RecordFacts], edges: Iterable[tuple[str, str, float]],
+            must_link: Iterable[tuple[str, str]] = (), cannot_link: Iterable[tuple[str, str]] = (),
+            name_counts: dict[str, int] | None = None) -> tuple[dict[str, str], list[Refusal]]:
     """Cluster records given scored edges (any order; only those meant to link) and review decisions."""
-    clusterer = Clusterer(ids, cannot_link)
+    clusterer = Clusterer(facts, cannot_link, name_counts)
     for a, b in must_link:
         if a in clusterer.parent and b in clusterer.parent:
             clusterer.link(a, b, 1.0, check_ids=False)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from lienthong.linking import engine, store
 from lienthong.linking.clustering import Refusal, cluster
+from lienthong.linking.conflicts import RecordFacts
 from lienthong.linking.records import FEATURE_COLUMNS, INPUT_COLUMNS, content_hash, prepare_frame, record_uid
 from lienthong.linking.stable_ids import Event, assign
 from lienthong.linking.survivorship import DELETE_ORPHANS, refresh_sql
@@ -26,6 +27,7 @@ from lienthong.warehouse import connect
 LINK_THRESHOLD = 0.95
 REVIEW_FLOOR = 0.5
 PERSON_ID_PREFIX = "LT"
+FACT_COLUMNS = ("record_uid", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name")
 
 
 def _read_source(conn, source_sql: str) -> list[dict]:
@@ -174,10 +176,10 @@ def link_people(url: str, source_sql: str, *, incremental: bool = False, today: 
         store.temp_keys(conn, "scope", scope)
         edges = _edges_in_scope(conn)
         in_scope = records[records["record_uid"].isin(set(scope))] if incremental else records
-        ids = {uid: (f"{kind}:{number}" if isinstance(number, str) else None)
-               for uid, kind, number in zip(in_scope["record_uid"], in_scope["id_kind"], in_scope["id_number"])}
+        facts = {row["record_uid"]: RecordFacts.from_features(row)
+                 for row in in_scope[list(FACT_COLUMNS)].to_dict("records")}
         must, cannot = _decisions(conn)
-        clusters, refused = cluster(ids, edges, must, cannot)
+        clusters, refused = cluster(facts, edges, must, cannot, records["given_key"].value_counts().to_dict())
         lap("cluster")
 
         linked = conn.execute("select rp.record_uid, rp.person_id, rp.run_id from identity.record_person rp "

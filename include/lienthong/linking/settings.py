@@ -4,8 +4,8 @@
   Thị), so their exact-match levels carry term-frequency adjustments and weigh little; the given
   name carries most of the identity, with a level for one edit (a dropped, doubled or swapped
   letter). All on diacritic-free keys, so NFC/NFD, tone placement, case and spaces do not matter.
-- Birth dates: exact; day and month swapped; one side known only by its year (same year);
-  same year otherwise.
+- Birth dates: exact (two 01/01 placeholders are not the same date); day and month swapped; one side known only by its year or by a 01/01
+  placeholder (same year); same year otherwise.
 - IDs: exact, or one Damerau-Levenshtein edit (a digit typo or two adjacent digits swapped);
   a CCCD never compares with a CMND (different numbers of the same person).
 - Address: same new commune and hamlet, same commune, or overlapping candidates when an old
@@ -25,6 +25,9 @@ TF_COLUMNS = ("given_key", "family_key", "middle_key")
 _SWAPPED = ("substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
             "and substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) "
             "and substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)")
+
+# A 01/01 date is most often a placeholder for an unknown day and month: read as the year only.
+_YEAR_ONLY = "(birth_date_{side} is null or substr(birth_date_{side}, 6, 5) = '01-01')"
 
 
 def _null_level(condition: str) -> cll.CustomLevel:
@@ -47,10 +50,10 @@ def comparisons() -> list[cl.CustomComparison]:
         cl.CustomComparison(
             [
                 cll.NullLevel("birth_year"),
-                cll.CustomLevel("birth_date_l = birth_date_r", "same date"),
+                cll.CustomLevel("birth_date_l = birth_date_r and substr(birth_date_l, 6, 5) <> '01-01'", "same date"),
                 cll.CustomLevel(_SWAPPED, "day and month swapped"),
-                cll.CustomLevel("(birth_date_l is null or birth_date_r is null) and birth_year_l = birth_year_r",
-                                "same year, one side year only"),
+                cll.CustomLevel(f"({_YEAR_ONLY.format(side='l')} or {_YEAR_ONLY.format(side='r')}) "
+                                "and birth_year_l = birth_year_r", "same year, one side year only or 01/01"),
                 cll.CustomLevel("birth_year_l = birth_year_r", "same year, other day"),
                 cll.ElseLevel(),
             ],

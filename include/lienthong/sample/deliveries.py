@@ -137,6 +137,8 @@ def _render(fmt: str, shape: dict, name: str, value):
         return "" if fmt != "jsonl" else None
     if name == "birth_date":
         kind, day = value
+        if kind == "missing":
+            return "" if fmt != "jsonl" else None
         if kind == "year":
             return day.year if fmt == "xlsx" else str(day.year)
         if kind == "serial":
@@ -181,7 +183,7 @@ class Deliveries:
 
     def _identity_values(self, record: Record, day: dt.date) -> dict:
         identity, person = record.identity, record.person
-        hamlet = record.hamlet_on(day) if not record.fabricated else person.hamlet
+        hamlet = identity.hamlet or (record.hamlet_on(day) if not record.fabricated else person.hamlet)
         commune_name = self._commune_names[hamlet.code.split("-")[0]]
         hamlet_text, commune_text = address_fields(identity, hamlet, commune_name)
         return {

@@ -17,6 +17,7 @@ import yaml
 
 from lienthong.sample import geography
 from lienthong.sample.deliveries import Deliveries, load_shapes
+from lienthong.sample.hard_cases import HardCases
 from lienthong.sample.memberships import ORGS, Context, Units, month_starts, org_rules, person_records
 from lienthong.sample.noise import load_noise
 from lienthong.sample.population import commune_sizes, make_former_residents, make_people, make_world
@@ -84,6 +85,7 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
                                      "moved_away": registry.get("moved_away_coverage", 1.0)})
     deliveries = Deliveries(out, delivery_days, {c.code: c.name for c in geography.communes()}, truth.roster_row)
 
+    hard = HardCases(noise.get("hard_cases"), seed, ctx, all_hamlets)
     next_pid = 1
     residents = 0
     for commune, size in zip(communes, sizes):
@@ -93,14 +95,26 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
         former = make_former_residents(rng, world, commune, round(size * FORMER_RESIDENT_SHARE), next_pid, all_hamlets)
         next_pid += len(former)
         residents += size
-        for person in residents_here + former:
+        relatives = []
+        if hard.enabled:
+            hard.start_commune(commune)
+            relatives = hard.relatives(residents_here, next_pid)
+            next_pid += len(relatives)
+            residents += len(relatives)
+        # Relatives draw their memberships from the hard cases' stream: the others' stay as they were.
+        for person, draw in [(p, rng) for p in residents_here + former] + [(p, hard.rng) for p in relatives]:
             truth.add_person(person)
-            for record in person_records(rng, ctx, person):
+            records = person_records(draw, ctx, person)
+            if hard.enabled:
+                records += hard.extra_records(person, records)
+            for record in records:
                 if record.fabricated:
                     truth.add_person(record.person, fabricated=True)
                 deliveries.add_record(record)
                 truth.add_record(record)
         truth.flush_people()
+    if hard.enabled:
+        truth.write_hard_cases(hard.relations)
 
     totals = _reported_totals(seed, noise, units, months, truth, deliveries)
     files = deliveries.close()

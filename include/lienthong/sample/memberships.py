@@ -285,8 +285,14 @@ def _fabricated(rng, ctx, beside: Record) -> Record:
                    random_phone(rng) if rng.random() < 0.2 else None, beside.person.commune, hamlet, "other")
     unit = beside.units[0][1]
     join = _between(rng, world.start - dt.timedelta(days=900), world.end)
-    record = Record(ctx.next_id(org), org, ghost, noisy_identity(rng, rates_for(ctx.noise, org), ghost), join,
-                    [(join, unit)], fabricated=True, planted=("fabricated",))
+    return planted_record(rng, ctx, ghost, org, unit, join, ("fabricated",), fabricated=True)
+
+
+def planted_record(rng, ctx, person: Person, org: str, unit: Unit, join: dt.date, planted: tuple[str, ...],
+                   fabricated: bool) -> Record:
+    """A record put on a roll that no real membership stands behind (with its noise and activity)."""
+    record = Record(ctx.next_id(org), org, person, noisy_identity(rng, rates_for(ctx.noise, org), person), join,
+                    [(join, unit)], fabricated=fabricated, planted=planted)
     _activity(rng, ctx, record)
     return record
 
@@ -344,6 +350,8 @@ def ghost_kinds(record: Record, end: dt.date, months: list[dt.date], no_dues_mon
     person = record.person
     if record.fabricated:
         kinds.append(("fabricated", "no real person"))
+    if "non_member" in record.planted:
+        kinds.append(("non_member", "a resident who joined no organisation"))
     if record.duplicate_of:
         kinds.append(("duplicate", record.duplicate_of))
     if not record.fabricated and person.died and person.died <= end:

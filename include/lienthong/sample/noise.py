@@ -115,13 +115,14 @@ class NoisyIdentity:
     full_name: str
     family_name: str
     given_names: str
-    birth: tuple[str, dt.date]  # (full | year | serial | swap, date)
+    birth: tuple[str, dt.date]  # (full | year | serial | swap | missing, date)
     id_number: str
     phone: str
     old_address: bool
     short_address: bool
     plain_address: bool
     kinds: tuple[str, ...]
+    hamlet: Hamlet | None = None  # where the roll says the person lives, when not where they do
 
 
 def noisy_identity(rng: random.Random, rates: dict[str, float], person: Person) -> NoisyIdentity:

@@ -245,6 +245,20 @@ def _person(rng: random.Random, world: World, commune: Commune, pid: str, agenci
     family, middle, given = make_name(rng, sex, birth.year)
     hamlet = rng.choice(commune.hamlets)
     age = end.year - birth.year
+    cccd, cmnd = _id_numbers(rng, world, hamlet, sex, birth, age)
+    phone = random_phone(rng) if age >= 15 and rng.random() < (0.92 if age < 70 else 0.6) else None
+    person = Person(pid, sex, birth, family, middle, given, cccd, cmnd, phone, commune, hamlet, "other",
+                    activism=rng.lognormvariate(0, 0.45))
+    _occupation(rng, world, person, age, agencies)
+    person.veteran = (sex == "M" and age >= 24 and rng.random() < (0.14 if age >= 55 else 0.06)) or (
+        sex == "F" and age >= 30 and rng.random() < 0.006)
+    _life_events(rng, world, person, age, all_hamlets)
+    return person
+
+
+def _id_numbers(rng: random.Random, world: World, hamlet: Hamlet, sex: str, birth: dt.date,
+                age: int) -> tuple[str | None, str | None]:
+    """(CCCD, CMND): most adults hold a CCCD, some older people still only the 9-digit CMND."""
     province = hamlet.old.cccd_province if rng.random() < 0.86 else rng.choice(_OTHER_BIRTH_PROVINCES)
     cccd = cmnd = None
     roll = rng.random()
@@ -253,13 +267,34 @@ def _person(rng: random.Random, world: World, commune: Commune, pid: str, agenci
             cmnd = world.mint.cmnd(province)
         elif roll < 0.975:
             cccd = world.mint.cccd(province, sex, birth.year)
-    phone = random_phone(rng) if age >= 15 and rng.random() < (0.92 if age < 70 else 0.6) else None
-    person = Person(pid, sex, birth, family, middle, given, cccd, cmnd, phone, commune, hamlet, "other",
+    return cccd, cmnd
+
+
+def old_cmnd(person: Person) -> str:
+    """The 9-digit CMND a CCCD holder had before (fixed per person, not drawn from the mint)."""
+    prefix = _OLD_CMND_PREFIX.get((person.cccd or "")[:3], "02")
+    return f"{prefix}{zlib.crc32(person.pid.encode()) % 10_000_000:07d}"
+
+
+def given_names(sex: str, birth_year: int) -> list[str]:
+    """The given names of the sample's name table for this sex and generation."""
+    return list(_names()["given"][(sex, _generation(birth_year))].items)
+
+
+def all_given_names() -> list[str]:
+    """Every given name of the sample's name table, sorted."""
+    return sorted({name for table in _names()["given"].values() for name in table.items})
+
+
+def make_relative(rng: random.Random, world: World, anchor: Person, pid: str, sex: str, birth: dt.date,
+                  name: tuple[str, str, str], phone: str | None) -> Person:
+    """A relative living in ``anchor``'s hamlet: own ID and work, the given name and phone as decided."""
+    age = world.end.year - birth.year
+    cccd, cmnd = _id_numbers(rng, world, anchor.hamlet, sex, birth, age)
+    person = Person(pid, sex, birth, *name, cccd, cmnd, phone, anchor.commune, anchor.hamlet, "other",
                     activism=rng.lognormvariate(0, 0.45))
-    _occupation(rng, world, person, age, agencies)
-    person.veteran = (sex == "M" and age >= 24 and rng.random() < (0.14 if age >= 55 else 0.06)) or (
-        sex == "F" and age >= 30 and rng.random() < 0.006)
-    _life_events(rng, world, person, age, all_hamlets)
+    _occupation(rng, world, person, age, commune_agencies(anchor.commune))
+    person.veteran = sex == "M" and age >= 24 and rng.random() < (0.14 if age >= 55 else 0.06)
     return person
 
 

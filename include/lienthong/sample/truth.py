@@ -121,6 +121,13 @@ class Truth:
             self._overlaps["+".join(o for o in ORGS if o in orgs)] += 1
         self._person_orgs.clear()
 
+    def write_hard_cases(self, relations: list[tuple[str, str, str]]) -> None:
+        """truth/hard_cases.csv: relatives, twins and name-copying ghosts, each with the person they relate to."""
+        handle, writer = _csv(self.out / "truth" / "hard_cases.csv")
+        writer.writerow(["person_id", "kind", "related_person_id"])
+        writer.writerows(relations)
+        handle.close()
+
     def close(self) -> dict:
         for handle, _ in self._files.values():
             handle.close()

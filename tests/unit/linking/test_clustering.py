@@ -1,4 +1,9 @@
-from lienthong.linking.clustering import cluster, id_edits
+from lienthong.linking.clustering import cluster
+from lienthong.linking.conflicts import RecordFacts, id_edits
+
+
+def _ids(**ids):
+    return {uid: RecordFacts(id=number, birth_year=1980) for uid, number in ids.items()}
 
 
 def test_id_edits_count_typos_and_transpositions():
@@ -10,7 +15,7 @@ def test_id_edits_count_typos_and_transpositions():
 
 
 def test_strongest_links_first_and_no_chaining_through_a_weak_link():
-    ids = {"a1": "cccd:072182947378", "a2": "cccd:072182947739", "b1": "cccd:080185111222", "x": None}
+    ids = _ids(a1="cccd:072182947378", a2="cccd:072182947739", b1="cccd:080185111222", x=None)
     edges = [("a1", "a2", 0.999), ("b1", "x", 0.99), ("a2", "x", 0.96)]
     clusters, refused = cluster(ids, edges)
     assert clusters["a1"] == clusters["a2"]          # typo'd CCCD still links
@@ -19,18 +24,83 @@ def test_strongest_links_first_and_no_chaining_through_a_weak_link():
 
 
 def test_cccd_and_cmnd_of_one_person_do_not_conflict():
-    clusters, refused = cluster({"a": "cccd:072182947378", "b": "cmnd:295392225"}, [("a", "b", 0.99)])
+    clusters, refused = cluster(_ids(a="cccd:072182947378", b="cmnd:295392225"), [("a", "b", 0.99)])
     assert clusters["a"] == clusters["b"] and not refused
 
 
 def test_reviewer_decisions_win():
-    ids = {"a": None, "b": None, "c": None}
+    ids = _ids(a=None, b=None, c=None)
     clusters, refused = cluster(ids, [("a", "b", 0.999)], must_link=[("b", "c")], cannot_link=[("a", "b")])
     assert clusters["b"] == clusters["c"] != clusters["a"]
     assert refused[0].reason == "reviewer decided different people"
 
 
 def test_reviewer_same_overrides_an_id_conflict():
-    ids = {"a": "cccd:072182947378", "b": "cccd:080185111222"}
+    ids = _ids(a="cccd:072182947378", b="cccd:080185111222")
     clusters, _ = cluster(ids, [], must_link=[("a", "b")])
     assert clusters["a"] == clusters["b"]
+
+
+def _person(given: str, birth: str | None, number: str | None = None, *, marked: str | None = None) -> RecordFacts:
+    return RecordFacts(id=number, birth_date=birth, birth_year=int(birth[:4]) if birth else None,
+                       given_key=given, given_marked=marked)
+
+
+COUNTS = {"tam": 900, "tan": 400, "lan": 800, "laan": 2, "hung": 700, "dung": 650}
+
+
+def test_twins_stay_apart_however_strong_the_link():
+    """Same family, middle name, birth date, hamlet and phone: Splink is sure; the given names are not."""
+    facts = {"a": _person("tam", "1990-04-02", marked="tâm"), "b": _person("tan", "1990-04-02", marked="tân"),
+             "c": _person("hung", "1990-04-02"), "d": _person("minh", "1990-04-02"),
+             "e": _person("tam", "1990-04-02", marked="tâm"), "f": _person("tam", "1990-04-02", marked="tám")}
+    edges = [("a", "b", 0.9999), ("c", "d", 0.9999), ("e", "f", 0.9999)]
+    clusters, refused = cluster(facts, edges, name_counts=COUNTS)
+    assert len(set(clusters.values())) == 6
+    assert [r.reason for r in refused] == ["given names one letter apart, both common names",
+                                           "different given names", "given names differ by a mark"]
+
+
+def test_a_typo_of_a_common_name_still_links_and_an_agreeing_id_overrides_the_rules():
+    facts = {"a": _person("lan", "1970-01-15"), "b": _person("laan", None, "cccd:072170111222"),
+             "c": _person("lan", "1970-01-15", "cccd:072170111222"), "d": _person("tam", "1990-04-02", "cccd:1"),
+             "e": _person("tan", "1990-04-02", "cccd:1")}
+    clusters, refused = cluster(facts, [("a", "c", 0.99), ("b", "c", 0.99), ("d", "e", 0.99)], name_counts=COUNTS)
+    assert clusters["a"] == clusters["b"] == clusters["c"] and clusters["d"] == clusters["e"] and not refused
+
+
+def test_conflicting_full_dates_refuse_but_swaps_and_placeholders_do_not():
+    facts = {"a": _person("lan", "1970-03-05"), "b": _person("lan", "1970-05-03"),  # day and month swapped
+             "c": _person("lan", "1970-01-01"),  # 01/01: a placeholder, the year only
+             "x": _person("lan", "1970-03-06")}
+    clusters, refused = cluster(facts, [("a", "b", 0.99), ("a", "c", 0.98), ("c", "x", 0.97)], name_counts=COUNTS)
+    assert clusters["a"] == clusters["b"] == clusters["c"] != clusters["x"]
+    assert [(r.uid_a, r.uid_b, r.reason) for r in refused] == [("c", "x", "different dates of birth")]
+
+
+def test_a_record_without_birth_date_or_id_is_left_to_a_reviewer():
+    """The ghost copying a member's name; a member's own record without a date still has an ID."""
+    facts = {"member": _person("lan", "1970-03-05", "cccd:072170111222"), "ghost": _person("lan", None),
+             "blank_date": _person("lan", None, "cmnd:291234567")}
+    edges = [("member", "ghost", 0.999), ("member", "blank_date", 0.999)]
+    clusters, refused = cluster(facts, edges, name_counts=COUNTS)
+    assert clusters["member"] == clusters["blank_date"] != clusters["ghost"]
+    assert [r.reason for r in refused] == ["no date of birth and no ID on one side"]
+
+
+def test_no_record_chains_two_people_it_agrees_with_each():
+    """A year-only record fits twins born the same day: it may join one of them, never both."""
+    facts = {"one": _person("lan", "1970-03-05"), "other": _person("lan", "1970-06-05"),
+             "year_only": RecordFacts(birth_year=1970, given_key="lan")}
+    clusters, refused = cluster(facts, [("one", "year_only", 0.99), ("other", "year_only", 0.98)],
+                                name_counts=COUNTS)
+    assert clusters["one"] == clusters["year_only"] != clusters["other"]
+    assert refused[0].reason == "different dates of birth"
+
+
+def test_facts_from_a_feature_row():
+    row = {"record_uid": "x", "id_number": "072170111222", "id_kind": "cccd", "birth_date": None,
+           "birth_year": float("nan"), "given_key": "hanh", "name": "Lê Thị Hạnh"}
+    facts = RecordFacts.from_features(row)
+    assert facts == RecordFacts("cccd:072170111222", None, None, "hanh", "hạnh")
+    assert RecordFacts.from_features({**row, "name": "Le Thi Hanh"}).given_marked is None

@@ -1,0 +1,126 @@
+"""Evidence against: what two records of one person cannot disagree on unless an ID says they are one.
+
+Splink adds up evidence as if the fields were independent, but in a household or a pair of twins
+they are not: the same family and middle name, hamlet, phone and (twins) birth date come together,
+and a copied ghost carries a real member's name, hamlet and sometimes phone. So a high match
+probability is not enough on its own; these facts stop a link (the pair goes to the review queue
+with the reason) unless an ID agrees (the same kind and number on both sides; twins registered
+together may hold numbers one digit apart, so a near ID does not override):
+
+- both records have a full date of birth and they differ (other than day and month swapped; a
+  01/01 date is a placeholder, read as the year only): two people born apart;
+- the given names differ by more than one letter, or by one letter where both spellings are
+  names in their own right (each common in the input, not a typo of the other: Tâm / Tân), or
+  only by a tone or vowel mark where both records are written with marks (Hạnh / Hanh):
+  siblings, twins;
+- one side has neither a date of birth (not even a year) nor a plausible ID (a CMND, or a CCCD
+  whose province, century and year digits fit a living person): the ghost that copies a member's
+  name (a real member's record with a blank date still has their ID; an invented one rarely fits).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from lienthong.text.ids import PROVINCE_CODES
+
+# A one-letter variant is a name in its own right, not a typo, when it is at least this common
+# relative to the other spelling (typos of a name spread over many variants, each a fraction of a
+# percent of the name) and seen at least twice.
+NAME_VARIANT_MIN_SHARE = 0.05
+NAME_VARIANT_MIN_COUNT = 2
+MAX_AGE = 110  # a CCCD implying an older holder is not taken for a living person's
+# Only the same ID overrides the rules: twins registered together can hold CCCDs one digit apart.
+AGREEING_ID_EDITS = 0
+
+
+def id_edits(a: str, b: str) -> int:
+    """Edits between two ids: substitutions, insertions, deletions, adjacent transpositions (OSA distance)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFacts:
+    """What the conflict rules read of one record (from its feature row)."""
+
+    id: str | None = None  # "cccd:digits" / "cmnd:digits"
+    birth_date: str | None = None  # ISO, day precision
+    birth_year: int | None = None
+    given_key: str | None = None  # diacritic-free
+    given_marked: str | None = None  # with its marks, lower case; None when the name carries no marks
+
+    @classmethod
+    def from_features(cls, row: dict) -> RecordFacts:
+        number, kind, name = row.get("id_number"), row.get("id_kind"), row.get("name")
+        try:
+            year = int(row.get("birth_year"))
+        except (TypeError, ValueError):  # None, NaN, pandas' NA
+            year = None
+        marked = isinstance(name, str) and not name.isascii()
+        return cls(
+            id=f"{kind}:{number}" if isinstance(number, str) and isinstance(kind, str) else None,
+            birth_date=row.get("birth_date") if isinstance(row.get("birth_date"), str) else None,
+            birth_year=year,
+            given_key=row.get("given_key") if isinstance(row.get("given_key"), str) else None,
+            given_marked=name.split()[-1].lower() if marked else None,
+        )
+
+    @property
+    def plausible_id(self) -> bool:
+        """A CMND, or a CCCD whose province, century and year digits could be a living person's:
+        an invented number (a ghost's) mostly cannot."""
+        if not self.id:
+            return False
+        kind, _, digits = self.id.partition(":")
+        if kind != "cccd":
+            return True
+        year = 1900 + 100 * (int(digits[3]) // 2) + int(digits[4:6])
+        return digits[:3] in PROVINCE_CODES and dt.date.today().year - MAX_AGE <= year <= dt.date.today().year
+
+    @property
+    def full_date(self) -> str | None:
+        """The day-precision date, unless it is the 01/01 placeholder."""
+        return None if self.birth_date is None or self.birth_date.endswith("-01-01") else self.birth_date
+
+
+def ids_agree(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    (kind_a, _, digits_a), (kind_b, _, digits_b) = a.partition(":"), b.partition(":")
+    return kind_a == kind_b and id_edits(digits_a, digits_b) <= AGREEING_ID_EDITS
+
+
+def _swapped(a: str, b: str) -> bool:
+    return a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7]
+
+
+def _one_edit(a: str, b: str) -> bool:
+    return id_edits(a, b) <= 1
+
+
+def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int]) -> str | None:
+    """Why ``x`` and ``y`` cannot be one person without an agreeing ID, or None."""
+    if any(r.birth_year is None and not r.plausible_id for r in (x, y)):
+        return "no date of birth and no ID on one side"
+    dx, dy = x.full_date, y.full_date
+    if dx and dy and dx != dy and not _swapped(dx, dy):
+        return "different dates of birth"
+    gx, gy = x.given_key, y.given_key
+    if gx and gy:
+        if gx != gy:
+            if not _one_edit(gx, gy):
+                return "different given names"
+            cx, cy = name_counts.get(gx, 0), name_counts.get(gy, 0)
+            if min(cx, cy) >= NAME_VARIANT_MIN_COUNT and min(cx, cy) >= NAME_VARIANT_MIN_SHARE * max(cx, cy):
+                return "given names one letter apart, both common names"
+        elif x.given_marked and y.given_marked and x.given_marked != y.given_marked:
+            return "given names differ by a mark"
+    return None
