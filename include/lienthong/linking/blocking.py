@@ -30,13 +30,29 @@ PREDICTION_KEYS = (
 )
 PREDICTION_RULES = [block_on(*keys) for keys in PREDICTION_KEYS]
 
-# Deterministic rules for the prior: records that agree on these are almost surely one person.
-DETERMINISTIC_RULES = [
-    block_on("id_number"),
-    block_on("given_key", "family_key", "middle_key", "birth_date"),
-]
+# Deterministic keys for the prior: records that agree on these are almost surely one person.
+DETERMINISTIC_KEYS = (
+    ("id_number",),
+    ("given_key", "family_key", "middle_key", "birth_date"),
+)
+TRAINING_KEYS = (
+    ("id_number",),
+    ("given_key", "family_key", "birth_date"),
+)
+# Rolls with no ID numbers or with years of birth only give the keys above no pair at all (Splink
+# then fails to train, or puts the prior at zero and links nobody): each set falls back to this.
+FALLBACK_KEYS = {
+    DETERMINISTIC_KEYS: (("given_key", "family_key", "middle_key", "birth_year", "commune_code"),),
+    # Each comparison is trained by a rule that does not block on it: given, family and birth by
+    # the second, third and first rule's complements.
+    TRAINING_KEYS: (("given_key", "family_key", "birth_year"),
+                    ("family_key", "middle_key", "birth_year", "hamlet_key"),
+                    ("given_key", "middle_key", "hamlet_key")),
+}
 
-TRAINING_RULES = [
-    block_on("id_number"),
-    block_on("given_key", "family_key", "birth_date"),
-]
+
+def rules_with_pairs(keys: tuple[tuple[str, ...], ...], has_pair) -> list:
+    """Blocking rules for those of ``keys`` under which the input has a pair (``has_pair(key)``),
+    else for the fallback keys."""
+    found = [block_on(*key) for key in keys if has_pair(key)]
+    return found or [block_on(*key) for key in FALLBACK_KEYS[keys] if has_pair(key)]

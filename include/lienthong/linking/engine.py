@@ -10,6 +10,7 @@ stays the system of record: features, pairs and persons are written back to Post
 from __future__ import annotations
 
 import json
+import logging
 import math
 import tempfile
 from pathlib import Path
@@ -18,7 +19,10 @@ import duckdb
 import pandas as pd
 from splink import DuckDBAPI, Linker
 
-from lienthong.linking.blocking import DETERMINISTIC_RULES, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_RULES
+from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_KEYS,
+                                        rules_with_pairs)
+
+log = logging.getLogger(__name__)
 from lienthong.linking.settings import TF_COLUMNS, settings
 
 # DuckDB spills to "./.tmp" by default, i.e. into whatever folder the task runs in.
@@ -46,11 +50,20 @@ def _db(records: pd.DataFrame, new_uids: list[str] = ()) -> DuckDBAPI:
 def train(records: pd.DataFrame, seed: int = 42) -> dict:
     """A trained model (Splink's settings dict with m and u) for these records."""
     linker = Linker("records", settings(), db_api=_db(records), set_up_basic_logging=False)
-    linker.training.estimate_probability_two_random_records_match(DETERMINISTIC_RULES, recall=PRIOR_RECALL)
+
+    def has_pair(keys: tuple[str, ...]) -> bool:
+        return bool(records.dropna(subset=list(keys)).duplicated(subset=list(keys)).any())
+
+    deterministic = rules_with_pairs(DETERMINISTIC_KEYS, has_pair)
+    if len(deterministic) < len(DETERMINISTIC_KEYS):
+        log.warning("linking: the input has no pair on some of the usual keys; prior estimated on %s",
+                    [r.get_blocking_rule("duckdb").blocking_rule_sql for r in deterministic] or "nothing (default)")
+    if deterministic:  # else nobody is in two rolls yet: Splink's default prior stands
+        linker.training.estimate_probability_two_random_records_match(deterministic, recall=PRIOR_RECALL)
     low, per_record, high = U_SAMPLE_PAIRS
     linker.training.estimate_u_using_random_sampling(max_pairs=min(high, max(low, per_record * len(records))),
                                                      seed=seed)
-    for rule in TRAINING_RULES:
+    for rule in rules_with_pairs(TRAINING_KEYS, has_pair):
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=False)
     return linker.misc.save_model_to_json()
 

@@ -1,0 +1,36 @@
+"""Rolls unlike the sample's still train a model that links: no ID numbers, years of birth only
+(as many roll-only senders deliver), or nobody in two rolls yet."""
+import pandas as pd
+
+from lienthong.linking import engine
+from lienthong.linking.records import prepare_frame
+
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Lan", "Minh", "Nam", "Phúc", "Quân", "Sơn", "Tâm", "Hùng", "Thảo",
+         "Tuấn", "Hương", "Long", "Mai", "Nga", "Oanh", "Phương", "Quang", "Sang", "Thành", "Uyên", "Vinh",
+         "Xuân", "Yến", "Bảo", "Cường", "Đạt", "Giang", "Hải", "Khoa", "Linh", "Ngọc", "Nhân", "Tài", "Trang",
+         "Việt"]
+FAMILY = ["Nguyễn", "Trần", "Lê"]
+
+
+def roll(org: str, people: range) -> list[dict]:
+    return [{"org_code": org, "source_record_key": f"{org}-{p}", "sex": "M", "id_number": None, "phone": None,
+             "full_name": f"{FAMILY[p % 3]} Văn {GIVEN[p]}", "birth_date": str(1950 + p % 25),
+             "hamlet": "Ấp 1", "commune": "Phường Tân Ninh"} for p in people]
+
+
+def linked_pairs(rows: list[dict]) -> set[tuple[str, str]]:
+    frame = prepare_frame(rows)
+    pairs = engine.predict(frame, engine.train(frame))
+    uid = dict(zip(frame["record_uid"], frame["source_record_key"]))
+    likely = pairs[pairs["match_probability"] >= 0.9]
+    return {tuple(sorted((uid[a], uid[b]))) for a, b in zip(likely["uid_a"], likely["uid_b"])}
+
+
+def test_no_ids_and_years_of_birth_only_still_link_the_same_people():
+    # 30 people in both rolls, 10 more in the second only; nobody has an ID or a full birth date.
+    pairs = linked_pairs(roll("org_a", range(30)) + roll("org_b", range(40)))
+    assert pairs == {(f"org_a-{p}", f"org_b-{p}") for p in range(30)}
+
+
+def test_a_first_roll_with_nobody_in_two_organisations_links_nobody():
+    assert linked_pairs(roll("org_a", range(40))) == set()
