@@ -172,8 +172,7 @@ def write_generated(target: Path, orgs: tuple[OrganisationConfig, ...] | None = 
         # Atomic: a dbt process parsing at the same moment sees the old file or the new one.
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
                                          prefix=f".{path.name}.") as handle:
-            handle.write(text)
-        os.chmod(handle.name, 0o644)
+            handle.write(text)  # created 0600, like everything in the state folder
         os.replace(handle.name, path)
     wanted = {target / relative for relative in files}
     for path in sorted(target.rglob("*"), reverse=True):
