@@ -9,23 +9,13 @@ project are rendered at run time into the state folder: lienthong.pipeline.dbt_g
 """
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from pathlib import Path
 
-from lienthong.pipeline.dbt_generated import vn_key
+from lienthong.pipeline.dbt_generated import csv_text, vn_key
 from lienthong.text.addresses import crosswalk
 
 PROJECT = Path(__file__).resolve().parents[1]
-
-
-def _csv(header: list[str], rows: list[list]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 def render() -> dict[Path, str]:
@@ -36,11 +26,11 @@ def render() -> dict[Path, str]:
         for new in news:
             units[new.key] = [new.key, new.scheme, new.code, new.name, "", new.province_code]
             links.append([old.key, new.key, len(news) > 1])
-    files[PROJECT / "seeds" / "admin_units.csv"] = _csv(
+    files[PROJECT / "seeds" / "admin_units.csv"] = csv_text(
         ["admin_unit_key", "scheme", "code", "name", "district_name", "province_code"], sorted(units.values()))
-    files[PROJECT / "seeds" / "admin_crosswalk.csv"] = _csv(
+    files[PROJECT / "seeds" / "admin_crosswalk.csv"] = csv_text(
         ["old_admin_unit_key", "new_admin_unit_key", "old_is_split"], sorted(links))
-    files[PROJECT / "seeds" / "admin_unit_aliases.csv"] = _csv(
+    files[PROJECT / "seeds" / "admin_unit_aliases.csv"] = csv_text(
         ["name_key", "district_key", "admin_unit_key"],
         sorted({(vn_key(u[3]), vn_key(u[4]), u[0]) for u in units.values()}))
     return files

@@ -67,7 +67,8 @@ def _yaml(data) -> str:
     return HEADER + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
 
 
-def _csv(header: list[str], rows: list[list]) -> str:
+def csv_text(header: list[str], rows: list[list]) -> str:
+    """A seed file's text: header and rows, LF line ends."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -128,7 +129,7 @@ def render(orgs: tuple[OrganisationConfig, ...]) -> dict[Path, str]:
     files: dict[Path, str] = {}
     for org in orgs:
         files.update(_staging(org))
-    files[Path("seeds") / "organisations.csv"] = _csv(
+    files[Path("seeds") / "organisations.csv"] = csv_text(
         ["org_code", "org_name", "short_name", "member_word", "has_member_code",
          "sends_dues", "sends_activities", "sends_reported_totals"],
         [[o.code, o.name, o.short_name, o.member_word, "member_code" in o.entity("roster").fields,
