@@ -270,9 +270,14 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
                                                                  period_label=builder.period_label),
                           encoding="utf-8")
         written.append(folder / page.path)
+    # Published pages, aggregates only: readable by the web server's account, whatever the umask
+    # (the rest of the output folder is the owner's alone).
+    for path in [staging, *staging.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     # Swap the content, keep the folder: a web server may have it bind-mounted (docker compose), and
     # a replaced folder would leave it serving the old, deleted one.
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)
     for old in folder.iterdir():
         if old.is_dir():
             shutil.rmtree(old)
