@@ -136,7 +136,7 @@ class ApiConnector(_Strict):
 
     type: Literal["api"]
     conn_id: str = Field(description="Airflow connection: host/port/schema give the base URL, password the token.")
-    resource: str = Field(description="Path of the resource, e.g. /doan_tn/api/v1/doan-vien.")
+    resource: str = Field(description="Path of the resource, e.g. /api/v1/members (relative to the connection URL).")
     date_param: str = Field(description="Query parameter selecting the delivery day (YYYY-MM-DD).")
     paging: ApiPaging
     timeout_seconds: float = 30
