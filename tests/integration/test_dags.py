@@ -23,6 +23,7 @@ print(json.dumps({
             "timezone": str(getattr(dag.timetable, "_timezone", getattr(getattr(dag.timetable, "timetable", None), "_timezone", ""))),
             "outlets": sorted(o.name for t in dag.tasks for o in t.outlets),
             "trigger": str(getattr(dag.timetable, "asset_condition", "")),
+            "retries": {t.task_id: [t.retries, t.retry_delay.total_seconds()] for t in dag.tasks},
         }
         for dag_id, dag in bag.dags.items()
     },
@@ -60,3 +61,12 @@ def test_ingest_publishes_assets_that_trigger_the_build(dagbag):
     assert dagbag["dags"]["ingest_hoi_lhpn"]["outlets"] == sorted(f"raw.hoi_lhpn.{e.kind}" for e in women.entities)
     assert "raw.hoi_lhpn.roster" in dagbag["dags"]["warehouse_build"]["trigger"]
     assert dagbag["dags"]["warehouse_build"]["outlets"] == ["marts"]
+
+
+def test_every_task_retries_after_a_delay(dagbag):
+    # A night's transient failure (server restart, network) must not need a person; a retry at once
+    # would meet the same outage.
+    for dag_id, dag in dagbag["dags"].items():
+        for task_id, (retries, delay) in dag["retries"].items():
+            assert retries >= 1, (dag_id, task_id)
+            assert delay >= 60, (dag_id, task_id)

@@ -161,12 +161,11 @@ def test_ghost_flags_find_the_planted_ghosts(nightly):
     with connect(nightly["url"]) as conn:
         scores = flag_scores(conn, nightly["sample"], nightly["day"].strftime("%Y-%m"))
     print(json.dumps(scores, indent=1))
+    # The tiny sample (seed 7) plants every kind: a kind with nothing planted is a broken generator.
     for kind in ("duplicate", "ineligible_age", "ineligible_sex", "no_dues", "no_attendance"):
-        if scores[kind]["planted"]:
-            assert scores[kind]["recall"] >= 0.5, (kind, scores[kind])
+        assert scores[kind]["planted"] > 0 and scores[kind]["recall"] >= 0.5, (kind, scores[kind])
     for kind in ("ineligible_sex", "duplicate"):
-        if scores[kind]["flagged"]:
-            assert scores[kind]["precision"] >= 0.5, (kind, scores[kind])
+        assert scores[kind]["precision"] >= 0.5, (kind, scores[kind])
     # Deaths and moves: mostly the population database's evidence, which misses unregistered changes
     # and people the rolls know only by a 9-digit CMND or a mistyped ID (measured: 55 of 67, precision 1.0).
     gone = scores["deceased_or_moved"]

@@ -122,7 +122,6 @@ _TCVN3_DEC_TABLE = str.maketrans({k: v for k, v in _TCVN3_DEC.items() if k != v}
 _VNI_ENC_TABLE = str.maketrans(_VNI_ENC)
 # Longest spellings first so that a base letter is not decoded before its mark byte.
 _VNI_DEC_RE = re.compile("|".join(re.escape(s) for s in sorted(_VNI_DEC, key=len, reverse=True)))
-_UPPER_TONED = {letter.upper(): letter for letters in _TONED_VOWELS.values() for letter in letters}
 
 
 def _nfc(text: str) -> str:
