@@ -27,7 +27,7 @@ from lienthong.config.settings import TIMEZONE, load_settings
 from lienthong.landing.raw import raw_table
 from lienthong.pipeline.airflow_env import airflow_environment
 from lienthong.pipeline.nightly import ensure_airflow_metadata
-from lienthong.pipeline.scheduler import AirflowServices
+from support.airflow_services import AirflowServices
 from lienthong.sample import generate
 from lienthong.warehouse import connect
 

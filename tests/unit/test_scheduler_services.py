@@ -6,7 +6,7 @@ import time
 import psutil
 import pytest
 
-from lienthong.pipeline.scheduler import AirflowServices, services_environment
+from support.airflow_services import AirflowServices, services_environment
 
 BASE = {"AIRFLOW_HOME": "/tmp/airflow-home", "PATH": "/usr/bin:/bin"}
 

@@ -1,6 +1,6 @@
-"""Airflow's services for this project's environment, in the background: api-server, scheduler and
-dag-processor (LocalExecutor, the project's SQLite metadata), for what only a running scheduler
-does — `airflow backfill create` above all.
+"""A test harness: Airflow's services for this project's environment, in the background: api-server,
+scheduler and dag-processor (LocalExecutor, the metadata database the environment names), for what
+only a running scheduler does — `airflow backfill create` above all.
 
 The three commands are started one by one rather than through `airflow standalone`: each gets its
 own log file (the scheduler's is what a stuck run needs), its own process group, a free port for
@@ -12,10 +12,10 @@ Stopping signals every process of every tree (the LocalExecutor's workers and th
 processes too): SIGTERM, a grace period, then SIGKILL for whatever is left.
 
     with AirflowServices(env, log_dir, schedule=False) as services:
-        services.wait_ready(["ingest_hoi_lhpn"])
-        services.unpause("ingest_hoi_lhpn")
+        services.wait_ready([dag_id])
+        services.unpause(dag_id)
         ...  # `airflow backfill create …` with the same env
-        services.wait_backfill("ingest_hoi_lhpn", created_after=before)
+        services.wait_backfill(dag_id, created_after=before)
 """
 from __future__ import annotations
 
