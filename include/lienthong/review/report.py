@@ -23,8 +23,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 NOT_LIVE_STATUS = {"held": "giữ lại", "rejected": "loại"}  # raw.batches statuses, as the review says them
 # What the five haves show for dues or attendance where the organisation does not report them.
 NOT_REPORTED = "chưa báo cáo"
-FLAG_ORDER = ("no_identity", "implausible", "duplicate", "deceased_or_moved", "ineligible_age",
-              "ineligible_sex", "no_dues", "no_attendance")
 
 
 @dataclass
@@ -105,10 +103,12 @@ def build_sections(conn, period: Period, org_names: dict[str, str]) -> list[Sect
                      "Có sinh hoạt", "Đủ 5 có", "Bị gắn cờ"],
                     [[name(r[0]), *(NOT_REPORTED if v is None else v for v in r[1:])] for r in haves])))
 
-    flags = _rows(conn, "select org_code, flag_kind, min(flag_label), count(*) from review.rpt_member_flags"
-                        " where period_key = %s group by 1, 2", key)
+    # The rules' order and labels are the declaration's (var('review_flags'), review.rpt_member_flag_rules).
+    flags = _rows(conn, "select f.org_code, f.flag_kind, r.flag_label, count(*) from review.rpt_member_flags as f"
+                        " join review.rpt_member_flag_rules as r using (flag_kind)"
+                        " where f.period_key = %s group by 1, 2, 3, r.flag_order order by r.flag_order", key)
     labels = {kind: label for _, kind, label, _ in flags}
-    kinds = [k for k in FLAG_ORDER if k in labels]
+    kinds = list(labels)
     by_org: dict[str, dict[str, int]] = {}
     for org, kind, _, count in flags:
         by_org.setdefault(org, {})[kind] = count
