@@ -3,7 +3,7 @@ bench/review_settings.yml, generate the sample, land its first (full-roll) deliv
 warehouse with person linking, and score every ghost flag and the suspicion score against the
 sample's planted truth: flagged, precision, recall, and the score's precision at recall 0.9.
 
-    uv run python bench/review.py [--only NAME ...] [--keep]
+    uv run python bench/review.py [--only NAME ...] [--keep] [--rescore]
 
 Each setting gets its own database on the project's warehouse server (LIENTHONG_PG_PORT) and its
 own folder under the state folder (bench-review/NAME), dropped afterwards unless --keep. Prints a
@@ -39,11 +39,17 @@ def _roll_only_configs(target: Path) -> Path:
     """The package's organisation configs with only the roll (roster, roster changes) delivered."""
     from lienthong.config.organisations import CONFIG_DIR
 
+    kept = ("roster", "roster_changes")
     shutil.copytree(CONFIG_DIR, target, dirs_exist_ok=True)
     for path in target.glob("*.yml"):
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        config["entities"] = [e for e in config["entities"] if e["kind"] in ("roster", "roster_changes")]
+        config["entities"] = [e for e in config["entities"] if e["kind"] in kept]
         path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        rules = path.parent / config["quality_rules"] if isinstance(config.get("quality_rules"), str) else None
+        if rules and rules.exists():  # checks of entities no longer sent would not load
+            checks = yaml.safe_load(rules.read_text(encoding="utf-8")) or {}
+            rules.write_text(yaml.safe_dump({k: v for k, v in checks.items() if k in kept}, allow_unicode=True,
+                                            sort_keys=False), encoding="utf-8")
     return target
 
 
@@ -72,6 +78,33 @@ def _dbt(settings, url: str, *args: str) -> None:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{run.stdout[-5000:]}\n{run.stderr[-2000:]}")
 
 
+def _setting_env(folder: Path, sample: Path, url: str, setting: dict) -> dict[str, str]:
+    env = {"LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(folder / "state"),
+           "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_DROP_DIR": str(sample / "deliveries"),
+           "LIENTHONG_REFERENCE_DIR": str(sample / "reference")}
+    if setting["deliveries"] == "roll_only":
+        env["LIENTHONG_ORG_CONFIG_DIR"] = str(folder / "configs")
+    return env
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + f"bench_review_{name}".replace("-", "_")
+
+
+def rescore_setting(name: str, setting: dict, base: Path, server_url: str) -> tuple[str, Path, str]:
+    """Rebuild only the review's flags and score of a setting kept by --keep (new rules or weights)."""
+    from lienthong.config.settings import load_settings
+
+    folder, url = base / name, _database_url(server_url, name)
+    sample = folder / "sample"
+    manifest = json.loads((sample / "manifest.json").read_text())
+    with _environment(_setting_env(folder, sample, url, setting)):
+        settings = load_settings()
+        _dbt(settings, url, "seed", "--select", "review_score_weights")
+        _dbt(settings, url, "build", "--select", "int_review__records+")
+    return url, sample, manifest["deliveries"]["from"][:7]
+
+
 def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tuple[str, Path, str]:
     """Generate, land, link and build one setting; return its database URL, sample folder and period."""
     from lienthong.sample.generator import generate
@@ -89,18 +122,13 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
     manifest = json.loads((sample / "manifest.json").read_text())
     day = dt.date.fromisoformat(manifest["deliveries"]["from"])
 
-    database = f"bench_review_{name}".replace("-", "_")
-    admin = server_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{database}" with (force)')
-        conn.execute(f'create database "{database}"')
-    url = server_url.rsplit("/", 1)[0] + f"/{database}"
-    env = {"LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(folder / "state"),
-           "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_DROP_DIR": str(sample / "deliveries"),
-           "LIENTHONG_REFERENCE_DIR": str(sample / "reference")}
+    url = _database_url(server_url, name)
+    with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
+        conn.execute(f'create database "{url.rsplit("/", 1)[1]}"')
     if setting["deliveries"] == "roll_only":
-        env["LIENTHONG_ORG_CONFIG_DIR"] = str(_roll_only_configs(folder / "configs"))
-    with _environment(env):
+        _roll_only_configs(folder / "configs")
+    with _environment(_setting_env(folder, sample, url, setting)):
         from lienthong.config.organisations import load_organisations
         from lienthong.config.settings import load_settings
         from lienthong.landing.ingest import ingest
@@ -146,6 +174,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", help="run only this setting (repeatable)")
     parser.add_argument("--keep", action="store_true", help="keep the databases and folders")
+    parser.add_argument("--rescore", action="store_true",
+                        help="settings kept by an earlier --keep run: rebuild only the review models and score")
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
     from lienthong.warehouse import resolve_url
@@ -158,12 +188,13 @@ def main() -> int:
     results, started = {}, time.perf_counter()
     for name, setting in chosen.items():
         began = time.perf_counter()
-        url, sample, period = build_setting(name, setting, base, server_url)
+        build = rescore_setting if args.rescore else build_setting
+        url, sample, period = build(name, setting, base, server_url)
         results[name] = {**score_setting(url, sample, period), "period": period,
                          "deliveries": setting["deliveries"], "seed": setting["seed"],
                          "seconds": round(time.perf_counter() - began, 1)}
         _print(name, setting, results[name])
-        if not args.keep:
+        if not (args.keep or args.rescore):
             with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
                 conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
             shutil.rmtree(base / name, ignore_errors=True)

@@ -2,7 +2,11 @@
 -- Ghost-member flags ("hội viên ảo"): one row per record and rule that fired at the end of a review
 -- period, with the rule, the evidence and since when. Restricted: names the member for follow-up.
 -- The rules are var('review_flags'); their booleans and evidence are int_review__record_flags.
+-- weight: the rule's weight in the record's suspicion score (seeds/review_score_weights.csv); the
+-- score is the logistic of the intercept plus the weights of every rule the record fired.
 {% set rules = review_flag_rules() %}
+with fired as (
+
 select
     f.period_key,
     f.org_code,
@@ -29,3 +33,20 @@ cross join lateral (values
     {%- endfor %}
 ) as r(flag_kind, fires, flag_label, rule, evidence, since, flag_order, severity)
 where r.fires
+
+),
+
+weights as (
+
+    select term, weight from {{ ref('review_score_weights') }}
+
+)
+
+select
+    fired.*,
+    coalesce(w.weight, 0)                                                              as weight,
+    round((1 / (1 + exp(-((select weight from weights where term = 'intercept')
+        + sum(coalesce(w.weight, 0)) over (partition by fired.period_key, fired.source_record_key)))))::numeric, 4)
+                                                                                       as suspicion_score
+from fired
+left join weights as w on w.term = fired.flag_kind

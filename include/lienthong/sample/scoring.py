@@ -84,3 +84,40 @@ def flag_scores(conn, sample: Path, period_key: str) -> dict[str, dict]:
         targets = TRUTH_BY_KIND.get(kind, TRUTH_BY_SUGGESTION[suggests])
         scores[kind] = precision_recall(found[kind], set().union(*(truth.get(t, set()) for t in targets)))
     return scores
+
+
+def suspicion_scores(conn, sample: Path, period_key: str) -> dict:
+    """The suspicion score against the planted ghosts (SCORE_TRUTH): flagged, precision and recall at
+    the threshold (records `suspected`), and the precision at the first rank reaching recall 0.9."""
+    expected = set().union(*(truth_ghosts(sample).get(t, set()) for t in SCORE_TRUTH))
+    records = true_records(conn, sample, period_key)
+    expected &= set(records.values())  # ghosts on a roll in the period (the review's records)
+    scored = conn.execute("select source_record_key, suspicion_score, suspected from review.rpt_member_suspicion"
+                          " where period_key = %s order by suspicion_score desc, source_record_key",
+                          (period_key,)).fetchall()
+    suspected = {records[key] for key, _, flag in scored if flag and key in records}
+    result = {**precision_recall(suspected, expected), "precision_at_recall_0_9": None,
+              "threshold": conn.execute("select min(suspicion_score) from review.rpt_member_suspicion"
+                                        " where suspected").fetchone()[0]}
+    hits = 0
+    for rank, (key, _, _) in enumerate(scored, start=1):
+        hits += records.get(key) in expected
+        if expected and hits >= 0.9 * len(expected):
+            result["precision_at_recall_0_9"] = round(hits / rank, 3)
+            break
+    return result
+
+
+def ghost_labels(conn, sample: Path, period_key: str, kinds: list[str]) -> tuple[list[list[int]], list[int]]:
+    """For fitting the score: each reviewed record's rule booleans (in ``kinds`` order) and whether
+    it is a planted ghost (SCORE_TRUTH)."""
+    expected = set().union(*(truth_ghosts(sample).get(t, set()) for t in SCORE_TRUTH))
+    records = true_records(conn, sample, period_key)
+    columns = ", ".join(f"coalesce({kind}, false)::int" for kind in kinds)
+    features, labels = [], []
+    for key, *row in conn.execute(f"select source_record_key, {columns} from intermediate.int_review__record_flags"
+                                  " where period_key = %s", (period_key,)):
+        if key in records:
+            features.append(row)
+            labels.append(int(records[key] in expected))
+    return features, labels
