@@ -2,7 +2,7 @@
 truth of the fitting settings of bench/review_settings.yml (the demo seed and rates, full and
 roll-only, with --people people), never on the untuned settings.
 
-    uv run python bench/fit_review_weights.py [--penalty 1.0] [--people 20000]
+    uv run python bench/fit_review_weights.py [--penalty 0.1] [--people 20000] [--reuse]
 
 A logistic regression of "planted ghost" on the rules' booleans (int_review__record_flags), fitted
 by Newton's method with an L2 penalty (no penalty on the intercept) so that a rule that never fires
@@ -48,7 +48,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float, steps: int = 50) 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--penalty", type=float, default=1.0, help="L2 penalty on the rule weights")
+    # Few planted ghosts per sample: a light penalty lets a rare but telling rule earn its weight.
+    parser.add_argument("--penalty", type=float, default=0.1, help="L2 penalty on the rule weights")
+    parser.add_argument("--reuse", action="store_true", help="refit on the rules' booleans kept by the last build")
     parser.add_argument("--people", type=int, default=20000,
                         help="people in the fitting samples (the demo settings' seed and rates, more people:"
                              " more planted ghosts to fit on)")
@@ -63,17 +65,25 @@ def main() -> int:
     settings = load_settings()
     server_url = resolve_url(settings, start=True)
     base = settings.state_dir / "bench-review-fit"
+    base.mkdir(parents=True, exist_ok=True)
     features, labels = [], []
     for name in FIT_ON:
-        url, sample, period = review.build_setting(f"fit_{name}", {**declared[name], "people": args.people}, base,
-                                                   server_url)
-        with psycopg.connect(url) as conn:
-            x, y = ghost_labels(conn, sample, period, kinds)
-        features += x
-        labels += y
-        with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
-        shutil.rmtree(base / f"fit_{name}", ignore_errors=True)
+        # The rules' booleans and labels of a built setting are kept, so another --penalty refits in seconds.
+        cache = base / f"fit_{name}.json"
+        if not (args.reuse and cache.exists()):
+            setting = {**declared[name], "people": args.people}
+            url, sample, period = review.build_setting(f"fit_{name}", setting, base, server_url)
+            with psycopg.connect(url) as conn:
+                x, y = ghost_labels(conn, sample, period, kinds)
+            cache.write_text(json.dumps({"kinds": kinds, "people": args.people, "features": x, "labels": y}))
+            with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
+            shutil.rmtree(base / f"fit_{name}", ignore_errors=True)
+        cached = json.loads(cache.read_text())
+        if cached["kinds"] != kinds:
+            raise SystemExit(f"{cache} was built with other rules; run without --reuse")
+        features += cached["features"]
+        labels += cached["labels"]
     beta = fit_logistic(np.array(features, dtype=float), np.array(labels, dtype=float), args.penalty)
     weights = {"intercept": round(float(beta[0]), 3), **{k: round(float(b), 3) for k, b in zip(kinds, beta[1:])}}
     with WEIGHTS.open("w", encoding="utf-8", newline="") as handle:
