@@ -96,9 +96,9 @@ def suspicion_scores(conn, sample: Path, period_key: str) -> dict:
                           " where period_key = %s order by suspicion_score desc, source_record_key",
                           (period_key,)).fetchall()
     suspected = {records[key] for key, _, flag in scored if flag and key in records}
+    threshold = conn.execute("select min(suspicion_threshold) from review.rpt_member_flag_rules").fetchone()[0]
     result = {**precision_recall(suspected, expected), "precision_at_recall_0_9": None,
-              "threshold": conn.execute("select min(suspicion_score) from review.rpt_member_suspicion"
-                                        " where suspected").fetchone()[0]}
+              "threshold": float(threshold) if threshold is not None else None}
     hits = 0
     for rank, (key, _, _) in enumerate(scored, start=1):
         hits += records.get(key) in expected
