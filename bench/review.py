@@ -1,53 +1,205 @@
-"""Benchmark of the periodic review on a built warehouse (e.g. after `make demo`): precision and
-recall of each ghost flag against the sample's ground truth, and the time to render the period.
+"""Benchmark of the periodic review's ghost detection: for each generator setting of
+bench/review_settings.yml, generate the sample, land its first (full-roll) delivery, build the
+warehouse with person linking, and score every ghost flag and the suspicion score against the
+sample's planted truth: flagged, precision, recall, and the score's precision at recall 0.9.
 
-    uv run python bench/review.py [--period 2026-11]
+    uv run python bench/review.py [--only NAME ...] [--keep] [--rescore]
 
-It reads the project's settings (the warehouse, the sample folder) like every `lienthong` command.
-Prints human lines, then the figures as one JSON line (last line of output).
+Each setting gets its own database on the project's warehouse server (LIENTHONG_PG_PORT) and its
+own folder under the state folder (bench-review/NAME), dropped afterwards unless --keep. Prints a
+table per setting, then the figures as one JSON line (last line of output).
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
-import resource
+import os
+import shutil
+import subprocess
 import sys
-import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
-from lienthong.config.settings import load_settings
-from lienthong.review.report import render
-from lienthong.sample.scoring import flag_scores
-from lienthong.warehouse import connect, resolve_url
+import psycopg
+import yaml
+
+SETTINGS_FILE = Path(__file__).with_name("review_settings.yml")
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge(base.get(key, {}), value) if isinstance(value, dict) else value
+    return merged
+
+
+def _roll_only_configs(target: Path) -> Path:
+    """The package's organisation configs with only the roll (roster, roster changes) delivered."""
+    from lienthong.config.organisations import CONFIG_DIR
+
+    kept = ("roster", "roster_changes")
+    shutil.copytree(CONFIG_DIR, target, dirs_exist_ok=True)
+    for path in target.glob("*.yml"):
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config["entities"] = [e for e in config["entities"] if e["kind"] in kept]
+        path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        rules = path.parent / config["quality_rules"] if isinstance(config.get("quality_rules"), str) else None
+        if rules and rules.exists():  # checks of entities no longer sent would not load
+            checks = yaml.safe_load(rules.read_text(encoding="utf-8")) or {}
+            rules.write_text(yaml.safe_dump({k: v for k, v in checks.items() if k in kept}, allow_unicode=True,
+                                            sort_keys=False), encoding="utf-8")
+    return target
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _dbt(settings, url: str, *args: str) -> None:
+    from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
+
+    project = dbt_project(settings)
+    run = subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project),
+                          "--profiles-dir", str(project)], env=dbt_environment(url), cwd=project,
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{run.stdout[-5000:]}\n{run.stderr[-2000:]}")
+
+
+def _setting_env(folder: Path, sample: Path, url: str, setting: dict) -> dict[str, str]:
+    env = {"LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(folder / "state"),
+           "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_DROP_DIR": str(sample / "deliveries"),
+           "LIENTHONG_REFERENCE_DIR": str(sample / "reference")}
+    if setting["deliveries"] == "roll_only":
+        env["LIENTHONG_ORG_CONFIG_DIR"] = str(folder / "configs")
+    return env
+
+
+def _database_url(server_url: str, name: str) -> str:
+    return server_url.rsplit("/", 1)[0] + "/" + f"bench_review_{name}".replace("-", "_")
+
+
+def rescore_setting(name: str, setting: dict, base: Path, server_url: str) -> tuple[str, Path, str]:
+    """Rebuild only the review's flags and score of a setting kept by --keep (new rules or weights)."""
+    from lienthong.config.settings import load_settings
+
+    folder, url = base / name, _database_url(server_url, name)
+    sample = folder / "sample"
+    manifest = json.loads((sample / "manifest.json").read_text())
+    with _environment(_setting_env(folder, sample, url, setting)):
+        settings = load_settings()
+        _dbt(settings, url, "seed", "--select", "review_score_weights")
+        _dbt(settings, url, "build", "--select", "int_review__records+")
+    return url, sample, manifest["deliveries"]["from"][:7]
+
+
+def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tuple[str, Path, str]:
+    """Generate, land, link and build one setting; return its database URL, sample folder and period."""
+    from lienthong.sample.generator import generate
+    from lienthong.sample.noise import load_noise
+
+    folder = base / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    noise_path = folder / "noise.yml"
+    noise_path.write_text(yaml.safe_dump(_merge(load_noise(), setting.get("noise", {})), allow_unicode=True),
+                          encoding="utf-8")
+    sample = folder / "sample"
+    generate(setting.get("scale", "custom"), setting["seed"], sample, people=setting.get("people"),
+             noise_config=noise_path)
+    manifest = json.loads((sample / "manifest.json").read_text())
+    day = dt.date.fromisoformat(manifest["deliveries"]["from"])
+
+    url = _database_url(server_url, name)
+    with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
+        conn.execute(f'create database "{url.rsplit("/", 1)[1]}"')
+    if setting["deliveries"] == "roll_only":
+        _roll_only_configs(folder / "configs")
+    with _environment(_setting_env(folder, sample, url, setting)):
+        from lienthong.config.organisations import load_organisations
+        from lienthong.config.settings import load_settings
+        from lienthong.landing.ingest import ingest
+        from lienthong.pipeline import tasks
+        from lienthong.pipeline.sample_sources import sample_api_connections
+        from lienthong.warehouse import ensure_ready
+
+        settings = load_settings()
+        ensure_ready(url)
+        with sample_api_connections(settings, dict(os.environ)) as served, _environment(served):
+            for org in load_organisations():
+                for entity in org.entities:
+                    ingest(org.code, entity.kind, day, settings=settings)
+        tasks.prepare_warehouse()
+        _dbt(settings, url, "seed")
+        _dbt(settings, url, "run", "--select", "+int_people__source_records")
+        tasks.link_people()
+        _dbt(settings, url, "build", "--exclude", "+int_people__source_records")
+    return url, sample, day.strftime("%Y-%m")
+
+
+def score_setting(url: str, sample: Path, period: str) -> dict:
+    from lienthong.sample.scoring import flag_scores, suspicion_scores
+
+    with psycopg.connect(url) as conn:
+        records = conn.execute("select count(*) from intermediate.int_review__record_flags where period_key = %s",
+                               (period,)).fetchone()[0]
+        return {"records": records, "flags": flag_scores(conn, sample, period),
+                "score": suspicion_scores(conn, sample, period)}
+
+
+def _print(name: str, setting: dict, result: dict) -> None:
+    print(f"\n{name} (seed {setting['seed']}, {setting['deliveries']}, {result['records']} records reviewed)")
+    print(f"  {'flag':26} {'flagged':>8} {'planted':>8} {'precision':>9} {'recall':>7}")
+    rows = [*result["flags"].items(), ("SCORE >= threshold", result["score"])]
+    for kind, s in rows:
+        print(f"  {kind:26} {s['flagged']:8} {s['planted']:8} {s['precision']!s:>9} {s['recall']!s:>7}")
+    score = result["score"]
+    print(f"  score: threshold {score['threshold']}, precision at recall 0.9: {score['precision_at_recall_0_9']}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--period", default=None, help="period key (default: the sample's first delivery month)")
+    parser.add_argument("--only", action="append", help="run only this setting (repeatable)")
+    parser.add_argument("--keep", action="store_true", help="keep the databases and folders")
+    parser.add_argument("--rescore", action="store_true",
+                        help="settings kept by an earlier --keep run: rebuild only the review models and score")
     args = parser.parse_args()
-    settings = load_settings()
-    manifest = json.loads((settings.sample_dir / "manifest.json").read_text())
-    period = args.period or manifest["deliveries"]["from"][:7]
-    url = resolve_url(settings, start=True)
+    from lienthong.config.settings import load_settings
+    from lienthong.warehouse import resolve_url
 
-    started = time.perf_counter()
-    paths = render(url, period, Path(tempfile.mkdtemp(prefix="lienthong-bench-review-")))
-    render_seconds = time.perf_counter() - started
-    with connect(url) as conn:
-        scores = flag_scores(conn, settings.sample_dir, period)
-        records = conn.execute("select count(*) from intermediate.int_review__records where period_key = %s",
-                               (period,)).fetchone()[0]
-    for kind, score in scores.items():
-        print(f"  {kind:18} flagged {score['flagged']:6}  planted {score['planted']:6}  "
-              f"precision {score['precision']}  recall {score['recall']}")
-    print(f"rendered {paths['html'].name} and {paths['xlsx'].name} in {render_seconds:.1f} s")
-    print(json.dumps({
-        "bench": "review", "scale": manifest["scale"], "period": period, "records_reviewed": records,
-        "render_seconds": round(render_seconds, 2),
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "flags": scores,
-    }, ensure_ascii=False))
+    declared = yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))["settings"]
+    chosen = {n: s for n, s in declared.items() if not args.only or n in args.only}
+    settings = load_settings()
+    server_url = resolve_url(settings, start=True)
+    base = settings.state_dir / "bench-review"
+    results, started = {}, time.perf_counter()
+    for name, setting in chosen.items():
+        began = time.perf_counter()
+        build = rescore_setting if args.rescore else build_setting
+        url, sample, period = build(name, setting, base, server_url)
+        results[name] = {**score_setting(url, sample, period), "period": period,
+                         "deliveries": setting["deliveries"], "seed": setting["seed"],
+                         "seconds": round(time.perf_counter() - began, 1)}
+        _print(name, setting, results[name])
+        if not (args.keep or args.rescore):
+            with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+                conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
+            shutil.rmtree(base / name, ignore_errors=True)
+    print(json.dumps({"bench": "review", "seconds": round(time.perf_counter() - started, 1),
+                      "settings": results}, ensure_ascii=False))
     return 0
 
 

@@ -1,4 +1,4 @@
-{# The five haves ("5 có") and the flags, counted over review records (int_review__records). Dues
+{# The five haves ("5 có") and the flags, counted over review records (int_review__record_flags). Dues
    and attendance counts are null where the organisation does not report them (has_dues null:
    "chưa báo cáo"); all five then judges the haves that are reported. #}
 {% macro five_haves_counts() -%}
@@ -11,8 +11,33 @@
     case when count(has_attendance) > 0 then count(*) filter (where has_attendance) end as has_attendance,
     count(*) filter (where has_person and has_name and has_unit and coalesce(has_dues, true)
                            and coalesce(has_attendance, true))            as all_five,
-    count(*) filter (where no_identity or implausible or duplicate_in_org or departure_kind is not null
-                           or ineligible or no_dues or no_attendance)     as flagged_records
+    count(*) filter (where {{ any_review_flag() }})                      as flagged_records
+{%- endmacro %}
+
+{# The ghost-flag rules (var('review_flags'), in report order), each with its place in that order
+   and its rule text with the review thresholds filled in ("{no_dues_months}" -> 6). #}
+{% macro review_flag_rules() -%}
+    {%- set rules = [] -%}
+    {%- for declared in var('review_flags') -%}
+        {%- set rule = declared.copy() -%}
+        {%- set text = namespace(value=declared.rule) -%}
+        {%- for name, value in var('review').items() -%}
+            {%- set text.value = text.value | replace('{' ~ name ~ '}', value | string) -%}
+        {%- endfor -%}
+        {%- do rule.update({'rule': text.value, 'order': loop.index}) -%}
+        {%- do rules.append(rule) -%}
+    {%- endfor -%}
+    {{ return(rules) }}
+{%- endmacro %}
+
+{# True when any rule fired, over the boolean columns of int_review__record_flags. #}
+{% macro any_review_flag() -%}
+    ({% for rule in review_flag_rules() %}coalesce({{ rule.kind }}, false){% if not loop.last %} or {% endif %}{% endfor %})
+{%- endmacro %}
+
+{# A Jinja string as a SQL text literal. #}
+{% macro sql_text(value) -%}
+    '{{ value | replace("'", "''") }}'
 {%- endmacro %}
 
 {# Members of a set in each review period and in the previous period of the same kind: those new

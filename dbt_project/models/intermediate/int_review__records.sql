@@ -1,7 +1,9 @@
 {{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}]) }}
+{% set sex_rules = {} %}
+{% for org, config in org_config().items() %}{% if config['eligibility'].sex %}{% do sex_rules.update({org: config['eligibility'].sex}) %}{% endif %}{% endfor %}
 -- Every roster record on a roll at the end of each review period, with the evidence the ghost
--- rules read: identity, plausibility, duplicates, departures (reported by another organisation or
--- registered in the population database), eligibility, dues and attendance.
+-- rules read (int_review__record_flags): identity, ages, duplicates, departures (reported by another
+-- organisation or registered in the population database), eligibility, dues and attendance.
 with periods as (
 
     select * from {{ ref('int_review__periods') }}
@@ -104,6 +106,14 @@ select
     s.first_roll_month,
     s.last_dues_month,
     s.last_attended_month,
+    r.name_key,
+    r.birth_date,
+    r.phone,
+    r.hamlet_name,
+    o.sends_dues,
+    o.sends_activities,
+    coalesce(dp.organisation_count, 1)                                                       as person_organisations,
+    r.id_sex,
     r.id_birth_year,
     r.age_at_end,
     -- Has a real person: an ID of a valid shape, or the same person found in another organisation.
@@ -114,23 +124,19 @@ select
     -- dues / activities): null is "not reported" (chưa báo cáo), not "not paid".
     case when o.sends_dues then not coalesce(s.no_dues, false) end                           as has_dues,
     case when o.sends_activities then not coalesce(s.no_attendance, false) end               as has_attendance,
-    -- Ghost evidence, one boolean per rule.
-    (r.id_number is null or r.id_number !~ '^(\d{12}|\d{9})$')                               as no_identity,
-    (   (r.id_sex is not null and r.sex is not null and r.id_sex <> r.sex)
-     or (r.id_birth_year is not null and r.birth_year is not null and r.id_birth_year <> r.birth_year)
-     or r.age_at_end > {{ var('review')['max_plausible_age'] }}
-     or r.age_at_end < {{ var('review')['min_plausible_age'] }}
-     or (r.joined_on is not null and r.birth_year is not null
-         and extract(year from r.joined_on)::int - r.birth_year < {{ var('review')['min_plausible_age'] }}))
-                                                                                             as implausible,
+    -- Evidence the ghost rules read (int_review__record_flags holds one boolean per rule).
     (r.nth_in_org > 1)                                                                       as duplicate_in_org,
     dep.departure_kind,
     dep.departure_source,
     dep.reported_by                                                                          as departure_reported_by,
     dep.ended_on                                                                             as departed_on,
     not coalesce(s.eligible, true)                                                           as ineligible,
-    o.sends_dues and coalesce(s.no_dues, false)                                              as no_dues,
-    o.sends_activities and coalesce(s.no_attendance, false)                                  as no_attendance
+    -- The organisation's sex rule (its config's eligibility) broken by the record's own sex.
+    {% if sex_rules %}(r.sex is not null and case r.org_code
+        {%- for org, sex in sex_rules.items() %} when '{{ org }}' then r.sex <> '{{ sex }}'{% endfor %}
+        else false end){% else %}false{% endif %}                                                 as breaks_sex_rule,
+    o.sends_dues and coalesce(s.no_dues, false)                                              as dues_lapsed,
+    o.sends_activities and coalesce(s.no_attendance, false)                                  as attendance_lapsed
 from id_digits as r
 join {{ ref('organisations') }} as o using (org_code)
 left join {{ ref('int_review__member_status') }} as s using (period_key, org_code, person_id)

@@ -7,5 +7,5 @@ select
     min(commune_name)                     as commune_name,
     min(new_admin_unit_key)               as new_admin_unit_key,
     {{ five_haves_counts() }}
-from {{ ref('int_review__records') }}
+from {{ ref('int_review__record_flags') }}
 group by period_key, org_code, unit_key

@@ -23,8 +23,12 @@ TEMPLATES = Path(__file__).with_name("templates")
 NOT_LIVE_STATUS = {"held": "giữ lại", "rejected": "loại"}  # raw.batches statuses, as the review says them
 # What the five haves show for dues or attendance where the organisation does not report them.
 NOT_REPORTED = "chưa báo cáo"
-FLAG_ORDER = ("no_identity", "implausible", "duplicate", "deceased_or_moved", "ineligible_age",
-              "ineligible_sex", "no_dues", "no_attendance")
+SEVERITY = {"high": "cao", "medium": "trung bình", "low": "thấp"}  # rpt_member_flag_rules.severity
+
+
+def _fmt_weight(weight, sign: str = "+") -> str:
+    """A score weight (or threshold, sign="") as the review shows it: two decimals, decimal comma."""
+    return f"{float(weight):{sign}.2f}".replace(".", ",").replace("-", "−")
 
 
 @dataclass
@@ -105,10 +109,12 @@ def build_sections(conn, period: Period, org_names: dict[str, str]) -> list[Sect
                      "Có sinh hoạt", "Đủ 5 có", "Bị gắn cờ"],
                     [[name(r[0]), *(NOT_REPORTED if v is None else v for v in r[1:])] for r in haves])))
 
-    flags = _rows(conn, "select org_code, flag_kind, min(flag_label), count(*) from review.rpt_member_flags"
-                        " where period_key = %s group by 1, 2", key)
+    # The rules' order and labels are the declaration's (var('review_flags'), review.rpt_member_flag_rules).
+    flags = _rows(conn, "select f.org_code, f.flag_kind, r.flag_label, count(*) from review.rpt_member_flags as f"
+                        " join review.rpt_member_flag_rules as r using (flag_kind)"
+                        " where f.period_key = %s group by 1, 2, 3, r.flag_order order by r.flag_order", key)
     labels = {kind: label for _, kind, label, _ in flags}
-    kinds = [k for k in FLAG_ORDER if k in labels]
+    kinds = list(labels)
     by_org: dict[str, dict[str, int]] = {}
     for org, kind, _, count in flags:
         by_org.setdefault(org, {})[kind] = count
@@ -117,6 +123,21 @@ def build_sections(conn, period: Period, org_names: dict[str, str]) -> list[Sect
         note="Mỗi hồ sơ có thể bị nhiều cờ. Danh sách từng người theo đơn vị nằm trong tệp Excel.",
         table=Table(["Tổ chức", *[labels[k] for k in kinds]],
                     [[name(org), *[counts.get(k, 0) for k in kinds]] for org, counts in sorted(by_org.items())])))
+
+    suspected = _rows(conn, "select org_code, count(*) filter (where suspected), count(*)"
+                            " from review.rpt_member_suspicion where period_key = %s group by 1 order by 1", key)
+    weights = _rows(conn, "select flag_label, severity, weight, score_intercept, suspicion_threshold"
+                          " from review.rpt_member_flag_rules order by flag_order")
+    sections.append(Section(
+        id="nghi-ao", title="Hồ sơ nghi “ảo” theo điểm",
+        note="Điểm nghi ảo (0–1) của mỗi hồ sơ gộp mọi cờ của hồ sơ đó: 1 / (1 + e^−(hệ số chặn + tổng trọng số các cờ)),"
+             f" hệ số chặn {_fmt_weight(weights[0][3])}. Hồ sơ có điểm từ {_fmt_weight(weights[0][4], '')} trở lên cần"
+             " xác minh trước; danh sách theo đơn vị, xếp theo điểm, nằm trong tệp Excel.",
+        cards=[{"label": "hồ sơ nghi ảo cần xác minh", "value": _fmt(sum(r[1] for r in suspected))},
+               *({"label": f"nghi ảo — {name(org)} (trên {_fmt(flagged)} hồ sơ có cờ)", "value": _fmt(count)}
+                 for org, count, flagged in suspected)],
+        table=Table(["Cờ", "Mức độ", "Trọng số trong điểm"],
+                    [[label, SEVERITY[severity], _fmt_weight(weight)] for label, severity, weight, _, _ in weights])))
 
     overlap = _rows(conn, "select org_code, other_org_code, people from review.rpt_organisation_overlap"
                           " where period_key = %s", key)

@@ -9,11 +9,21 @@ import xlsxwriter
 from lienthong.review.report import NOT_REPORTED
 
 FLAGGED_QUERY = """
-    select org_code, commune_name, unit_name, member_code, full_name, flag_label, rule, evidence, since
+    select org_code, commune_name, unit_name, member_code, full_name, flag_label, rule, evidence, since,
+           suspicion_score, weight
     from review.rpt_member_flags where period_key = %s
-    order by org_code, commune_name nulls last, unit_name nulls last, full_name, flag_kind
+    order by org_code, commune_name nulls last, unit_name nulls last, suspicion_score desc, full_name, flag_kind
 """
-FLAGGED_HEADERS = ("Tổ chức", "Xã/Phường", "Đơn vị", "Mã hội viên", "Họ và tên", "Cờ", "Quy tắc", "Căn cứ", "Từ ngày")
+FLAGGED_HEADERS = ("Tổ chức", "Xã/Phường", "Đơn vị", "Mã hội viên", "Họ và tên", "Cờ", "Quy tắc", "Căn cứ", "Từ ngày",
+                   "Điểm nghi ảo", "Trọng số của cờ")
+# The verification list: records at or above the threshold, most suspect first in each unit.
+SUSPECTED_QUERY = """
+    select org_code, commune_name, unit_name, rank_in_unit, member_code, full_name, suspicion_score, score_weights
+    from review.rpt_member_suspicion where period_key = %s and suspected
+    order by org_code, commune_name nulls last, unit_name nulls last, rank_in_unit, full_name
+"""
+SUSPECTED_HEADERS = ("Tổ chức", "Xã/Phường", "Đơn vị", "Thứ tự trong đơn vị", "Mã hội viên", "Họ và tên",
+                     "Điểm nghi ảo", "Căn cứ tính điểm (cờ và trọng số)")
 UNITS_QUERY = """
     select org_code, commune_name, unit_name, roll_records, people, has_person, has_name, has_unit, has_dues,
            has_attendance, all_five, flagged_records
@@ -63,6 +73,8 @@ def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path
     units = ([*row[:8], *(NOT_REPORTED if v is None else v for v in row[8:10]), *row[10:]]
              for row in conn.execute(UNITS_QUERY, (period.key,)))
     sheet("Theo đơn vị", UNITS_HEADERS, units, f"5 có theo đơn vị — {caption}")
+    sheet("Nghi ảo cần xác minh", SUSPECTED_HEADERS, conn.execute(SUSPECTED_QUERY, (period.key,)),
+          f"Hồ sơ nghi ảo theo đơn vị, xếp theo điểm — {caption}")
     sheet("Danh sách gắn cờ", FLAGGED_HEADERS, conn.execute(FLAGGED_QUERY, (period.key,)),
           f"Hồ sơ cần rà soát theo đơn vị — {caption}")
     sheet("Tổng hợp theo xã", COMMUNES_HEADERS, conn.execute(COMMUNES_QUERY))

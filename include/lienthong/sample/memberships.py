@@ -268,24 +268,70 @@ def _duplicate(rng, ctx, record: Record, same_unit: bool) -> Record:
 
 
 def _fabricated(rng, ctx, beside: Record) -> Record:
-    """A member who is only a name: no ID or an impossible one, odd birth date, no phone."""
-    world, org = ctx.world, beside.org
+    """A member who is only a name, put on the roll of ``beside``'s unit. Which tells give it away is
+    drawn per ghost from the ghost_* rates of noise.yml: no ID (else one whose century/sex and year
+    digits contradict the record), an age no organisation admits, a placeholder phone, a hamlet the
+    commune does not have, the name of the real member beside it (with another birth date, no ID)."""
+    world, org, ghosts = ctx.world, beside.org, ctx.noise["ghosts"]
+    # The main stream's draws stay as they were (the rest of the sample keeps its bytes per seed);
+    # the tells come from a stream of this ghost's own, seeded by what the main stream drew.
     sex = "F" if org == "hoi_lhpn" or rng.random() < 0.5 else "M"
-    age = rng.choice([rng.randint(18, 60), rng.randint(95, 110), rng.randint(2, 12)])
-    birth = world.end - dt.timedelta(days=age * 365 + rng.randint(0, 364))
-    if rng.random() < 0.3:
+    drawn_age = rng.choice([rng.randint(18, 60), rng.randint(95, 110), rng.randint(2, 12)])
+    birth = world.end - dt.timedelta(days=drawn_age * 365 + rng.randint(0, 364))
+    placeholder_birth = rng.random() < 0.3
+    if placeholder_birth:
         birth = dt.date(birth.year, 1, 1)
     family, middle, given = make_name(rng, sex, birth.year)
     ctx.fabricated += 1
+    drawn_id = (f"0{rng.randint(10, 96):02d}{rng.randint(4, 9)}{rng.randrange(100):02d}{rng.randrange(10**6):06d}"
+                if rng.random() < 0.4 else "")
+    drawn_phone = random_phone(rng) if rng.random() < 0.2 else None
+    tells = random.Random(f"ghost:{ctx.fabricated}:{birth}:{family}{middle}{given}:{drawn_id}:{drawn_phone}")
+    planted = ["fabricated"]
+    odd_age = tells.random() < ghosts["ghost_odd_age"]
+    age = tells.choice([tells.randint(95, 110), tells.randint(2, 12)]) if odd_age else tells.randint(18, 60)
+    birth = world.end - dt.timedelta(days=age * 365 + tells.randint(0, 364))
+    if placeholder_birth:
+        birth = dt.date(birth.year, 1, 1)
+    if odd_age:
+        planted.append("odd_age")
+    digits = tells.randrange(10**11)
     cccd = None
-    if rng.random() < 0.4:  # an ID whose century/sex and year digits contradict the record
-        cccd = f"0{rng.randint(10, 96):02d}{rng.randint(4, 9)}{rng.randrange(100):02d}{rng.randrange(10**6):06d}"
+    if tells.random() >= ghosts["ghost_no_id"]:  # an ID whose century/sex and year digits contradict the record
+        cccd = drawn_id or f"0{digits:011d}"
+    if tells.random() < ghosts["ghost_copies_unit_name"]:
+        member = beside.person  # a real member of the same unit: same name, another birth date, no ID
+        sex, family, middle, given, cccd = member.sex, member.family, member.middle, member.given, None
+        if birth.year == member.birth.year:
+            birth = dt.date(birth.year - tells.randint(1, 9), birth.month, min(birth.day, 28))
+        planted.append("name_copy")
     hamlet = beside.hamlet_on(beside.join)
+    if tells.random() < ghosts["ghost_unknown_hamlet"]:
+        # A hamlet name the commune does not have (one that exists in another commune).
+        here = {h.name for h in beside.person.commune.hamlets}
+        elsewhere = sorted({h.name for h in ctx.all_hamlets} - here)
+        if elsewhere:
+            hamlet = Hamlet(hamlet.code, tells.choice(elsewhere), hamlet.old)
+            planted.append("unknown_hamlet")
+    phone = drawn_phone
+    if tells.random() < ghosts["ghost_placeholder_phone"]:
+        phone = placeholder_phone(tells)
+        planted.append("placeholder_phone")
     ghost = Person(f"G{ctx.fabricated:08d}", sex, birth, family, middle, given, cccd, None,
-                   random_phone(rng) if rng.random() < 0.2 else None, beside.person.commune, hamlet, "other")
+                   phone, beside.person.commune, hamlet, "other")
     unit = beside.units[0][1]
     join = _between(rng, world.start - dt.timedelta(days=900), world.end)
-    return planted_record(rng, ctx, ghost, org, unit, join, ("fabricated",), fabricated=True)
+    return planted_record(rng, ctx, ghost, org, unit, join, tuple(planted), fabricated=True)
+
+
+def placeholder_phone(rng: random.Random) -> str:
+    """What a clerk types when the form wants a phone: a sequence, a prefix padded with zeros, one digit."""
+    return rng.choice([
+        "0123456789", "0987654321", "0912345678",
+        rng.choice(["09", "03", "08"]) + f"{rng.randint(0, 9)}" + "0" * 7,
+        "0" + str(rng.randint(1, 9)) * 9,
+        "0000000000",
+    ])
 
 
 def planted_record(rng, ctx, person: Person, org: str, unit: Unit, join: dt.date, planted: tuple[str, ...],

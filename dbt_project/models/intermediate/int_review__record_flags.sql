@@ -1,0 +1,194 @@
+{{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}]) }}
+-- One row per review record (int_review__records) and one boolean per ghost-flag rule
+-- (var('review_flags')): <kind> fires the rule, <kind>_evidence says what in the data fired it
+-- (Vietnamese, for the reviewer), <kind>_since the date the evidence starts when known; both null
+-- when the rule did not fire. A new rule is its declaration in dbt_project.yml and, in `rules`
+-- below, its boolean (<kind>), evidence text (<kind>_text) and start date (<kind>_from).
+{% set rules = review_flag_rules() %}
+with records as (
+
+    select
+        *,
+        nullif(regexp_replace(regexp_replace({{ vn_key('hamlet_name') }},
+            '^(khu pho|kp|ap|thon|xom|khom|to dan pho|to|ban|buon|lang)\.?\s*', ''), '\s', '', 'g'), '') as hamlet_key
+    from {{ ref('int_review__records') }}
+
+),
+
+same_person_records as (
+
+    select period_key, org_code, person_id,
+           string_agg(source_record_key, ', ' order by source_record_key) as record_keys
+    from records
+    group by period_key, org_code, person_id
+    having count(*) > 1
+
+),
+
+-- Share of a unit's records with a valid ID: a record without one stands out where nearly all have one.
+unit_ids as (
+
+    select period_key, unit_key, count(*) as unit_records,
+           avg((id_number ~ '^(\d{12}|\d{9})$')::int) as unit_id_share
+    from records
+    group by period_key, unit_key
+
+),
+
+-- How many people (all organisations) the rolls place in a hamlet of a commune: a hamlet only one
+-- person is placed in is one the commune may not have. Keyed without "ấp", "khu phố", "KP", spaces.
+hamlets as (
+
+    select period_key, new_admin_unit_key, hamlet_key, count(distinct person_id) as hamlet_people
+    from records
+    where hamlet_key is not null and new_admin_unit_key is not null
+    group by 1, 2, 3
+
+),
+
+-- A phone number given for different people in several communes.
+phones as (
+
+    select period_key, phone, count(distinct person_id) as phone_people,
+           count(distinct new_admin_unit_key) as phone_communes
+    from records
+    where phone is not null
+    group by period_key, phone
+
+),
+
+-- Another record of the same unit with the same name and another birth year (a typo in a date
+-- rarely changes the year; linking may have taken the copy for the same person, so any record).
+name_copies as (
+
+    select r.period_key, r.source_record_key,
+           string_agg(distinct o.source_record_key, ', ') as copied_record_keys
+    from records as r
+    join records as o
+      on o.period_key = r.period_key and o.unit_key = r.unit_key and o.name_key = r.name_key
+     and o.source_record_key <> r.source_record_key and o.birth_year <> r.birth_year
+    where r.name_key is not null
+    group by 1, 2
+
+),
+
+evidence as (
+
+    select
+        r.*,
+        same.record_keys as same_person_record_keys,
+        u.unit_records,
+        u.unit_id_share,
+        h.hamlet_people,
+        p.phone_people,
+        p.phone_communes,
+        c.copied_record_keys
+    from records as r
+    left join same_person_records as same using (period_key, org_code, person_id)
+    left join unit_ids as u using (period_key, unit_key)
+    left join hamlets as h using (period_key, new_admin_unit_key, hamlet_key)
+    left join phones as p using (period_key, phone)
+    left join name_copies as c using (period_key, source_record_key)
+
+),
+
+rules as (
+
+    select
+        *,
+
+        (id_number is null or id_number !~ '^(\d{12}|\d{9})$')                         as no_identity,
+        coalesce('Số ghi trên danh sách: ' || id_number, 'Để trống số CCCD/CMND')      as no_identity_text,
+        joined_on                                                                      as no_identity_from,
+
+        (   (id_sex is not null and sex is not null and id_sex <> sex)
+         or (id_birth_year is not null and birth_year is not null and id_birth_year <> birth_year)
+         or age_at_end > {{ var('review')['max_plausible_age'] }}
+         or age_at_end < {{ var('review')['min_plausible_age'] }}
+         or (joined_on is not null and birth_year is not null
+             and extract(year from joined_on)::int - birth_year < {{ var('review')['min_plausible_age'] }}))
+                                                                                       as implausible,
+        concat_ws('; ', 'năm sinh ' || birth_year, 'năm sinh theo CCCD ' || id_birth_year,
+                  'tuổi ' || age_at_end, 'giới tính ' || sex)                          as implausible_text,
+        joined_on                                                                      as implausible_from,
+
+        (duplicate_in_org and same_person_record_keys is not null)                     as duplicate,
+        'Các hồ sơ của cùng người: ' || same_person_record_keys                        as duplicate_text,
+        joined_on                                                                      as duplicate_from,
+
+        (departure_kind is not null)                                                   as deceased_or_moved,
+        (case departure_kind when 'died' then 'Từ trần' else 'Chuyển đi nơi khác' end)
+            || case when departure_source = 'population_registry' then ' theo dữ liệu dân cư'
+                    else ' theo danh sách ' || departure_reported_by end
+            || ' ngày ' || to_char(departed_on, 'DD/MM/YYYY')                          as deceased_or_moved_text,
+        departed_on                                                                    as deceased_or_moved_from,
+
+        (ineligible and not breaks_sex_rule)                                           as ineligible_age,
+        concat_ws('; ', 'tuổi ' || age_at_end, 'giới tính ' || sex)                    as ineligible_age_text,
+        null::date                                                                     as ineligible_age_from,
+
+        (ineligible and breaks_sex_rule)                                               as ineligible_sex,
+        concat_ws('; ', 'tuổi ' || age_at_end, 'giới tính ' || sex)                    as ineligible_sex_text,
+        null::date                                                                     as ineligible_sex_from,
+
+        dues_lapsed                                                                    as no_dues,
+        coalesce('Lần đóng gần nhất: tháng ' || to_char(last_dues_month, 'MM/YYYY'), 'Chưa thấy lần đóng nào')
+                                                                                       as no_dues_text,
+        coalesce((last_dues_month + interval '1 month')::date, first_roll_month)       as no_dues_from,
+
+        attendance_lapsed                                                              as no_attendance,
+        coalesce('Lần sinh hoạt gần nhất: tháng ' || to_char(last_attended_month, 'MM/YYYY'),
+                 'Chưa thấy lần sinh hoạt nào')                                        as no_attendance_text,
+        coalesce((last_attended_month + interval '1 month')::date, first_roll_month)   as no_attendance_from,
+
+        -- A phone no one has: one digit repeated, a run of the keypad, or not 10 digits.
+        (phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
+         or phone !~ '^0\d{9}$')                                                      as placeholder_phone,
+        'Số điện thoại: ' || phone                                                     as placeholder_phone_text,
+        joined_on                                                                      as placeholder_phone_from,
+
+        (phone_people >= 3 and phone_communes >= 2)                                    as shared_phone,
+        'Số điện thoại ' || phone || ' ghi cho ' || phone_people || ' người ở '
+            || phone_communes || ' xã/phường'                                          as shared_phone_text,
+        joined_on                                                                      as shared_phone_from,
+
+        (hamlet_people = 1)                                                            as unknown_hamlet,
+        'Ấp/khu phố “' || hamlet_name || '” không có hồ sơ nào khác ở ' || commune_name as unknown_hamlet_text,
+        joined_on                                                                      as unknown_hamlet_from,
+
+        (age_at_end > {{ var('review')['max_plausible_age'] }} or age_at_end < {{ var('review')['min_plausible_age'] }})
+                                                                                       as impossible_age,
+        'tuổi ' || age_at_end                                                          as impossible_age_text,
+        joined_on                                                                      as impossible_age_from,
+
+        (copied_record_keys is not null and (id_number is null or id_number !~ '^(\d{12}|\d{9})$'))
+                                                                                       as name_copy,
+        'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, khác ngày sinh, không có CCCD'
+                                                                                       as name_copy_text,
+        joined_on                                                                      as name_copy_from,
+
+        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$')
+         and unit_records >= {{ var('review')['id_unit_min_records'] }}
+         and unit_id_share >= {{ var('review')['id_unit_share'] }})                    as no_id_in_id_unit,
+        'Đơn vị có ' || round(100 * unit_id_share) || '% hồ sơ có CCCD/CMND'           as no_id_in_id_unit_text,
+        joined_on                                                                      as no_id_in_id_unit_from,
+
+        (person_organisations = 1 and (sends_dues or sends_activities)
+         and (not sends_dues or last_dues_month is null)
+         and (not sends_activities or last_attended_month is null))                    as seen_nowhere_else,
+        'Không có ở tổ chức nào khác, chưa từng đóng phí hay sinh hoạt'                as seen_nowhere_else_text,
+        joined_on                                                                      as seen_nowhere_else_from
+    from evidence
+
+)
+
+select
+    period_key, period_kind, last_day, org_code, source_record_key, member_code, person_id, full_name,
+    birth_year, sex, id_number, unit_key, unit_name, commune_name, new_admin_unit_key, joined_on,
+    has_person, has_name, has_unit, has_dues, has_attendance
+    {%- for rule in rules %},
+    {{ rule.kind }},
+    case when {{ rule.kind }} then {{ rule.kind }}_text end                            as {{ rule.kind }}_evidence,
+    case when {{ rule.kind }} then {{ rule.kind }}_from end                            as {{ rule.kind }}_since
+    {%- endfor %}
+from rules

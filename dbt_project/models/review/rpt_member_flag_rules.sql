@@ -1,0 +1,29 @@
+-- The ghost-flag rules as the review reads them (var('review_flags') in dbt_project.yml): kind,
+-- Vietnamese label and rule text, report order, severity, what the flag suggests, and the rule's
+-- weight in the suspicion score with the score's intercept and threshold (seeds/review_score_weights.csv,
+-- var('review').suspicion_threshold), so the report shows the weights next to the score.
+{% set rules = review_flag_rules() %}
+with rules as (
+
+    select * from (values
+        {%- for rule in rules %}
+        ({{ sql_text(rule.kind) }}, {{ rule.order }}, {{ sql_text(rule.label) }}, {{ sql_text(rule.rule) }},
+         {{ sql_text(rule.severity) }}, {{ sql_text(rule.suggests) }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ) as declared(flag_kind, flag_order, flag_label, rule, severity, suggests)
+
+),
+
+weights as (
+
+    select term, weight from {{ ref('review_score_weights') }}
+
+)
+
+select
+    r.*,
+    coalesce(w.weight, 0)                                                    as weight,
+    coalesce((select weight from weights where term = 'intercept'), 0)       as score_intercept,
+    {{ var('review')['suspicion_threshold'] }}::numeric                      as suspicion_threshold
+from rules as r
+left join weights as w on w.term = r.flag_kind

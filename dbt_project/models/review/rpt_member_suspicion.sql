@@ -1,0 +1,22 @@
+{{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}]) }}
+-- Hồ sơ nghi "ảo": one row per flagged record and period with its suspicion score, the weights that
+-- make it up (each rule's Vietnamese label and weight, largest first), whether it reaches the
+-- threshold (var('review').suspicion_threshold) and its rank in its unit, for the verification lists.
+select
+    period_key,
+    org_code,
+    unit_key,
+    min(unit_name)                                                                     as unit_name,
+    min(commune_name)                                                                  as commune_name,
+    source_record_key,
+    min(member_code)                                                                   as member_code,
+    min(person_id)                                                                     as person_id,
+    min(full_name)                                                                     as full_name,
+    min(suspicion_score)                                                               as suspicion_score,
+    min(suspicion_score) >= {{ var('review')['suspicion_threshold'] }}                 as suspected,
+    string_agg(flag_label || ' ' || to_char(weight, 'SG0.0'), '; ' order by weight desc, flag_order)
+                                                                                       as score_weights,
+    count(*)                                                                           as flags,
+    rank() over (partition by period_key, unit_key order by min(suspicion_score) desc) as rank_in_unit
+from {{ ref('rpt_member_flags') }}
+group by period_key, org_code, unit_key, source_record_key
