@@ -1,0 +1,199 @@
+"""Verification lists that go out to the units: one Excel file per unit (chi hội, chi đoàn, tổ) with
+the period's flagged records, their evidence and the columns a unit secretary fills in.
+
+The sheet is protected except for the columns to fill; the outcome is a dropdown of the answers in
+``lienthong.review.outcomes``; a hidden first column carries each row's key (period | rule | record)
+so the returned file, landed as the organisation's ``verification_outcomes`` delivery, answers the
+right flag. The same columns are what an organisation's config maps for that entity kind.
+
+The lists name members: they are rendered from ``review.rpt_verification_list`` (the reviewer role's
+schema) into the owner-only review folder, and every file says it holds personal data.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from lienthong.review.outcomes import OUTCOMES
+
+SHEET = "Xác minh"  # the sheet an organisation's verification_outcomes config reads
+GUIDE_SHEET = "Hướng dẫn"
+PERSONAL_DATA = ("TÀI LIỆU CÓ DỮ LIỆU CÁ NHÂN: chỉ dùng để xác minh, không sao chép, không chia sẻ; "
+                 "gửi lại đúng tệp này sau khi điền.")
+# Order of a unit's rows. One place to switch to a suspicion score when the flags model has one.
+LIST_ORDER = ("array_position(array['no_identity', 'implausible', 'duplicate', 'deceased_or_moved', 'ineligible_age',"
+              " 'ineligible_sex', 'no_dues', 'no_attendance'], flag_kind), full_name, source_record_key")
+LIST_QUERY = f"""
+    select org_code, unit_key, unit_name, commune_name, flag_key, member_code, full_name, birth_year, id_number,
+           flag_label, evidence, since, listed_before
+    from review.rpt_verification_list where period_key = %s
+    order by org_code, unit_key, {LIST_ORDER}
+"""
+# (header, width); the first is the hidden key, the last six are filled in by the unit.
+GIVEN = (("Khóa", 10), ("STT", 5), ("Xã/Phường", 16), ("Đơn vị", 20), ("Mã thành viên", 12), ("Họ và tên", 24),
+         ("Năm sinh", 8), ("Số CCCD trên danh sách", 15), ("Cờ", 20), ("Căn cứ", 40), ("Từ ngày", 11),
+         ("Đã gửi kỳ trước", 9))
+TO_FILL = (("Kết quả xác minh", 30), ("Số CCCD đúng", 15), ("Ngày sinh đúng", 12), ("Ghi chú", 30),
+           ("Người xác minh", 20), ("Ngày xác minh", 12))
+HEADERS = tuple(h for h, _ in GIVEN + TO_FILL)
+OUTCOME_COLUMN = len(GIVEN) + 1  # 1-based
+# Room for rows a unit adds below? None: every row answers a listed flag, so the fill area is the list.
+
+
+def _file_name(unit_key: str, unit_name: str | None) -> str:
+    """A file name a secretary recognises (the unit's name, accents off) and that is unique (key hash)."""
+    from lienthong.pipeline.dbt_generated import vn_key
+
+    slug = re.sub(r"[^a-z0-9]+", "_", vn_key(unit_name or "khong_ro_don_vi")).strip("_")[:40]
+    return f"{slug}_{hashlib.md5(unit_key.encode()).hexdigest()[:6]}.xlsx"
+
+
+def _workbook(period, org_name: str, unit_name: str, rows: list[tuple]) -> Workbook:
+    book = Workbook()
+    ws = book.active
+    ws.title = SHEET
+    ws.append(HEADERS)
+    for number, row in enumerate(rows, start=1):
+        key, member_code, full_name, birth_year, id_number, label, evidence, since, listed_before, commune = row
+        ws.append([key, number, commune, unit_name, member_code, full_name, birth_year, id_number, label, evidence,
+                   since, "Có" if listed_before else "", None, None, None, None, None, None])
+    last = max(ws.max_row, 2)
+    bold, fill_colour = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
+    for cell in ws[1]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for column, (_, width) in enumerate(GIVEN + TO_FILL, start=1):
+        ws.column_dimensions[ws.cell(1, column).column_letter].width = width
+    ws.column_dimensions["A"].hidden = True  # the key: ties a row to its flag, not for the reader
+    first_fill = OUTCOME_COLUMN
+    for row in ws.iter_rows(min_row=2, max_row=last, min_col=first_fill, max_col=len(HEADERS)):
+        for cell in row:
+            cell.protection = Protection(locked=False)
+            cell.fill = fill_colour
+    for row in ws.iter_rows(min_row=2, max_row=last, min_col=first_fill + 1, max_col=first_fill + 1):
+        row[0].number_format = "@"  # an ID typed in stays text (its leading zero kept)
+    for offset in (2, 5):  # corrected birth date, date verified
+        for row in ws.iter_rows(min_row=2, max_row=last, min_col=first_fill + offset, max_col=first_fill + offset):
+            row[0].number_format = "dd/mm/yyyy"
+    letter = ws.cell(1, first_fill).column_letter
+    choices = DataValidation(type="list", formula1='"' + ",".join(o.label for o in OUTCOMES) + '"', allow_blank=True,
+                             showErrorMessage=True, errorTitle="Kết quả không hợp lệ",
+                             error="Chọn một kết quả trong danh sách.", promptTitle="Kết quả xác minh",
+                             prompt="Chọn kết quả trong danh sách", showInputMessage=True)
+    choices.add(f"{letter}2:{letter}{last}")
+    ws.add_data_validation(choices)
+    for offset in (2, 5):
+        dates = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
+                               showErrorMessage=True, errorTitle="Ngày không hợp lệ", error="Nhập ngày dd/mm/yyyy.")
+        column = ws.cell(1, first_fill + offset).column_letter
+        dates.add(f"{column}2:{column}{last}")
+        ws.add_data_validation(dates)
+    ws.freeze_panes = "C2"
+    ws.protection.sheet = True  # everything but the fill columns: evidence and keys stay as sent
+    ws.protection.formatColumns = False  # columns can still be widened
+    ws.oddHeader.center.text = PERSONAL_DATA
+    guide = book.create_sheet(GUIDE_SHEET)
+    for line in (PERSONAL_DATA, "",
+                 f"Danh sách xác minh kỳ {period.label} — {org_name} — {unit_name}",
+                 "Với mỗi hồ sơ: chọn kết quả xác minh; nếu sửa thông tin, ghi số CCCD hoặc ngày sinh đúng;",
+                 "ghi người xác minh và ngày xác minh. Không sửa các cột khác, không thêm hay xóa dòng.",
+                 "Hồ sơ đã xác minh còn sinh hoạt sẽ không bị gắn cờ lại, trừ khi có căn cứ mới.", "",
+                 "Các kết quả:", *(f"  • {o.label}" for o in OUTCOMES)):
+        guide.append([line])
+    guide["A1"].font = Font(bold=True, color="C00000")
+    guide.column_dimensions["A"].width = 110
+    guide.protection.sheet = True
+    book.properties.title = f"Danh sách xác minh {period.key} — {unit_name}"
+    book.properties.subject = "Dữ liệu cá nhân — chỉ người rà soát được giao"
+    book.properties.keywords = "personal data; dữ liệu cá nhân"
+    book.properties.description = PERSONAL_DATA
+    book.active = 0
+    return book
+
+
+def write_verification_lists(conn, period, org_names: dict[str, str], folder: Path) -> list[Path]:
+    """One workbook per unit with flagged records in the period, under ``folder/<org>/``; returns the paths.
+    Files are written whole under a temporary name, then renamed (readers never see half a file)."""
+    from lienthong.config.settings import make_private
+
+    units: dict[tuple[str, str], tuple[str | None, list[tuple]]] = {}
+    for (org, unit_key, unit_name, commune, key, member_code, full_name, birth_year, id_number, label, evidence,
+         since, listed_before) in conn.execute(LIST_QUERY, (period.key,)):
+        units.setdefault((org, unit_key), (unit_name, []))[1].append(
+            (key, member_code, full_name, birth_year, id_number, label, evidence, since, listed_before, commune))
+    paths = []
+    for (org, unit_key), (unit_name, rows) in units.items():
+        target = make_private(folder / org) / _file_name(unit_key, unit_name)
+        tmp = target.with_suffix(".tmp")
+        _workbook(period, org_names.get(org, org), unit_name or "", rows).save(tmp)
+        tmp.chmod(0o600)
+        tmp.replace(target)
+        paths.append(target)
+    return paths
+
+
+def loop_sections(conn, period, name) -> list:
+    """The report's part on the review loop (monthly periods): per organisation raised, answered,
+    resolved, overdue; the answer rate over the last periods (chart); members removed or corrected;
+    the units with most overdue flags; answers whose key matched no flag. ``name`` maps org codes to
+    the names shown."""
+    from lienthong.review import charts
+    from lienthong.review.report import Section, Table
+    from lienthong.text.numbers import vn_percent
+
+    totals = conn.execute(
+        "select org_code, sum(raised), sum(listed), sum(answered), sum(verified_kept), sum(resolved), sum(removed),"
+        " sum(corrected), sum(promised_not_done), sum(overdue), sum(listed_previous), sum(answered_of_previous)"
+        " from review.rpt_verification_by_unit where period_key = %s group by 1 order by 1", (period.key,)).fetchall()
+    if not totals:
+        return []  # quarters and years: the loop runs per month
+    sections = [Section(
+        id="vong-ra-soat", title="Vòng rà soát — cờ đã gửi, trả lời, xử lý",
+        note="Mỗi đơn vị nhận danh sách xác minh (tệp Excel trong thư mục xac_minh) và gửi lại kết quả. Cờ đã xác "
+             "minh còn sinh hoạt không bị gắn lại trừ khi có căn cứ mới; quá hạn: chưa trả lời sau thời hạn tỉnh đặt.",
+        cards=[{"label": "cờ mới trong kỳ", "value": sum(r[1] for r in totals)},
+               {"label": "kết quả nhận được trong kỳ", "value": sum(r[3] for r in totals)},
+               {"label": "cờ đã xử lý", "value": sum(r[5] for r in totals)},
+               {"label": "cờ quá hạn", "value": sum(r[9] for r in totals)}],
+        table=Table(["Tổ chức", "Cờ mới", "Trong danh sách", "Đã trả lời", "Xác minh, giữ lại", "Đã xử lý",
+                     "Đã xóa khỏi danh sách", "Đã sửa thông tin", "Báo xóa nhưng chưa xóa", "Quá hạn",
+                     "Tỉ lệ trả lời danh sách kỳ trước"],
+                    [[name(r[0]), *r[1:10], vn_percent(r[11], r[10])] for r in totals]))]
+
+    rates = conn.execute(
+        "select u.org_code, u.period_key, sum(u.answered_of_previous), sum(u.listed_previous)"
+        " from review.rpt_verification_by_unit as u join intermediate.int_review__periods as p using (period_key)"
+        " where p.last_day <= %s group by 1, 2 having sum(u.listed_previous) > 0 order by 2", (period.last,)).fetchall()
+    months = list(dict.fromkeys(r[1] for r in rates))[-12:]
+    if months:
+        series = {name(org): [next((100 * a / n for o, m, a, n in rates if o == org and m == month), 0.0)
+                              for month in months] for org in sorted({r[0] for r in rates})}
+        sections.append(Section(
+            id="ti-le-tra-loi", title="Tỉ lệ trả lời danh sách xác minh qua các kỳ",
+            note="Phần trăm cờ trong danh sách kỳ trước đã có kết quả xác minh đến cuối kỳ.",
+            chart=charts.lines("chart-answer-rate", "Tỉ lệ trả lời (%)", months, series, "%")))
+
+    overdue = conn.execute(
+        "select org_code, commune_name, unit_name, overdue, listed, promised_not_done"
+        " from review.rpt_verification_by_unit where period_key = %s and overdue > 0"
+        " order by overdue desc, org_code, unit_name limit 20", (period.key,)).fetchall()
+    sections.append(Section(
+        id="qua-han", title="Đơn vị có nhiều cờ quá hạn nhất",
+        table=Table(["Tổ chức", "Xã/Phường", "Đơn vị", "Cờ quá hạn", "Trong danh sách", "Báo xóa nhưng chưa xóa"],
+                    [[name(r[0]), r[1] or "", r[2] or "", *r[3:]] for r in overdue])))
+
+    unmatched = conn.execute(
+        "select org_code, delivery_date, source_row_number from review.rpt_verification_unmatched"
+        " where delivery_date between %s and %s order by 1, 2, 3", (period.first, period.last)).fetchall()
+    if unmatched:
+        sections.append(Section(
+            id="khong-khop", title="Kết quả gửi về không khớp cờ nào",
+            note="Khóa ẩn của dòng không trùng với cờ nào (bị sửa, hoặc của tổ chức, kỳ khác): đơn vị cần kiểm tra lại.",
+            table=Table(["Tổ chức", "Ngày gửi", "Dòng"],
+                        [[name(r[0]), r[1].strftime("%d/%m/%Y"), r[2]] for r in unmatched])))
+    return sections
