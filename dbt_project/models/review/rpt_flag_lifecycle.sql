@@ -5,9 +5,10 @@
 -- verified_kept (the unit checked: a real, active member; not listed again unless the evidence
 -- changes), promised_not_done (the answer says removed or corrected, a later roll still has it
 -- flagged or on the roll), resolved (the record left the roll, or no longer fires the rule).
--- One row per period in which the case is looked at: while flagged, the period it stops, and while
--- a removal is outstanding. Answers count from the day they were delivered, so a past period
--- renders the same way later.
+-- A case is a flag raised in a review month, or an answer to one (a correction may have cleared the
+-- flag since: the review recomputes past periods from the records' latest state). One row per period
+-- while the case is not resolved, and one for the period it is resolved. Answers count from the day
+-- they were delivered.
 with first_roll as (
 
     select date_trunc('month', min(delivery_date))::date as first_month
@@ -34,14 +35,30 @@ flagged as (
 
 ),
 
+answers as (
+
+    select * from {{ ref('rpt_verification_outcomes') }} where matches_flag
+
+),
+
 cases as (
 
-    -- Where the case was flagged last (a resolved case is reported under that unit).
+    -- Flagged in a review month, or answered (a correction may have cleared the flag since). Reported
+    -- under the unit where the case was flagged last, else the record's unit.
     select distinct on (org_code, source_record_key, flag_kind)
         org_code, source_record_key, flag_kind, flag_label, unit_key, unit_name, commune_name,
         min(month_no) over (partition by org_code, source_record_key, flag_kind) as first_month_no
-    from flagged
-    order by org_code, source_record_key, flag_kind, month_no desc
+    from (
+        select month_no, org_code, source_record_key, flag_kind, flag_label, unit_key, unit_name, commune_name,
+               1 as preference
+        from flagged
+        union all
+        select m.month_no, a.org_code, a.source_record_key, a.flag_kind, null, a.unit_key, a.unit_name, a.commune_name,
+               2
+        from answers as a
+        join months as m using (period_key)
+    ) as seen
+    order by org_code, source_record_key, flag_kind, preference, month_no desc
 
 ),
 
@@ -76,8 +93,8 @@ answered as (
         g.period_key, g.source_record_key, g.flag_kind, a.outcome_code, a.removes, a.delivery_date as answered_on,
         a.period_key as answered_for, a.verified_by, a.note, f.evidence as answered_evidence
     from grid as g
-    join {{ ref('rpt_verification_outcomes') }} as a
-      on a.matches_flag and a.source_record_key = g.source_record_key and a.flag_kind = g.flag_kind
+    join answers as a
+      on a.source_record_key = g.source_record_key and a.flag_kind = g.flag_kind
      and a.delivery_date <= g.last_day
     left join months as am on am.period_key = a.period_key
     left join flagged as f
@@ -92,12 +109,9 @@ judged as (
         g.*,
         a.outcome_code, a.removes, a.answered_on, a.answered_for, a.verified_by, a.note, a.answered_evidence,
         exists (select from rolls where rolls.org_code = g.org_code and rolls.delivery_date > a.answered_on
-                                    and rolls.delivery_date <= g.last_day) as later_roll,
-        lag(g.flagged) over case_months as flagged_before,
-        lag(g.on_roll) over case_months as on_roll_before
+                                    and rolls.delivery_date <= g.last_day) as later_roll
     from grid as g
     left join answered as a using (period_key, source_record_key, flag_kind)
-    window case_months as (partition by g.org_code, g.source_record_key, g.flag_kind order by g.month_no)
 
 ),
 
@@ -120,6 +134,26 @@ statuses as (
         end as status
     from judged
 
+),
+
+resolved_once as (
+
+    select *,
+           case when status = 'resolved' then
+               case when not on_roll then 'left_roll'
+                    when outcome_code = 'corrected' then 'corrected'
+                    else 'no_longer_flagged' end
+           end as resolution
+    from statuses
+
+),
+
+changes as (
+
+    select *, lag(status) over case_months as status_before, lag(resolution) over case_months as resolution_before
+    from resolved_once
+    window case_months as (partition by org_code, source_record_key, flag_kind order by month_no)
+
 )
 
 select
@@ -139,11 +173,7 @@ select
     -- On this period's verification list: flagged and waiting for an answer or for the removal.
     (flagged and status in ('open', 'overdue', 'promised_not_done'))      as listed,
     (month_no > first_month_no)                                           as listed_before,
-    case when status = 'resolved' then
-        case when not on_roll then 'left_roll'
-             when outcome_code = 'corrected' then 'corrected'
-             else 'no_longer_flagged' end
-    end                                                                   as resolution,
+    resolution,
     -- A verified record flagged again: the evidence now, which differs from what the unit saw.
     case when outcome_code = 'verified_active' and flagged and evidence is distinct from answered_evidence
          then evidence end                                                as new_evidence,
@@ -154,7 +184,10 @@ select
     (answered_on between first_month and last_day)                        as answered_this_period,
     verified_by,
     note
-from statuses
--- Looked at while flagged, in the period it stops, and while a removal or correction is outstanding.
-where flagged or coalesce(flagged_before, false)
-   or (outcome_code is not null and outcome_code <> 'verified_active' and (on_roll or coalesce(on_roll_before, false)))
+from changes
+-- A case is looked at while it is not resolved, and in the period it is resolved (again, or another
+-- way: a removal answered for a flag that had stopped); a resolved case is not counted twice.
+-- An answered case whose flag a correction cleared is not shown as resolved before the answer came.
+where (status <> 'resolved' or status_before is distinct from 'resolved'
+       or resolution_before is distinct from resolution)
+  and not (status = 'resolved' and status_before is null and not flagged and outcome_code is null)
