@@ -4,7 +4,9 @@ the period's flagged records, their evidence and the columns a unit secretary fi
 The sheet is protected except for the columns to fill; the outcome is a dropdown of the answers in
 ``lienthong.review.outcomes``; a hidden first column carries each row's key (period | rule | record)
 so the returned file, landed as the organisation's ``verification_outcomes`` delivery, answers the
-right flag. The same columns are what an organisation's config maps for that entity kind.
+right flag. The same columns are what an organisation's config maps for that entity kind. A second
+sheet lists the corrections the other rolls suggest for the unit's members (liên thông), with the
+source of the evidence.
 
 The lists name members: they are rendered from ``review.rpt_verification_list`` (the reviewer role's
 schema) into the owner-only review folder, and every file says it holds personal data.
@@ -34,6 +36,15 @@ LIST_QUERY = f"""
     from review.rpt_verification_list where period_key = %s
     order by org_code, unit_key, {LIST_ORDER}
 """
+SUGGESTIONS_SHEET = "Gợi ý sửa"
+SUGGESTIONS_QUERY = """
+    select org_code, unit_key, unit_name, commune_name, member_code, full_name, suggestion_label, current_value,
+           suggested_value, evidence_source
+    from review.rpt_correction_suggestions where period_key = %s
+    order by org_code, unit_key, full_name, source_record_key, suggestion_kind
+"""
+SUGGESTION_HEADERS = (("Xã/Phường", 16), ("Đơn vị", 20), ("Mã thành viên", 12), ("Họ và tên", 24), ("Gợi ý", 40),
+                      ("Trên danh sách", 14), ("Theo nguồn khác", 14), ("Nguồn căn cứ", 24))
 # (header, width); the first is the hidden key, the last six are filled in by the unit.
 GIVEN = (("Khóa", 10), ("STT", 5), ("Xã/Phường", 16), ("Đơn vị", 20), ("Mã thành viên", 12), ("Họ và tên", 24),
          ("Năm sinh", 8), ("Số CCCD trên danh sách", 15), ("Cờ", 20), ("Căn cứ", 40), ("Từ ngày", 11),
@@ -53,7 +64,7 @@ def _file_name(unit_key: str, unit_name: str | None) -> str:
     return f"{slug}_{hashlib.md5(unit_key.encode()).hexdigest()[:6]}.xlsx"
 
 
-def _workbook(period, org_name: str, unit_name: str, rows: list[tuple]) -> Workbook:
+def _workbook(period, org_name: str, unit_name: str, rows: list[tuple], suggestions: list[tuple]) -> Workbook:
     book = Workbook()
     ws = book.active
     ws.title = SHEET
@@ -97,12 +108,26 @@ def _workbook(period, org_name: str, unit_name: str, rows: list[tuple]) -> Workb
     ws.protection.sheet = True  # everything but the fill columns: evidence and keys stay as sent
     ws.protection.formatColumns = False  # columns can still be widened
     ws.oddHeader.center.text = PERSONAL_DATA
+    if suggestions:
+        # What the other rolls say about this unit's members (liên thông): for the unit to check and
+        # the organisation to correct in its next roll; nothing to fill here.
+        hints = book.create_sheet(SUGGESTIONS_SHEET)
+        hints.append([h for h, _ in SUGGESTION_HEADERS])
+        for row in suggestions:
+            hints.append(list(row))
+        for column, (_, width) in enumerate(SUGGESTION_HEADERS, start=1):
+            hints.column_dimensions[hints.cell(1, column).column_letter].width = width
+            hints.cell(1, column).font = bold
+        hints.protection.sheet = True
+        hints.oddHeader.center.text = PERSONAL_DATA
     guide = book.create_sheet(GUIDE_SHEET)
     for line in (PERSONAL_DATA, "",
                  f"Danh sách xác minh kỳ {period.label} — {org_name} — {unit_name}",
                  "Với mỗi hồ sơ: chọn kết quả xác minh; nếu sửa thông tin, ghi số CCCD hoặc ngày sinh đúng;",
                  "ghi người xác minh và ngày xác minh. Không sửa các cột khác, không thêm hay xóa dòng.",
-                 "Hồ sơ đã xác minh còn sinh hoạt sẽ không bị gắn cờ lại, trừ khi có căn cứ mới.", "",
+                 "Hồ sơ đã xác minh còn sinh hoạt sẽ không bị gắn cờ lại, trừ khi có căn cứ mới.",
+                 f"Trang “{SUGGESTIONS_SHEET}”: thông tin của tổ chức khác hoặc dữ liệu dân cư về thành viên của đơn vị,"
+                 " để đơn vị kiểm tra và tổ chức sửa trong danh sách lần sau.", "",
                  "Các kết quả:", *(f"  • {o.label}" for o in OUTCOMES)):
         guide.append([line])
     guide["A1"].font = Font(bold=True, color="C00000")
@@ -117,20 +142,27 @@ def _workbook(period, org_name: str, unit_name: str, rows: list[tuple]) -> Workb
 
 
 def write_verification_lists(conn, period, org_names: dict[str, str], folder: Path) -> list[Path]:
-    """One workbook per unit with flagged records in the period, under ``folder/<org>/``; returns the paths.
+    """One workbook per unit with flagged records or suggestions in the period, under ``folder/<org>/``;
+    returns the paths.
     Files are written whole under a temporary name, then renamed (readers never see half a file)."""
     from lienthong.config.settings import make_private
 
-    units: dict[tuple[str, str], tuple[str | None, list[tuple]]] = {}
+    units: dict[tuple[str, str], dict] = {}
+
+    def unit(org, unit_key, unit_name):
+        return units.setdefault((org, unit_key), {"name": unit_name, "rows": [], "suggestions": []})
+
     for (org, unit_key, unit_name, commune, key, member_code, full_name, birth_year, id_number, label, evidence,
          since, listed_before) in conn.execute(LIST_QUERY, (period.key,)):
-        units.setdefault((org, unit_key), (unit_name, []))[1].append(
+        unit(org, unit_key, unit_name)["rows"].append(
             (key, member_code, full_name, birth_year, id_number, label, evidence, since, listed_before, commune))
+    for org, unit_key, unit_name, commune, *rest in conn.execute(SUGGESTIONS_QUERY, (period.key,)):
+        unit(org, unit_key, unit_name)["suggestions"].append((commune, unit_name, *rest))
     paths = []
-    for (org, unit_key), (unit_name, rows) in units.items():
-        target = make_private(folder / org) / _file_name(unit_key, unit_name)
+    for (org, unit_key), found in units.items():
+        target = make_private(folder / org) / _file_name(unit_key, found["name"])
         tmp = target.with_suffix(".tmp")
-        _workbook(period, org_names.get(org, org), unit_name or "", rows).save(tmp)
+        _workbook(period, org_names.get(org, org), found["name"] or "", found["rows"], found["suggestions"]).save(tmp)
         tmp.chmod(0o600)
         tmp.replace(target)
         paths.append(target)

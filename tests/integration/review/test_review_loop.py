@@ -24,7 +24,7 @@ import psycopg
 import pytest
 
 from lienthong.review.outcomes import OUTCOMES, flag_key
-from lienthong.review.verification import HEADERS, PERSONAL_DATA, SHEET
+from lienthong.review.verification import HEADERS, PERSONAL_DATA, SHEET, SUGGESTIONS_SHEET
 
 pytestmark = pytest.mark.slow  # three dbt builds
 
@@ -55,7 +55,7 @@ class Loop:
         project = dbt_project(self.settings)
         run = subprocess.run(
             [str(Path(sys.executable).with_name("dbt")), "build",
-             "--select", "+path:models/review", "int_review__corrections",
+             "--select", "+path:models/review", "int_review__corrections", "int_people__source_records",
              "--resource-type", "model", "--resource-type", "seed", "--resource-type", "snapshot",
              "--project-dir", str(project), "--profiles-dir", str(project)],
             env=dbt_environment(self.url), cwd=project, capture_output=True, text=True)
@@ -152,8 +152,8 @@ def stat_mode(path: Path) -> int:
 # -- period 1's lists come back ----------------------------------------------------------------------
 RETURNED = "ket_qua_xac_minh.xlsx"  # the bundled configs' verification_outcomes file
 ROLL = "hoi_vien.csv"  # the Women's Union's full roll
-FILL = {name: HEADERS.index(name) + 1 for name in ("Kết quả xác minh", "Số CCCD đúng", "Ghi chú", "Người xác minh",
-                                                   "Ngày xác minh")}
+FILL = {name: HEADERS.index(name) + 1 for name in ("Kết quả xác minh", "Số CCCD đúng", "Ngày sinh đúng", "Ghi chú",
+                                                   "Người xác minh", "Ngày xác minh")}
 
 
 def _fill(source: Path, target: Path, answers: dict[str, dict], rekey: dict[str, str]) -> Path:
@@ -232,6 +232,7 @@ def answered(loop):
 
     answers = {pick[o.code]: {"Kết quả xác minh": o.label} for o in OUTCOMES}
     answers[pick["corrected"]]["Số CCCD đúng"] = new_id
+    answers[pick["corrected"]]["Ngày sinh đúng"] = date(birth_year, 6, 15)  # not carried by the next roll
     answers[pick["unknown_word"]] = {"Kết quả xác minh": "Đã kiểm tra xong"}  # not a word of the list
     answers[pick["bogus"]] = {"Kết quả xác minh": LABEL["verified_active"]}
     bogus = f"{P1}|no_dues|{ORG}:khong-co-ho-so-nay"
@@ -253,7 +254,8 @@ def answered(loop):
                 {record["corrected"]: new_id})
     results.append(loop.land(ORG, "roster", date(2026, 12, 20)))
     loop.build()
-    return {"pick": pick, "record": record, "results": results, "unit": unit, "new_id": new_id}
+    return {"pick": pick, "record": record, "results": results, "unit": unit, "new_id": new_id,
+            "new_birth": date(birth_year, 6, 15)}
 
 
 def test_returned_lists_land_like_any_delivery(loop, answered):
@@ -275,9 +277,17 @@ def test_returned_lists_land_like_any_delivery(loop, answered):
     outcome = dict(loop.query("select flag_key, outcome_code from review.rpt_verification_outcomes where matches_flag"))
     assert {outcome[answered["pick"][o.code]] for o in OUTCOMES} == {o.code for o in OUTCOMES}
     assert outcome[answered["pick"]["not_a_member"]] == "not_a_member"
-    # The corrected ID is evidence beside linking's input; the delivered roll of 25/11 is untouched.
-    assert loop.query("select corrected_id_number from intermediate.int_review__corrections"
-                      " where source_record_key = %s", (answered["record"]["corrected"],)) == [(answered["new_id"],)]
+    # The corrections are evidence linking reads beside its input; what was delivered stays as it was.
+    from lienthong.pipeline.tasks import LINKING_INPUT
+
+    key = answered["record"]["corrected"]
+    assert loop.query("select corrected_id_number, corrected_birth_date from intermediate.int_review__corrections"
+                      " where source_record_key = %s", (key,)) == [(answered["new_id"], answered["new_birth"])]
+    linked = loop.query(f"select birth_date, id_number from ({LINKING_INPUT}) as i where source_record_key = %s", (key,))
+    delivered = loop.query("select birth_date from intermediate.int_people__source_records where source_record_key = %s",
+                           (key,))
+    assert linked == [(answered["new_birth"].isoformat(), answered["new_id"])]
+    assert delivered[0][0] != answered["new_birth"].isoformat()
 
 
 def test_period_2_shows_what_became_of_each_flag(loop, answered):
@@ -318,7 +328,8 @@ def test_period_3_confirms_the_removal_the_next_roll_carried_out(loop, answered,
     loop.build()
     assert loop.lifecycle(P3)[(record["duplicate"], pick["duplicate"].split("|")[1])][:2] == ("resolved", "left_roll")
     assert loop.lifecycle(P2)[(record["duplicate"], pick["duplicate"].split("|")[1])][0] == "promised_not_done"
-    html = loop.render(P3)["html"]
+    paths = loop.render(P3)
+    html = paths["html"]
     dom = chromium.dump_dom(html.as_uri(), width=412)
     for part in ('id="vong-ra-soat"', 'id="chart-answer-rate"', 'id="qua-han"', "Vòng rà soát", "Tỉ lệ trả lời"):
         assert part in dom, part
@@ -336,3 +347,9 @@ def test_period_3_confirms_the_removal_the_next_roll_carried_out(loop, answered,
                              " where period_key = %s group by 1", (P3,))
     print("suggestions", suggestions)
     assert suggestions
+    # Each unit's suggestions travel in its list, with where the evidence comes from.
+    hinted = [openpyxl.load_workbook(f)[SUGGESTIONS_SHEET] for f in paths["verification_lists"].rglob("*.xlsx")
+              if SUGGESTIONS_SHEET in openpyxl.load_workbook(f, read_only=True).sheetnames]
+    rows = [row for sheet in hinted for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == sum(n for _, n in suggestions) and all(row[-1] for row in rows)
+    assert hinted[0].protection.sheet
