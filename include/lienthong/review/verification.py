@@ -8,18 +8,18 @@ right flag. The same columns are what an organisation's config maps for that ent
 sheet lists the corrections the other rolls suggest for the unit's members (liên thông), with the
 source of the evidence.
 
-The lists name members: they are rendered from ``review.rpt_verification_list`` (the reviewer role's
-schema) into the owner-only review folder, and every file says it holds personal data.
+The lists name members: they are read as the reviewer role (``set local role <prefix>_reviewer``:
+the review schema's flags and suggestions, nothing else), written into the owner-only review folder
+(0600), and every file says it holds personal data.
 """
 from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.worksheet.datavalidation import DataValidation
+import xlsxwriter
 
 from lienthong.review.outcomes import OUTCOMES
 
@@ -53,7 +53,6 @@ TO_FILL = (("Kết quả xác minh", 30), ("Số CCCD đúng", 15), ("Ngày sinh
            ("Người xác minh", 20), ("Ngày xác minh", 12))
 HEADERS = tuple(h for h, _ in GIVEN + TO_FILL)
 OUTCOME_COLUMN = len(GIVEN) + 1  # 1-based
-# Room for rows a unit adds below? None: every row answers a listed flag, so the fill area is the list.
 
 
 def _file_name(unit_key: str, unit_name: str | None) -> str:
@@ -64,81 +63,90 @@ def _file_name(unit_key: str, unit_name: str | None) -> str:
     return f"{slug}_{hashlib.md5(unit_key.encode()).hexdigest()[:6]}.xlsx"
 
 
-def _workbook(period, org_name: str, unit_name: str, rows: list[tuple], suggestions: list[tuple]) -> Workbook:
-    book = Workbook()
-    ws = book.active
-    ws.title = SHEET
-    ws.append(HEADERS)
+def _write_workbook(path: Path, period, org_name: str, unit_name: str, rows: list[tuple],
+                    suggestions: list[tuple]) -> Path:
+    # xlsxwriter, the project's runtime writer (openpyxl is a test dependency). Text from the rolls
+    # stays text: a name starting with "=" is never a formula, a URL never a link.
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                           "default_date_format": "dd/mm/yyyy"})
+    header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
+    to_fill = {"locked": False, "bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF"}
+    fill_formats = [book.add_format(to_fill), book.add_format({**to_fill, "num_format": "@"}),  # an ID stays text
+                    book.add_format({**to_fill, "num_format": "dd/mm/yyyy"})]
+    fill_kinds = (0, 1, 2, 0, 0, 2)  # outcome, ID, birth date, note, verified by, date verified
+    ws = book.add_worksheet(SHEET)
+    ws.write_row(0, 0, HEADERS, header)
+    for column, (_, width) in enumerate(GIVEN + TO_FILL):
+        ws.set_column(column, column, width, None, {"hidden": column == 0})  # A: the key, not for the reader
     for number, row in enumerate(rows, start=1):
         key, member_code, full_name, birth_year, id_number, label, evidence, since, listed_before, commune = row
-        ws.append([key, number, commune, unit_name, member_code, full_name, birth_year, id_number, label, evidence,
-                   since, "Có" if listed_before else "", None, None, None, None, None, None])
-    last = max(ws.max_row, 2)
-    bold, fill_colour = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
-    for cell in ws[1]:
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for column, (_, width) in enumerate(GIVEN + TO_FILL, start=1):
-        ws.column_dimensions[ws.cell(1, column).column_letter].width = width
-    ws.column_dimensions["A"].hidden = True  # the key: ties a row to its flag, not for the reader
-    first_fill = OUTCOME_COLUMN
-    for row in ws.iter_rows(min_row=2, max_row=last, min_col=first_fill, max_col=len(HEADERS)):
-        for cell in row:
-            cell.protection = Protection(locked=False)
-            cell.fill = fill_colour
-    for row in ws.iter_rows(min_row=2, max_row=last, min_col=first_fill + 1, max_col=first_fill + 1):
-        row[0].number_format = "@"  # an ID typed in stays text (its leading zero kept)
+        ws.write_row(number, 0, [key, number, commune, unit_name, member_code, full_name, birth_year, id_number,
+                                 label, evidence, since, "Có" if listed_before else ""])
+        for offset, kind in enumerate(fill_kinds):
+            ws.write_blank(number, OUTCOME_COLUMN - 1 + offset, None, fill_formats[kind])
+    last = max(len(rows), 1)
+    outcome = OUTCOME_COLUMN - 1
+    ws.data_validation(1, outcome, last, outcome, {
+        "validate": "list", "source": [o.label for o in OUTCOMES], "error_title": "Kết quả không hợp lệ",
+        "error_message": "Chọn một kết quả trong danh sách.", "input_title": "Kết quả xác minh",
+        "input_message": "Chọn kết quả trong danh sách"})
     for offset in (2, 5):  # corrected birth date, date verified
-        for row in ws.iter_rows(min_row=2, max_row=last, min_col=first_fill + offset, max_col=first_fill + offset):
-            row[0].number_format = "dd/mm/yyyy"
-    letter = ws.cell(1, first_fill).column_letter
-    choices = DataValidation(type="list", formula1='"' + ",".join(o.label for o in OUTCOMES) + '"', allow_blank=True,
-                             showErrorMessage=True, errorTitle="Kết quả không hợp lệ",
-                             error="Chọn một kết quả trong danh sách.", promptTitle="Kết quả xác minh",
-                             prompt="Chọn kết quả trong danh sách", showInputMessage=True)
-    choices.add(f"{letter}2:{letter}{last}")
-    ws.add_data_validation(choices)
-    for offset in (2, 5):
-        dates = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
-                               showErrorMessage=True, errorTitle="Ngày không hợp lệ", error="Nhập ngày dd/mm/yyyy.")
-        column = ws.cell(1, first_fill + offset).column_letter
-        dates.add(f"{column}2:{column}{last}")
-        ws.add_data_validation(dates)
-    ws.freeze_panes = "C2"
-    ws.protection.sheet = True  # everything but the fill columns: evidence and keys stay as sent
-    ws.protection.formatColumns = False  # columns can still be widened
-    ws.oddHeader.center.text = PERSONAL_DATA
+        ws.data_validation(1, outcome + offset, last, outcome + offset, {
+            "validate": "date", "criteria": ">", "value": date(1900, 1, 1), "error_title": "Ngày không hợp lệ",
+            "error_message": "Nhập ngày dd/mm/yyyy."})
+    ws.freeze_panes(1, 2)
+    ws.set_header(f"&C{PERSONAL_DATA}")
+    # Everything but the fill columns is locked: evidence and keys come back as sent.
+    ws.protect("", {"format_columns": True, "autofilter": True, "sort": False})
     if suggestions:
         # What the other rolls say about this unit's members (liên thông): for the unit to check and
         # the organisation to correct in its next roll; nothing to fill here.
-        hints = book.create_sheet(SUGGESTIONS_SHEET)
-        hints.append([h for h, _ in SUGGESTION_HEADERS])
-        for row in suggestions:
-            hints.append(list(row))
-        for column, (_, width) in enumerate(SUGGESTION_HEADERS, start=1):
-            hints.column_dimensions[hints.cell(1, column).column_letter].width = width
-            hints.cell(1, column).font = bold
-        hints.protection.sheet = True
-        hints.oddHeader.center.text = PERSONAL_DATA
-    guide = book.create_sheet(GUIDE_SHEET)
-    for line in (PERSONAL_DATA, "",
-                 f"Danh sách xác minh kỳ {period.label} — {org_name} — {unit_name}",
-                 "Với mỗi hồ sơ: chọn kết quả xác minh; nếu sửa thông tin, ghi số CCCD hoặc ngày sinh đúng;",
-                 "ghi người xác minh và ngày xác minh. Không sửa các cột khác, không thêm hay xóa dòng.",
-                 "Hồ sơ đã xác minh còn sinh hoạt sẽ không bị gắn cờ lại, trừ khi có căn cứ mới.",
-                 f"Trang “{SUGGESTIONS_SHEET}”: thông tin của tổ chức khác hoặc dữ liệu dân cư về thành viên của đơn vị,"
-                 " để đơn vị kiểm tra và tổ chức sửa trong danh sách lần sau.", "",
-                 "Các kết quả:", *(f"  • {o.label}" for o in OUTCOMES)):
-        guide.append([line])
-    guide["A1"].font = Font(bold=True, color="C00000")
-    guide.column_dimensions["A"].width = 110
-    guide.protection.sheet = True
-    book.properties.title = f"Danh sách xác minh {period.key} — {unit_name}"
-    book.properties.subject = "Dữ liệu cá nhân — chỉ người rà soát được giao"
-    book.properties.keywords = "personal data; dữ liệu cá nhân"
-    book.properties.description = PERSONAL_DATA
-    book.active = 0
-    return book
+        hints = book.add_worksheet(SUGGESTIONS_SHEET)
+        hints.write_row(0, 0, [h for h, _ in SUGGESTION_HEADERS], header)
+        for column, (_, width) in enumerate(SUGGESTION_HEADERS):
+            hints.set_column(column, column, width)
+        for number, row in enumerate(suggestions, start=1):
+            hints.write_row(number, 0, row)
+        hints.set_header(f"&C{PERSONAL_DATA}")
+        hints.protect("", {"format_columns": True})
+    guide = book.add_worksheet(GUIDE_SHEET)
+    guide.set_column(0, 0, 110)
+    guide.write(0, 0, PERSONAL_DATA, book.add_format({"bold": True, "font_color": "#C00000"}))
+    for number, line in enumerate((
+            "", f"Danh sách xác minh kỳ {period.label} — {org_name} — {unit_name}",
+            "Với mỗi hồ sơ: chọn kết quả xác minh; nếu sửa thông tin, ghi số CCCD hoặc ngày sinh đúng;",
+            "ghi người xác minh và ngày xác minh. Không sửa các cột khác, không thêm hay xóa dòng.",
+            "Hồ sơ đã xác minh còn sinh hoạt sẽ không bị gắn cờ lại, trừ khi có căn cứ mới.",
+            f"Trang “{SUGGESTIONS_SHEET}”: thông tin của tổ chức khác hoặc dữ liệu dân cư về thành viên của đơn vị,"
+            " để đơn vị kiểm tra và tổ chức sửa trong danh sách lần sau.", "",
+            "Các kết quả:", *(f"  • {o.label}" for o in OUTCOMES)), start=1):
+        guide.write(number, 0, line)
+    guide.protect("")
+    book.set_properties({"title": f"Danh sách xác minh {period.key} — {unit_name}",
+                         "subject": "Dữ liệu cá nhân — chỉ người rà soát được giao",
+                         "keywords": "personal data; dữ liệu cá nhân", "comments": PERSONAL_DATA})
+    book.close()
+    return path
+
+
+class ReviewerRoleError(RuntimeError):
+    """The lists cannot be read as the reviewer role."""
+
+
+def _as_reviewer(conn) -> None:
+    """Read what follows as the reviewer role (until `reset role`, or the savepoint's rollback)."""
+    import psycopg
+    from psycopg import sql
+
+    from lienthong.access import role_set
+
+    role = role_set().name("reviewer")
+    try:
+        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+    except psycopg.Error as err:
+        raise ReviewerRoleError(
+            f"cannot read the verification lists as {role!r} ({err.diag.message_primary}): run `lienthong access "
+            "sync` as the warehouse owner; the account rendering the review must be a member of that role") from err
 
 
 def write_verification_lists(conn, period, org_names: dict[str, str], folder: Path) -> list[Path]:
@@ -152,17 +160,22 @@ def write_verification_lists(conn, period, org_names: dict[str, str], folder: Pa
     def unit(org, unit_key, unit_name):
         return units.setdefault((org, unit_key), {"name": unit_name, "rows": [], "suggestions": []})
 
+    with conn.transaction():
+        _as_reviewer(conn)
+        listed = conn.execute(LIST_QUERY, (period.key,)).fetchall()
+        suggested = conn.execute(SUGGESTIONS_QUERY, (period.key,)).fetchall()
+        conn.execute("reset role")
     for (org, unit_key, unit_name, commune, key, member_code, full_name, birth_year, id_number, label, evidence,
-         since, listed_before) in conn.execute(LIST_QUERY, (period.key,)):
+         since, listed_before) in listed:
         unit(org, unit_key, unit_name)["rows"].append(
             (key, member_code, full_name, birth_year, id_number, label, evidence, since, listed_before, commune))
-    for org, unit_key, unit_name, commune, *rest in conn.execute(SUGGESTIONS_QUERY, (period.key,)):
+    for org, unit_key, unit_name, commune, *rest in suggested:
         unit(org, unit_key, unit_name)["suggestions"].append((commune, unit_name, *rest))
     paths = []
     for (org, unit_key), found in units.items():
         target = make_private(folder / org) / _file_name(unit_key, found["name"])
         tmp = target.with_suffix(".tmp")
-        _workbook(period, org_names.get(org, org), found["name"] or "", found["rows"], found["suggestions"]).save(tmp)
+        _write_workbook(tmp, period, org_names.get(org, org), found["name"] or "", found["rows"], found["suggestions"])
         tmp.chmod(0o600)
         tmp.replace(target)
         paths.append(target)

@@ -5,7 +5,7 @@ from lienthong.config.organisations import get_organisation
 from lienthong.landing.checks import checks_for
 from lienthong.review.outcomes import OUTCOMES, flag_key, outcome_code, seed_rows
 from lienthong.review.report import Period
-from lienthong.review.verification import HEADERS, SHEET, _workbook
+from lienthong.review.verification import HEADERS, SHEET, _write_workbook
 from lienthong.sources.base import SourceRow
 
 
@@ -38,14 +38,18 @@ def test_a_word_not_in_the_list_is_quarantined_an_empty_answer_lands():
     assert reasons(_row(6, flag_key=None)) == ["missing_required"]
 
 
-def test_the_list_protects_all_but_the_columns_to_fill():
+def test_the_list_protects_all_but_the_columns_to_fill(tmp_path):
+    import openpyxl
+
     period = Period("2026-11", "month", date(2026, 11, 1), date(2026, 11, 30))
-    rows = [("2026-11|no_dues|x:1", "M1", "Trần Thị Mai", 1980, None, "Không đóng hội phí", "Lần đóng gần nhất: …",
+    rows = [("2026-11|no_dues|x:1", "=HYPERLINK(\"http://x\")", "Trần Thị Mai", 1980, None, "Không đóng hội phí", "Lần đóng gần nhất: …",
              date(2026, 1, 1), False, "Xã A")]
-    book = _workbook(period, "Hội A", "Chi hội 1", rows, [])
+    path = _write_workbook(tmp_path / "a.xlsx", period, "Hội A", "Chi hội 1", rows, [])
+    book = openpyxl.load_workbook(path)
     sheet = book[SHEET]
     assert [c.value for c in sheet[1]] == list(HEADERS) and sheet["A2"].value == rows[0][0]
     assert sheet.protection.sheet and sheet.column_dimensions["A"].hidden
     fill = HEADERS.index("Kết quả xác minh")
     assert [c.protection.locked for c in sheet[2]] == [True] * fill + [False] * (len(HEADERS) - fill)
     assert book.sheetnames == [SHEET, "Hướng dẫn"]  # no suggestions: no suggestions sheet
+    assert sheet["E2"].data_type == "s"  # text from the rolls stays text, never a formula
