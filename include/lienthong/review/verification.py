@@ -21,15 +21,19 @@ from pathlib import Path
 
 import xlsxwriter
 
+from lienthong.review import charts
 from lienthong.review.outcomes import OUTCOMES
+from lienthong.review.report import FLAG_ORDER, Section, Table
+from lienthong.text.numbers import vn_percent
 
 SHEET = "Xác minh"  # the sheet an organisation's verification_outcomes config reads
 GUIDE_SHEET = "Hướng dẫn"
 PERSONAL_DATA = ("TÀI LIỆU CÓ DỮ LIỆU CÁ NHÂN: chỉ dùng để xác minh, không sao chép, không chia sẻ; "
                  "gửi lại đúng tệp này sau khi điền.")
-# Order of a unit's rows. One place to switch to a suspicion score when the flags model has one.
-LIST_ORDER = ("array_position(array['no_identity', 'implausible', 'duplicate', 'deceased_or_moved', 'ineligible_age',"
-              " 'ineligible_sex', 'no_dues', 'no_attendance'], flag_kind), full_name, source_record_key")
+# Order of a unit's rows: by rule, as the report orders them. The one place to switch to a suspicion
+# score when the flags model has one.
+LIST_ORDER = (f"array_position(array[{', '.join(repr(kind) for kind in FLAG_ORDER)}], flag_kind), full_name,"
+              " source_record_key")
 LIST_QUERY = f"""
     select org_code, unit_key, unit_name, commune_name, flag_key, member_code, full_name, birth_year, id_number,
            flag_label, evidence, since, listed_before
@@ -187,10 +191,6 @@ def loop_sections(conn, period, name) -> list:
     resolved, overdue; the answer rate over the last periods (chart); members removed or corrected;
     the units with most overdue flags; answers whose key matched no flag. ``name`` maps org codes to
     the names shown."""
-    from lienthong.review import charts
-    from lienthong.review.report import Section, Table
-    from lienthong.text.numbers import vn_percent
-
     totals = conn.execute(
         "select org_code, sum(raised), sum(listed), sum(answered), sum(verified_kept), sum(resolved), sum(removed),"
         " sum(corrected), sum(promised_not_done), sum(overdue), sum(listed_previous), sum(answered_of_previous)"
