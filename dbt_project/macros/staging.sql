@@ -177,3 +177,35 @@ select
     {{ digits('reported_count') }}::int                 as reported_count
 from source
 {% endmacro %}
+
+{# Verification outcomes a unit returned (the filled verification list, lienthong.review.verification):
+   the hidden key split into the period, rule and record it answers, the outcome as its code (the
+   generated verification_outcome_kinds seed; a word not in the list was quarantined at landing), and
+   the corrections as typed values. Unfilled rows have no outcome_code. #}
+{% macro stage_verification_outcomes(org, entity, fields, date_order='dmy') %}
+with source as (
+    {{ _live_rows(org, entity) }}
+),
+
+keyed as (
+    select source.*, regexp_match(btrim(flag_key), '^([^|]+)\|([^|]+)\|(.+)$') as key_parts
+    from source
+)
+
+select
+    {{ _row_origin(org) }},
+    btrim(flag_key)                                     as flag_key,
+    key_parts[1]                                        as period_key,
+    key_parts[2]                                        as flag_kind,
+    key_parts[3]                                        as source_record_key,
+    kinds.outcome_code,
+    coalesce(kinds.removes, false)                      as removes,
+    {{ digits(_col('corrected_id_number', fields)) }}   as corrected_id_number,
+    {{ vn_date(_col('corrected_birth_date', fields), date_order) }} as corrected_birth_date,
+    {{ vn_clean(_col('note', fields)) }}                as note,
+    {{ vn_clean(_col('verified_by', fields)) }}         as verified_by,
+    {{ vn_date(_col('verified_on', fields), date_order) }} as verified_on
+from keyed
+left join {{ ref('verification_outcome_kinds') }} as kinds
+  on kinds.label_key = {{ vn_key(_col('outcome', fields)) }} or kinds.outcome_code = {{ vn_key(_col('outcome', fields)) }}
+{% endmacro %}

@@ -23,6 +23,9 @@
                        'session_title text'],
         'reported_totals': ['unit_code text', 'unit_name text', 'commune_name text', 'report_month date',
                             'reported_count int'],
+        'verification_outcomes': ['flag_key text', 'period_key text', 'flag_kind text', 'source_record_key text',
+                                  'outcome_code text', 'removes boolean', 'corrected_id_number text',
+                                  'corrected_birth_date date', 'note text', 'verified_by text', 'verified_on date'],
     } -%}
     select null::text as org_code, null::bigint as batch_id, null::date as delivery_date,
            null::int as source_row_number

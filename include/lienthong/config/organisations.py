@@ -20,7 +20,8 @@ CONFIG_DIR = Path(__file__).with_name("organisations")
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 # roster: the full roll as of the day; roster_changes: joins, transfers and departures since the
 # last delivery (some systems send both kinds of row in one feed, marked by change_type).
-EntityKind = Literal["roster", "roster_changes", "dues", "activities", "reported_totals"]
+# verification_outcomes: what the units answered on the verification lists (lienthong.review.verification).
+EntityKind = Literal["roster", "roster_changes", "dues", "activities", "reported_totals", "verification_outcomes"]
 # Value clean-up steps a config may ask for, per canonical field (applied before a row is checked
 # and landed): Excel's leading apostrophe text marker, thousands separators, surrounding quotes.
 CleanStep = Literal["excel_text_marker", "thousands_separators", "surrounding_quotes"]
@@ -58,6 +59,13 @@ CANONICAL_FIELDS: dict[str, str] = {
     "session_title": "Title of an activity session.",
     "month": "Month a reported total is about.",
     "reported_count": "Member count a unit reports.",
+    "flag_key": "Verification outcomes: the hidden key of a verification list row (period|rule|record).",
+    "outcome": "Verification outcomes: the answer chosen in the list (one of lienthong.review.outcomes).",
+    "corrected_id_number": "Verification outcomes: the ID number the unit found to be right.",
+    "corrected_birth_date": "Verification outcomes: the birth date the unit found to be right.",
+    "note": "Verification outcomes: the unit's note.",
+    "verified_by": "Verification outcomes: who verified.",
+    "verified_on": "Verification outcomes: the day it was verified.",
 }
 
 

@@ -27,7 +27,7 @@ from lienthong.text.errors import ParseError
 from lienthong.text.ids import parse_person_id
 
 # Canonical date fields; a year alone is accepted (old rolls often have only the year).
-DATE_FIELDS = ("birth_date", "joined_on", "changed_on", "paid_on", "session_on")
+DATE_FIELDS = ("birth_date", "joined_on", "changed_on", "paid_on", "session_on", "corrected_birth_date", "verified_on")
 
 
 @lru_cache(maxsize=65536)  # the same dates recur on every roll
@@ -150,6 +150,21 @@ def readable_values(entity: EntityConfig) -> RowCheck:
     return check
 
 
+def known_outcome(entity: EntityConfig) -> RowCheck:
+    """A verification answer is one of the list's outcomes (an empty one is a row not yet answered)."""
+    from lienthong.review.outcomes import outcome_code
+
+    def check(row: SourceRow) -> Rejection | None:
+        value = row.values.get("outcome")
+        if value and outcome_code(value) is None:
+            return Rejection("unknown_outcome", "outcome is not one of the verification list's answers; "
+                                                "choose one from the list (lienthong.review.outcomes)")
+        return None
+
+    return check
+
+
 def checks_for(entity: EntityConfig) -> tuple[RowCheck, ...]:
     """The checks every row of this entity passes before it lands."""
-    return (required_fields(entity), readable_values(entity))
+    checks = (required_fields(entity), readable_values(entity))
+    return (*checks, known_outcome(entity)) if entity.kind == "verification_outcomes" else checks

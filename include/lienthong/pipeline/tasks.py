@@ -118,8 +118,16 @@ def prepare_warehouse(**context) -> None:
     print("[warehouse] extensions, raw tables and roles ready")
 
 
-# The linking input, built by dbt before the person linking runs.
-LINKING_INPUT = "select * from intermediate.int_people__source_records"
+# The linking input, built by dbt before the person linking runs: the records as delivered, with an ID
+# number or birth date a unit corrected on a verification list taking the delivered one's place for
+# linking only (int_review__corrections is a side table; the delivered rolls are never changed).
+LINKING_INPUT = """
+    select s.org_code, s.source_record_key, s.full_name,
+           coalesce(to_char(c.corrected_birth_date, 'YYYY-MM-DD'), s.birth_date) as birth_date, s.sex,
+           coalesce(c.corrected_id_number, s.id_number) as id_number, s.phone, s.hamlet, s.commune
+    from intermediate.int_people__source_records as s
+    left join intermediate.int_review__corrections as c using (source_record_key)
+"""
 
 
 def link_people(**context) -> dict:

@@ -213,6 +213,9 @@ def build_sections(conn, period: Period, org_names: dict[str, str]) -> list[Sect
                               [float(s[1]) for s in scorecard], "điểm"),
             table=Table(["Tổ chức", "Điểm", "Hồ sơ", "Tỉ lệ thiếu CCCD", "Tỉ lệ chưa xác định xã"],
                         [[name(s[0]), *s[1:]] for s in scorecard])))
+    from lienthong.review.verification import loop_sections
+
+    sections += loop_sections(conn, period, name)
     return sections
 
 
@@ -225,6 +228,7 @@ def render_html(sections: list[Section], period: Period, as_of: date) -> str:
 
 def render(url: str, period_key: str, output_dir: Path) -> dict[str, Path]:
     """Write the period's HTML report and Excel workbook; return their paths."""
+    from lienthong.review.verification import write_verification_lists
     from lienthong.review.workbook import write_workbook
 
     org_names = {org.code: org.name for org in load_organisations()}
@@ -241,4 +245,5 @@ def render(url: str, period_key: str, output_dir: Path) -> dict[str, Path]:
         tmp.replace(html_path)
         workbook = write_workbook(conn, period, build_sections(conn, period, org_names), org_names,
                                   folder / f"bao_cao_ra_soat_{period_key}.xlsx")
-    return {"html": html_path, "xlsx": workbook}
+        lists = write_verification_lists(conn, period, org_names, folder / "xac_minh")
+    return {"html": html_path, "xlsx": workbook, **({"verification_lists": folder / "xac_minh"} if lists else {})}

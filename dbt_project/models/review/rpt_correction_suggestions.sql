@@ -1,0 +1,88 @@
+{{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}]) }}
+-- Corrections the warehouse can suggest to each organisation from the others' rolls (liên thông), per
+-- monthly period and unit, with where the evidence comes from: an ID number for a member with none,
+-- when the linked person has exactly one on other rolls; a birth date that disagrees with every
+-- other roll of the same person (when those agree); a death or move recorded by the population
+-- database or another organisation. Names members: reviewer role only.
+with records as (
+
+    select r.period_key, r.org_code, r.unit_key, r.unit_name, r.commune_name, r.source_record_key, r.member_code,
+           r.full_name, r.person_id, r.id_number, r.no_identity, m.birth_date, r.departure_kind, r.departure_source,
+           r.departure_reported_by, r.departed_on
+    from {{ ref('int_review__records') }} as r
+    join {{ ref('int_membership__records') }} as m using (source_record_key)
+    where r.period_kind = 'month'
+
+),
+
+same_person as (
+
+    select a.period_key, a.source_record_key, a.id_number as own_id, a.no_identity, a.birth_date as own_birth,
+           b.org_code as other_org, b.id_number as other_id, b.birth_date as other_birth
+    from records as a
+    join records as b on b.period_key = a.period_key and b.person_id = a.person_id and b.org_code <> a.org_code
+
+),
+
+suggested as (
+
+    select period_key, source_record_key, 'id_from_other_roll' as suggestion_kind,
+           'Bổ sung số CCCD theo danh sách tổ chức khác' as suggestion_label,
+           min(own_id) as current_value, min(other_id) as suggested_value,
+           array_agg(distinct other_org order by other_org) as source_orgs
+    from same_person
+    where no_identity and other_id ~ '^\d{12}$'
+    group by period_key, source_record_key
+    having count(distinct other_id) = 1
+
+    union all
+    select period_key, source_record_key, 'birth_date_disagrees',
+           'Ngày sinh khác với mọi danh sách khác của cùng người',
+           to_char(min(own_birth), 'DD/MM/YYYY'), to_char(min(other_birth), 'DD/MM/YYYY'),
+           array_agg(distinct other_org order by other_org)
+    from same_person
+    where own_birth is not null and other_birth is not null
+    group by period_key, source_record_key
+    having bool_and(other_birth <> own_birth) and count(distinct other_birth) = 1
+
+),
+
+named as (
+
+    select s.period_key, s.source_record_key, s.suggestion_kind, s.suggestion_label, s.current_value,
+           s.suggested_value, string_agg(o.short_name, ', ' order by o.short_name) as evidence_source
+    from suggested as s
+    cross join unnest(s.source_orgs) as src(org_code)
+    join {{ ref('organisations') }} as o using (org_code)
+    group by 1, 2, 3, 4, 5, 6
+
+),
+
+departed as (
+
+    select r.period_key, r.source_record_key,
+           'recorded_' || r.departure_kind as suggestion_kind,
+           case r.departure_kind when 'died' then 'Đã từ trần theo nguồn khác'
+                                 else 'Đã chuyển đi nơi khác theo nguồn khác' end as suggestion_label,
+           null::text as current_value,
+           to_char(r.departed_on, 'DD/MM/YYYY') as suggested_value,
+           case when r.departure_source = 'population_registry' then 'Cơ sở dữ liệu dân cư' else o.short_name end
+               as evidence_source
+    from records as r
+    left join {{ ref('organisations') }} as o on o.org_code = r.departure_reported_by
+    where r.departure_kind is not null
+
+),
+
+all_suggestions as (
+
+    select * from named
+    union all
+    select * from departed
+
+)
+
+select r.period_key, r.org_code, r.unit_key, r.unit_name, r.commune_name, r.source_record_key, r.member_code,
+       r.full_name, s.suggestion_kind, s.suggestion_label, s.current_value, s.suggested_value, s.evidence_source
+from all_suggestions as s
+join records as r using (period_key, source_record_key)
