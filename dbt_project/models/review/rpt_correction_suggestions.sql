@@ -7,9 +7,10 @@
 with records as (
 
     select r.period_key, r.org_code, r.unit_key, r.unit_name, r.commune_name, r.source_record_key, r.member_code,
-           r.full_name, r.person_id, r.id_number, r.no_identity, m.birth_date, r.departure_kind, r.departure_source,
+           r.full_name, r.person_id, r.id_number, f.no_identity, m.birth_date, r.departure_kind, r.departure_source,
            r.departure_reported_by, r.departed_on
     from {{ ref('int_review__records') }} as r
+    join {{ ref('int_review__record_flags') }} as f using (period_key, source_record_key)
     join {{ ref('int_membership__records') }} as m using (source_record_key)
     where r.period_kind = 'month'
 

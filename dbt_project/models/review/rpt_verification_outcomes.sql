@@ -10,8 +10,7 @@ select
     r.unit_name,
     r.commune_name,
     (r.source_record_key is not null and p.period_key is not null
-     and a.flag_kind in ('no_identity', 'implausible', 'duplicate', 'deceased_or_moved', 'ineligible_age',
-                         'ineligible_sex', 'no_dues', 'no_attendance')) as matches_flag
+     and a.flag_kind in (select flag_kind from {{ ref('rpt_member_flag_rules') }})) as matches_flag
 from {{ ref('int_review__verification_answers') }} as a
 left join {{ ref('int_membership__records') }} as r
   on r.source_record_key = a.source_record_key and r.org_code = a.org_code
