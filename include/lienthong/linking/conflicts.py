@@ -31,18 +31,16 @@ apart, and so can namesakes of one province, sex and year of birth.
 """
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
-from lienthong.text.ids import PROVINCE_CODES
+from lienthong.linking.records import cccd_birth_year
 
 # A one-letter variant is a name in its own right, not a typo, when it is at least this common
 # relative to the other spelling (typos of a name spread over many variants, each a fraction of a
 # percent of the name) and seen at least twice.
 NAME_VARIANT_MIN_SHARE = 0.05
 NAME_VARIANT_MIN_COUNT = 2
-MAX_AGE = 110  # a CCCD implying an older holder is not taken for a living person's
 # Only the same ID overrides the rules: twins registered together can hold CCCDs one digit apart.
 AGREEING_ID_EDITS = 0
 # ... but an ID one typo away overrides the rules on years of birth (see the module docstring).
@@ -110,15 +108,6 @@ class RecordFacts:
     def full_date(self) -> str | None:
         """The day-precision date, unless it is the 01/01 placeholder."""
         return None if self.birth_date is None or self.birth_date.endswith("-01-01") else self.birth_date
-
-
-def cccd_birth_year(digits: str) -> int | None:
-    """Year of birth of a 12-digit CCCD (see ``lienthong.text.ids``) when it could be a living
-    person's and the province code is known, else None."""
-    if len(digits) != 12 or not digits.isdigit() or digits[:3] not in PROVINCE_CODES:
-        return None
-    year = 1900 + 100 * (int(digits[3]) // 2) + int(digits[4:6])
-    return year if dt.date.today().year - MAX_AGE <= year <= dt.date.today().year else None
 
 
 def ids_agree(a: str | None, b: str | None, max_edits: int = AGREEING_ID_EDITS) -> bool:
