@@ -21,7 +21,7 @@ from splink import DuckDBAPI, Linker
 
 from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_KEYS,
                                         rules_with_pairs)
-from lienthong.linking.records import id_birth_years
+from lienthong.linking.records import cccd_birth_year, id_birth_years
 
 log = logging.getLogger(__name__)
 from lienthong.linking.settings import TF_COLUMNS, settings
@@ -139,8 +139,16 @@ def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str]) -> pd.D
     return _evidence(frame)
 
 
+def _as_scored(row: dict) -> dict:
+    """A feature row as scoring reads it: without a year of birth, the year its CCCD carries."""
+    if row.get("birth_year") is None and row.get("id_kind") == "cccd" and isinstance(row.get("id_number"), str):
+        return {**row, "birth_year": cccd_birth_year(row["id_number"])}
+    return row
+
+
 def compare(first: dict, second: dict, model: dict) -> dict:
     """Score two feature rows whether blocked or not: Splink's comparison row (gammas, Bayes factors)."""
+    first, second = _as_scored(first), _as_scored(second)
     linker = _linker(pd.DataFrame([first, second]), model)
     row = linker.inference.compare_two_records(first, second).as_pandas_dataframe().iloc[0]
     return {k: (None if not isinstance(v, (list, tuple)) and pd.isna(v) else v) for k, v in row.items()}
@@ -148,6 +156,7 @@ def compare(first: dict, second: dict, model: dict) -> dict:
 
 def blocked_by(first: dict, second: dict) -> list[str]:
     """The prediction rules under which two feature rows are a candidate pair."""
+    first, second = _as_scored(first), _as_scored(second)
     return [" + ".join(keys) for keys in PREDICTION_KEYS
             if all(first.get(k) is not None and first.get(k) == second.get(k) for k in keys)]
 
