@@ -24,9 +24,9 @@ together may hold numbers one digit apart, so a near ID does not override):
   ("Quỳỳnh" / "Quỵnh"): a twin's name with a typo (a typo drops, doubles or swaps letters; it
   does not change the tone).
 
-A near ID (the same kind, one typo or transposition apart) lifts the two year rules: a typo in
-an ID's year digits, or an ID that only looks implausible because of a typo, is still that
-person's ID. It does not lift the others: twins registered together can hold CCCDs one digit
+A near ID (the same kind, one typo or transposition apart) lifts the rule on different years of
+birth and the one on records with neither a date nor a plausible ID: a typo in an ID's year
+digits, or an ID that only looks implausible because of a typo, is still that person's ID. It does not lift the others: twins registered together can hold CCCDs one digit
 apart, and so can namesakes of one province, sex and year of birth.
 """
 from __future__ import annotations
