@@ -131,6 +131,8 @@ def _print_scores(label: str, figures: dict) -> None:
           f"recall without shared ID {figures['recall_no_shared_id']} ({figures['true_pairs_no_shared_id']:,} pairs), "
           f"ghosts merged {figures['ghosts_merged']} of {figures['ghost_records']}, "
           f"people {figures['people_found']:,} found vs {figures['people_true']:,} true", flush=True)
+    for kind, row in figures["ghosts_merged_per_kind"].items():
+        print(f"  {label} ghosts {kind}: {row['merged']} of {row['records']:,} merged", flush=True)
     for kind, row in figures["per_hard_negative"].items():
         print(f"  {label} hard negatives {kind}: {row['merged']} of {row['people_pairs']:,} pairs of people merged; "
               f"precision {row['precision']}, recall {row['recall']} on their records", flush=True)

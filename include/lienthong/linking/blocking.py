@@ -11,7 +11,11 @@ a phone, a given name with a birth year or date):
 - same family and middle names, birth year and hamlet (a typo in the given name where one side
   has the year only or a 01/01 placeholder);
 - same given and family names and hamlet (a blank birth date next to a missing phone or an ID of
-  the other kind: CMND in one roll, CCCD in the other).
+  the other kind: CMND in one roll, CCCD in the other);
+- same family name, full birth date and hamlet (a typo in the given name where the other record
+  drops the middle name: "Nguyễn Hoàng Ảbo" / "Nguyễn Bảo").
+
+A record without a year of birth is blocked with the year its CCCD carries (``engine``).
 
 Training uses its own rules (exact id; given + family + birth date) so that each comparison is
 trained on pairs not blocked on it.
@@ -27,6 +31,7 @@ PREDICTION_KEYS = (
     ("family_key", "middle_key", "birth_date"),
     ("family_key", "middle_key", "birth_year", "hamlet_key"),
     ("given_key", "family_key", "hamlet_key"),
+    ("family_key", "birth_date", "hamlet_key"),
 )
 PREDICTION_RULES = [block_on(*keys) for keys in PREDICTION_KEYS]
 

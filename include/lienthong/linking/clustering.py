@@ -7,8 +7,8 @@ near-linear) and a merge is refused when it would put together:
 - two well-formed CCCDs (or two CMNDs) more than two typos or transpositions apart: an id
   belongs to one person, so such a cluster is two people however similar their names;
 - two records that ``conflicts.pair_conflict`` says cannot be one person (different full dates
-  of birth, given names of siblings, no date of birth at all), unless an ID of one side agrees
-  with an ID of the other; checked across the whole of both clusters, so that no record links
+  or years of birth, given names of siblings and twins, no date of birth at all), unless an ID
+  of one side agrees with an ID of the other; checked across the whole of both clusters, so that no record links
   two people by agreeing with each of them (a name without a middle name, a year-only date);
 - two records a reviewer decided are different people.
 

@@ -13,25 +13,39 @@ together may hold numbers one digit apart, so a near ID does not override):
   names in their own right (each common in the input, not a typo of the other: Tâm / Tân), or
   only by a tone or vowel mark where both records are written with marks (Hạnh / Hanh):
   siblings, twins;
+- both records have a year of birth and the years differ, where a record without a date takes
+  the year its CCCD carries (digits 4-6): a ghost that copies a member's name with an invented
+  year or ID, a namesake of another generation (two records of one person agree on the year even
+  when one has only the year or a 01/01 placeholder);
 - one side has neither a date of birth (not even a year) nor a plausible ID (a CMND, or a CCCD
   whose province, century and year digits fit a living person): the ghost that copies a member's
-  name (a real member's record with a blank date still has their ID; an invented one rarely fits).
+  name (a real member's record with a blank date still has their ID; an invented one rarely fits);
+- the given names are one typo apart and both written with tone marks, but with different tones
+  ("Quỳỳnh" / "Quỵnh"): a twin's name with a typo (a typo drops, doubles or swaps letters; it
+  does not change the tone).
+
+A near ID (the same kind, one typo or transposition apart) lifts the rule on different years of
+birth and the one on records with neither a date nor a plausible ID: a typo in an ID's year
+digits, or an ID that only looks implausible because of a typo, is still that person's ID. It does not lift the others: twins registered together can hold CCCDs one digit
+apart, and so can namesakes of one province, sex and year of birth.
 """
 from __future__ import annotations
 
-import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
-from lienthong.text.ids import PROVINCE_CODES
+from lienthong.linking.records import cccd_birth_year
 
 # A one-letter variant is a name in its own right, not a typo, when it is at least this common
 # relative to the other spelling (typos of a name spread over many variants, each a fraction of a
 # percent of the name) and seen at least twice.
 NAME_VARIANT_MIN_SHARE = 0.05
 NAME_VARIANT_MIN_COUNT = 2
-MAX_AGE = 110  # a CCCD implying an older holder is not taken for a living person's
 # Only the same ID overrides the rules: twins registered together can hold CCCDs one digit apart.
 AGREEING_ID_EDITS = 0
+# ... but an ID one typo away overrides the rules on years of birth (see the module docstring).
+NEAR_ID_EDITS = 1
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 
 
 def id_edits(a: str, b: str) -> int:
@@ -74,16 +88,21 @@ class RecordFacts:
         )
 
     @property
+    def id_birth_year(self) -> int | None:
+        """The year of birth a CCCD carries (digits 4-6) when its province, century and year could
+        be a living person's; None for a CMND, no ID or an implausible CCCD (an invented one)."""
+        return cccd_birth_year(self.id.partition(":")[2]) if self.id and self.id.startswith("cccd:") else None
+
+    @property
     def plausible_id(self) -> bool:
         """A CMND, or a CCCD whose province, century and year digits could be a living person's:
         an invented number (a ghost's) mostly cannot."""
-        if not self.id:
-            return False
-        kind, _, digits = self.id.partition(":")
-        if kind != "cccd":
-            return True
-        year = 1900 + 100 * (int(digits[3]) // 2) + int(digits[4:6])
-        return digits[:3] in PROVINCE_CODES and dt.date.today().year - MAX_AGE <= year <= dt.date.today().year
+        return bool(self.id) and (not self.id.startswith("cccd:") or self.id_birth_year is not None)
+
+    @property
+    def year(self) -> int | None:
+        """The year of birth as written, else the one the CCCD carries."""
+        return self.birth_year if self.birth_year is not None else self.id_birth_year
 
     @property
     def full_date(self) -> str | None:
@@ -91,11 +110,11 @@ class RecordFacts:
         return None if self.birth_date is None or self.birth_date.endswith("-01-01") else self.birth_date
 
 
-def ids_agree(a: str | None, b: str | None) -> bool:
+def ids_agree(a: str | None, b: str | None, max_edits: int = AGREEING_ID_EDITS) -> bool:
     if not a or not b:
         return False
     (kind_a, _, digits_a), (kind_b, _, digits_b) = a.partition(":"), b.partition(":")
-    return kind_a == kind_b and id_edits(digits_a, digits_b) <= AGREEING_ID_EDITS
+    return kind_a == kind_b and id_edits(digits_a, digits_b) <= max_edits
 
 
 def _swapped(a: str, b: str) -> bool:
@@ -106,13 +125,20 @@ def _one_edit(a: str, b: str) -> bool:
     return id_edits(a, b) <= 1
 
 
+def _tones(marked: str | None) -> frozenset[str]:
+    return frozenset(c for c in unicodedata.normalize("NFD", marked or "") if c in _TONE_MARKS)
+
+
 def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int]) -> str | None:
     """Why ``x`` and ``y`` cannot be one person without an agreeing ID, or None."""
-    if any(r.birth_year is None and not r.plausible_id for r in (x, y)):
+    near_id = ids_agree(x.id, y.id, NEAR_ID_EDITS)
+    if not near_id and any(r.birth_year is None and not r.plausible_id for r in (x, y)):
         return "no date of birth and no ID on one side"
     dx, dy = x.full_date, y.full_date
     if dx and dy and dx != dy and not _swapped(dx, dy):
         return "different dates of birth"
+    if not near_id and x.year is not None and y.year is not None and x.year != y.year:
+        return "different years of birth"
     gx, gy = x.given_key, y.given_key
     if gx and gy:
         if gx != gy:
@@ -121,6 +147,9 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int]) -
             cx, cy = name_counts.get(gx, 0), name_counts.get(gy, 0)
             if min(cx, cy) >= NAME_VARIANT_MIN_COUNT and min(cx, cy) >= NAME_VARIANT_MIN_SHARE * max(cx, cy):
                 return "given names one letter apart, both common names"
+            tx, ty = _tones(x.given_marked), _tones(y.given_marked)
+            if tx and ty and tx != ty:
+                return "given names one letter apart, different tones"
         elif x.given_marked and y.given_marked and x.given_marked != y.given_marked:
             return "given names differ by a mark"
     return None

@@ -21,6 +21,7 @@ from splink import DuckDBAPI, Linker
 
 from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_KEYS,
                                         rules_with_pairs)
+from lienthong.linking.records import cccd_birth_year, id_birth_years
 
 log = logging.getLogger(__name__)
 from lienthong.linking.settings import TF_COLUMNS, settings
@@ -33,6 +34,16 @@ EVIDENCE_MIN_PROBABILITY = 0.01
 # the same links as 3M in a third of the training time; at province scale it stays 3M.
 U_SAMPLE_PAIRS = (1_000_000, 20, 3_000_000)
 PRIOR_RECALL = 0.8
+# EM learns from the sample's own pairs; where one person's records never disagree on a field in
+# them it drives that level's m to 1e-100 and less: a veto no other evidence outweighs. For the year
+# of birth and the ID that is wrong on rolls the model was not trained on (a year typed wrong, a
+# typo in an ID's year digits, which also gives a dateless record a wrong year through its CCCD),
+# so their m stay at or above this floor (a disagreement still costs about 10 bits); conflicting
+# dates and IDs are refused by the clustering rules, which an agreeing ID can lift. Names, phone
+# and sex keep their learned m: twins and households differ on them, and that veto keeps them
+# out of the scored pairs (a floor on phone and sex merged twins on untuned-a).
+M_FLOOR = 1e-3
+M_FLOOR_COMPARISONS = ("birth", "id_number")
 
 
 def _db(records: pd.DataFrame, new_uids: list[str] = ()) -> DuckDBAPI:
@@ -41,6 +52,9 @@ def _db(records: pd.DataFrame, new_uids: list[str] = ()) -> DuckDBAPI:
     con.register("records_frame", records)
     con.execute("create table records as select * from records_frame")
     con.unregister("records_frame")
+    con.register("id_years", id_birth_years(records))
+    con.execute("update records set birth_year = y.birth_year from id_years y where records.record_uid = y.record_uid")
+    con.unregister("id_years")
     if new_uids:
         con.execute("create table new_records as select * from records where list_contains(?, record_uid)",
                     [list(new_uids)])
@@ -65,7 +79,18 @@ def train(records: pd.DataFrame, seed: int = 42) -> dict:
                                                      seed=seed)
     for rule in rules_with_pairs(TRAINING_KEYS, has_pair):
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=False)
-    return linker.misc.save_model_to_json()
+    return _with_m_floor(linker.misc.save_model_to_json())
+
+
+def _with_m_floor(model: dict) -> dict:
+    """The model with the m of ``M_FLOOR_COMPARISONS``' levels raised to ``M_FLOOR`` (untrained
+    levels included: Splink would use its default)."""
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] in M_FLOOR_COMPARISONS:
+            for level in comparison["comparison_levels"]:
+                if not level.get("is_null_level"):
+                    level["m_probability"] = max(level.get("m_probability") or 0.0, M_FLOOR)
+    return model
 
 
 def _linker(records: pd.DataFrame, model: dict, new_uids: list[str] = ()) -> Linker:
@@ -114,8 +139,16 @@ def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str]) -> pd.D
     return _evidence(frame)
 
 
+def _as_scored(row: dict) -> dict:
+    """A feature row as scoring reads it: without a year of birth, the year its CCCD carries."""
+    if row.get("birth_year") is None and row.get("id_kind") == "cccd" and isinstance(row.get("id_number"), str):
+        return {**row, "birth_year": cccd_birth_year(row["id_number"])}
+    return row
+
+
 def compare(first: dict, second: dict, model: dict) -> dict:
     """Score two feature rows whether blocked or not: Splink's comparison row (gammas, Bayes factors)."""
+    first, second = _as_scored(first), _as_scored(second)
     linker = _linker(pd.DataFrame([first, second]), model)
     row = linker.inference.compare_two_records(first, second).as_pandas_dataframe().iloc[0]
     return {k: (None if not isinstance(v, (list, tuple)) and pd.isna(v) else v) for k, v in row.items()}
@@ -123,6 +156,7 @@ def compare(first: dict, second: dict, model: dict) -> dict:
 
 def blocked_by(first: dict, second: dict) -> list[str]:
     """The prediction rules under which two feature rows are a candidate pair."""
+    first, second = _as_scored(first), _as_scored(second)
     return [" + ".join(keys) for keys in PREDICTION_KEYS
             if all(first.get(k) is not None and first.get(k) == second.get(k) for k in keys)]
 

@@ -30,6 +30,7 @@ from lienthong.text import (
     ParseError, name_key, normalise_name, normalise_phone, normalise_sex, parse_birth_date,
     parse_person_id, resolve_commune, split_name,
 )
+from lienthong.text.ids import PROVINCE_CODES
 
 INPUT_COLUMNS = ("org_code", "source_record_key", "full_name", "birth_date", "sex", "id_number", "phone",
                  "hamlet", "commune")
@@ -38,6 +39,7 @@ FEATURE_COLUMNS = (
     "middle_key", "given_key", "birth_date", "birth_year", "sex", "id_number",
     "id_kind", "id_consistent", "phone", "commune_code", "commune_candidates", "hamlet_key",
 )
+MAX_AGE = 110  # a CCCD implying an older holder is not taken for a living person's
 _HAMLET_ABBREVIATIONS = ((re.compile(r"^(kp|khu pho)\s*"), "kp"), (re.compile(r"^(ap)\s+"), "ap"),
                          (re.compile(r"^(khom)\s+"), "khom"), (re.compile(r"^(to)\s+"), "to"))
 
@@ -143,6 +145,27 @@ def prepare(row: dict, today: dt.date | None = None) -> dict:
         "commune_candidates": candidates,
         "hamlet_key": hamlet_key(row.get("hamlet")),
     }
+
+
+def cccd_birth_year(digits: str) -> int | None:
+    """The year of birth a 12-digit CCCD carries (digits 4-6, see ``lienthong.text.ids``) when its
+    province code is known and the year could be a living person's, else None (an invented number)."""
+    if len(digits) != 12 or not digits.isdigit() or digits[:3] not in PROVINCE_CODES:
+        return None
+    year = 1900 + 100 * (int(digits[3]) // 2) + int(digits[4:6])
+    return year if dt.date.today().year - MAX_AGE <= year <= dt.date.today().year else None
+
+
+def id_birth_years(features: pd.DataFrame) -> pd.DataFrame:
+    """``record_uid, birth_year`` for the records without a year of birth whose CCCD carries one.
+
+    Scoring reads these years as the record's (a year-only record's evidence, and its blocking key):
+    a member's record without a date still meets their other records, and a ghost whose invented
+    CCCD says another year scores against the member. The stored features keep the date as written."""
+    blank = features[features["birth_year"].isna() & (features["id_kind"] == "cccd")]
+    years = [cccd_birth_year(n) for n in blank["id_number"]]
+    found = pd.DataFrame({"record_uid": blank["record_uid"].to_numpy(), "birth_year": years})
+    return found.dropna().astype({"birth_year": "int64"})
 
 
 def prepare_frame(rows, today: dt.date | None = None) -> pd.DataFrame:

@@ -4,7 +4,8 @@ Pairwise figures over record pairs: precision, recall, F1; recall on true pairs 
 exact ID (the pairs an ID join cannot find); precision and recall per noise kind (a pair counts
 for a kind when either record has it); per hard-negative kind (households, twins, name-copying
 ghosts from ``truth/hard_cases.csv``) how many related people were merged; and how many ghost
-records (made-up people, residents padded into a roll) were merged into someone else.
+records (made-up people, residents padded into a roll) were merged into someone else, in all and
+per kind of ghost.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class TruthRecord:
     person: str
     noise: frozenset[str]
     ghost: bool
+    planted: frozenset[str] = frozenset()  # the ghost kinds (fabricated, ghost_copy, non_member)
 
 
 def read_truth(sample: Path) -> dict[str, TruthRecord]:
@@ -32,7 +34,8 @@ def read_truth(sample: Path) -> dict[str, TruthRecord]:
         for r in csv.DictReader(handle):
             planted = set(filter(None, r["planted"].split(";")))
             truth[f"{r['org']}|{r['record_id']}"] = TruthRecord(
-                r["person_id"], frozenset(filter(None, r["noise"].split(";"))), bool(planted & GHOST_PLANTS))
+                r["person_id"], frozenset(filter(None, r["noise"].split(";"))), bool(planted & GHOST_PLANTS),
+                frozenset(planted & GHOST_PLANTS))
     return truth
 
 
@@ -108,6 +111,10 @@ def score_linking(clusters: dict[str, str], truth: dict[str, TruthRecord], ids: 
 
     ghosts = [u for u in uids if truth[u].ghost]
     ghosts_merged = sum(1 for u in ghosts if len(people_in_cluster[clusters[u]]) > 1)
+    per_ghost_kind = {kind: {"records": sum(1 for u in ghosts if kind in truth[u].planted),
+                             "merged": sum(1 for u in ghosts if kind in truth[u].planted
+                                           and len(people_in_cluster[clusters[u]]) > 1)}
+                      for kind in sorted(GHOST_PLANTS)}
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
         "precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5),
@@ -115,7 +122,7 @@ def score_linking(clusters: dict[str, str], truth: dict[str, TruthRecord], ids: 
         "ghost_records": len(ghosts), "ghosts_merged": ghosts_merged,
         "people_found": len(by_cluster), "people_true": len(by_person), "records": len(uids),
         "true_pairs": len(actual), "predicted_pairs": len(predicted),
-        "per_noise_kind": per_noise, "per_hard_negative": per_hard,
+        "per_noise_kind": per_noise, "per_hard_negative": per_hard, "ghosts_merged_per_kind": per_ghost_kind,
     }
 
 

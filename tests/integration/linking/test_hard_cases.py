@@ -44,6 +44,9 @@ def linked(tmp_path_factory, fresh_database, load_source):
 def test_no_ghost_twin_or_household_is_merged(linked):
     scores = linked["scores"]
     assert scores["ghost_records"] > 20 and scores["ghosts_merged"] == 0
+    per_kind = scores["ghosts_merged_per_kind"]
+    assert sum(row["records"] for row in per_kind.values()) == scores["ghost_records"]
+    assert per_kind["ghost_copy"]["records"] > 5 and not any(row["merged"] for row in per_kind.values())
     for kind in ("household", "twin", "ghost_copy"):
         row = scores["per_hard_negative"][kind]
         assert row["people_pairs"] > 5 and row["merged"] == 0, (kind, row)

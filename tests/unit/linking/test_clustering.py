@@ -104,3 +104,45 @@ def test_facts_from_a_feature_row():
     facts = RecordFacts.from_features(row)
     assert facts == RecordFacts("cccd:072170111222", None, None, "hanh", "hạnh")
     assert RecordFacts.from_features({**row, "name": "Le Thi Hanh"}).given_marked is None
+
+
+def test_a_year_that_disagrees_refuses_the_ghost_and_a_cccd_without_a_date_speaks_for_its_year():
+    """Ghosts copying a member's name: one with a year-only date of another year, one with no date
+    and an invented CCCD whose year digits say 1986. The member's own record without a date links
+    through the year its CCCD carries."""
+    facts = {"member": _person("trinh", "1977-12-29", "cmnd:302031014"),
+             "ghost_year": RecordFacts(birth_year=1970, given_key="trinh"),
+             "ghost_cccd": RecordFacts(id="cccd:095186903367", given_key="trinh"),
+             "own_cccd": RecordFacts(id="cccd:072177123456", given_key="trinh"),
+             "own_year": RecordFacts(birth_year=1977, given_key="trinh")}
+    edges = [("member", "ghost_year", 0.998), ("member", "ghost_cccd", 0.999), ("member", "own_cccd", 0.99),
+             ("member", "own_year", 0.99)]
+    clusters, refused = cluster(facts, edges, name_counts=COUNTS)
+    assert clusters["member"] == clusters["own_cccd"] == clusters["own_year"]
+    assert clusters["ghost_year"] != clusters["member"] != clusters["ghost_cccd"]
+    assert [r.reason for r in refused] == ["different years of birth"] * 2
+
+
+def test_an_id_one_typo_away_vouches_for_a_record_without_a_date():
+    """A typo in the CCCD's year digits ("1906") makes it implausible and gives it another year:
+    one typo from the member's CCCD, it is still theirs. Not so for a full date that differs."""
+    facts = {"member": _person("hieu", "1996-08-19", "cccd:072096054957"),
+             "typo_year": RecordFacts(id="cccd:072006054957", given_key="hieu"),
+             "namesake": _person("hieu", "1996-03-02", "cccd:072096054958"),
+             "other": _person("minh", "1997-03-06", "cccd:083097794078"),
+             "typo_province": RecordFacts(id="cccd:883097794078", given_key="minh")}
+    edges = [("member", "typo_year", 0.999), ("other", "typo_province", 0.999), ("member", "namesake", 0.99)]
+    clusters, refused = cluster(facts, edges, name_counts=COUNTS)
+    assert clusters["member"] == clusters["typo_year"] != clusters["namesake"]
+    assert clusters["other"] == clusters["typo_province"]
+    assert [r.reason for r in refused] == ["different dates of birth"]
+
+
+def test_a_typo_does_not_change_the_tone_so_twins_with_a_typo_stay_apart():
+    """Twins "Quỳnh" / "Quỵnh", one written "Quỳỳnh": one letter apart (a typo, not a name) but the
+    tones differ. A true typo ("Bíích" for "Bích") keeps the tone and links."""
+    facts = {"a": _person("quyynh", "1995-11-27", marked="quỳỳnh"), "b": _person("quynh", "1995-11-27", marked="quỵnh"),
+             "c": _person("biich", "1974-03-17", marked="bíích"), "d": _person("bich", "1974-03-17", marked="bích")}
+    clusters, refused = cluster(facts, [("a", "b", 0.9999), ("c", "d", 0.999)], name_counts=COUNTS)
+    assert clusters["a"] != clusters["b"] and clusters["c"] == clusters["d"]
+    assert [r.reason for r in refused] == ["given names one letter apart, different tones"]
