@@ -14,6 +14,7 @@ One JSON line per finished run on standard output: {"dag_id", "ok", "seconds", "
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import sys
@@ -67,13 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     args = options.parse_args(argv)
 
     status = os.fdopen(os.dup(1), "w", buffering=1)  # the caller's pipe, kept while runs use fd 1
+    os.dup2(2, 1)  # anything else printed outside a run goes with the errors, never into the pipe
     # As `airflow` itself starts (airflow/__main__.py): configuration first, then the CLI parser.
-    from airflow import configuration  # noqa: F401
+    from airflow import configuration
     from airflow.cli import cli_parser
     from airflow.configuration import write_default_airflow_configuration_if_needed
 
     write_default_airflow_configuration_if_needed()
     parser = cli_parser.get_parser()
+    # Every `dags test` writes the DAG folder to the metadata first; two processes doing it at once
+    # into a new metadata database both insert the same DAGs and assets and one fails (UNIQUE
+    # constraint failed: asset.name). Side-by-side runners take turns for a first write here, so
+    # later writes by the runs only update rows that exist.
+    with open(Path(configuration.AIRFLOW_HOME) / ".dag-sync.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        reserialize = parser.parse_args(["dags", "reserialize"])
+        reserialize.func(reserialize)
     for dag_id in args.dag_ids:
         log = args.log_dir / f"{dag_id}.log"
         started = time.monotonic()
