@@ -59,6 +59,24 @@ def run_one(parser, dag_id: str, day: str, log: Path) -> bool:
     return True
 
 
+def _all_known(dag_ids: list[str]) -> bool:
+    """Whether the metadata already holds these DAGs and every asset the DAGs publish (a new
+    organisation or entity adds assets, which the runs' own writes would insert side by side)."""
+    from sqlalchemy import func, select
+
+    from airflow.models.asset import AssetModel
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    from lienthong.config.organisations import load_organisations
+
+    assets = {f"raw.{org.code}.{entity.kind}" for org in load_organisations() for entity in org.entities} | {"marts"}
+    with create_session() as session:
+        dags = session.scalar(select(func.count()).where(DagModel.dag_id.in_(dag_ids)))
+        known_assets = session.scalar(select(func.count()).where(AssetModel.name.in_(assets)))
+    return dags == len(set(dag_ids)) and known_assets == len(assets)
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--day", required=True)
@@ -78,12 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = cli_parser.get_parser()
     # Every `dags test` writes the DAG folder to the metadata first; two processes doing it at once
     # into a new metadata database both insert the same DAGs and assets and one fails (UNIQUE
-    # constraint failed: asset.name). Side-by-side runners take turns for a first write here, so
-    # later writes by the runs only update rows that exist.
+    # constraint failed: asset.name). Side-by-side runners take turns here: the first to find a DAG
+    # missing writes the folder, so the runs' own writes only update rows that exist.
     with open(Path(configuration.AIRFLOW_HOME) / ".dag-sync.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        reserialize = parser.parse_args(["dags", "reserialize"])
-        reserialize.func(reserialize)
+        if not _all_known(args.dag_ids):
+            reserialize = parser.parse_args(["dags", "reserialize"])
+            reserialize.func(reserialize)
     for dag_id in args.dag_ids:
         log = args.log_dir / f"{dag_id}.log"
         started = time.monotonic()
