@@ -59,12 +59,12 @@ def land_all(day: date) -> dict[str, dict]:
     return per_kind
 
 
-def copy_ceiling(url: str, work: Path) -> dict:
+def copy_ceiling(url: str, work: Path, ways: tuple[str, ...] = ("server", "row_by_row")) -> dict:
     """Plain COPY FROM STDIN of every landed raw row into a same-shaped table, one stream per table,
     two ways: the server's own intake (the rows exported with COPY TO, not timed, and sent back in
     1 MB blocks) and row by row from Python (psycopg's write_row of the already-parsed rows, read in
     chunks through a server-side cursor; only the writing is timed). Memory stays bounded."""
-    totals = {"server": [0, 0.0], "row_by_row": [0, 0.0]}
+    totals = {way: [0, 0.0] for way in ways}
     export = work / "ceiling.copy"
     with connect(url) as conn, connect(url) as reader:
         tables = [t for (t,) in conn.execute(

@@ -113,7 +113,7 @@ def row_preparer(entity: EntityConfig) -> Callable[[SourceRow], SourceRow]:
         if (id_text := values.get("id_number")) and _id_problem(id_text):
             values["id_number"] = None
             extra = {**extra, ID_SET_ASIDE: row.values.get("id_number") or id_text}
-        return dataclasses.replace(row, values=values, extra=extra)
+        return SourceRow(row.row_number, values, extra, row.problem)  # not dataclasses.replace: per row
 
     return prepare
 

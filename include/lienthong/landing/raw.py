@@ -63,6 +63,10 @@ class LandingResult:
 
 def storable_text(row: SourceRow) -> Rejection | None:
     """PostgreSQL text holds no NUL character and no lone surrogate (invalid JSON escapes give them)."""
+    # One test of all the row's text first (this runs for every delivered row); fields only when it fails.
+    text = "".join([v for v in row.values.values() if v] + [v for v in row.extra.values() if v])
+    if "\x00" not in text and (text.isascii() or _encodable(text)):
+        return None
     bad = []
     for name, value in (*row.values.items(), *row.extra.items()):
         if value and ("\x00" in value or (not value.isascii() and not _encodable(value))):

@@ -1,16 +1,22 @@
 """Run the nightly pipeline the way the scheduler would, without a scheduler.
 
-Each DAG runs through `airflow dags test` (a real DAG run: real tasks, real retries off), in the
-order the assets would trigger them: every organisation's ingest, then the warehouse build, then
-the review. An organisation whose ingest fails does not stop the others; the run reports it.
+Each DAG runs as `airflow dags test` runs it (a real DAG run: real tasks, retries off), in the order
+the assets would trigger them: every organisation's ingest (side by side, as independent DAGs are
+under a scheduler), then the warehouse build, then the review. Several runs share one process
+(lienthong.pipeline.dag_runs), so Airflow and Great Expectations start once per process rather than
+once per DAG run. An organisation whose ingest fails does not stop the others; the run reports it.
 """
 from __future__ import annotations
 
+import json
 import os
+import queue
 import re
 import subprocess
-import time
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -61,18 +67,74 @@ def ensure_airflow_metadata(settings: Settings, env: dict[str, str]) -> None:
     marker.touch(mode=0o600)
 
 
-def run_dag(dag_id: str, day: date, env: dict[str, str], log_dir: Path) -> DagRunResult:
-    """One real DAG run via `airflow dags test`; its full output goes to a log file."""
+def run_dags(dag_ids: list[str], day: date, env: dict[str, str], log_dir: Path,
+             stop_on_failure: bool = False) -> Iterator[DagRunResult]:
+    """Real DAG runs (`airflow dags test`, through Airflow's CLI) one after another in one process
+    (lienthong.pipeline.dag_runs: Airflow and GX start once); each run's output to its own log file.
+    Yields each run as it finishes; runs the process never finished (it died) are failures."""
     make_private(log_dir)
-    log = log_dir / f"{dag_id}.log"
-    started = time.monotonic()
-    with log.open("w") as handle:
-        os.fchmod(handle.fileno(), 0o600)
+    runner_log = log_dir / f"runner-{dag_ids[0]}.log"
+    command = [sys.executable, "-m", "lienthong.pipeline.dag_runs", "--day", day.isoformat(),
+               "--log-dir", str(log_dir), *(["--stop-on-failure"] if stop_on_failure else []), *dag_ids]
+    finished: set[str] = set()
+    with runner_log.open("w") as errors:
+        os.fchmod(errors.fileno(), 0o600)
         # The run's files (task logs, spooled pages, Airflow's metadata) are private whoever calls.
-        code = subprocess.call([airflow_executable(), "dags", "test", dag_id, day.isoformat()], env=env,
-                               umask=PRIVATE_UMASK, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    story = [line.rstrip() for line in log.read_text(errors="replace").splitlines() if _STORY.match(line)]
-    return DagRunResult(dag_id, code == 0, time.monotonic() - started, log, story)
+        with subprocess.Popen(command, env=env, umask=PRIVATE_UMASK, stdout=subprocess.PIPE, stderr=errors,
+                              stdin=subprocess.DEVNULL, text=True) as runner:
+            for line in runner.stdout:
+                done = json.loads(line)
+                finished.add(done["dag_id"])
+                yield _result(done["dag_id"], done["ok"], done["seconds"], Path(done["log"]))
+                if stop_on_failure and not done["ok"]:
+                    return
+    if runner.returncode != 0:
+        for dag_id in (d for d in dag_ids if d not in finished):
+            log = log_dir / f"{dag_id}.log"
+            yield _result(dag_id, False, 0.0, log if log.exists() else runner_log)
+
+
+def _result(dag_id: str, ok: bool, seconds: float, log: Path) -> DagRunResult:
+    story = [line.rstrip() for line in log.read_text(errors="replace").splitlines() if _STORY.match(line)] \
+        if log.exists() else []
+    return DagRunResult(dag_id, ok, seconds, log, story)
+
+
+def run_side_by_side(groups: list[list[str]], day: date, env: dict[str, str], log_dir: Path) -> Iterator[DagRunResult]:
+    """Each group of DAG runs in its own process, the groups side by side; runs as they finish."""
+    finished: queue.Queue[DagRunResult | None] = queue.Queue()
+
+    def work(group: list[str]) -> None:
+        try:
+            for run in run_dags(group, day, env, log_dir):
+                finished.put(run)
+        finally:
+            finished.put(None)
+
+    workers = [threading.Thread(target=work, args=(group,), daemon=True) for group in groups if group]
+    for worker in workers:
+        worker.start()
+    running = len(workers)
+    while running:
+        run = finished.get()
+        if run is None:
+            running -= 1
+        else:
+            yield run
+
+
+def run_dag(dag_id: str, day: date, env: dict[str, str], log_dir: Path) -> DagRunResult:
+    """One real DAG run (`airflow dags test`); its full output goes to a log file."""
+    return list(run_dags([dag_id], day, env, log_dir))[0]
+
+
+def ingest_workers() -> int:
+    """How many ingest processes run side by side (LIENTHONG_INGEST_WORKERS, default 2: the cores
+    of the machine this was measured on; the organisations' sources are independent)."""
+    text = os.environ.get("LIENTHONG_INGEST_WORKERS", "2")
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"LIENTHONG_INGEST_WORKERS must be a whole number of processes, got {text!r}")
+    return int(text)
 
 
 def not_built_from(runs: list[DagRunResult]) -> list[str]:
@@ -91,7 +153,10 @@ def not_built_from(runs: list[DagRunResult]) -> list[str]:
     return lines
 
 
-def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str], None] = print) -> NightlyResult:
+def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str], None] = print,
+                stage: Callable[[str], AbstractContextManager] = lambda name: nullcontext()) -> NightlyResult:
+    """The night's DAG runs: the ingests side by side, then the warehouse build and the review.
+    ``stage(name)`` wraps the ingests and the build (bench/e2e.py times and measures them)."""
     settings = settings or load_settings()
     make_private(settings.state_dir)
     url = resolve_url(settings, start=True)
@@ -102,21 +167,31 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
     log_dir = settings.state_dir / "logs" / "nightly" / day.isoformat()
 
     result = NightlyResult(day)
-    dag_ids = [f"ingest_{org.code}" for org in load_organisations()] + ["warehouse_build", "review_monthly"]
+    ingests = [f"ingest_{org.code}" for org in load_organisations()]
+    total = len(ingests) + 2
+    workers = ingest_workers()
+
+    def show(run: DagRunResult) -> None:
+        result.runs.append(run)
+        echo(f"[{len(result.runs)}/{total}] {run.dag_id} for {day}:")
+        for line in run.story:
+            echo(f"      {line}")
+        echo(f"      {'ok' if run.ok else 'FAILED'} in {run.seconds:.0f} s (log: {run.log})")
+
     with sample_api_connections(settings, env) as env:
-        for number, dag_id in enumerate(dag_ids, start=1):
-            if dag_id == "warehouse_build":
-                for line in not_built_from(result.runs):
-                    echo(line)
-            echo(f"[{number}/{len(dag_ids)}] {dag_id} for {day} …")
-            run = run_dag(dag_id, day, env, log_dir)
-            result.runs.append(run)
-            for line in run.story:
-                echo(f"      {line}")
-            echo(f"      {'ok' if run.ok else 'FAILED'} in {run.seconds:.0f} s (log: {run.log})")
-            if dag_id == "warehouse_build" and not run.ok:
-                echo("  the warehouse build failed, so no review is rendered; see its log above")
-                break
+        echo(f"ingests for {day}, {min(workers, len(ingests))} side by side: {', '.join(ingests)} …")
+        # Organisations are independent: a failed ingest does not stop the others.
+        with stage("ingests"):
+            for run in run_side_by_side([ingests[n::workers] for n in range(workers)], day, env, log_dir):
+                show(run)
+        for line in not_built_from(result.runs):
+            echo(line)
+        echo(f"warehouse_build, then review_monthly for {day} …")
+        with stage("warehouse_build"):  # and the review, in the same process
+            for run in run_dags(["warehouse_build", "review_monthly"], day, env, log_dir, stop_on_failure=True):
+                show(run)
+                if run.dag_id == "warehouse_build" and not run.ok:
+                    echo("  the warehouse build failed, so no review is rendered; see its log above")
     folder = output_folder(settings.output_dir, day.strftime("%Y-%m"))
     if result.runs[-1].dag_id == "review_monthly" and result.runs[-1].ok:
         result.review_folder = folder
@@ -135,9 +210,9 @@ def backfill(dag_ids: list[str], days: list[date], settings: Settings | None = N
     runs = []
     with sample_api_connections(settings, env) as env:
         for day in days:
-            for dag_id in dag_ids:
-                run = run_dag(dag_id, day, env, settings.state_dir / "logs" / "backfill" / day.isoformat())
+            # A day's DAGs in order, in one process (Airflow starts once per day).
+            for run in run_dags(dag_ids, day, env, settings.state_dir / "logs" / "backfill" / day.isoformat()):
                 runs.append(run)
                 status = "ok" if run.ok else f"FAILED (log: {run.log})"
-                echo(f"{day} {dag_id}: {status}; " + "; ".join(line.split("] ", 1)[-1] for line in run.story))
+                echo(f"{day} {run.dag_id}: {status}; " + "; ".join(line.split("] ", 1)[-1] for line in run.story))
     return runs

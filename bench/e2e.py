@@ -1,0 +1,236 @@
+"""Benchmark of the whole pipeline: the first delivery day and one night through the real DAGs.
+
+    uv run python bench/e2e.py --scale demo|province [--seed 42] [--sample DIR] [--keep DIR]
+
+The sample is generated once into `.lienthong/samples/<scale>-<seed>` (or `--sample`) and reused.
+Into a fresh state folder (its own embedded PostgreSQL, Airflow home and output), the first day
+(every organisation's full roll and a year of dues and attendance) and then the next day (a night
+of changes) are run the way `lienthong run` runs them (`lienthong.pipeline.nightly.run_nightly`:
+`airflow dags test` per DAG). Per stage (the ingests, `warehouse_build`, `review_monthly`): wall
+time, peak resident memory of any single process of the pipeline's process tree and of the tree as
+a whole (sampled with psutil), and the same for PostgreSQL's processes; per Airflow task its
+duration from Airflow's metadata, and each DAG run's overhead (wall time minus its tasks). After
+the first day, the server's COPY ceiling is measured on the rows that day landed (bench/ingest.py's
+plain COPY FROM STDIN), in the same run on the same server.
+Prints human lines, then the figures as one JSON line (last line of output).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+import psutil
+
+from ingest import copy_ceiling  # bench/ingest.py: the same ceiling the landing bench compares with
+from lienthong.config.settings import load_settings
+from lienthong.pipeline.nightly import run_nightly
+from lienthong.ports import free_port
+from lienthong.sample import generate
+from lienthong.warehouse import connect, resolve_url
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_INTERVAL_S = 0.2
+
+
+class PeakMemory:
+    """Peak RSS of this process's descendants and of the PostgreSQL server's processes, sampled."""
+
+    def __init__(self, postmaster_pid: int | None):
+        self.postmaster_pid = postmaster_pid
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        self.any_process = self.tree = self.postgres_any = self.postgres_tree = 0
+
+    @staticmethod
+    def _rss(root: psutil.Process, include_root: bool) -> list[int]:
+        sizes = []
+        for proc in ([root] if include_root else []) + root.children(recursive=True):
+            try:
+                sizes.append(proc.memory_info().rss)
+            except psutil.Error:  # it ended between listing and reading
+                pass
+        return sizes
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        postmaster = psutil.Process(self.postmaster_pid) if self.postmaster_pid else None
+        while not self._stop.wait(SAMPLE_INTERVAL_S):
+            ours = self._rss(me, include_root=True)
+            self.any_process = max(self.any_process, *ours)
+            self.tree = max(self.tree, sum(ours))
+            if postmaster:
+                try:
+                    theirs = self._rss(postmaster, include_root=True)
+                except psutil.Error:
+                    continue
+                self.postgres_any = max(self.postgres_any, *theirs)
+                self.postgres_tree = max(self.postgres_tree, sum(theirs))
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def figures(self) -> dict:
+        mb = 1 << 20
+        return {"peak_mb_any_process": round(self.any_process / mb), "peak_mb_tree": round(self.tree / mb),
+                "peak_mb_postgres_any": round(self.postgres_any / mb),
+                "peak_mb_postgres_tree": round(self.postgres_tree / mb)}
+
+
+def task_durations(airflow_db: Path, dag_id: str) -> dict[str, float]:
+    """Seconds per task of the DAG's latest run, from Airflow's own metadata."""
+    with sqlite3.connect(airflow_db) as db:
+        rows = db.execute(
+            "select task_id, coalesce(map_index, -1), duration from task_instance where dag_id = ? and run_id ="
+            " (select run_id from dag_run where dag_id = ? order by id desc limit 1)", (dag_id, dag_id)).fetchall()
+    durations: dict[str, float] = {}
+    for task_id, _index, duration in rows:
+        durations[task_id] = round(durations.get(task_id, 0.0) + (duration or 0.0), 1)
+    return durations
+
+
+def run_day(day: date, memory: PeakMemory, airflow_db: Path) -> dict:
+    """One night through the DAGs: wall time and peaks per stage, and per DAG run its tasks' durations."""
+    stages: dict[str, dict] = {}
+
+    @contextmanager
+    def stage(name: str):
+        memory.reset()
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            stages[name] = {"seconds": round(time.perf_counter() - started, 1), **memory.figures()}
+
+    started = time.perf_counter()
+    result = run_nightly(day, load_settings(), echo=lambda line: print(f"  {line}", flush=True), stage=stage)
+    total = time.perf_counter() - started
+    if result.failed:
+        sys.exit(f"{day}: failed DAG runs: {', '.join(r.dag_id for r in result.failed)} (logs: "
+                 f"{', '.join(str(r.log) for r in result.failed)})")
+    runs = {}
+    for run in result.runs:
+        tasks = task_durations(airflow_db, run.dag_id)
+        # What the DAG run cost above its tasks: Airflow's start-up, parsing, bookkeeping.
+        runs[run.dag_id] = {"seconds": round(run.seconds, 1), "tasks": tasks,
+                            "airflow_overhead_s": round(run.seconds - sum(tasks.values()), 1)}
+    return {"day": day.isoformat(), "seconds": round(total, 1), "stages": stages, "dag_runs": runs,
+            "peak_mb_any_process": max(s["peak_mb_any_process"] for s in stages.values()),
+            "peak_mb_postgres_any": max(s["peak_mb_postgres_any"] for s in stages.values())}
+
+
+def landed(url: str, day: date) -> int:
+    """Rows the day's deliveries brought (landed or quarantined) in the live and held batches."""
+    with connect(url) as conn:
+        return int(conn.execute("select coalesce(sum(row_count + quarantined_count), 0) from raw.batches"
+                                " where delivery_date = %s and status in ('loaded', 'held')", (day,)).fetchone()[0])
+
+
+def stage_summary(night: dict) -> dict:
+    """The stages as the issue counts them: ingests, dbt, linking, GX gate, review."""
+    runs = night["dag_runs"]
+    ingests = [v for k, v in runs.items() if k.startswith("ingest_")]
+    build = runs.get("warehouse_build", {}).get("tasks", {})
+    return {
+        "ingests_s": night["stages"]["ingests"]["seconds"],
+        "landing_tasks_s": round(sum(sum(v["tasks"].values()) for v in ingests), 1),
+        "dbt_s": round(build.get("dbt_staging", 0) + build.get("dbt_marts", 0), 1),
+        "linking_s": build.get("link_people"),
+        "gx_gate_s": build.get("validate_marts"),
+        "warehouse_build_s": runs.get("warehouse_build", {}).get("seconds"),
+        "review_s": runs.get("review_monthly", {}).get("seconds"),
+        "airflow_overhead_s": round(sum(v["airflow_overhead_s"] for v in runs.values()), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="demo")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--sample", type=Path, help="a generated sample (default: .lienthong/samples/<scale>-<seed>)")
+    parser.add_argument("--keep", type=Path, help="keep the state folder (database, Airflow, output) here")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the COPY ceiling")
+    args = parser.parse_args()
+
+    sample = (args.sample or REPO / ".lienthong" / "samples" / f"{args.scale}-{args.seed}").resolve()
+    generated_s = None
+    if not (sample / "manifest.json").exists():
+        print(f"generating the {args.scale} sample (seed {args.seed}) in {sample} …", flush=True)
+        started = time.perf_counter()
+        generate(args.scale, args.seed, sample)
+        generated_s = round(time.perf_counter() - started, 1)
+    first = date.fromisoformat(json.loads((sample / "manifest.json").read_text())["deliveries"]["from"])
+
+    work = (args.keep or Path(tempfile.mkdtemp(prefix=f"lienthong-bench-e2e-{args.scale}-"))).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("LIENTHONG_WAREHOUSE_URL", "LIENTHONG_DROP_DIR", "LIENTHONG_REFERENCE_DIR"):
+        os.environ.pop(name, None)
+    os.environ.update({"LIENTHONG_STATE_DIR": str(work / "state"), "LIENTHONG_SAMPLE_DIR": str(sample),
+                       "LIENTHONG_OUTPUT_DIR": str(work / "output"), "LIENTHONG_PG_PORT": str(free_port())})
+    settings = load_settings()
+    load_before = os.getloadavg()
+    url = resolve_url(settings, start=True)
+    postmaster = int((settings.pgdata / "postmaster.pid").read_text().split()[0])
+    try:
+        with PeakMemory(postmaster) as memory:
+            print(f"first day {first} ({args.scale}) …", flush=True)
+            first_day = run_day(first, memory, settings.airflow_home / "airflow.db")
+            first_day["rows"] = landed(url, first)
+            ceiling = None
+            if not args.no_ceiling:
+                print("ceiling: plain COPY of the first day's rows …", flush=True)
+                ceiling = copy_ceiling(url, work, ways=("server",))["server"]
+            night_day = first + timedelta(days=1)
+            print(f"one night {night_day} …", flush=True)
+            night = run_day(night_day, memory, settings.airflow_home / "airflow.db")
+            night["rows"] = landed(url, night_day)
+    finally:
+        from lienthong.warehouse.connection import embedded_server
+
+        embedded_server(settings).stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    for label, figures in (("first day", first_day), ("night", night)):
+        figures["summary"] = stage_summary(figures)
+        print(f"{label} {figures['day']}: {figures['seconds']:.0f} s, {figures['rows']:,} rows, peak "
+              f"{figures['peak_mb_any_process']} MB (any pipeline process), PostgreSQL "
+              f"{figures['peak_mb_postgres_any']} MB; {figures['summary']}")
+    landing_s = first_day["summary"]["landing_tasks_s"]
+    landing_rate = round(first_day["rows"] / landing_s) if landing_s else None
+    result = {
+        "bench": "e2e", "scale": args.scale, "seed": args.seed, "cpus": os.cpu_count(),
+        "load_avg_1_5_15_before": [round(x, 2) for x in load_before],
+        "generated_s": generated_s,
+        "first_day": first_day, "night": night,
+        "ceiling_copy": ceiling,
+        "first_day_landing_rows_per_s": landing_rate,
+        "landing_to_ceiling": round(landing_rate / ceiling["rows_per_s"], 3)
+        if ceiling and landing_rate and ceiling["rows_per_s"] else None,
+        "night_to_first_day_dbt": round(night["summary"]["dbt_s"] / first_day["summary"]["dbt_s"], 3)
+        if first_day["summary"]["dbt_s"] else None,
+    }
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Several `airflow dags test` runs in one process (lienthong.pipeline.dag_runs): each run is on its
+own, with its own log, and a failed one neither takes the next with it nor hides in another's log."""
+from datetime import date
+
+import pytest
+
+from lienthong.config.organisations import load_organisations
+from lienthong.config.settings import load_settings
+from lienthong.pipeline.airflow_env import airflow_environment
+from lienthong.pipeline.nightly import run_dags
+
+pytestmark = pytest.mark.airflow
+DAY = date(2026, 11, 25)
+
+
+def test_runs_in_one_process_each_have_their_outcome_and_log(project_env, warehouse_url, airflow_env):
+    # An organisation read from files only: with an empty drop folder its tasks skip (nothing sent).
+    org = next(o for o in load_organisations() if all(e.connector.type == "file" for e in o.entities))
+    env = {**airflow_environment(load_settings(), warehouse_url),
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]}
+    dags = ["ingest_no_such_organisation", f"ingest_{org.code}"]
+
+    runs = list(run_dags(dags, DAY, env, project_env / "logs"))
+    assert [(run.dag_id, run.ok) for run in runs] == [(dags[0], False), (dags[1], True)], runs[1].log.read_text()[-3000:]
+    assert runs[0].log != runs[1].log
+    assert "ingest_no_such_organisation" in runs[0].log.read_text()
+    assert "ingest_no_such_organisation" not in runs[1].log.read_text()
+    assert all(f"sent no {entity.kind} delivery" in runs[1].log.read_text() for entity in org.entities)
+
+    stopped = list(run_dags(dags, DAY, env, project_env / "stopped", stop_on_failure=True))
+    assert [(run.dag_id, run.ok) for run in stopped] == [(dags[0], False)]
+    assert not (project_env / "stopped" / f"{dags[1]}.log").exists()
