@@ -135,6 +135,18 @@ def role_set(prefix: str | None = None, organisations: Iterable[OrganisationConf
     return RoleSet(prefix or os.environ.get(PREFIX_ENV) or DEFAULT_PREFIX, tuple(o.code for o in orgs))
 
 
+def assume_role(conn: psycopg.Connection, role: str, error: type[Exception], *, reading: str, account: str,
+                local: bool = False) -> None:
+    """Read what follows as `role` (a whole session, or with `local` the transaction only); `error`
+    says what to do when the connecting account may not."""
+    statement = "set local role {}" if local else "set role {}"
+    try:
+        conn.execute(sql.SQL(statement).format(sql.Identifier(role)))
+    except psycopg.Error as err:
+        raise error(f"cannot read {reading} as {role!r} ({err.diag.message_primary}): run `lienthong access sync` "
+                    f"as the warehouse owner; the account {account} must be a member of that role") from err
+
+
 def scram_verifier(password: str, iterations: int = 4096) -> str:
     """A SCRAM-SHA-256 verifier, so the clear password never reaches the server or its logs."""
     salt = secrets.token_bytes(16)

@@ -138,18 +138,11 @@ class ReviewerRoleError(RuntimeError):
 
 def _as_reviewer(conn) -> None:
     """Read what follows as the reviewer role (until `reset role`, or the savepoint's rollback)."""
-    import psycopg
-    from psycopg import sql
-
     from lienthong.access import role_set
+    from lienthong.access.roles import assume_role
 
-    role = role_set().name("reviewer")
-    try:
-        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-    except psycopg.Error as err:
-        raise ReviewerRoleError(
-            f"cannot read the verification lists as {role!r} ({err.diag.message_primary}): run `lienthong access "
-            "sync` as the warehouse owner; the account rendering the review must be a member of that role") from err
+    assume_role(conn, role_set().name("reviewer"), ReviewerRoleError, reading="the verification lists",
+                account="rendering the review", local=True)
 
 
 def write_verification_lists(conn, period, org_names: dict[str, str], folder: Path) -> list[Path]:

@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from lienthong.access import role_set
+from lienthong.access.roles import assume_role
 from lienthong.warehouse import connect
 
 ALL = "*"  # org_code of every organisation together; commune_key of the whole province
@@ -65,12 +66,7 @@ def read_site_data(url: str, period_key: str, *, role_prefix: str | None = None)
         raise SiteDataError(f"period {period_key!r} is not a month: give it as YYYY-MM, e.g. 2026-11")
     role = analyst_role(role_prefix)
     with connect(url) as conn:
-        try:
-            conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
-        except psycopg.Error as err:
-            raise SiteDataError(
-                f"cannot read the warehouse as {role!r} ({err.diag.message_primary}): run `lienthong access sync` "
-                "as the warehouse owner (the account building the site must be a member of that role)") from err
+        assume_role(conn, role, SiteDataError, reading="the warehouse", account="building the site")
         try:
             return _read(conn, period_key)
         except psycopg.errors.InsufficientPrivilege as err:

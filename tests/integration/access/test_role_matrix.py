@@ -136,3 +136,30 @@ def test_sync_is_idempotent_and_keeps_logins_without_the_secret(warehouse):
     assert again.aggregates == ["agg_members_by_commune", "agg_organisation_overlap"]
     assert again.bi_only == ["persons"]
     assert all(attempt(warehouse.url, warehouse.role(s), CHECKS[a]) is ok for s, a, ok in CASES)
+
+
+def test_a_role_the_account_cannot_take_says_what_to_run(server_url):
+    """The reviewer's and the analyst's readers switch roles through one helper; its refusal names the
+    role and the command that grants it, and leaves the connection usable."""
+    from lienthong.access.roles import assume_role
+    from lienthong.warehouse import connect
+
+    class Refused(RuntimeError):
+        pass
+
+    with connect(server_url) as conn:
+        with pytest.raises(Refused, match=r"cannot read the lists as 'no_such_role_x'.*lienthong access sync"):
+            assume_role(conn, "no_such_role_x", Refused, reading="the lists", account="reading them")
+        conn.rollback()
+        before = conn.execute("select current_user").fetchone()[0]
+        conn.execute("create role assume_role_probe")
+        conn.commit()
+        try:
+            assume_role(conn, "assume_role_probe", Refused, reading="the lists", account="reading them", local=True)
+            assert conn.execute("select current_user").fetchone()[0] == "assume_role_probe"
+            conn.rollback()  # `local`: the role ends with the transaction
+            assert conn.execute("select current_user").fetchone()[0] == before
+        finally:
+            conn.rollback()
+            conn.execute("drop role if exists assume_role_probe")
+            conn.commit()
