@@ -128,12 +128,16 @@ def run_dag(dag_id: str, day: date, env: dict[str, str], log_dir: Path) -> DagRu
     return list(run_dags([dag_id], day, env, log_dir))[0]
 
 
-def ingest_workers() -> int:
+def ingest_workers(env: dict[str, str]) -> int:
     """How many ingest processes run side by side (LIENTHONG_INGEST_WORKERS, default 2: the cores
-    of the machine this was measured on; the organisations' sources are independent)."""
+    of the machine this was measured on; the organisations' sources are independent). One on a
+    SQLite metadata database: SQLite refuses a second writer at once ("database is locked") when
+    two runs write their DAG and task states together, and the refused run fails."""
     text = os.environ.get("LIENTHONG_INGEST_WORKERS", "2")
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"LIENTHONG_INGEST_WORKERS must be a whole number of processes, got {text!r}")
+    if env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "").startswith("sqlite"):
+        return 1
     return int(text)
 
 
@@ -169,7 +173,7 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
     result = NightlyResult(day)
     ingests = [f"ingest_{org.code}" for org in load_organisations()]
     total = len(ingests) + 2
-    workers = ingest_workers()
+    workers = ingest_workers(env)
 
     def show(run: DagRunResult) -> None:
         result.runs.append(run)

@@ -107,3 +107,24 @@ def test_generated_reference_seeds_match_the_crosswalk(check):
     module = util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main(check=True) == 0
+
+
+def test_a_night_that_opens_a_month_for_one_organisation_gives_every_organisation_that_month(tiny_warehouse):
+    """The window slides with the latest delivery of any organisation: the others, which sent nothing
+    that night, still get the new month (and their dues and attendance flags in it)."""
+    from lienthong.config.organisations import load_organisations
+
+    sender = next(org for org in load_organisations() if any(e.kind == "dues" for e in org.entities))
+    tiny_warehouse.dbt("seed")
+    tiny_warehouse.dbt("run", *MINE)  # the watermark catches up with the earlier tests' batches
+    tiny_warehouse.query(
+        "insert into raw.batches (org_code, entity, delivery_date, source, checksum, status, row_count)"
+        " values (%s, 'dues', date '2026-12-01', 'test', 'new-month-test', 'loaded', 0) returning batch_id",
+        (sender.code,))
+    tiny_warehouse.dbt("run", *MINE)
+    incremental = _content(tiny_warehouse, "marts.fct_member_month")
+    in_new_month = {row[0] for row in tiny_warehouse.query(
+        "select distinct org_code from marts.fct_member_month where month_start = date '2026-12-01'")}
+    assert in_new_month == {org.code for org in load_organisations()}
+    tiny_warehouse.dbt("run", "--full-refresh", *MINE)
+    assert _content(tiny_warehouse, "marts.fct_member_month") == incremental

@@ -5,8 +5,9 @@
 -- var('member_month_window') months: on the roll, dues paid, attended, eligible (five haves).
 -- depends_on: {{ ref('int_roster__events') }}
 -- Incremental: a night recomputes, per organisation that sent something, only the months its new
--- batches can change (from the earliest month they touch), and whole organisations whose records
--- the person linking re-keyed; a full rebuild gives the same rows.
+-- batches can change (from the earliest month they touch), the months the window gained for every
+-- organisation, and whole organisations whose records the person linking re-keyed; a full rebuild
+-- gives the same rows.
 with months as (
 
     select month_start, month_end from {{ ref('int_member_month__window') }}
@@ -37,6 +38,14 @@ touched as (
         union all
         select org_code, (select min(month_start) from months) from new_batches
         where org_code not in (select org_code from {{ this }})
+        union all
+        -- A month the window gained (any organisation's delivery opened it): every organisation
+        -- built so far gets it, whether or not it sent anything that night.
+        select o.org_code, min(m.month_start)
+        from (select distinct org_code from {{ this }}) as o
+        cross join months as m
+        where m.month_start > (select max(month_start) from {{ this }})
+        group by o.org_code
         {% if identity_ready() %}
         union all
         -- Records the person linking moved to another person since the last build: every month of
