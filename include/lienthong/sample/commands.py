@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import datetime as dt
 import json
 from pathlib import Path
@@ -45,9 +47,5 @@ def serve_sample_api(data, port, token):
     """Serve the Youth Union and Trade Union APIs of a generated sample on 127.0.0.1."""
     server = make_server(data, port, token)
     click.echo(f"Serving sample APIs from {data} on http://127.0.0.1:{server.server_port} (Ctrl-C to stop)")
-    try:
+    with server, contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends serving; the socket closes
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()

@@ -1,6 +1,8 @@
 """``lienthong site …``: build the public information pages, preview them on 127.0.0.1."""
 from __future__ import annotations
 
+import contextlib
+
 import functools
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -57,9 +59,5 @@ def serve_command(port: int, folder: Path | None) -> None:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port} ({err.strerror}): "
                                    "pick another --port, or --port 0 for a free one") from err
     click.echo(f"Serving {folder} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl+C stops)")
-    try:
+    with server, contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends serving; the socket closes
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
