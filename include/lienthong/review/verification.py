@@ -208,8 +208,8 @@ def loop_sections(conn, period, name) -> list:
         " where p.last_day <= %s group by 1, 2 having sum(u.listed_previous) > 0 order by 2", (period.last,)).fetchall()
     months = list(dict.fromkeys(r[1] for r in rates))[-12:]
     if months:
-        series = {name(org): [next((100 * a / n for o, m, a, n in rates if o == org and m == month), 0.0)
-                              for month in months] for org in sorted({r[0] for r in rates})}
+        rate = {(org, month): 100 * answered / listed for org, month, answered, listed in rates}
+        series = {name(org): [rate.get((org, month), 0.0) for month in months] for org in sorted({r[0] for r in rates})}
         sections.append(Section(
             id="ti-le-tra-loi", title="Tỉ lệ trả lời danh sách xác minh qua các kỳ",
             note="Phần trăm cờ trong danh sách kỳ trước đã có kết quả xác minh đến cuối kỳ.",
