@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import xlsxwriter
 
 from lienthong.review import charts
 from lienthong.review.outcomes import OUTCOMES
-from lienthong.review.report import Section, Table
+from lienthong.review.report import Section, Table, rows
 from lienthong.text.numbers import vn_percent
 
 SHEET = "Xác minh"  # the sheet an organisation's verification_outcomes config reads
@@ -178,59 +179,86 @@ def write_verification_lists(conn, period, org_names: dict[str, str], folder: Pa
     return paths
 
 
-def loop_sections(conn, period, name) -> list:
+@dataclass
+class LoopData:
+    """The review loop's figures for one monthly period, read once."""
+    totals: list
+    rates: list
+    overdue: list
+    unmatched: list
+
+
+def load_loop(conn, period) -> LoopData | None:
+    """None for quarters and years: the loop runs per month."""
+    totals = rows(
+        conn, "select org_code, sum(raised) as raised, sum(listed) as listed, sum(answered) as answered,"
+        " sum(verified_kept) as verified_kept, sum(resolved) as resolved, sum(removed) as removed,"
+        " sum(corrected) as corrected, sum(promised_not_done) as promised_not_done, sum(overdue) as overdue,"
+        " sum(listed_previous) as listed_previous, sum(answered_of_previous) as answered_of_previous"
+        " from review.rpt_verification_by_unit where period_key = %s group by 1 order by 1", (period.key,))
+    if not totals:
+        return None
+    return LoopData(
+        totals=totals,
+        rates=rows(
+            conn, "select u.org_code, u.period_key, sum(u.answered_of_previous) as answered,"
+            " sum(u.listed_previous) as listed"
+            " from review.rpt_verification_by_unit as u join intermediate.int_review__periods as p using (period_key)"
+            " where p.last_day <= %s group by 1, 2 having sum(u.listed_previous) > 0 order by 2", (period.last,)),
+        overdue=rows(
+            conn, "select org_code, commune_name, unit_name, overdue, listed, promised_not_done"
+            " from review.rpt_verification_by_unit where period_key = %s and overdue > 0"
+            " order by overdue desc, org_code, unit_name limit 20", (period.key,)),
+        unmatched=rows(
+            conn, "select org_code, delivery_date, source_row_number from review.rpt_verification_unmatched"
+            " where delivery_date between %s and %s order by 1, 2, 3", (period.first, period.last)),
+    )
+
+
+def loop_sections(loop: LoopData | None, name) -> list:
     """The report's part on the review loop (monthly periods): per organisation raised, answered,
     resolved, overdue; the answer rate over the last periods (chart); members removed or corrected;
     the units with most overdue flags; answers whose key matched no flag. ``name`` maps org codes to
     the names shown."""
-    totals = conn.execute(
-        "select org_code, sum(raised), sum(listed), sum(answered), sum(verified_kept), sum(resolved), sum(removed),"
-        " sum(corrected), sum(promised_not_done), sum(overdue), sum(listed_previous), sum(answered_of_previous)"
-        " from review.rpt_verification_by_unit where period_key = %s group by 1 order by 1", (period.key,)).fetchall()
-    if not totals:
-        return []  # quarters and years: the loop runs per month
+    if loop is None:
+        return []
+    totals = loop.totals
     sections = [Section(
         id="vong-ra-soat", title="Vòng rà soát — cờ đã gửi, trả lời, xử lý",
         note="Mỗi đơn vị nhận danh sách xác minh (tệp Excel trong thư mục xac_minh) và gửi lại kết quả. Cờ đã xác "
              "minh còn sinh hoạt không bị gắn lại trừ khi có căn cứ mới; quá hạn: chưa trả lời sau thời hạn tỉnh đặt.",
-        cards=[{"label": "cờ mới trong kỳ", "value": sum(r[1] for r in totals)},
-               {"label": "kết quả nhận được trong kỳ", "value": sum(r[3] for r in totals)},
-               {"label": "cờ đã xử lý", "value": sum(r[5] for r in totals)},
-               {"label": "cờ quá hạn", "value": sum(r[9] for r in totals)}],
+        cards=[{"label": "cờ mới trong kỳ", "value": sum(r.raised for r in totals)},
+               {"label": "kết quả nhận được trong kỳ", "value": sum(r.answered for r in totals)},
+               {"label": "cờ đã xử lý", "value": sum(r.resolved for r in totals)},
+               {"label": "cờ quá hạn", "value": sum(r.overdue for r in totals)}],
         table=Table(["Tổ chức", "Cờ mới", "Trong danh sách", "Đã trả lời", "Xác minh, giữ lại", "Đã xử lý",
                      "Đã xóa khỏi danh sách", "Đã sửa thông tin", "Báo xóa nhưng chưa xóa", "Quá hạn",
                      "Tỉ lệ trả lời danh sách kỳ trước"],
-                    [[name(r[0]), *r[1:10], vn_percent(r[11], r[10])] for r in totals]))]
+                    [[name(r.org_code), r.raised, r.listed, r.answered, r.verified_kept, r.resolved, r.removed,
+                      r.corrected, r.promised_not_done, r.overdue, vn_percent(r.answered_of_previous, r.listed_previous)]
+                     for r in totals]))]
 
-    rates = conn.execute(
-        "select u.org_code, u.period_key, sum(u.answered_of_previous), sum(u.listed_previous)"
-        " from review.rpt_verification_by_unit as u join intermediate.int_review__periods as p using (period_key)"
-        " where p.last_day <= %s group by 1, 2 having sum(u.listed_previous) > 0 order by 2", (period.last,)).fetchall()
-    months = list(dict.fromkeys(r[1] for r in rates))[-12:]
+    months = list(dict.fromkeys(r.period_key for r in loop.rates))[-12:]
     if months:
-        rate = {(org, month): 100 * answered / listed for org, month, answered, listed in rates}
-        series = {name(org): [rate.get((org, month), 0.0) for month in months] for org in sorted({r[0] for r in rates})}
+        rate = {(r.org_code, r.period_key): 100 * r.answered / r.listed for r in loop.rates}
+        series = {name(org): [rate.get((org, month), 0.0) for month in months]
+                  for org in sorted({r.org_code for r in loop.rates})}
         sections.append(Section(
             id="ti-le-tra-loi", title="Tỉ lệ trả lời danh sách xác minh qua các kỳ",
             note="Phần trăm cờ trong danh sách kỳ trước đã có kết quả xác minh đến cuối kỳ.",
             chart=charts.lines("chart-answer-rate", "Tỉ lệ trả lời (%)", months, series, "%")))
 
-    overdue = conn.execute(
-        "select org_code, commune_name, unit_name, overdue, listed, promised_not_done"
-        " from review.rpt_verification_by_unit where period_key = %s and overdue > 0"
-        " order by overdue desc, org_code, unit_name limit 20", (period.key,)).fetchall()
     sections.append(Section(
         id="qua-han", title="Đơn vị có nhiều cờ quá hạn nhất",
         table=Table(["Tổ chức", "Xã/Phường", "Đơn vị", "Cờ quá hạn", "Trong danh sách", "Báo xóa nhưng chưa xóa"],
-                    [[name(r[0]), r[1] or "", r[2] or "", *r[3:]] for r in overdue])))
+                    [[name(r.org_code), r.commune_name or "", r.unit_name or "", r.overdue, r.listed,
+                      r.promised_not_done] for r in loop.overdue])))
 
-    unmatched = conn.execute(
-        "select org_code, delivery_date, source_row_number from review.rpt_verification_unmatched"
-        " where delivery_date between %s and %s order by 1, 2, 3", (period.first, period.last)).fetchall()
-    if unmatched:
+    if loop.unmatched:
         sections.append(Section(
             id="khong-khop", title="Kết quả gửi về không khớp cờ nào",
             note="Khóa ẩn của dòng không trùng với cờ nào (bị sửa, hoặc của tổ chức, kỳ khác): đơn vị cần kiểm tra lại.",
             table=Table(["Tổ chức", "Ngày gửi", "Dòng"],
-                        [[name(r[0]), r[1].strftime("%d/%m/%Y"), r[2]] for r in unmatched])))
+                        [[name(r.org_code), r.delivery_date.strftime("%d/%m/%Y"), r.source_row_number]
+                         for r in loop.unmatched])))
     return sections
