@@ -84,11 +84,18 @@ def test_snapshot_records_a_transfer_between_units(tiny_warehouse):
         " r.birth_date, r.sex, r.id_number, r.address, %s, 'Chi đoàn mới', r.joined_on"
         " from b, raw.doan_tn__roster r where r.member_code = %s limit 1 returning batch_id",
         (new_unit, member_code))
-    tiny_warehouse.dbt("build", "--select", "+fct_membership_history")  # the snapshot runs in between
+    # The snapshots run in between; the unit's tests run too, on a second version taken the same day.
+    tiny_warehouse.dbt("build", "--select", "+fct_membership_history", "+dim_org_unit")
     versions = tiny_warehouse.query(
         "select unit_key, is_current from marts.fct_membership_history where source_record_key = %s"
         " order by valid_from", (key,))
     assert versions == [(f"doan_tn:{old_unit.upper()}", False), (f"doan_tn:{new_unit.upper()}", True)]
+    # The unit took the new name in a second build of the day: one version for the day, the latest.
+    unit = tiny_warehouse.query("select unit_name, is_current from marts.dim_org_unit where unit_key = %s",
+                                (f"doan_tn:{new_unit.upper()}",))
+    snapshots = tiny_warehouse.query("select count(*) from snapshots.snp_org_units where unit_key = %s",
+                                     (f"doan_tn:{new_unit.upper()}",))[0][0]
+    assert snapshots == 2 and unit == [("Chi đoàn mới", True)]
 
 
 def test_person_key_falls_back_until_linking_has_run(tiny_warehouse):
