@@ -52,7 +52,7 @@ def _measured(function, *args):
 
 
 def _load_source(url: str, sample: Path, until: str | None) -> int:
-    from lienthong.linking.sample_input import latest_records, write_source_table
+    from lienthong.sample.linking_input import latest_records, write_source_table
 
     rows = latest_records(sample, until)
     with psycopg.connect(url) as conn:
@@ -75,7 +75,7 @@ def _run_linker(url: str, incremental: bool) -> dict:
 
 
 def _run_baseline(url: str) -> dict:
-    from lienthong.linking.baseline import link
+    from baseline_linker import link
     from lienthong.linking.records import INPUT_COLUMNS
 
     started = time.perf_counter()
@@ -158,7 +158,7 @@ def main() -> int:
     sample = args.sample or ROOT / ".lienthong" / "bench" / f"sample-{name}"
     if not (sample / "manifest.json").exists():
         _generate(setting, sample)
-    from lienthong.linking.sample_input import delivery_dates
+    from lienthong.sample.linking_input import delivery_dates
     from lienthong.warehouse import ensure_ready
     from lienthong.warehouse.embedded import EmbeddedPostgres
 

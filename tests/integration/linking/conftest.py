@@ -4,7 +4,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from lienthong.linking.sample_input import delivery_dates, latest_records, write_source_table
+from lienthong.sample.linking_input import delivery_dates, latest_records, write_source_table
 from lienthong.sample import generate
 
 SOURCE = "src.records"

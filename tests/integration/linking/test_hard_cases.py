@@ -10,7 +10,7 @@ import yaml
 
 from lienthong.linking.records import record_uid
 from lienthong.linking.run import link_people
-from lienthong.linking.sample_input import latest_records
+from lienthong.sample.linking_input import latest_records
 from lienthong.sample import generate
 from lienthong.sample.link_scoring import read_hard_negatives, read_truth, score_linking
 from lienthong.sample.noise import load_noise

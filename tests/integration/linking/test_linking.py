@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from lienthong.linking import review
 from lienthong.linking.commands import link
 from lienthong.linking.run import link_people
-from lienthong.linking.sample_input import latest_records
+from lienthong.sample.linking_input import latest_records
 from lienthong.text import name_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 import yaml
 
-from lienthong.linking.sample_input import latest_records
+from lienthong.sample.linking_input import latest_records
 from lienthong.sample import generate
 from lienthong.sample.hard_cases import move_tone
 from lienthong.sample.noise import load_noise, old_tone_placement

@@ -25,7 +25,7 @@ import yaml
 
 from lienthong.text.legacy_encodings import decode
 
-SHAPES_DIR = Path(__file__).resolve().parent.parent / "sample" / "shapes"
+SHAPES_DIR = Path(__file__).resolve().parent / "shapes"
 ROSTER_FILES = ("roster_snapshot", "roster_changes")
 INPUT_COLUMNS = ("org_code", "source_record_key", "full_name", "birth_date", "sex", "id_number", "phone",
                  "hamlet", "commune")
