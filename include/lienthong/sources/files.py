@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from lienthong.config.organisations import EntityConfig
-from lienthong.sources.base import CellBlocks, Delivery, SourceError, SourceRow, nfc_text, sha256_file
+from lienthong.sources.base import CellBlocks, Delivery, SourceError, SourceRow, as_text, nfc_text, sha256_file
 from lienthong.text.legacy_encodings import decode, is_known_encoding
 
 
@@ -67,7 +67,8 @@ def open_file(path: Path, entity: EntityConfig) -> Delivery:
         raise SourceFileError(f"{path}: cannot be read: {err.strerror or err}") from err
     doubts: list[str] = []
     if entity.connector.format == "xlsx":
-        return Delivery(source=str(path), checksum=checksum, entity=entity, read=lambda: _xlsx_rows(path, entity))
+        return Delivery(source=str(path), checksum=checksum, entity=entity, read=lambda: _xlsx_rows(path, entity),
+                        cells=lambda: _xlsx_cells(path, entity))
     return Delivery(source=str(path), checksum=checksum, entity=entity,
                     read=lambda: _csv_rows(path, entity, doubts), doubts=doubts,
                     cells=lambda: _csv_cells(path, entity, doubts))
@@ -301,40 +302,54 @@ def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[S
 
 
 def _csv_cells(path: Path, entity: EntityConfig, doubts: list[str]) -> CellBlocks | None:
-    """The CSV's rows as positional blocks (see CellBlocks); None when its header needs the general
-    path (an unnamed column, or two columns for one field)."""
+    """The CSV's rows as positional blocks (see CellBlocks); None when its header needs the general path."""
     delimiter = entity.connector.delimiter
     lines = _Lines(path, entity.connector.encoding)
     reader = csv.reader(lines, delimiter=delimiter)
     with _csv_errors(path, entity, reader):
         header = _csv_header(path, reader)
-        mapped, unmapped = header_layout(str(path), entity, header)
-    fields = [field for _, field in mapped]
-    if any(not name for _, name in unmapped) or len(set(fields)) < len(fields):
+    columns = _positional_columns(str(path), entity, header)
+    if columns is None:
         lines.close()
         return None
-    columns = [("field", field) if field else ("extra", name)
-               for field, name in zip(_by_position(mapped, len(header)), _by_position(unmapped, len(header)))]
     return CellBlocks(columns, _csv_blocks(path, entity, header, lines, reader, doubts))
 
 
-def _by_position(pairs: list[tuple[int, str]], width: int) -> list[str | None]:
-    named = dict(pairs)
-    return [named.get(i) for i in range(width)]
+def _positional_columns(source: str, entity: EntityConfig, header: list) -> list[tuple[str, str]] | None:
+    """What each position holds (CellBlocks.columns); None when the header needs the general path:
+    an unnamed column (named by its rank among a row's unmapped values) or two columns for one field
+    (the later one wins only where a row has it)."""
+    mapped, unmapped = header_layout(source, entity, header)
+    fields = [field for _, field in mapped]
+    if any(not name for _, name in unmapped) or len(set(fields)) < len(fields):
+        return None
+    named = {**{i: ("field", f) for i, f in mapped}, **{i: ("extra", name) for i, name in unmapped}}
+    return [named[i] for i in range(len(header))]
+
+
+class _BlockWriter:
+    """Rows of cells (then row number and overflow) as CSV text for COPY."""
+
+    def __init__(self):
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out, lineterminator="\r\n")  # CRLF: a lone CR in a value gets quoted
+
+    def text(self, block: list[list]) -> str:
+        self._writer.writerows(block)
+        text = self._out.getvalue()
+        self._out.seek(0)
+        self._out.truncate()
+        return text
 
 
 def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator[str | SourceRow]:
     delimiter = entity.connector.delimiter
     to_row = row_mapper(str(path), entity, header, _cell)
     width, done = len(header), 1
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # CRLF: a lone CR in a value gets quoted
+    writer = _BlockWriter()
 
     def flush(block: list[list]) -> Iterator[str | SourceRow]:
-        writer.writerows(block)
-        text = out.getvalue()
-        out.seek(0)
-        out.truncate()
+        text = writer.text(block)
         if "\x00" not in text:
             yield text
             return
@@ -349,10 +364,7 @@ def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator
             else:
                 kept.append(row)
         if kept:
-            writer.writerows(kept)
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+            yield writer.text(kept)
 
     try:
         with _csv_errors(path, entity, reader):
@@ -429,20 +441,69 @@ def locate_undecodable(path: Path, encoding: str, delimiter: str = ",") -> str |
     return None
 
 
-def _xlsx_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
-    from python_calamine import CalamineError, CalamineWorkbook
+@contextlib.contextmanager
+def _xlsx_errors(path: Path):
+    """calamine's errors as a SourceFileError naming the file."""
+    from python_calamine import CalamineError
+
+    try:
+        yield
+    except (CalamineError, ValueError, io.UnsupportedOperation) as err:
+        raise SourceFileError(f"{path}: not a readable XLSX workbook: {err}") from err
+
+
+def _xlsx_open(path: Path, entity: EntityConfig) -> tuple[Iterator[list], list[str]]:
+    """The configured sheet's rows after the header, and the header."""
+    from python_calamine import CalamineWorkbook
 
     sheet_name = entity.connector.sheet
-    try:
+    with _xlsx_errors(path):
         workbook = CalamineWorkbook.from_path(str(path))
         if sheet_name and sheet_name not in workbook.sheet_names:
             raise SourceFileError(f"{path}: no sheet {sheet_name!r}; the workbook has {workbook.sheet_names}.")
         sheet = workbook.get_sheet_by_name(sheet_name) if sheet_name else workbook.get_sheet_by_index(0)
         rows = iter(sheet.iter_rows())
         header = next(rows, None)
-        if header is None:
-            raise SourceFileError(f"{path}: the sheet is empty (no header row).")
+    if header is None:
+        raise SourceFileError(f"{path}: the sheet is empty (no header row).")
+    return rows, [str(h) for h in header]
+
+
+def _xlsx_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
+    rows, header = _xlsx_open(path, entity)
+    with _xlsx_errors(path):
         numbered = ((n, r, None) for n, r in enumerate(rows, start=2) if any(v not in ("", None) for v in r))
-        yield from map_records(str(path), entity, [str(h) for h in header], numbered)
-    except (CalamineError, ValueError, io.UnsupportedOperation) as err:
-        raise SourceFileError(f"{path}: not a readable XLSX workbook: {err}") from err
+        yield from map_records(str(path), entity, header, numbered)
+
+
+def _xlsx_cells(path: Path, entity: EntityConfig) -> CellBlocks | None:
+    """The sheet's rows as positional blocks (see CellBlocks); None when its header needs the general path."""
+    rows, header = _xlsx_open(path, entity)
+    columns = _positional_columns(str(path), entity, header)
+    return None if columns is None else CellBlocks(columns, _xlsx_blocks(path, rows, len(header)))
+
+
+def _xlsx_blocks(path: Path, rows: Iterator[list], width: int) -> Iterator[str]:
+    writer = _BlockWriter()
+
+    def text(block: list[list]) -> str:
+        # NFC over the block is NFC per cell: no delimiter, quote or line end composes with a mark.
+        written = writer.text(block)
+        return written if written.isascii() else unicodedata.normalize("NFC", written)
+
+    with _xlsx_errors(path):
+        block: list[list] = []
+        # A row of empty cells only is left out by the load (no value remains once blanks are removed).
+        for number, row in enumerate(rows, start=2):
+            cells = [v if type(v) is str else as_text(v) for v in row]
+            if len(cells) == width:
+                cells.append(number)
+                cells.append(None)
+            else:
+                cells = [*cells[:width], *[None] * (width - len(cells)), number, _overflow(cells[width:], nfc_text)]
+            block.append(cells)
+            if len(block) >= _BLOCK_ROWS:
+                yield text(block)
+                block = []
+        if block:
+            yield text(block)
