@@ -33,20 +33,22 @@ def land_staged(conn: psycopg.Connection, org: OrganisationConfig, delivery: Del
     prepared = _prepared(conn, entity, fields, rows)
     checked = _checked(conn, entity, fields, prepared)
     columns = sql.SQL(", ").join(map(sql.Identifier, fields))
-    landed = conn.execute(sql.SQL(
-        "insert into {target} (batch_id, delivery_date, row_number, extra, {columns})"
-        " select {batch}, {day}, c.row_number, c.extra, {values} from ({checked}) c where c.reason_code is null"
-    ).format(target=target, columns=columns, batch=sql.Literal(batch_id), day=sql.Literal(delivery_date),
-             checked=checked,
-             values=sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(f)) for f in fields))).rowcount
     original = sql.SQL(" || ").join([*_objects([(f, sql.SQL("c.{}").format(sql.Identifier(f))) for f in fields]),
                                      sql.SQL("coalesce(c.extra, '{}'::jsonb)")])
-    quarantined = conn.execute(sql.SQL(
-        "insert into raw.quarantine (batch_id, org_code, entity, row_number, reason_code, reason, original)"
-        " select {batch}, {org}, {kind}, c.row_number, c.reason_code, c.reason, {original}"
-        " from ({checked}) c where c.reason_code is not null"
-    ).format(batch=sql.Literal(batch_id), org=sql.Literal(org.code), kind=sql.Literal(entity.kind),
-             original=original, checked=checked)).rowcount
+    # One statement, the checked rows computed once: the good ones to raw, the others to quarantine.
+    landed, quarantined = conn.execute(sql.SQL(
+        "with c as materialized ({checked}),"
+        " landed as (insert into {target} (batch_id, delivery_date, row_number, extra, {columns})"
+        "  select {batch}, {day}, c.row_number, c.extra, {values} from c where c.reason_code is null returning 1),"
+        " quarantined as (insert into raw.quarantine"
+        "  (batch_id, org_code, entity, row_number, reason_code, reason, original)"
+        "  select {batch}, {org}, {kind}, c.row_number, c.reason_code, c.reason, {original}"
+        "  from c where c.reason_code is not null returning 1)"
+        " select (select count(*) from landed), (select count(*) from quarantined)"
+    ).format(checked=checked, target=target, columns=columns, batch=sql.Literal(batch_id),
+             day=sql.Literal(delivery_date), org=sql.Literal(org.code), kind=sql.Literal(entity.kind),
+             original=original,
+             values=sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(f)) for f in fields))).fetchone()
     return landed, quarantined
 
 
