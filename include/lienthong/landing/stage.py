@@ -87,15 +87,19 @@ def _stage(conn, delivery: Delivery, fields: list[str]) -> sql.Composable:
                 odd.append(block)
     _copy_rows(conn, stage, fields, odd)
     field_at = {name: c for (kind, name), c in zip(cells.columns, positions) if kind == "field"}
-    values = [_non_blank(field_at[f]) if f in field_at else sql.NULL for f in fields]
-    extra_pairs = [(name, _non_blank(c)) for (kind, name), c in zip(cells.columns, positions) if kind == "extra"]
-    extra = sql.SQL("nullif(jsonb_strip_nulls({}), '{{}}'::jsonb)").format(
-        sql.SQL(" || ").join(_objects([*extra_pairs, ("_overflow", sql.Identifier("overflow"))])))
-    every = sql.SQL(", ").join([*map(_non_blank, positions), sql.Identifier("overflow")])
-    # A row with no value at all (blank cells are NULL) is no row, as a blank line is none.
+    values = [sql.Identifier(field_at[f]) if f in field_at else sql.NULL for f in fields]
+    extra_cells = [(name, sql.Identifier(c)) for (kind, name), c in zip(cells.columns, positions) if kind == "extra"]
+    extra_cells.append(("_overflow", sql.Identifier("overflow")))
+    extra = sql.SQL("case when num_nonnulls({}) > 0 then jsonb_strip_nulls({}) end").format(
+        sql.SQL(", ").join(c for _, c in extra_cells), sql.SQL(" || ").join(_objects(extra_cells)))
+    every = sql.SQL(", ").join(sql.Identifier(c) for c in [*positions, "overflow"])
+    # Blank cells made NULL once per cell (offset 0 keeps the subquery from being inlined); a row
+    # with no value left is no row, as a blank line is none.
     return sql.SQL(
-        "{staged} union all select row_number, {values}, {extra}, null, null from {table} where num_nonnulls({every}) > 0"
-    ).format(staged=staged, values=sql.SQL(", ").join(values), extra=extra, table=table, every=every)
+        "{staged} union all select row_number, {values}, {extra}, null, null"
+        " from (select row_number, overflow, {cells} from {table} offset 0) p where num_nonnulls({every}) > 0"
+    ).format(staged=staged, values=sql.SQL(", ").join(values), extra=extra, table=table, every=every,
+             cells=sql.SQL(", ").join(sql.SQL("{} as {}").format(_non_blank(c), sql.Identifier(c)) for c in positions))
 
 
 def _non_blank(column: str) -> sql.Composable:
