@@ -17,14 +17,53 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from lienthong.config.organisations import EntityConfig
-from lienthong.landing.raw import Rejection, RowCheck
 from lienthong.sources.base import Delivery, SourceRow
 from lienthong.text.dates import parse_birth_date
 from lienthong.text.errors import ParseError
 from lienthong.text.ids import parse_person_id
+
+@dataclass(frozen=True)
+class Rejection:
+    reason_code: str
+    reason: str
+
+
+# A row check returns None for a good row or the reason it goes to quarantine.
+RowCheck = Callable[[SourceRow], Rejection | None]
+
+
+def storable_text(row: SourceRow) -> Rejection | None:
+    """PostgreSQL text holds no NUL character and no lone surrogate (invalid JSON escapes give them)."""
+    # One test of all the row's text first (this runs for every delivered row); fields only when it fails.
+    text = "".join([v for v in row.values.values() if v] + [v for v in row.extra.values() if v])
+    if "\x00" not in text and (text.isascii() or _encodable(text)):
+        return None
+    bad = []
+    for name, value in (*row.values.items(), *row.extra.items()):
+        if value and ("\x00" in value or (not value.isascii() and not _encodable(value))):
+            bad.append(name)
+    if bad:
+        return Rejection("unstorable_text", f"field(s) {', '.join(bad)} hold a NUL byte or an invalid character")
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable(text: str) -> str:
+    """Text made storable for the quarantine's record of what was sent."""
+    text = text.replace("\x00", "\ufffd")
+    return text if text.isascii() or _encodable(text) else text.encode("utf-8", "replace").decode("utf-8")
+
 
 # Canonical date fields; a year alone is accepted (old rolls often have only the year).
 DATE_FIELDS = ("birth_date", "joined_on", "changed_on", "paid_on", "session_on", "corrected_birth_date", "verified_on")
@@ -39,7 +78,8 @@ def _date_problem(text: str) -> str | None:
     return None
 
 
-def _id_problem(text: str) -> str | None:
+def id_problem(text: str) -> str | None:
+    """Why an ID number (cleaned) cannot be read, None when it can (a wrong length lands and is flagged)."""
     if text.isdigit() and text.isascii():  # the usual ID: nothing to parse (and every one differs)
         return None
     return _odd_id_problem(text)
@@ -85,6 +125,13 @@ CLEANERS: dict[str, Callable[[str], str]] = {
 }
 # Every ID number loses these: no ID starts with a quote, so nothing is guessed.
 ID_CLEANING = ("surrounding_quotes", "excel_text_marker")
+# PostgreSQL patterns matching at least every value a step may change (the set-based landing runs
+# the step, in Python, on the distinct values they match only).
+CLEAN_CANDIDATES = {
+    "excel_text_marker": "^['\u2019]",
+    "thousands_separators": "[.,\u00a0 ]",
+    "surrounding_quotes": "[\"'\u201c\u2018]",
+}
 
 
 def clean_value(text: str | None, steps) -> str | None:
@@ -96,12 +143,17 @@ def clean_value(text: str | None, steps) -> str | None:
     return text if text and not text.isspace() else None
 
 
-def row_preparer(entity: EntityConfig) -> Callable[[SourceRow], SourceRow]:
-    """Clean-up, constants and the ID set-aside for one entity's rows (see the module docstring)."""
+def clean_chains(entity: EntityConfig) -> dict[str, tuple[str, ...]]:
+    """Field -> its clean-up steps in order, for the fields that have any."""
     steps = {field: tuple(entity.clean.get(field, ())) for field in entity.fields}
     if "id_number" in steps:
         steps["id_number"] = tuple(dict.fromkeys([*steps["id_number"], *ID_CLEANING]))
-    steps = {field: chain for field, chain in steps.items() if chain}
+    return {field: chain for field, chain in steps.items() if chain}
+
+
+def row_preparer(entity: EntityConfig) -> Callable[[SourceRow], SourceRow]:
+    """Clean-up, constants and the ID set-aside for one entity's rows (see the module docstring)."""
+    steps = clean_chains(entity)
     constants = dict(entity.constants)
 
     def prepare(row: SourceRow) -> SourceRow:
@@ -110,7 +162,7 @@ def row_preparer(entity: EntityConfig) -> Callable[[SourceRow], SourceRow]:
             values[field] = clean_value(values.get(field), chain)
         values.update(constants)
         extra = row.extra
-        if (id_text := values.get("id_number")) and _id_problem(id_text):
+        if (id_text := values.get("id_number")) and id_problem(id_text):
             values["id_number"] = None
             extra = {**extra, ID_SET_ASIDE: row.values.get("id_number") or id_text}
         return SourceRow(row.row_number, values, extra, row.problem)  # not dataclasses.replace: per row

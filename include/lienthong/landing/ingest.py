@@ -10,7 +10,6 @@ import psycopg
 
 from lienthong.config.organisations import EntityConfig, OrganisationConfig, get_organisation
 from lienthong.config.settings import Settings, load_settings
-from lienthong.landing.checks import checks_for, prepared
 from lienthong.landing.raw import LandingResult, WarehouseGoneError, land_delivery
 from lienthong.sources import api, database, files
 from lienthong.sources.base import Delivery
@@ -48,7 +47,7 @@ def ingest(org_code: str, kind: str, delivery_date: date, settings: Settings | N
         url = resolve_url(settings)
         try:
             with connect(url) as conn:
-                return land_delivery(conn, org, prepared(delivery), delivery_date, checks_for(entity))
+                return land_delivery(conn, org, delivery, delivery_date)
         except psycopg.OperationalError as err:
             raise WarehouseGoneError(
                 f"{org.code}/{entity.kind} {delivery_date}: the warehouse went away during the load "

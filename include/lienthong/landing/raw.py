@@ -1,13 +1,12 @@
-"""Land one delivery into ``raw``: a batch record, its rows via COPY, bad rows to quarantine.
+"""Land one delivery into ``raw``: a batch record, its rows via COPY and set-based checks
+(lienthong.landing.stage), bad rows to quarantine.
 
 Everything for one (organisation, entity, day) happens in one transaction: a failure leaves
 nothing behind, and a rerun replaces the day's batch instead of appending to it.
 """
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +15,8 @@ import psycopg
 from psycopg import sql
 
 from lienthong.config.organisations import EntityConfig, OrganisationConfig
-from lienthong.sources.base import Delivery, SourceRow
+from lienthong.landing.stage import land_staged
+from lienthong.sources.base import Delivery
 
 log = logging.getLogger(__name__)
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -29,16 +29,6 @@ class WarehouseGoneError(RuntimeError):
 
 class BatchStateError(ValueError):
     """An operator asked for something a batch's status does not allow (releasing a live batch)."""
-
-
-@dataclass(frozen=True)
-class Rejection:
-    reason_code: str
-    reason: str
-
-
-# A row check returns None for a good row or the reason it goes to quarantine.
-RowCheck = Callable[[SourceRow], Rejection | None]
 
 
 @dataclass(frozen=True)
@@ -59,35 +49,6 @@ class LandingResult:
         if self.status in ("held", "rejected") and self.note:
             text += f"; batch {self.batch_id} is not live: {self.note}"
         return text
-
-
-def storable_text(row: SourceRow) -> Rejection | None:
-    """PostgreSQL text holds no NUL character and no lone surrogate (invalid JSON escapes give them)."""
-    # One test of all the row's text first (this runs for every delivered row); fields only when it fails.
-    text = "".join([v for v in row.values.values() if v] + [v for v in row.extra.values() if v])
-    if "\x00" not in text and (text.isascii() or _encodable(text)):
-        return None
-    bad = []
-    for name, value in (*row.values.items(), *row.extra.items()):
-        if value and ("\x00" in value or (not value.isascii() and not _encodable(value))):
-            bad.append(name)
-    if bad:
-        return Rejection("unstorable_text", f"field(s) {', '.join(bad)} hold a NUL byte or an invalid character")
-    return None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _storable(text: str) -> str:
-    """Text made storable for the quarantine's record of what was sent."""
-    text = text.replace("\x00", "\ufffd")
-    return text if text.isascii() or _encodable(text) else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def raw_table(org: OrganisationConfig, entity: EntityConfig) -> sql.Composed:
@@ -130,7 +91,6 @@ def land_delivery(
     org: OrganisationConfig,
     delivery: Delivery,
     delivery_date: date,
-    checks: Iterable[RowCheck] = (),
 ) -> LandingResult:
     """Land one delivery; rerunning the same day replaces its batch, the same file twice is skipped.
 
@@ -139,7 +99,6 @@ def land_delivery(
     operator releases it (:func:`release_batch`); the day's live batch, if any, stays live."""
     entity = delivery.entity
     ensure_raw_tables(conn, org)
-    checks = (storable_text, *checks)
     source = delivery.source
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{org.code}/{entity.kind}",))
@@ -166,8 +125,7 @@ def land_delivery(
             return LandingResult(org.code, entity.kind, delivery_date, "duplicate", batch_id, 0, 0, source)
         # Written as held: it becomes live only once it has passed the checks below.
         batch_id = _insert_batch(conn, org, entity, delivery_date, source, delivery.checksum, "held")
-        fields = list(entity.fields)
-        rows, quarantined = _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, checks)
+        rows, quarantined = land_staged(conn, org, delivery, batch_id, delivery_date, raw_table(org, entity))
         doubts = _hold_reasons(conn, org, entity, delivery, delivery_date, rows, quarantined)
         if doubts:
             # An older held batch of the day is superseded; the day's live batch stays live.
@@ -295,36 +253,6 @@ def _hand_over(conn, org_code: str, kind: str, batch_id: int) -> bool:
     conn.execute("update raw.batches set duplicate_of = %s where duplicate_of = %s and batch_id <> %s",
                  (heir_id, batch_id, heir_id))
     return True
-
-
-def _copy_rows(conn, org, entity, batch_id, delivery_date, delivery, fields, checks) -> tuple[int, int]:
-    columns = ["batch_id", "delivery_date", "row_number", "extra", *fields]
-    copy_sql = sql.SQL("copy {} ({}) from stdin").format(
-        raw_table(org, entity), sql.SQL(", ").join(map(sql.Identifier, columns)))
-    rejected: list[tuple] = []
-    loaded = 0
-    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-        for row in delivery.rows():
-            if row.problem:
-                rejection = Rejection(*row.problem)
-            else:
-                rejection = next((r for check in checks if (r := check(row)) is not None), None)
-            if rejection:
-                original = {k: v if v is None else _storable(v) for k, v in {**row.values, **row.extra}.items()}
-                rejected.append((batch_id, org.code, entity.kind, row.row_number, rejection.reason_code,
-                                 rejection.reason, json.dumps(original, ensure_ascii=False)))
-                continue
-            extra = json.dumps(row.extra, ensure_ascii=False) if row.extra else None
-            copy.write_row((batch_id, delivery_date, row.row_number, extra, *(row.values[f] for f in fields)))
-            loaded += 1
-    if rejected:
-        with conn.cursor() as cur, cur.copy(
-            "copy raw.quarantine (batch_id, org_code, entity, row_number, reason_code, reason, original)"
-            " from stdin"
-        ) as copy:
-            for record in rejected:
-                copy.write_row(record)
-    return loaded, len(rejected)
 
 
 def _result(org, entity, delivery_date, status, batch_id, conn, source) -> LandingResult:

@@ -19,6 +19,10 @@ class SourceUnavailableError(RuntimeError):
     """The source did not answer (down, timing out, rate-limiting); a later retry may succeed."""
 
 
+# Every character Python counts as whitespace (str.isspace): a cell of only these is empty.
+SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+
+
 @dataclass(frozen=True)
 class SourceRow:
     row_number: int  # the line in the file (header = 1) or the position in the feed, so people can find it
@@ -27,6 +31,20 @@ class SourceRow:
     # (reason_code, reason) when the connector already knows the row cannot be used as sent (a line
     # cut short, an item that is no object): it goes to quarantine, never silently dropped.
     problem: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class CellBlocks:
+    """A delivery's rows as positional cells, for a bulk load (lienthong.landing.stage).
+
+    ``columns`` says what each position holds: ("field", canonical name) or, for a column the
+    config does not map, ("extra", the file's header). ``blocks`` yields, in file order, either CSV
+    text (comma-separated, CRLF line ends) of regular rows, each its cells as sent (blank ones not
+    yet made empty) then its row number and the overflow (cells past the header, joined by " | "),
+    or a SourceRow for a row that needs the general path (the connector found a problem, or it
+    holds a NUL byte)."""
+    columns: list[tuple[str, str]]
+    blocks: Iterator[str | SourceRow]
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,9 @@ class Delivery:
     # Why the delivery may be incomplete, found by the connector while reading (a file cut
     # mid-line): the landing holds such a batch for review instead of making it live.
     doubts: list[str] = field(default_factory=list)
+    # The same rows as positional cells when the connector can give them so (a bulk load, no
+    # per-row Python); None, or a call that returns None, means: use rows().
+    cells: Callable[[], CellBlocks | None] | None = None
 
     def rows(self) -> Iterator[SourceRow]:
         return self.read()

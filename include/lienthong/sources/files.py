@@ -7,6 +7,8 @@ Every value comes out as NFC text.
 from __future__ import annotations
 
 import codecs
+import collections
+import contextlib
 import csv
 import io
 import itertools
@@ -17,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from lienthong.config.organisations import EntityConfig
-from lienthong.sources.base import Delivery, SourceError, SourceRow, nfc_text, sha256_file
+from lienthong.sources.base import CellBlocks, Delivery, SourceError, SourceRow, as_text, nfc_text, sha256_file
 from lienthong.text.legacy_encodings import decode, is_known_encoding
 
 
@@ -65,9 +67,11 @@ def open_file(path: Path, entity: EntityConfig) -> Delivery:
         raise SourceFileError(f"{path}: cannot be read: {err.strerror or err}") from err
     doubts: list[str] = []
     if entity.connector.format == "xlsx":
-        return Delivery(source=str(path), checksum=checksum, entity=entity, read=lambda: _xlsx_rows(path, entity))
+        return Delivery(source=str(path), checksum=checksum, entity=entity, read=lambda: _xlsx_rows(path, entity),
+                        cells=lambda: _xlsx_cells(path, entity))
     return Delivery(source=str(path), checksum=checksum, entity=entity,
-                    read=lambda: _csv_rows(path, entity, doubts), doubts=doubts)
+                    read=lambda: _csv_rows(path, entity, doubts), doubts=doubts,
+                    cells=lambda: _csv_cells(path, entity, doubts))
 
 
 def _cell(value: str) -> str | None:
@@ -83,6 +87,14 @@ def map_records(source: str, entity: EntityConfig, header: list[str],
 
     Each record is (row number, cells, problem): a problem (reason code, reason) sends the row to
     quarantine with its cells kept."""
+    to_row = row_mapper(source, entity, header, cell)
+    for number, record, problem in records:
+        yield to_row(number, record, problem)
+
+
+def header_layout(source: str, entity: EntityConfig, header: list) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(position, canonical field) of the mapped columns and (position, header) of the others; an
+    error naming the file when a configured header is missing."""
     header = [(nfc_text(h) or "").strip() for h in header]
     columns = entity.mapping
     if missing := missing_headers(entity, header):
@@ -92,12 +104,19 @@ def map_records(source: str, entity: EntityConfig, header: list[str],
             "Fix the file, the organisation config's `columns`, or list the header under `optional`; "
             "`lienthong config check` shows the file's header."
         )
-    fields = list(dict.fromkeys(columns.values()))
-    # Positions resolved once per file, not per cell (this loop runs for every delivered row).
     mapped = [(i, columns[name]) for i, name in enumerate(header) if name in columns]
     unmapped = [(i, name) for i, name in enumerate(header) if name not in columns]
+    return mapped, unmapped
+
+
+def row_mapper(source: str, entity: EntityConfig, header: list,
+               cell: Callable[[object], str | None] = nfc_text) -> Callable[..., SourceRow]:
+    """The function making one record (row number, cells, problem) under this header a SourceRow."""
+    mapped, unmapped = header_layout(source, entity, header)
+    fields = list(dict.fromkeys(entity.mapping.values()))
     width = len(header)
-    for number, record, problem in records:
+
+    def to_row(number: int, record: list, problem: tuple[str, str] | None = None) -> SourceRow:
         values: dict[str, str | None] = dict.fromkeys(fields)
         present = len(record)
         for i, field in mapped:
@@ -107,11 +126,16 @@ def map_records(source: str, entity: EntityConfig, header: list[str],
         for i, name in unmapped:
             if i < present and (value := cell(record[i])) is not None:
                 extra[name or f"column_{len(extra) + 1}"] = value
-        if present > width:
-            overflow = [v for v in (cell(r) for r in record[width:]) if v is not None]
-            if overflow:
-                extra["_overflow"] = " | ".join(overflow)
-        yield SourceRow(number, values, extra, problem)
+        if present > width and (overflow := _overflow(record[width:], cell)):
+            extra["_overflow"] = overflow
+        return SourceRow(number, values, extra, problem)
+
+    return to_row
+
+
+def _overflow(cells: list, cell: Callable[[object], str | None]) -> str | None:
+    """Cells past the header's width, kept as one text (None when all are blank)."""
+    return " | ".join(v for v in map(cell, cells) if v is not None) or None
 
 
 def file_header(path: Path, entity: EntityConfig) -> list[str]:
@@ -134,86 +158,108 @@ def missing_headers(entity: EntityConfig, header: list[str]) -> list[str]:
     return [native for native in entity.mapping if native not in header and native not in entity.optional]
 
 
-def _text_lines(path: Path, encoding: str) -> Iterator[str]:
+_CHUNK_BYTES = 1 << 20  # lines are decoded and parsed about a megabyte at a time
+_BLOCK_ROWS = 5000  # regular rows per CSV block sent to the bulk load
+
+
+def _text_chunks(path: Path, encoding: str) -> Iterator[list[str]]:
+    """The file's text lines (NFC), a list per chunk of about a megabyte."""
     if is_known_encoding(encoding):
         # Legacy encodings are byte-per-character or base+mark within a line: decode per line.
         with path.open("rb") as handle:
-            for line in handle:
-                yield decode(line, encoding)
+            while chunk := handle.readlines(_CHUNK_BYTES):
+                yield [decode(line, encoding) for line in chunk]
     else:
         # NFC per line rather than per cell: the same result (no delimiter or quote composes with a
         # mark) for one call instead of one per cell.
         with path.open(encoding=encoding, newline="") as handle:
-            for line in handle:
-                yield line if line.isascii() else unicodedata.normalize("NFC", line)
+            while chunk := handle.readlines(_CHUNK_BYTES):
+                yield [line if line.isascii() else unicodedata.normalize("NFC", line) for line in chunk]
 
 
-class _TakenLines:
-    """The file's text lines, remembering which ones the csv reader took for its latest record."""
+def _text_lines(path: Path, encoding: str) -> Iterator[str]:
+    return itertools.chain.from_iterable(_text_chunks(path, encoding))
 
-    def __init__(self, lines: Iterator[str]):
-        self._lines = lines
-        self.taken: list[str] = []
-        self.count = 0
 
-    def __iter__(self):
-        return self
+class _Lines:
+    """The file's text lines for a csv reader. The lines of records not yet done stay reachable by
+    number (an unbalanced quote's lines are quarantined one by one), and the number of the last line
+    is known, when it has no line break, before the reader reaches it (it may have been cut)."""
 
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.count += 1
-        self.taken.append(line)
-        return line
+    def __init__(self, path: Path, encoding: str):
+        self._chunks = self._kept_chunks(_text_chunks(path, encoding))
+        self._kept: collections.deque[tuple[int, list[str]]] = collections.deque()
+        self.unended = 0  # the last line's number when it ends without a line break
 
-    def take(self) -> tuple[int, list[str]]:
-        """(first line number, lines) of the record just read."""
-        taken, self.taken = self.taken, []
-        return self.count - len(taken) + 1, taken
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain.from_iterable(self._chunks)
+
+    def close(self) -> None:
+        self._chunks.close()
+
+    def _kept_chunks(self, chunks: Iterator[list[str]]) -> Iterator[list[str]]:
+        start, pending = 1, None
+        for chunk in chunks:  # one chunk ahead: the last one is known as such before it is read
+            if pending is not None:
+                self._kept.append((start, pending))
+                yield pending
+                start += len(pending)
+            pending = chunk
+        if pending:
+            if not pending[-1].endswith(("\n", "\r")):
+                self.unended = start + len(pending) - 1
+            self._kept.append((start, pending))
+            yield pending
+
+    def text(self, first: int, last: int) -> list[str]:
+        """Lines first..last (numbers from 1), all still kept."""
+        taken = []
+        for start, chunk in self._kept:
+            if start + len(chunk) > first and start <= last:
+                taken.extend(chunk[max(first - start, 0):last - start + 1])
+        return taken
+
+    def forget(self, before: int) -> None:
+        """Lines before this number are no longer needed."""
+        while self._kept and self._kept[0][0] + len(self._kept[0][1]) <= before:
+            self._kept.popleft()
 
 
 def _blank(cells: list[str]) -> bool:
     return not any(c and not c.isspace() for c in cells)
 
 
-def _csv_records(lines: _TakenLines, delimiter: str, doubts: list[str]):
-    """(line number, cells, problem) for every non-blank record after the header.
+def _odd_record(lines: _Lines, first: int, last: int, cells: list[str], delimiter: str, doubts: list[str]):
+    """(line number, cells, problem) for a record that is not one full line of the header's width.
 
     A roll's values never span lines, so a record the reader built from several lines (a quote
     left open) is returned line by line, each to quarantine: rows in = rows accounted for. A last
-    line without a line break may have been cut: its row is quarantined and the delivery doubted."""
-    reader = csv.reader(lines, delimiter=delimiter)
-    for cells in reader:
-        first, taken = lines.take()
-        if len(taken) > 1:
-            last = first + len(taken) - 1
-            reason = (f"lines {first}-{last} were read as one row: a quote opened on line {first} is closed "
-                      f"only on line {last} (or never); fix the quoting of that value")
-            for number, text in enumerate(taken, start=first):
-                own = next(csv.reader([text], delimiter=delimiter), [])
-                if not _blank(own):
-                    yield number, own, ("unbalanced_quote", reason)
-            continue
-        if _blank(cells):
-            continue
-        if not taken[-1].endswith(("\n", "\r")):
-            doubts.append(f"line {first}, the last, ends without a line break: the file may have been cut off there")
-            yield first, cells, ("incomplete_last_line",
-                                 f"line {first} is the last and ends without a line break: it may be cut short")
-            continue
-        yield first, cells, None
+    line without a line break may have been cut: its row is quarantined and the delivery doubted.
+    A blank record gives nothing; any other record is returned as it is."""
+    if last > first:
+        reason = (f"lines {first}-{last} were read as one row: a quote opened on line {first} is closed "
+                  f"only on line {last} (or never); fix the quoting of that value")
+        for number, text in enumerate(lines.text(first, last), start=first):
+            own = next(csv.reader([text], delimiter=delimiter), [])
+            if not _blank(own):
+                yield number, own, ("unbalanced_quote", reason)
+        return
+    if _blank(cells):
+        return
+    if last == lines.unended:
+        doubts.append(f"line {first}, the last, ends without a line break: the file may have been cut off there")
+        yield first, cells, ("incomplete_last_line",
+                             f"line {first} is the last and ends without a line break: it may be cut short")
+        return
+    yield first, cells, None
 
 
-def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[SourceRow]:
+@contextlib.contextmanager
+def _csv_errors(path: Path, entity: EntityConfig, reader):
+    """Decoding and CSV errors as a SourceFileError naming the file and the place."""
     connector = entity.connector
-    lines = _TakenLines(_text_lines(path, connector.encoding))
     try:
-        header = next(csv.reader(lines, delimiter=connector.delimiter), None)
-        if header is None:
-            raise SourceFileError(f"{path}: the file is empty (no header row).")
-        if len(lines.take()[1]) > 1:
-            raise SourceFileError(f"{path}: line 1, the header, opens a quote it does not close; fix the header.")
-        yield from map_records(str(path), entity, header,
-                               _csv_records(lines, connector.delimiter, doubts), _cell)
+        yield
     except UnicodeDecodeError as err:
         where = locate_undecodable(path, connector.encoding, connector.delimiter)
         raise SourceFileError(
@@ -221,7 +267,130 @@ def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[S
             "check the encoding in the organisation config, or the file at that place."
         ) from err
     except csv.Error as err:
-        raise SourceFileError(f"{path}: line {lines.count}: not valid CSV ({err}).") from err
+        raise SourceFileError(f"{path}: line {reader.line_num}: not valid CSV ({err}).") from err
+
+
+def _csv_header(path: Path, reader) -> list[str]:
+    header = next(reader, None)
+    if header is None:
+        raise SourceFileError(f"{path}: the file is empty (no header row).")
+    if reader.line_num > 1:
+        raise SourceFileError(f"{path}: line 1, the header, opens a quote it does not close; fix the header.")
+    return header
+
+
+def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[SourceRow]:
+    delimiter = entity.connector.delimiter
+    lines = _Lines(path, entity.connector.encoding)
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        with _csv_errors(path, entity, reader):
+            header = _csv_header(path, reader)
+            to_row = row_mapper(str(path), entity, header, _cell)
+            width, done = len(header), 1
+            for cells in reader:
+                last = reader.line_num
+                if last - done == 1 and len(cells) == width and last != lines.unended and not _blank(cells):
+                    yield to_row(last, cells)
+                else:
+                    for number, own, problem in _odd_record(lines, done + 1, last, cells, delimiter, doubts):
+                        yield to_row(number, own, problem)
+                done = last
+                lines.forget(done + 1)
+    finally:
+        lines.close()
+
+
+def _csv_cells(path: Path, entity: EntityConfig, doubts: list[str]) -> CellBlocks | None:
+    """The CSV's rows as positional blocks (see CellBlocks); None when its header needs the general path."""
+    delimiter = entity.connector.delimiter
+    lines = _Lines(path, entity.connector.encoding)
+    reader = csv.reader(lines, delimiter=delimiter)
+    with _csv_errors(path, entity, reader):
+        header = _csv_header(path, reader)
+    columns = _positional_columns(str(path), entity, header)
+    if columns is None:
+        lines.close()
+        return None
+    return CellBlocks(columns, _csv_blocks(path, entity, header, lines, reader, doubts))
+
+
+def _positional_columns(source: str, entity: EntityConfig, header: list) -> list[tuple[str, str]] | None:
+    """What each position holds (CellBlocks.columns); None when the header needs the general path:
+    an unnamed column (named by its rank among a row's unmapped values) or two columns for one field
+    (the later one wins only where a row has it)."""
+    mapped, unmapped = header_layout(source, entity, header)
+    fields = [field for _, field in mapped]
+    if any(not name for _, name in unmapped) or len(set(fields)) < len(fields):
+        return None
+    named = {**{i: ("field", f) for i, f in mapped}, **{i: ("extra", name) for i, name in unmapped}}
+    return [named[i] for i in range(len(header))]
+
+
+class _BlockWriter:
+    """Rows of cells (then row number and overflow) as CSV text for COPY."""
+
+    def __init__(self):
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out, lineterminator="\r\n")  # CRLF: a lone CR in a value gets quoted
+
+    def text(self, block: list[list]) -> str:
+        self._writer.writerows(block)
+        text = self._out.getvalue()
+        self._out.seek(0)
+        self._out.truncate()
+        return text
+
+
+def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator[str | SourceRow]:
+    delimiter = entity.connector.delimiter
+    to_row = row_mapper(str(path), entity, header, _cell)
+    width, done = len(header), 1
+    writer = _BlockWriter()
+
+    def flush(block: list[list]) -> Iterator[str | SourceRow]:
+        text = writer.text(block)
+        if "\x00" not in text:
+            yield text
+            return
+        # PostgreSQL text holds no NUL: such rows take the general path (to quarantine, named).
+        kept = []
+        for row in block:
+            if any(v and "\x00" in v for v in (*row[:width], row[-1])):
+                source_row = to_row(row[width], row[:width])
+                if row[-1]:
+                    source_row.extra["_overflow"] = row[-1]
+                yield source_row
+            else:
+                kept.append(row)
+        if kept:
+            yield writer.text(kept)
+
+    try:
+        with _csv_errors(path, entity, reader):
+            block: list[list] = []
+            for cells in reader:
+                last = reader.line_num
+                if last - done == 1 and len(cells) == width and last != lines.unended:
+                    cells.append(last)
+                    cells.append(None)
+                    block.append(cells)
+                else:
+                    for number, own, problem in _odd_record(lines, done + 1, last, cells, delimiter, doubts):
+                        if problem:
+                            yield to_row(number, own, problem)
+                        else:  # a row of another width than the header's: padded, or its overflow kept
+                            block.append([*own[:width], *[None] * (width - len(own)), number,
+                                          _overflow(own[width:], _cell)])
+                done = last
+                if len(block) >= _BLOCK_ROWS:
+                    yield from flush(block)
+                    block = []
+                    lines.forget(done + 1)
+            if block:
+                yield from flush(block)
+    finally:
+        lines.close()
 
 
 # The byte codec under each legacy encoding (each is one byte per character before re-composing).
@@ -272,20 +441,69 @@ def locate_undecodable(path: Path, encoding: str, delimiter: str = ",") -> str |
     return None
 
 
-def _xlsx_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
-    from python_calamine import CalamineError, CalamineWorkbook
+@contextlib.contextmanager
+def _xlsx_errors(path: Path):
+    """calamine's errors as a SourceFileError naming the file."""
+    from python_calamine import CalamineError
+
+    try:
+        yield
+    except (CalamineError, ValueError, io.UnsupportedOperation) as err:
+        raise SourceFileError(f"{path}: not a readable XLSX workbook: {err}") from err
+
+
+def _xlsx_open(path: Path, entity: EntityConfig) -> tuple[Iterator[list], list[str]]:
+    """The configured sheet's rows after the header, and the header."""
+    from python_calamine import CalamineWorkbook
 
     sheet_name = entity.connector.sheet
-    try:
+    with _xlsx_errors(path):
         workbook = CalamineWorkbook.from_path(str(path))
         if sheet_name and sheet_name not in workbook.sheet_names:
             raise SourceFileError(f"{path}: no sheet {sheet_name!r}; the workbook has {workbook.sheet_names}.")
         sheet = workbook.get_sheet_by_name(sheet_name) if sheet_name else workbook.get_sheet_by_index(0)
         rows = iter(sheet.iter_rows())
         header = next(rows, None)
-        if header is None:
-            raise SourceFileError(f"{path}: the sheet is empty (no header row).")
+    if header is None:
+        raise SourceFileError(f"{path}: the sheet is empty (no header row).")
+    return rows, [str(h) for h in header]
+
+
+def _xlsx_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
+    rows, header = _xlsx_open(path, entity)
+    with _xlsx_errors(path):
         numbered = ((n, r, None) for n, r in enumerate(rows, start=2) if any(v not in ("", None) for v in r))
-        yield from map_records(str(path), entity, [str(h) for h in header], numbered)
-    except (CalamineError, ValueError, io.UnsupportedOperation) as err:
-        raise SourceFileError(f"{path}: not a readable XLSX workbook: {err}") from err
+        yield from map_records(str(path), entity, header, numbered)
+
+
+def _xlsx_cells(path: Path, entity: EntityConfig) -> CellBlocks | None:
+    """The sheet's rows as positional blocks (see CellBlocks); None when its header needs the general path."""
+    rows, header = _xlsx_open(path, entity)
+    columns = _positional_columns(str(path), entity, header)
+    return None if columns is None else CellBlocks(columns, _xlsx_blocks(path, rows, len(header)))
+
+
+def _xlsx_blocks(path: Path, rows: Iterator[list], width: int) -> Iterator[str]:
+    writer = _BlockWriter()
+
+    def text(block: list[list]) -> str:
+        # NFC over the block is NFC per cell: no delimiter, quote or line end composes with a mark.
+        written = writer.text(block)
+        return written if written.isascii() else unicodedata.normalize("NFC", written)
+
+    with _xlsx_errors(path):
+        block: list[list] = []
+        # A row of empty cells only is left out by the load (no value remains once blanks are removed).
+        for number, row in enumerate(rows, start=2):
+            cells = [v if type(v) is str else as_text(v) for v in row]
+            if len(cells) == width:
+                cells.append(number)
+                cells.append(None)
+            else:
+                cells = [*cells[:width], *[None] * (width - len(cells)), number, _overflow(cells[width:], nfc_text)]
+            block.append(cells)
+            if len(block) >= _BLOCK_ROWS:
+                yield text(block)
+                block = []
+        if block:
+            yield text(block)

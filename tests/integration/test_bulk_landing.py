@@ -1,0 +1,63 @@
+"""The bulk landing (a file's cells COPYed as they are, checks in SQL) lands exactly what the
+row-by-row path lands, row for row and reason for reason, on a file with every kind of mess."""
+import dataclasses
+import json
+from datetime import date
+
+from lienthong.config.organisations import get_organisation
+from lienthong.landing.raw import land_delivery
+from lienthong.sources.files import open_file
+from lienthong.warehouse import connect
+
+from tests.conftest import WOMEN_HEADER
+
+HEADER = WOMEN_HEADER + ",Ghi chú"  # one column the config does not map
+MESSY = [
+    "1,Trần Thị Thúy,05/03/1990,Nữ,072190001234,0912345678,Ấp 1,Phường Tân Ninh,Chi hội Ấp 1,01/01/2015,ghi chú",
+    "2, Lê Thị  Hoa ,1985,Nữ,'079185001234,,Ấp 2,Xã Tân Lập,Chi hội Ấp 2,,",       # spaces kept, Excel marker
+    "3,Trần Thị Bé,\u00a0,Nữ, ,,\u3000,Xã Tân Lập,Chi hội Ấp 2,\t, ",                 # whitespace-only cells
+    "4,,1970,Nữ,,,Ấp 2,Xã Tân Lập,Chi hội Ấp 2,,",                                    # no name
+    "5,Lê Thị Mai,31/02/1990,Nữ,,,Ấp 3,Xã Tân Lập,Chi hội Ấp 3,,",                    # no such day
+    "6,Phạm Thị Hoa,1988,Nữ,07218800ABCD,,Ấp 3,Xã Tân Lập,Chi hội Ấp 3,,",            # ID set aside
+    "7,Võ Thị Sáu,32245,Nữ",                                                          # short row
+    "8,Đỗ Thị Hà,1991,Nữ,080089687442,,Ấp 3,Xã Tân Lập,Chi hội Ấp 3,,x,thừa 1, ,thừa 2",  # overflow
+    "",
+    ",,,,,,,,,,",
+    '11,"Nguyễn, Thị Lan",1985,Nữ,,,"Ấp ""5""",Xã Tân Lập,Chi hội Ấp 5,2020,',       # quoted values
+    "12,Hồ\x00ng Thị Nga,1985,Nữ,,,Ấp 6,Xã Tân Lập,Chi hội Ấp 6,,",                  # NUL byte
+    '"13,Mở ngoặc,1980,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,',                          # a quote left open…
+    "14,Giữa,1981,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,",
+    '15,Đóng",1982,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,',                              # …closed two lines on
+    "16,\u201c080089687443\u201d,1990,Nữ,\u201c080089687443\u201d,,Ấp 8,Xã Tân Lập,Chi hội Ấp 8,,",  # quotes
+    "17,Nguye\u0302\u0303n Thị Hương,2099,Nữ,,,Ấp 9,Xã Tân Lập,Chi hội Ấp 9,12/2019,",  # NFD; future year
+    "18,Lâm Thị Kiều,1990-13-45,Nữ,1234567890123,,Ấp 9,Xã Tân Lập,Chi hội Ấp 9,,",
+]
+CUT = "19,Cắt Ngang,1990,Nữ,,,Ấp 9,Xã Tân"  # the last line, without a line break
+
+
+def landed(url, batch_id: int, table: str) -> tuple[list, list]:
+    with connect(url) as conn:
+        rows = conn.execute(f'select to_jsonb(r) - \'batch_id\' - \'delivery_date\' from raw."{table}" r'
+                            " where batch_id = %s", (batch_id,)).fetchall()
+        quarantined = conn.execute("select row_number, reason_code, reason, original from raw.quarantine"
+                                   " where batch_id = %s", (batch_id,)).fetchall()
+    return (sorted(json.dumps(r, ensure_ascii=False, sort_keys=True) for (r,) in rows),
+            sorted(json.dumps(q, ensure_ascii=False, sort_keys=True) for q in quarantined))
+
+
+def test_the_bulk_landing_lands_what_the_row_path_lands(project_env, warehouse_url, women_roster):
+    path = women_roster("2026-11-27", MESSY, header=HEADER)
+    path.write_bytes(path.read_bytes() + CUT.encode())
+    org = get_organisation("hoi_lhpn")
+    entity = org.entity("roster")
+    assert open_file(path, entity).cells() is not None  # this header takes the bulk path
+    by_row = dataclasses.replace(open_file(path, entity), cells=None, checksum="the row path")
+    with connect(warehouse_url) as conn:
+        bulk = land_delivery(conn, org, open_file(path, entity), date(2026, 11, 27))
+        rows = land_delivery(conn, org, by_row, date(2026, 11, 28))
+    assert (bulk.status, bulk.row_count, bulk.quarantined_count, bulk.note) == \
+        (rows.status, rows.row_count, rows.quarantined_count, rows.note)
+    # Every line accounted for: 19 lines after the header, two of them blank; the cut last line holds the batch.
+    assert (bulk.status, bulk.row_count + bulk.quarantined_count) == ("held", 17)
+    assert landed(warehouse_url, bulk.batch_id, "hoi_lhpn__roster") == \
+        landed(warehouse_url, rows.batch_id, "hoi_lhpn__roster")
