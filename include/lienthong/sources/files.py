@@ -99,8 +99,9 @@ def header_layout(source: str, entity: EntityConfig, header: list) -> tuple[list
     columns = entity.mapping
     if missing := missing_headers(entity, header):
         raise SourceFileError(
-            # The file's first line is not quoted: when the header is missing, it is a member's row.
-            f"{source}: configured header(s) {missing} not in the file's first line ({len(header)} fields). "
+            # The row shown is not quoted: when the header is missing, it may be a member's row.
+            f"{source}: configured header(s) {missing} not in the file's header row ({len(header)} fields; "
+            f"no row among the first {HEADER_SEARCH_ROWS} holds every configured header, the first is shown). "
             "Fix the file, the organisation config's `columns`, or list the header under `optional`; "
             "`lienthong config check` shows the file's header."
         )
@@ -138,19 +139,45 @@ def _overflow(cells: list, cell: Callable[[object], str | None]) -> str | None:
     return " | ".join(v for v in map(cell, cells) if v is not None) or None
 
 
+# A roll exported from a spreadsheet often opens with a title block above the header (the Front's
+# heading, the list's name, the unit, the date): the header is the first row, among the first
+# HEADER_SEARCH_ROWS, that holds every configured header; the rows above it are not records.
+HEADER_SEARCH_ROWS = 20
+
+
+def _header_cells(row: Iterable) -> list[str]:
+    """A header row as map_records compares it (NFC, trimmed)."""
+    return [(nfc_text(h) or "").strip() for h in row]
+
+
+def _holds_every_header(entity: EntityConfig, row: Iterable) -> bool:
+    return not missing_headers(entity, _header_cells(row))
+
+
+def _find_header(entity: EntityConfig, rows: Iterator[list]) -> tuple[list | None, int]:
+    """(header row, its number from 1) for a sheet's rows: the first row holding every configured
+    header, else the first row (its missing headers are then the error). (None, 0) when empty."""
+    first = None
+    for number, row in enumerate(itertools.islice(rows, HEADER_SEARCH_ROWS), start=1):
+        if _holds_every_header(entity, row):
+            return row, number
+        first = first if first is not None else row
+    return first, 1
+
+
 def file_header(path: Path, entity: EntityConfig) -> list[str]:
     """The header row of a delivery file, as map_records compares it (NFC, trimmed)."""
     if entity.connector.format == "xlsx":
-        from python_calamine import CalamineWorkbook
-
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheet_name = entity.connector.sheet
-        sheet = workbook.get_sheet_by_name(sheet_name) if sheet_name else workbook.get_sheet_by_index(0)
-        header = next(iter(sheet.iter_rows()), [])
+        _, header, _ = _xlsx_open(path, entity)
     else:
-        header = next(csv.reader(_text_lines(path, entity.connector.encoding),
-                                 delimiter=entity.connector.delimiter), [])
-    return [(nfc_text(h) or "").strip() for h in header]
+        lines = _Lines(path, entity.connector.encoding)
+        try:
+            reader = csv.reader(lines, delimiter=entity.connector.delimiter)
+            with _csv_errors(path, entity, reader):
+                header = _csv_header(path, entity, reader)
+        finally:
+            lines.close()
+    return _header_cells(header)
 
 
 def missing_headers(entity: EntityConfig, header: list[str]) -> list[str]:
@@ -270,13 +297,24 @@ def _csv_errors(path: Path, entity: EntityConfig, reader):
         raise SourceFileError(f"{path}: line {reader.line_num}: not valid CSV ({err}).") from err
 
 
-def _csv_header(path: Path, reader) -> list[str]:
-    header = next(reader, None)
-    if header is None:
+def _csv_header(path: Path, entity: EntityConfig, reader) -> list[str]:
+    """The header record (a title block above it is read past, see HEADER_SEARCH_ROWS); the reader
+    is left on its last line (reader.line_num)."""
+    first = None
+    for _ in range(HEADER_SEARCH_ROWS):
+        start = reader.line_num + 1
+        record = next(reader, None)
+        if record is None:
+            break
+        if reader.line_num > start and (first is None or _holds_every_header(entity, record)):
+            raise SourceFileError(f"{path}: line {start}, the header, opens a quote it does not close; "
+                                  "fix the header.")
+        if _holds_every_header(entity, record):
+            return record
+        first = first if first is not None else record
+    if first is None:
         raise SourceFileError(f"{path}: the file is empty (no header row).")
-    if reader.line_num > 1:
-        raise SourceFileError(f"{path}: line 1, the header, opens a quote it does not close; fix the header.")
-    return header
+    return first
 
 
 def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[SourceRow]:
@@ -285,9 +323,9 @@ def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[S
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         with _csv_errors(path, entity, reader):
-            header = _csv_header(path, reader)
+            header = _csv_header(path, entity, reader)
             to_row = row_mapper(str(path), entity, header, _cell)
-            width, done = len(header), 1
+            width, done = len(header), reader.line_num
             for cells in reader:
                 last = reader.line_num
                 if last - done == 1 and len(cells) == width and last != lines.unended and not _blank(cells):
@@ -307,7 +345,7 @@ def _csv_cells(path: Path, entity: EntityConfig, doubts: list[str]) -> CellBlock
     lines = _Lines(path, entity.connector.encoding)
     reader = csv.reader(lines, delimiter=delimiter)
     with _csv_errors(path, entity, reader):
-        header = _csv_header(path, reader)
+        header = _csv_header(path, entity, reader)
     columns = _positional_columns(str(path), entity, header)
     if columns is None:
         lines.close()
@@ -345,7 +383,7 @@ class _BlockWriter:
 def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator[str | SourceRow]:
     delimiter = entity.connector.delimiter
     to_row = row_mapper(str(path), entity, header, _cell)
-    width, done = len(header), 1
+    width, done = len(header), reader.line_num
     writer = _BlockWriter()
 
     def flush(block: list[list]) -> Iterator[str | SourceRow]:
@@ -452,8 +490,9 @@ def _xlsx_errors(path: Path):
         raise SourceFileError(f"{path}: not a readable XLSX workbook: {err}") from err
 
 
-def _xlsx_open(path: Path, entity: EntityConfig) -> tuple[Iterator[list], list[str]]:
-    """The configured sheet's rows after the header, and the header."""
+def _xlsx_open(path: Path, entity: EntityConfig) -> tuple[Iterator[list], list[str], int]:
+    """The configured sheet's rows after the header, the header, and the number of the first row
+    after it (a title block above the header is read past, see HEADER_SEARCH_ROWS)."""
     from python_calamine import CalamineWorkbook
 
     sheet_name = entity.connector.sheet
@@ -463,27 +502,27 @@ def _xlsx_open(path: Path, entity: EntityConfig) -> tuple[Iterator[list], list[s
             raise SourceFileError(f"{path}: no sheet {sheet_name!r}; the workbook has {workbook.sheet_names}.")
         sheet = workbook.get_sheet_by_name(sheet_name) if sheet_name else workbook.get_sheet_by_index(0)
         rows = iter(sheet.iter_rows())
-        header = next(rows, None)
+        header, number = _find_header(entity, rows)
     if header is None:
         raise SourceFileError(f"{path}: the sheet is empty (no header row).")
-    return rows, [str(h) for h in header]
+    return rows, [str(h) for h in header], number + 1
 
 
 def _xlsx_rows(path: Path, entity: EntityConfig) -> Iterator[SourceRow]:
-    rows, header = _xlsx_open(path, entity)
+    rows, header, start = _xlsx_open(path, entity)
     with _xlsx_errors(path):
-        numbered = ((n, r, None) for n, r in enumerate(rows, start=2) if any(v not in ("", None) for v in r))
+        numbered = ((n, r, None) for n, r in enumerate(rows, start=start) if any(v not in ("", None) for v in r))
         yield from map_records(str(path), entity, header, numbered)
 
 
 def _xlsx_cells(path: Path, entity: EntityConfig) -> CellBlocks | None:
     """The sheet's rows as positional blocks (see CellBlocks); None when its header needs the general path."""
-    rows, header = _xlsx_open(path, entity)
+    rows, header, start = _xlsx_open(path, entity)
     columns = _positional_columns(str(path), entity, header)
-    return None if columns is None else CellBlocks(columns, _xlsx_blocks(path, rows, len(header)))
+    return None if columns is None else CellBlocks(columns, _xlsx_blocks(path, rows, len(header), start))
 
 
-def _xlsx_blocks(path: Path, rows: Iterator[list], width: int) -> Iterator[str]:
+def _xlsx_blocks(path: Path, rows: Iterator[list], width: int, start: int) -> Iterator[str]:
     writer = _BlockWriter()
 
     def text(block: list[list]) -> str:
@@ -494,7 +533,7 @@ def _xlsx_blocks(path: Path, rows: Iterator[list], width: int) -> Iterator[str]:
     with _xlsx_errors(path):
         block: list[list] = []
         # A row of empty cells only is left out by the load (no value remains once blanks are removed).
-        for number, row in enumerate(rows, start=2):
+        for number, row in enumerate(rows, start=start):
             cells = [v if type(v) is str else as_text(v) for v in row]
             if len(cells) == width:
                 cells.append(number)

@@ -83,3 +83,44 @@ def test_anything_but_a_regular_file_is_refused(tmp_path):
     os.mkfifo(path)  # reading a FIFO would hang the ingest
     with pytest.raises(SourceFileError, match="not a regular file"):
         find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27))
+
+
+TITLE_BLOCK = ["ỦY BAN MTTQ VIỆT NAM XÃ TÂN LẬP,,,,,CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+               '"DANH SÁCH HỘI VIÊN CHI HỘI ẤP 1, XÃ TÂN LẬP"', "", "(Cập nhật đến ngày 27/11/2026)"]
+
+
+def test_a_title_block_above_the_header_is_read_past_and_lines_keep_their_numbers(tmp_path, women_roster):
+    from tests.conftest import WOMEN_HEADER
+    from lienthong.sources.files import file_header, open_file
+
+    rows = ["1,Lê Thị Hoa,05/03/1990,Nữ,,,Ấp 1,Xã Tân Lập,Chi hội 1,", "2,Trần Thị Bé,1985,Nữ,,,Ấp 1,Xã Tân Lập,,"]
+    path = women_roster("2026-11-27", rows, header="\n".join([*TITLE_BLOCK, WOMEN_HEADER]))
+    delivery = find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27))
+    assert [(r.row_number, r.values["full_name"]) for r in delivery.rows()] == [(6, "Lê Thị Hoa"), (7, "Trần Thị Bé")]
+    assert file_header(path, ROSTER) == WOMEN_HEADER.split(",")
+    # The bulk path (cells COPYed as they are) numbers the rows the same way.
+    blocks = "".join(b for b in open_file(path, ROSTER).cells().blocks if isinstance(b, str))
+    assert [line.split(",")[-2] for line in blocks.splitlines()] == ["6", "7"]
+
+
+def test_no_header_among_the_first_rows_names_the_missing_headers(tmp_path, women_roster):
+    path = women_roster("2026-11-27", ["1,Lê Thị Hoa"], header="\n".join(TITLE_BLOCK))
+    with pytest.raises(SourceFileError) as err:
+        list(find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27)).rows())
+    assert str(path) in str(err.value) and "Xã/Phường" in str(err.value) and "first 20" in str(err.value)
+
+
+def test_an_xlsx_title_block_is_read_past_too(tmp_path):
+    import xlsxwriter
+
+    entity = get_organisation("hoi_nd").entity("roster")
+    path = tmp_path / "drop" / entity.connector.path.format(date="2026-11-27")
+    path.parent.mkdir(parents=True)
+    header = list(entity.columns)
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet(entity.connector.sheet)
+        sheet.merge_range(0, 0, 0, len(header) - 1, "DANH SÁCH HỘI VIÊN HỘI NÔNG DÂN XÃ TÂN LẬP")
+        sheet.write_row(2, 0, header)
+        sheet.write_row(3, 0, [1, "ND-1", "Nguyễn", "Văn An", "1970", "Nam", "", "", "Ấp 1", "Chi hội Ấp 1", ""])
+    [row] = list(find_delivery(entity, tmp_path / "drop", date(2026, 11, 27)).rows())
+    assert (row.row_number, row.values["given_names"], row.values["member_code"]) == (4, "Văn An", "ND-1")
