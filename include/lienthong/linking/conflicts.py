@@ -70,6 +70,7 @@ class RecordFacts:
     birth_year: int | None = None
     given_key: str | None = None  # diacritic-free
     given_marked: str | None = None  # with its marks, lower case; None when the name carries no marks
+    org: str | None = None  # the organisation whose roll holds the record
 
     @classmethod
     def from_features(cls, row: dict) -> RecordFacts:
@@ -85,6 +86,7 @@ class RecordFacts:
             birth_year=year,
             given_key=row.get("given_key") if isinstance(row.get("given_key"), str) else None,
             given_marked=name.split()[-1].lower() if marked else None,
+            org=row.get("org_code") if isinstance(row.get("org_code"), str) else None,
         )
 
     @property
@@ -127,6 +129,16 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _tones(marked: str | None) -> frozenset[str]:
     return frozenset(c for c in unicodedata.normalize("NFD", marked or "") if c in _TONE_MARKS)
+
+
+def corroborated(x: RecordFacts, y: RecordFacts) -> bool:
+    """Whether two records agree on more than a padded copy can take from a member's entry (name,
+    hamlet, phone): an ID up to one typo, a day-precision date of birth (not a 01/01 placeholder;
+    day and month may be swapped), a year of birth both know, or an ID of its own on each side (one
+    person's old CMND and new CCCD)."""
+    dx, dy = x.full_date, y.full_date
+    return (ids_agree(x.id, y.id, NEAR_ID_EDITS) or bool(dx and dy and (dx == dy or _swapped(dx, dy)))
+            or (x.year is not None and x.year == y.year) or (x.plausible_id and y.plausible_id))
 
 
 def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int]) -> str | None:
