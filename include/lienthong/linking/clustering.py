@@ -10,11 +10,12 @@ near-linear) and a merge is refused when it would put together:
   or years of birth, given names of siblings and twins, no date of birth at all), unless an ID
   of one side agrees with an ID of the other; checked across the whole of both clusters, so that no record links
   two people by agreeing with each of them (a name without a middle name, a year-only date);
-- a record of an organisation whose roll already holds a record of the other cluster, unless an
-  ID (up to one typo) or a day-precision date of birth agrees across the two clusters: a person is
-  rarely twice on one organisation's roll, and a record padded into a roll with a real member's
-  name, hamlet and phone but no ID and no date or an invented one is exactly such a second record
-  (one person's duplicate entry is copied from the same papers, so its ID or date agrees);
+- two clusters of which no pair agrees on more than name and place (``conflicts.corroborated``:
+  an ID up to one typo, a full date, a year both know, or each side its own plausible ID): what
+  a record padded into a roll with a member's name, hamlet and phone, no ID or an invented one,
+  and a made-up date shares with the member's entry that has no date; a person's own records
+  share at least one of these (one person's two entries on one roll are copied from the same
+  papers);
 - two records a reviewer decided are different people.
 
 Reviewer "same" decisions are merged first and only "different" decisions can stop them. Every
@@ -25,20 +26,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from lienthong.linking.conflicts import RecordFacts, id_edits, corroborated, ids_agree, pair_conflict
+from lienthong.linking.conflicts import RecordFacts, corroborated, id_edits, ids_agree, pair_conflict
 
 # Two records of one person can each carry a typo of the same id, so up to two edits apart is
 # still one id; two random ids with the same province, sex and year prefix are that close ~0.2 %
 # of the time, and the model must have linked them first.
 MAX_ID_EDITS = 2
-SAME_ORGANISATION = "twice on one organisation's roll, nothing agrees but name and place"
+UNCORROBORATED = "nothing agrees but name and place"
 
 
 @dataclass
 class _Group:
     members: list[str]
     ids: set[str] = field(default_factory=set)  # "cccd:..." / "cmnd:..."
-    orgs: set[str] = field(default_factory=set)  # organisations whose rolls hold its records
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,7 @@ class Clusterer:
         self.facts = facts
         self.name_counts = name_counts or {}
         self.parent = {uid: uid for uid in facts}
-        self.groups = {uid: _Group([uid], {f.id} if f.id else set(), {f.org} if f.org else set())
-                       for uid, f in facts.items()}
+        self.groups = {uid: _Group([uid], {f.id} if f.id else set()) for uid, f in facts.items()}
         self.cannot: dict[str, set[str]] = {}
         for a, b in cannot_link:
             if a in self.parent and b in self.parent:
@@ -94,9 +93,8 @@ class Clusterer:
                 reason = pair_conflict(self.facts[x], self.facts[y], self.name_counts)
                 if reason:
                     return reason
-        if a.orgs & b.orgs and not any(corroborated(self.facts[x], self.facts[y])
-                                       for x in small.members for y in large.members):
-            return SAME_ORGANISATION
+        if not any(corroborated(self.facts[x], self.facts[y]) for x in small.members for y in large.members):
+            return UNCORROBORATED
         return None
 
     def link(self, uid_a: str, uid_b: str, probability: float, *, check_ids: bool = True) -> bool:
@@ -113,7 +111,6 @@ class Clusterer:
         absorbed = self.groups.pop(rb)
         self.groups[ra].members.extend(absorbed.members)
         self.groups[ra].ids |= absorbed.ids
-        self.groups[ra].orgs |= absorbed.orgs
         return True
 
     def clusters(self) -> dict[str, str]:

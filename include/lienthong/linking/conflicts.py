@@ -34,6 +34,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
+
 from lienthong.linking.records import cccd_birth_year
 
 # A one-letter variant is a name in its own right, not a typo, when it is at least this common
@@ -70,11 +72,11 @@ class RecordFacts:
     birth_year: int | None = None
     given_key: str | None = None  # diacritic-free
     given_marked: str | None = None  # with its marks, lower case; None when the name carries no marks
-    org: str | None = None  # the organisation whose roll holds the record
+    id_consistent: bool | None = None  # False when a CCCD's sex or year digits contradict the record's own
 
     @classmethod
     def from_features(cls, row: dict) -> RecordFacts:
-        number, kind, name = row.get("id_number"), row.get("id_kind"), row.get("name")
+        number, kind, name, consistent = row.get("id_number"), row.get("id_kind"), row.get("name"), row.get("id_consistent")
         try:
             year = int(row.get("birth_year"))
         except (TypeError, ValueError):  # None, NaN, pandas' NA
@@ -86,7 +88,7 @@ class RecordFacts:
             birth_year=year,
             given_key=row.get("given_key") if isinstance(row.get("given_key"), str) else None,
             given_marked=name.split()[-1].lower() if marked else None,
-            org=row.get("org_code") if isinstance(row.get("org_code"), str) else None,
+            id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
         )
 
     @property
@@ -97,9 +99,10 @@ class RecordFacts:
 
     @property
     def plausible_id(self) -> bool:
-        """A CMND, or a CCCD whose province, century and year digits could be a living person's:
-        an invented number (a ghost's) mostly cannot."""
-        return bool(self.id) and (not self.id.startswith("cccd:") or self.id_birth_year is not None)
+        """A CMND, or a CCCD whose province, century and year digits could be a living person's and
+        do not contradict the record's own sex and year: an invented number (a ghost's) mostly cannot."""
+        return (bool(self.id) and self.id_consistent is not False
+                and (not self.id.startswith("cccd:") or self.id_birth_year is not None))
 
     @property
     def year(self) -> int | None:
@@ -133,9 +136,9 @@ def _tones(marked: str | None) -> frozenset[str]:
 
 def corroborated(x: RecordFacts, y: RecordFacts) -> bool:
     """Whether two records agree on more than a padded copy can take from a member's entry (name,
-    hamlet, phone): an ID up to one typo, a day-precision date of birth (not a 01/01 placeholder;
-    day and month may be swapped), a year of birth both know, or an ID of its own on each side (one
-    person's old CMND and new CCCD)."""
+    hamlet, phone, sex): an ID up to one typo, a day-precision date of birth (not a 01/01
+    placeholder; day and month may be swapped), a year of birth both know, or each its own
+    plausible ID (one person's old CMND and new CCCD)."""
     dx, dy = x.full_date, y.full_date
     return (ids_agree(x.id, y.id, NEAR_ID_EDITS) or bool(dx and dy and (dx == dy or _swapped(dx, dy)))
             or (x.year is not None and x.year == y.year) or (x.plausible_id and y.plausible_id))

@@ -1,6 +1,4 @@
-from dataclasses import replace
-
-from lienthong.linking.clustering import SAME_ORGANISATION, cluster
+from lienthong.linking.clustering import UNCORROBORATED, cluster
 from lienthong.linking.conflicts import RecordFacts, id_edits
 
 
@@ -105,7 +103,6 @@ def test_facts_from_a_feature_row():
            "birth_year": float("nan"), "given_key": "hanh", "name": "Lê Thị Hạnh"}
     facts = RecordFacts.from_features(row)
     assert facts == RecordFacts("cccd:072170111222", None, None, "hanh", "hạnh")
-    assert RecordFacts.from_features({**row, "org_code": "org_a"}).org == "org_a"
     assert RecordFacts.from_features({**row, "name": "Le Thi Hanh"}).given_marked is None
 
 
@@ -151,26 +148,33 @@ def test_a_typo_does_not_change_the_tone_so_twins_with_a_typo_stay_apart():
     assert [r.reason for r in refused] == ["given names one letter apart, different tones"]
 
 
-def test_a_second_record_on_the_same_roll_needs_more_than_name_and_place():
-    """A record padded into a roll with a member's name, hamlet and phone, no ID and a made-up date,
-    next to the member's own entry that has no date: nothing but name and place agrees, and a person
-    is rarely twice on one roll, so the merge waits for a reviewer. The same pair across two rolls is
-    the usual one person in two organisations and links; one person's two entries on one roll (old
-    CMND and new CCCD, or an agreeing year) link too."""
-    member = RecordFacts(id="cmnd:290577410", given_key="dung", org="org_a")
-    padded = RecordFacts(birth_date="1984-09-19", birth_year=1984, given_key="dung", org="org_a")
-    facts = {"member": member, "padded": padded,
-             "elsewhere_member": RecordFacts(id="cmnd:307577739", given_key="hong", org="org_a"),
-             "elsewhere": RecordFacts(birth_date="1984-09-19", birth_year=1984, given_key="hong", org="org_b"),
-             "cmnd_entry": RecordFacts(id="cmnd:293605933", given_key="lan", org="org_a"),
-             "cccd_entry": replace(_person("lan", "1933-08-25", "cccd:072133491726"), org="org_a"),
-             "year_entry": RecordFacts(id="cmnd:309530660", birth_year=1983, given_key="hien", org="org_a"),
-             "date_entry": RecordFacts(birth_date="1983-01-24", birth_year=1983, given_key="hien", org="org_a")}
-    edges = [("member", "padded", 0.9992), ("elsewhere_member", "elsewhere", 0.9992),
+def test_a_link_needs_more_than_name_and_place():
+    """Records padded into a roll with a member's name, hamlet and phone: one with a made-up date and
+    no ID next to the member's entry without a date; one whose invented CCCD says 1936 while its own
+    date says 1968. Neither shares an ID, a date or a year with the member, so the merge waits for a
+    reviewer. One person's records share at least one: an agreeing year, or each its own ID (the
+    old CMND in one roll, the new CCCD in another)."""
+    facts = {"member": RecordFacts(id="cmnd:290577410", given_key="dung"),
+             "padded": RecordFacts(birth_date="1984-09-19", birth_year=1984, given_key="dung"),
+             "other_member": RecordFacts(id="cmnd:021741653", given_key="minh"),
+             "invented_id": RecordFacts(id="cccd:054136581317", birth_date="1968-03-29", birth_year=1968,
+                                        given_key="minh", id_consistent=False),
+             "cmnd_entry": RecordFacts(id="cmnd:293605933", given_key="lan"),
+             "cccd_entry": _person("lan", "1933-08-25", "cccd:072133491726"),
+             "year_entry": RecordFacts(id="cmnd:309530660", birth_year=1983, given_key="hien"),
+             "date_entry": RecordFacts(birth_date="1983-01-24", birth_year=1983, given_key="hien")}
+    edges = [("member", "padded", 0.9992), ("other_member", "invented_id", 0.9992),
              ("cmnd_entry", "cccd_entry", 0.9999), ("year_entry", "date_entry", 0.9999)]
     clusters, refused = cluster(facts, edges, name_counts=COUNTS)
-    assert clusters["member"] != clusters["padded"]
-    assert clusters["elsewhere_member"] == clusters["elsewhere"]
-    assert clusters["cmnd_entry"] == clusters["cccd_entry"]
-    assert clusters["year_entry"] == clusters["date_entry"]
-    assert [(r.uid_a, r.uid_b, r.reason) for r in refused] == [("member", "padded", SAME_ORGANISATION)]
+    assert clusters["member"] != clusters["padded"] and clusters["other_member"] != clusters["invented_id"]
+    assert clusters["cmnd_entry"] == clusters["cccd_entry"] and clusters["year_entry"] == clusters["date_entry"]
+    assert [(r.uid_a, r.uid_b, r.reason) for r in refused] == [("member", "padded", UNCORROBORATED),
+                                                                ("other_member", "invented_id", UNCORROBORATED)]
+
+
+def test_an_id_that_contradicts_its_own_record_is_not_taken_for_the_persons():
+    row = {"record_uid": "x", "id_number": "054136581317", "id_kind": "cccd", "birth_date": "1968-03-29",
+           "birth_year": 1968, "given_key": "minh", "name": "Lê Hữu Minh", "id_consistent": False}
+    assert not RecordFacts.from_features(row).plausible_id
+    assert RecordFacts.from_features({**row, "id_consistent": None}).plausible_id
+    assert RecordFacts.from_features({**row, "id_consistent": True}).plausible_id
