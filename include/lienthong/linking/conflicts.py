@@ -28,6 +28,10 @@ A near ID (the same kind, one typo or transposition apart) lifts the rule on dif
 birth and the one on records with neither a date nor a plausible ID: a typo in an ID's year
 digits, or an ID that only looks implausible because of a typo, is still that person's ID. It does not lift the others: twins registered together can hold CCCDs one digit
 apart, and so can namesakes of one province, sex and year of birth.
+
+Beyond these pairwise conflicts, ``corroborated`` says whether two records share anything a padded
+copy of a member's entry could not take from it (an ID, a date, a year, or each its own plausible
+ID); the clusterer refuses a merge where no pair across the two clusters does.
 """
 from __future__ import annotations
 
