@@ -10,6 +10,12 @@ near-linear) and a merge is refused when it would put together:
   or years of birth, given names of siblings and twins, no date of birth at all), unless an ID
   of one side agrees with an ID of the other; checked across the whole of both clusters, so that no record links
   two people by agreeing with each of them (a name without a middle name, a year-only date);
+- two clusters of which no pair agrees on more than name and place (``conflicts.corroborated``:
+  an ID up to one typo, a full date, a year both know, or each side its own plausible ID): what
+  a record padded into a roll with a member's name, hamlet and phone, no ID or an invented one,
+  and a made-up date shares with the member's entry that has no date; a person's own records
+  share at least one of these (one person's two entries on one roll are copied from the same
+  papers);
 - two records a reviewer decided are different people.
 
 Reviewer "same" decisions are merged first and only "different" decisions can stop them. Every
@@ -20,12 +26,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from lienthong.linking.conflicts import RecordFacts, id_edits, ids_agree, pair_conflict
+from lienthong.linking.conflicts import RecordFacts, corroborated, id_edits, ids_agree, pair_conflict
 
 # Two records of one person can each carry a typo of the same id, so up to two edits apart is
 # still one id; two random ids with the same province, sex and year prefix are that close ~0.2 %
 # of the time, and the model must have linked them first.
 MAX_ID_EDITS = 2
+UNCORROBORATED = "nothing agrees but name and place"
 
 
 @dataclass
@@ -86,6 +93,8 @@ class Clusterer:
                 reason = pair_conflict(self.facts[x], self.facts[y], self.name_counts)
                 if reason:
                     return reason
+        if not any(corroborated(self.facts[x], self.facts[y]) for x in small.members for y in large.members):
+            return UNCORROBORATED
         return None
 
     def link(self, uid_a: str, uid_b: str, probability: float, *, check_ids: bool = True) -> bool:

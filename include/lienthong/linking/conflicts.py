@@ -28,11 +28,17 @@ A near ID (the same kind, one typo or transposition apart) lifts the rule on dif
 birth and the one on records with neither a date nor a plausible ID: a typo in an ID's year
 digits, or an ID that only looks implausible because of a typo, is still that person's ID. It does not lift the others: twins registered together can hold CCCDs one digit
 apart, and so can namesakes of one province, sex and year of birth.
+
+Beyond these pairwise conflicts, ``corroborated`` says whether two records share anything a padded
+copy of a member's entry could not take from it (an ID, a date, a year, or each its own plausible
+ID); the clusterer refuses a merge where no pair across the two clusters does.
 """
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+
+import numpy as np
 
 from lienthong.linking.records import cccd_birth_year
 
@@ -70,10 +76,11 @@ class RecordFacts:
     birth_year: int | None = None
     given_key: str | None = None  # diacritic-free
     given_marked: str | None = None  # with its marks, lower case; None when the name carries no marks
+    id_consistent: bool | None = None  # False when a CCCD's sex or year digits contradict the record's own
 
     @classmethod
     def from_features(cls, row: dict) -> RecordFacts:
-        number, kind, name = row.get("id_number"), row.get("id_kind"), row.get("name")
+        number, kind, name, consistent = row.get("id_number"), row.get("id_kind"), row.get("name"), row.get("id_consistent")
         try:
             year = int(row.get("birth_year"))
         except (TypeError, ValueError):  # None, NaN, pandas' NA
@@ -85,6 +92,7 @@ class RecordFacts:
             birth_year=year,
             given_key=row.get("given_key") if isinstance(row.get("given_key"), str) else None,
             given_marked=name.split()[-1].lower() if marked else None,
+            id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
         )
 
     @property
@@ -95,9 +103,10 @@ class RecordFacts:
 
     @property
     def plausible_id(self) -> bool:
-        """A CMND, or a CCCD whose province, century and year digits could be a living person's:
-        an invented number (a ghost's) mostly cannot."""
-        return bool(self.id) and (not self.id.startswith("cccd:") or self.id_birth_year is not None)
+        """A CMND, or a CCCD whose province, century and year digits could be a living person's and
+        do not contradict the record's own sex and year: an invented number (a ghost's) mostly cannot."""
+        return (bool(self.id) and self.id_consistent is not False
+                and (not self.id.startswith("cccd:") or self.id_birth_year is not None))
 
     @property
     def year(self) -> int | None:
@@ -127,6 +136,16 @@ def _one_edit(a: str, b: str) -> bool:
 
 def _tones(marked: str | None) -> frozenset[str]:
     return frozenset(c for c in unicodedata.normalize("NFD", marked or "") if c in _TONE_MARKS)
+
+
+def corroborated(x: RecordFacts, y: RecordFacts) -> bool:
+    """Whether two records agree on more than a padded copy can take from a member's entry (name,
+    hamlet, phone, sex): an ID up to one typo, a day-precision date of birth (not a 01/01
+    placeholder; day and month may be swapped), a year of birth both know, or each its own
+    plausible ID (one person's old CMND and new CCCD)."""
+    dx, dy = x.full_date, y.full_date
+    return (ids_agree(x.id, y.id, NEAR_ID_EDITS) or bool(dx and dy and (dx == dy or _swapped(dx, dy)))
+            or (x.year is not None and x.year == y.year) or (x.plausible_id and y.plausible_id))
 
 
 def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int]) -> str | None:

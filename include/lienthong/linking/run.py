@@ -27,7 +27,8 @@ from lienthong.warehouse import connect
 LINK_THRESHOLD = 0.95
 REVIEW_FLOOR = 0.5
 PERSON_ID_PREFIX = "LT"
-FACT_COLUMNS = ("record_uid", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name")
+FACT_COLUMNS = ("record_uid", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name",
+                "id_consistent")
 
 
 def _read_source(conn, source_sql: str) -> list[dict]:

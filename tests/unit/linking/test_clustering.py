@@ -1,4 +1,4 @@
-from lienthong.linking.clustering import cluster
+from lienthong.linking.clustering import UNCORROBORATED, cluster
 from lienthong.linking.conflicts import RecordFacts, id_edits
 
 
@@ -146,3 +146,35 @@ def test_a_typo_does_not_change_the_tone_so_twins_with_a_typo_stay_apart():
     clusters, refused = cluster(facts, [("a", "b", 0.9999), ("c", "d", 0.999)], name_counts=COUNTS)
     assert clusters["a"] != clusters["b"] and clusters["c"] == clusters["d"]
     assert [r.reason for r in refused] == ["given names one letter apart, different tones"]
+
+
+def test_a_link_needs_more_than_name_and_place():
+    """Records padded into a roll with a member's name, hamlet and phone: one with a made-up date and
+    no ID next to the member's entry without a date; one whose invented CCCD says 1936 while its own
+    date says 1968. Neither shares an ID, a date or a year with the member, so the merge waits for a
+    reviewer. One person's records share at least one: an agreeing year, or each its own ID (the
+    old CMND in one roll, the new CCCD in another)."""
+    facts = {"member": RecordFacts(id="cmnd:290577410", given_key="dung"),
+             "padded": RecordFacts(birth_date="1984-09-19", birth_year=1984, given_key="dung"),
+             "other_member": RecordFacts(id="cmnd:021741653", given_key="minh"),
+             "invented_id": RecordFacts(id="cccd:054136581317", birth_date="1968-03-29", birth_year=1968,
+                                        given_key="minh", id_consistent=False),
+             "cmnd_entry": RecordFacts(id="cmnd:293605933", given_key="lan"),
+             "cccd_entry": _person("lan", "1933-08-25", "cccd:072133491726"),
+             "year_entry": RecordFacts(id="cmnd:309530660", birth_year=1983, given_key="hien"),
+             "date_entry": RecordFacts(birth_date="1983-01-24", birth_year=1983, given_key="hien")}
+    edges = [("member", "padded", 0.9992), ("other_member", "invented_id", 0.9992),
+             ("cmnd_entry", "cccd_entry", 0.9999), ("year_entry", "date_entry", 0.9999)]
+    clusters, refused = cluster(facts, edges, name_counts=COUNTS)
+    assert clusters["member"] != clusters["padded"] and clusters["other_member"] != clusters["invented_id"]
+    assert clusters["cmnd_entry"] == clusters["cccd_entry"] and clusters["year_entry"] == clusters["date_entry"]
+    assert [(r.uid_a, r.uid_b, r.reason) for r in refused] == [("member", "padded", UNCORROBORATED),
+                                                                ("other_member", "invented_id", UNCORROBORATED)]
+
+
+def test_an_id_that_contradicts_its_own_record_is_not_taken_for_the_persons():
+    row = {"record_uid": "x", "id_number": "054136581317", "id_kind": "cccd", "birth_date": "1968-03-29",
+           "birth_year": 1968, "given_key": "minh", "name": "Lê Hữu Minh", "id_consistent": False}
+    assert not RecordFacts.from_features(row).plausible_id
+    assert RecordFacts.from_features({**row, "id_consistent": None}).plausible_id
+    assert RecordFacts.from_features({**row, "id_consistent": True}).plausible_id
