@@ -126,18 +126,20 @@ def build_sections(conn, period: Period, org_names: dict[str, str]) -> list[Sect
 
     suspected = _rows(conn, "select org_code, count(*) filter (where suspected), count(*)"
                             " from review.rpt_member_suspicion where period_key = %s group by 1 order by 1", key)
-    weights = _rows(conn, "select flag_label, severity, weight, score_intercept, suspicion_threshold"
+    weights = _rows(conn, "select flag_label, severity, weight, weight_with_id, score_intercept, suspicion_threshold"
                           " from review.rpt_member_flag_rules order by flag_order")
     sections.append(Section(
         id="nghi-ao", title="Hồ sơ nghi “ảo” theo điểm",
         note="Điểm nghi ảo (0–1) của mỗi hồ sơ gộp mọi cờ của hồ sơ đó: 1 / (1 + e^−(hệ số chặn + tổng trọng số các cờ)),"
-             f" hệ số chặn {_fmt_weight(weights[0][3])}. Hồ sơ có điểm từ {_fmt_weight(weights[0][4], '')} trở lên cần"
+             f" hệ số chặn {_fmt_weight(weights[0][4])}; trọng số của mỗi cờ tùy hồ sơ có hay không có số CCCD/CMND"
+             f" hợp lệ. Hồ sơ có điểm từ {_fmt_weight(weights[0][5], '')} trở lên cần"
              " xác minh trước; danh sách theo đơn vị, xếp theo điểm, nằm trong tệp Excel.",
         cards=[{"label": "hồ sơ nghi ảo cần xác minh", "value": _fmt(sum(r[1] for r in suspected))},
                *({"label": f"nghi ảo — {name(org)} (trên {_fmt(flagged)} hồ sơ có cờ)", "value": _fmt(count)}
                  for org, count, flagged in suspected)],
-        table=Table(["Cờ", "Mức độ", "Trọng số trong điểm"],
-                    [[label, SEVERITY[severity], _fmt_weight(weight)] for label, severity, weight, _, _ in weights])))
+        table=Table(["Cờ", "Mức độ", "Trọng số (hồ sơ không có CCCD)", "Trọng số (hồ sơ có CCCD)"],
+                    [[label, SEVERITY[severity], _fmt_weight(weight), _fmt_weight(with_id)]
+                     for label, severity, weight, with_id, _, _ in weights])))
 
     overlap = _rows(conn, "select org_code, other_org_code, people from review.rpt_organisation_overlap"
                           " where period_key = %s", key)
