@@ -53,19 +53,20 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
         stronger = implying_rules(rows, kinds, k, scored)
         usable = [(x, y) for s in samples if any(x[k] for x in s["features"])
                   for x, y in zip(s["features"], s["labels"]) if not any(x[j] for j in stronger)]
-        # A real member's ID missing is noise unrelated to the rest of the record, so how often a rule
-        # fires on real members is counted over both strata (far more records) when it can fire in
-        # both; a rule that needs a missing ID is counted among real members without one.
+        # Whether a record has an ID says nothing about a phone, an age or a hamlet, of a real member
+        # (a missing ID is noise) or of a ghost (each tell is its own), so a rule that can fire in
+        # both strata is counted over both (far more records; the strata keep their own intercept);
+        # a rule that needs a missing ID is counted among records without one.
         both = any(x[k] and x[no_id] for x, _ in usable) and any(x[k] and not x[no_id] for x, _ in usable)
         per_stratum = []
         for lacks in (1, 0):
-            stratum = [(x[k], y) for x, y in usable if x[no_id] == lacks]
-            real = [x[k] for x, y in usable if not y and (both or x[no_id] == lacks)]
-            if not any(f for f, _ in stratum):
+            counted = [(x[k], y) for x, y in usable if both or x[no_id] == lacks]
+            if not any(x[k] for x, _ in usable if x[no_id] == lacks):
                 per_stratum.append(0.0)
                 continue
-            per_stratum.append(rule_weight(sum(f for f, y in stratum if y), sum(y for _, y in stratum),
-                                           sum(real), len(real), strength))
+            ghosts = sum(y for _, y in counted)
+            per_stratum.append(rule_weight(sum(f for f, y in counted if y), ghosts,
+                                           sum(f for f, y in counted if not y), len(counted) - ghosts, strength))
         weights[kind] = tuple(per_stratum)
     return weights
 
