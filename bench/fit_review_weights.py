@@ -1,24 +1,30 @@
 """Refit the suspicion score's weights (dbt_project/seeds/review_score_weights.csv) on the planted
-truth of the fitting settings of bench/review_settings.yml (the demo seed and rates, full and
-roll-only, with --people people), never on the untuned settings.
+truth of DEMO-like samples (the demo settings' rates, several seeds and sizes, full and roll-only
+deliveries), never on the untuned settings of bench/review_settings.yml.
 
-    uv run python bench/fit_review_weights.py [--penalty 0.1] [--people 20000] [--reuse]
+    uv run python bench/fit_review_weights.py [--strength 2] [--reuse | --refit]
 
-A logistic regression of "planted ghost" on the rules' booleans (int_review__record_flags), fitted
-by Newton's method with an L2 penalty (no penalty on the intercept) so that a rule that never fires
-on a ghost gets a weight near 0 rather than minus infinity. The weights are log-odds: +1 multiplies
-the odds of a ghost by e. Prints the weights, then writes the seed and one JSON line.
+Naive-Bayes (Fellegi-Sunter) weights, in two strata: records without a valid ID and records with
+one. Per stratum, a rule's weight is the log of how much likelier it fires on a planted ghost than
+on a real member, log(P(fires | ghost) / P(fires | real)), each rate an m-estimate (`--strength`
+pseudo-records at the stratum's overall rate) so that a rule never seen on a real member gets a
+large but finite weight and one seen on few ghosts a weight near 0. Fitting each rule's
+weight alone (not jointly, as a logistic regression does) keeps it from depending on how often the
+demo's ghosts show several tells at once, which is what other generator settings change; weighting
+by stratum is the interaction with the missing ID (a placeholder phone says more beside one).
+Dues and attendance rules are fitted only on samples whose deliveries can fire them. The intercept
+is the log-odds of a ghost among records with an ID, no_identity's weight the step to the log-odds
+among records without one. Prints the weights and the threshold maximising F1 on the fitting data,
+writes the seed, then one JSON line.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
-import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import psycopg
 import yaml
 
@@ -26,36 +32,24 @@ sys.path.insert(0, str(Path(__file__).parent))
 import review  # noqa: E402  (bench/review.py: building one setting)
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "review_score_weights.csv"
-FIT_ON = ("demo_full", "demo_roll_only")
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, penalty: float, steps: int = 50) -> np.ndarray:
-    """Intercept first, then one weight per column of x."""
-    design = np.hstack([np.ones((len(x), 1)), x])
-    beta = np.zeros(design.shape[1])
-    ridge = np.full(design.shape[1], penalty)
-    ridge[0] = 0.0
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-design @ beta))
-        gradient = design.T @ (y - p) - ridge * beta
-        hessian = design.T @ (design * (p * (1 - p))[:, None]) + np.diag(ridge) + 1e-9 * np.eye(len(beta))
-        step = np.linalg.solve(hessian, gradient)
-        beta += step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    return beta
+# (setting of review_settings.yml whose rates and deliveries are used, seed, people): demo-like only.
+# Full deliveries only: a roll-only sample holds the same records and labels with fewer rules able
+# to fire, so it adds nothing to weights fitted per rule where the rule can fire.
+FIT_ON = (("demo_full", 42, 20000), ("demo_full", 314, 12000))
+SCORED_SUGGESTIONS = ("ghost", "ineligible")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    # Few planted ghosts per sample: a light penalty lets a rare but telling rule earn its weight.
-    parser.add_argument("--penalty", type=float, default=0.1, help="L2 penalty on the rule weights")
-    parser.add_argument("--reuse", action="store_true", help="refit on the rules' booleans kept by the last build")
-    parser.add_argument("--people", type=int, default=20000,
-                        help="people in the fitting samples (the demo settings' seed and rates, more people:"
-                             " more planted ghosts to fit on)")
+    parser.add_argument("--strength", type=float, default=2.0,
+                        help="pseudo-records of the m-estimate behind each rate (how many ghosts a weight needs)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="samples kept by an earlier run: rebuild only their review models, then refit")
+    parser.add_argument("--refit", action="store_true",
+                        help="refit on the rules' booleans the last run kept (another --strength, in seconds)")
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
+    from lienthong.sample.score_weights import best_threshold, fit, scores
     from lienthong.sample.scoring import ghost_labels
     from lienthong.warehouse import resolve_url
 
@@ -63,37 +57,49 @@ def main() -> int:
     project = yaml.safe_load((WEIGHTS.parents[1] / "dbt_project.yml").read_text(encoding="utf-8"))
     kinds = [rule["kind"] for rule in project["vars"]["review_flags"]]
     settings = load_settings()
-    server_url = resolve_url(settings, start=True)
     base = settings.state_dir / "bench-review-fit"
     base.mkdir(parents=True, exist_ok=True)
-    features, labels = [], []
-    for name in FIT_ON:
-        # The rules' booleans and labels of a built setting are kept, so another --penalty refits in seconds.
-        cache = base / f"fit_{name}.json"
-        if not (args.reuse and cache.exists()):
-            setting = {**declared[name], "people": args.people}
-            url, sample, period = review.build_setting(f"fit_{name}", setting, base, server_url)
-            with psycopg.connect(url) as conn:
-                x, y = ghost_labels(conn, sample, period, kinds)
-            cache.write_text(json.dumps({"kinds": kinds, "people": args.people, "features": x, "labels": y}))
-            with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-                conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
-            shutil.rmtree(base / f"fit_{name}", ignore_errors=True)
-        cached = json.loads(cache.read_text())
-        if cached["kinds"] != kinds:
-            raise SystemExit(f"{cache} was built with other rules; run without --reuse")
-        features += cached["features"]
-        labels += cached["labels"]
-    beta = fit_logistic(np.array(features, dtype=float), np.array(labels, dtype=float), args.penalty)
-    weights = {"intercept": round(float(beta[0]), 3), **{k: round(float(b), 3) for k, b in zip(kinds, beta[1:])}}
+    server_url = resolve_url(settings, start=True)
+    samples = []
+    for setting_name, seed, people in FIT_ON:
+        name = f"fit_{setting_name}_{seed}_{people}"
+        setting = {**declared[setting_name], "seed": seed, "people": people}
+        # A built sample is kept (its own database and folder), so a refit after a rule change
+        # rebuilds only the review models (--reuse) instead of generating, landing and linking again.
+        cache = base / f"{name}.json"
+        if args.refit:
+            cached = json.loads(cache.read_text())
+            if cached["kinds"] != kinds:
+                raise SystemExit(f"{cache} holds other rules; run with --reuse to rebuild its review models")
+            samples.append(cached)
+            continue
+        if args.reuse and (base / name / "sample" / "manifest.json").exists():
+            url, sample, period = review.rescore_setting(name, setting, base, server_url)
+        else:
+            url, sample, period = review.build_setting(name, setting, base, server_url)
+        with psycopg.connect(url) as conn:
+            features, labels = ghost_labels(conn, sample, period, kinds)
+        samples.append({"kinds": kinds, "features": features, "labels": labels})
+        cache.write_text(json.dumps(samples[-1]))
+        print(f"  {name}: {len(labels)} records, {sum(labels)} planted ghosts", flush=True)
+    # The score weighs what points to a made-up member; duplicates, departures and inactivity are
+    # other problems with their own flags (a real member who stopped coming is not a ghost).
+    scored = {rule["kind"] for rule in project["vars"]["review_flags"] if rule["suggests"] in SCORED_SUGGESTIONS}
+    weights = fit(samples, kinds, scored, args.strength)
     with WEIGHTS.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["term", "weight"])
-        writer.writerows(weights.items())
-    for term, weight in weights.items():
-        print(f"  {term:20} {weight:+.3f}")
-    print(json.dumps({"bench": "fit_review_weights", "fitted_on": FIT_ON, "people": args.people, "records": len(labels),
-                      "ghosts": int(sum(labels)), "penalty": args.penalty, "weights": weights}))
+        writer.writerow(["term", "weight", "weight_with_id"])
+        writer.writerows((term, round(a, 3), round(b, 3)) for term, (a, b) in weights.items())
+    threshold, f1 = best_threshold(scores(samples, kinds, weights))
+    print(f"  {'term':20} {'no ID':>7} {'with ID':>8}")
+    for term, (a, b) in weights.items():
+        print(f"  {term:20} {a:+7.2f} {b:+8.2f}")
+    print(f"  threshold maximising F1 on the fitting data: {threshold} (F1 {f1:.3f})")
+    records = sum(len(s["labels"]) for s in samples)
+    ghosts = sum(sum(s["labels"]) for s in samples)
+    print(json.dumps({"bench": "fit_review_weights", "fitted_on": [list(f) for f in FIT_ON], "records": records,
+                      "ghosts": ghosts, "strength": args.strength, "best_threshold": threshold, "best_f1": round(f1, 3),
+                      "weights": {t: [round(a, 3), round(b, 3)] for t, (a, b) in weights.items()}}))
     return 0
 
 

@@ -100,8 +100,8 @@ def rescore_setting(name: str, setting: dict, base: Path, server_url: str) -> tu
     manifest = json.loads((sample / "manifest.json").read_text())
     with _environment(_setting_env(folder, sample, url, setting)):
         settings = load_settings()
-        _dbt(settings, url, "seed", "--select", "review_score_weights")
-        _dbt(settings, url, "build", "--select", "int_review__records+")
+        # The weights seed and what reads it (rpt_member_flag_rules, not downstream of the records).
+        _dbt(settings, url, "build", "--select", "review_score_weights+", "int_review__records+")
     return url, sample, manifest["deliveries"]["from"][:7]
 
 
@@ -144,9 +144,9 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
                     ingest(org.code, entity.kind, day, settings=settings)
         tasks.prepare_warehouse()
         _dbt(settings, url, "seed")
-        _dbt(settings, url, "run", "--select", "+int_people__source_records")
+        _dbt(settings, url, "run", "--select", "+int_people__source_records", "+int_review__corrections")
         tasks.link_people()
-        _dbt(settings, url, "build", "--exclude", "+int_people__source_records")
+        _dbt(settings, url, "build", "--exclude", "+int_people__source_records", "+int_review__corrections")
     return url, sample, day.strftime("%Y-%m")
 
 

@@ -46,11 +46,14 @@ hamlets as (
 
 ),
 
--- A phone number given for different people in several communes.
+-- A phone number given for different people of different families in several hamlets. A
+-- household shares one phone (a husband, his wife, their children: two family names, one hamlet),
+-- so only three family names or more in two hamlets or more count.
 phones as (
 
     select period_key, phone, count(distinct person_id) as phone_people,
-           count(distinct new_admin_unit_key) as phone_communes
+           count(distinct split_part(name_key, ' ', 1)) as phone_families,
+           count(distinct (new_admin_unit_key, hamlet_key)) as phone_hamlets
     from records
     where phone is not null
     group by period_key, phone
@@ -72,6 +75,34 @@ name_copies as (
 
 ),
 
+-- How many birth years carry a name in a commune: a name carried by one or two is rare there.
+commune_names as (
+
+    select period_key, new_admin_unit_key, name_key, count(distinct birth_year) as name_birth_years
+    from records
+    where name_key is not null and new_admin_unit_key is not null
+    group by 1, 2, 3
+
+),
+
+-- A record without a valid ID that carries the rare name of someone on another unit's (or another
+-- organisation's) roll in the same commune whose record has a valid ID and a birth year the copy
+-- lacks or contradicts: a real member's name copied onto a roll (ghost copies across organisations).
+commune_copies as (
+
+    select r.period_key, r.source_record_key,
+           string_agg(distinct o.source_record_key, ', ') as commune_copied_record_keys
+    from records as r
+    join commune_names as n using (period_key, new_admin_unit_key, name_key)
+    join records as o
+      on o.period_key = r.period_key and o.new_admin_unit_key = r.new_admin_unit_key and o.name_key = r.name_key
+     and o.unit_key is distinct from r.unit_key and o.person_id is distinct from r.person_id and o.id_number ~ '^(\d{12}|\d{9})$'
+     and o.birth_year is not null and o.birth_year is distinct from r.birth_year
+    where (r.id_number is null or r.id_number !~ '^(\d{12}|\d{9})$') and n.name_birth_years <= 2
+    group by 1, 2
+
+),
+
 evidence as (
 
     select
@@ -81,14 +112,17 @@ evidence as (
         u.unit_id_share,
         h.hamlet_people,
         p.phone_people,
-        p.phone_communes,
-        c.copied_record_keys
+        p.phone_families,
+        p.phone_hamlets,
+        c.copied_record_keys,
+        cc.commune_copied_record_keys
     from records as r
     left join same_person_records as same using (period_key, org_code, person_id)
     left join unit_ids as u using (period_key, unit_key)
     left join hamlets as h using (period_key, new_admin_unit_key, hamlet_key)
     left join phones as p using (period_key, phone)
     left join name_copies as c using (period_key, source_record_key)
+    left join commune_copies as cc using (period_key, source_record_key)
 
 ),
 
@@ -147,9 +181,9 @@ rules as (
         'Số điện thoại: ' || phone                                                     as placeholder_phone_text,
         joined_on                                                                      as placeholder_phone_from,
 
-        (phone_people >= 3 and phone_communes >= 2)                                    as shared_phone,
-        'Số điện thoại ' || phone || ' ghi cho ' || phone_people || ' người ở '
-            || phone_communes || ' xã/phường'                                          as shared_phone_text,
+        (phone_people >= 3 and phone_families >= 3 and phone_hamlets >= 2)           as shared_phone,
+        'Số điện thoại ' || phone || ' ghi cho ' || phone_people || ' người thuộc '
+            || phone_families || ' họ khác nhau ở ' || phone_hamlets || ' ấp/khu phố'  as shared_phone_text,
         joined_on                                                                      as shared_phone_from,
 
         (hamlet_people = 1)                                                            as unknown_hamlet,
@@ -167,11 +201,33 @@ rules as (
                                                                                        as name_copy_text,
         joined_on                                                                      as name_copy_from,
 
+        (commune_copied_record_keys is not null)                                       as name_copy_commune,
+        'Trùng họ tên (hiếm trong xã/phường) với ' || commune_copied_record_keys
+            || ' ở đơn vị khác, có CCCD, khác năm sinh; hồ sơ này không có CCCD'      as name_copy_commune_text,
+        joined_on                                                                      as name_copy_commune_from,
+
         ((id_number is null or id_number !~ '^(\d{12}|\d{9})$')
          and unit_records >= {{ var('review')['id_unit_min_records'] }}
          and unit_id_share >= {{ var('review')['id_unit_share'] }})                    as no_id_in_id_unit,
         'Đơn vị có ' || round(100 * unit_id_share) || '% hồ sơ có CCCD/CMND'           as no_id_in_id_unit_text,
         joined_on                                                                      as no_id_in_id_unit_from,
+
+        -- Three weak tells, read only beside a missing ID (records that already carry no_identity):
+        -- no way to reach the person, a birth day no one knows, on no other organisation's roll.
+        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and phone is null)   as unreachable,
+        'Không có CCCD/CMND, không có số điện thoại'                                   as unreachable_text,
+        joined_on                                                                      as unreachable_from,
+
+        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$')
+         and (birth_date is null or to_char(birth_date, 'MM-DD') = '01-01'))           as vague_birth,
+        coalesce('Ngày sinh ghi ' || to_char(birth_date, 'DD/MM/YYYY'), 'Không có ngày, tháng sinh')
+            || ', không có CCCD/CMND'                                                  as vague_birth_text,
+        joined_on                                                                      as vague_birth_from,
+
+        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and person_organisations = 1)
+                                                                                       as only_roll,
+        'Không có CCCD/CMND, không có trên danh sách của tổ chức nào khác'             as only_roll_text,
+        joined_on                                                                      as only_roll_from,
 
         (person_organisations = 1 and (sends_dues or sends_activities)
          and (not sends_dues or last_dues_month is null)

@@ -1,7 +1,8 @@
 -- The ghost-flag rules as the review reads them (var('review_flags') in dbt_project.yml): kind,
 -- Vietnamese label and rule text, report order, severity, what the flag suggests, and the rule's
--- weight in the suspicion score with the score's intercept and threshold (seeds/review_score_weights.csv,
--- var('review').suspicion_threshold), so the report shows the weights next to the score.
+-- weights in the suspicion score (on a record without / with a valid ID) with the score's intercept
+-- and threshold (seeds/review_score_weights.csv, var('review').suspicion_threshold), so the report
+-- shows the weights next to the score.
 {% set rules = review_flag_rules() %}
 with rules as (
 
@@ -16,13 +17,14 @@ with rules as (
 
 weights as (
 
-    select term, weight from {{ ref('review_score_weights') }}
+    select term, weight, weight_with_id from {{ ref('review_score_weights') }}
 
 )
 
 select
     r.*,
     coalesce(w.weight, 0)                                                    as weight,
+    coalesce(w.weight_with_id, 0)                                            as weight_with_id,
     coalesce((select weight from weights where term = 'intercept'), 0)       as score_intercept,
     {{ var('review')['suspicion_threshold'] }}::numeric                      as suspicion_threshold
 from rules as r

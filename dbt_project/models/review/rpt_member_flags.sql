@@ -2,8 +2,10 @@
 -- Ghost-member flags ("hội viên ảo"): one row per record and rule that fired at the end of a review
 -- period, with the rule, the evidence and since when. Restricted: names the member for follow-up.
 -- The rules are var('review_flags'); their booleans and evidence are int_review__record_flags.
--- weight: the rule's weight in the record's suspicion score (seeds/review_score_weights.csv); the
--- score is the logistic of the intercept plus the weights of every rule the record fired.
+-- weight: the rule's weight in the record's suspicion score (seeds/review_score_weights.csv): its
+-- `weight` on a record without a valid ID, its `weight_with_id` on one with (the evidence says
+-- more or less beside a missing ID); the score is the logistic of the intercept plus the weights
+-- of every rule the record fired (docs/review.md).
 {% set rules = review_flag_rules() %}
 with fired as (
 
@@ -18,6 +20,7 @@ select
     f.member_code,
     f.person_id,
     f.full_name,
+    coalesce(f.no_identity, false)                                                     as lacks_id,
     r.flag_kind,
     r.flag_label,
     r.rule,
@@ -38,15 +41,23 @@ where r.fires
 
 weights as (
 
-    select term, weight from {{ ref('review_score_weights') }}
+    select term, weight, weight_with_id from {{ ref('review_score_weights') }}
+
+),
+
+weighted as (
+
+    select
+        fired.*,
+        coalesce(case when fired.lacks_id then w.weight else w.weight_with_id end, 0) as weight
+    from fired
+    left join weights as w on w.term = fired.flag_kind
 
 )
 
 select
-    fired.*,
-    coalesce(w.weight, 0)                                                              as weight,
+    weighted.*,
     round((1 / (1 + exp(-((select weight from weights where term = 'intercept')
-        + sum(coalesce(w.weight, 0)) over (partition by fired.period_key, fired.source_record_key)))))::numeric, 4)
+        + sum(weight) over (partition by period_key, source_record_key)))))::numeric, 4)
                                                                                        as suspicion_score
-from fired
-left join weights as w on w.term = fired.flag_kind
+from weighted

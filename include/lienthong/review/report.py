@@ -127,7 +127,7 @@ def load_review(conn, period: Period) -> ReviewData:
                          " where f.period_key = %s group by 1, 2, 3, r.flag_order order by r.flag_order", key),
         suspected=rows(conn, "select org_code, count(*) filter (where suspected) as suspected, count(*) as flagged"
                              " from review.rpt_member_suspicion where period_key = %s group by 1 order by 1", key),
-        weights=rows(conn, "select flag_label, severity, weight, score_intercept, suspicion_threshold"
+        weights=rows(conn, "select flag_label, severity, weight, weight_with_id, score_intercept, suspicion_threshold"
                            " from review.rpt_member_flag_rules order by flag_order"),
         overlap=rows(conn, "select org_code, other_org_code, people from review.rpt_organisation_overlap"
                            " where period_key = %s", key),
@@ -190,14 +190,15 @@ def _suspicion(data: ReviewData, name) -> Section:
     return Section(
         id="nghi-ao", title="Hồ sơ nghi “ảo” theo điểm",
         note="Điểm nghi ảo (0–1) của mỗi hồ sơ gộp mọi cờ của hồ sơ đó: 1 / (1 + e^−(hệ số chặn + tổng trọng số các cờ)),"
-             f" hệ số chặn {_fmt_weight(rules[0].score_intercept)}. Hồ sơ có điểm từ"
-             f" {_fmt_weight(rules[0].suspicion_threshold, '')} trở lên cần"
+             f" hệ số chặn {_fmt_weight(rules[0].score_intercept)}; trọng số của mỗi cờ tùy hồ sơ có hay không có"
+             f" số CCCD/CMND hợp lệ. Hồ sơ có điểm từ {_fmt_weight(rules[0].suspicion_threshold, '')} trở lên cần"
              " xác minh trước; danh sách theo đơn vị, xếp theo điểm, nằm trong tệp Excel.",
         cards=[{"label": "hồ sơ nghi ảo cần xác minh", "value": _fmt(sum(r.suspected for r in data.suspected))},
                *({"label": f"nghi ảo — {name(r.org_code)} (trên {_fmt(r.flagged)} hồ sơ có cờ)",
                   "value": _fmt(r.suspected)} for r in data.suspected)],
-        table=Table(["Cờ", "Mức độ", "Trọng số trong điểm"],
-                    [[r.flag_label, SEVERITY[r.severity], _fmt_weight(r.weight)] for r in rules]))
+        table=Table(["Cờ", "Mức độ", "Trọng số (hồ sơ không có CCCD)", "Trọng số (hồ sơ có CCCD)"],
+                    [[r.flag_label, SEVERITY[r.severity], _fmt_weight(r.weight), _fmt_weight(r.weight_with_id)]
+                     for r in rules]))
 
 
 def _overlap(data: ReviewData, name) -> Section:

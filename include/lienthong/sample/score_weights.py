@@ -1,0 +1,99 @@
+"""Naive-Bayes (Fellegi-Sunter) weights of the suspicion score, fitted on a sample's planted truth
+(bench/fit_review_weights.py; docs/review.md, "The suspicion score"). A sample is the rules'
+booleans per review record (`features`, in `kinds` order) and whether the record is a planted ghost
+(`labels`), as lienthong.sample.scoring.ghost_labels reads them."""
+from __future__ import annotations
+
+import math
+
+
+def rule_weight(fired_ghosts: int, ghosts: int, fired_real: int, real: int, strength: float) -> float:
+    """log(P(fires | ghost) / P(fires | real)). The real members' rate adds half a record to the
+    count (Jeffreys), so a rule never seen on one gets a large but finite weight; the ghosts' rate
+    is an m-estimate drawn towards the real members' by `strength` pseudo-ghosts, so a rule seen on
+    few ghosts weighs near 0. 0 when the rule never fires (no evidence either way)."""
+    if fired_ghosts + fired_real == 0 or ghosts == 0 or real == 0:
+        return 0.0
+    real_rate = (fired_real + 0.5) / (real + 1)
+    return math.log((fired_ghosts + strength * real_rate) / (ghosts + strength) / real_rate)
+
+
+def implying_rules(rows: list, kinds: list[str], k: int, scored: set[str], share: float = 0.95,
+                   least: int = 5) -> list[int]:
+    """The other scored rules that (nearly) imply rule k: fired on `least`+ records, and where they
+    fired, k fired too on `share` of them."""
+    found = []
+    for j, kind in enumerate(kinds):
+        fired = [x[k] for x, _ in rows if x[j]]
+        if j != k and kind in scored and len(fired) >= least and sum(fired) >= share * len(fired):
+            found.append(j)
+    return found
+
+
+def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float) -> dict[str, tuple[float, float]]:
+    """term -> (weight without a valid ID, weight with one); samples hold `features` and `labels`.
+    Rules outside `scored` (what points to another problem than a ghost) get 0."""
+    rows = [(x, y) for s in samples for x, y in zip(s["features"], s["labels"])]
+    no_id = kinds.index("no_identity")
+
+    def log_odds(lacks: int) -> float:
+        labels = [y for x, y in rows if x[no_id] == lacks]
+        return math.log((sum(labels) + 0.5) / (len(labels) - sum(labels) + 0.5))
+
+    weights = {"intercept": (log_odds(0), log_odds(0)), "no_identity": (log_odds(1) - log_odds(0), 0.0)}
+    for k, kind in enumerate(kinds):
+        if kind == "no_identity":
+            continue
+        if kind not in scored:
+            weights[kind] = (0.0, 0.0)
+            continue
+        # Only samples whose deliveries can fire the rule (dues, attendance: not roll-only), and only
+        # records no stronger rule implying this one fired on (an age over 100 is also implausible and
+        # ineligible: those two weigh what they say beyond it, or the score counts one tell thrice).
+        stronger = implying_rules(rows, kinds, k, scored)
+        usable = [(x, y) for s in samples if any(x[k] for x in s["features"])
+                  for x, y in zip(s["features"], s["labels"]) if not any(x[j] for j in stronger)]
+        # Whether a record has an ID says nothing about a phone, an age or a hamlet, of a real member
+        # (a missing ID is noise) or of a ghost (each tell is its own), so a rule that can fire in
+        # both strata is counted over both (far more records; the strata keep their own intercept);
+        # a rule that needs a missing ID is counted among records without one.
+        both = any(x[k] and x[no_id] for x, _ in usable) and any(x[k] and not x[no_id] for x, _ in usable)
+        per_stratum = []
+        for lacks in (1, 0):
+            counted = [(x[k], y) for x, y in usable if both or x[no_id] == lacks]
+            if not any(x[k] for x, _ in usable if x[no_id] == lacks):
+                per_stratum.append(0.0)
+                continue
+            ghosts = sum(y for _, y in counted)
+            per_stratum.append(rule_weight(sum(f for f, y in counted if y), ghosts,
+                                           sum(f for f, y in counted if not y), len(counted) - ghosts, strength))
+        weights[kind] = tuple(per_stratum)
+    return weights
+
+
+def scores(samples: list[dict], kinds: list[str], weights: dict) -> list[tuple[float, int]]:
+    """(score, label) of every record that fired a rule (what rpt_member_suspicion scores)."""
+    no_id = kinds.index("no_identity")
+    out = []
+    for s in samples:
+        for x, y in zip(s["features"], s["labels"]):
+            if not any(x):
+                continue
+            stratum = 0 if x[no_id] else 1
+            total = weights["intercept"][0] + sum(weights[k][stratum] for k, f in zip(kinds, x) if f)
+            out.append((1 / (1 + math.exp(-total)), y))
+    return out
+
+
+def best_threshold(scored: list[tuple[float, int]]) -> tuple[float, float]:
+    """The threshold (on a 0.05 grid) maximising F1 on the fitting data, and that F1."""
+    ghosts = sum(y for _, y in scored)
+    best = (0.5, -1.0)
+    for step in range(1, 20):
+        threshold = step / 20
+        flagged = [y for p, y in scored if p >= threshold]
+        hits = sum(flagged)
+        f1 = 2 * hits / (len(flagged) + ghosts) if flagged else 0.0
+        if f1 > best[1] + 1e-9:
+            best = (threshold, f1)
+    return best

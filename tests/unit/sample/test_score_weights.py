@@ -1,0 +1,57 @@
+"""The suspicion score's naive-Bayes weights (lienthong.sample.score_weights) on made-up samples."""
+import math
+
+from lienthong.sample.score_weights import best_threshold, fit, implying_rules, rule_weight, scores
+
+KINDS = ["no_identity", "placeholder_phone", "impossible_age", "ineligible_age", "no_dues"]
+SCORED = {"no_identity", "placeholder_phone", "impossible_age", "ineligible_age"}
+
+
+def _sample(groups):
+    """(count, no_identity, placeholder_phone, impossible_age, ineligible_age, no_dues, ghost) rows."""
+    features, labels = [], []
+    for count, *row, ghost in groups:
+        features += [list(row)] * count
+        labels += [ghost] * count
+    return {"features": features, "labels": labels}
+
+
+SAMPLE = _sample([
+    (900, 0, 0, 0, 0, 0, 0),    # real members with an ID
+    (40, 0, 0, 0, 1, 1, 0),     # ... ineligible by age, not paying
+    (100, 1, 0, 0, 0, 0, 0),    # real members without an ID
+    (10, 1, 0, 0, 0, 0, 1),     # ghosts without an ID and no other tell
+    (5, 1, 1, 0, 0, 1, 1),      # ... with a placeholder phone
+    (10, 1, 0, 1, 1, 1, 1),     # ... too old for any organisation (so also ineligible)
+])
+
+
+def test_a_rule_never_seen_on_a_real_member_weighs_much_but_finitely():
+    assert 3 < rule_weight(5, 25, 0, 1040, strength=2) < 10
+    assert abs(rule_weight(10, 100, 100, 1000, strength=2)) < 0.05  # as often on both: no evidence
+    assert rule_weight(0, 25, 0, 1040, strength=2) == 0.0           # never fires: no evidence
+
+
+def test_a_missing_id_alone_stays_below_even_odds_and_other_problems_weigh_nothing():
+    weights = fit([SAMPLE], KINDS, SCORED, strength=2)
+    intercept, _ = weights["intercept"]
+    assert math.isclose(intercept + weights["no_identity"][0], math.log(25.5 / 100.5)) and intercept < -5
+    assert weights["no_dues"] == (0.0, 0.0)  # inactivity is not scored
+    assert weights["placeholder_phone"][0] > 3 and weights["placeholder_phone"][1] == 0.0
+
+
+def test_a_rule_implied_by_a_stronger_one_is_weighed_on_what_it_adds():
+    rows = list(zip(SAMPLE["features"], SAMPLE["labels"]))
+    assert implying_rules(rows, KINDS, KINDS.index("ineligible_age"), SCORED) == [KINDS.index("impossible_age")]
+    weights = fit([SAMPLE], KINDS, SCORED, strength=2)
+    # Beside impossible_age the ghosts show no ineligibility of their own: it weighs nothing
+    # (counted with impossible_age's records it would double its evidence).
+    assert weights["ineligible_age"][0] == 0.0
+    assert weights["impossible_age"][0] > 3
+
+
+def test_the_threshold_maximises_f1_on_the_fitting_data():
+    weights = fit([SAMPLE], KINDS, SCORED, strength=2)
+    threshold, f1 = best_threshold(scores([SAMPLE], KINDS, weights))
+    assert 0 < threshold < 1
+    assert math.isclose(f1, 2 * 15 / (15 + 25))  # the 15 ghosts with a tell, none of the real members
