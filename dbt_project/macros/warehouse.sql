@@ -103,11 +103,11 @@
 {%- endmacro %}
 
 
-{# fct_member_month, nightly: keep only the people it touched (every month) and the months the
-   window gained (every person). #}
-{% macro member_month_touched_only(person_column, month_column) -%}
+{# fct_member_month, nightly: keep only the people it touched (every month) and, when the window
+   gained a month, every person's rows of the new months. #}
+{% macro member_month_touched_only(person_column, month_column, window_gained) -%}
     {%- if is_incremental() %}where ({{ person_column }} in (select person_id from touched)
-       or {{ month_column }} > (select built_through_month from built)){% endif -%}
+        {%- if window_gained %} or {{ month_column }} > (select built_through_month from built){% endif %}){% endif -%}
 {%- endmacro %}
 
 

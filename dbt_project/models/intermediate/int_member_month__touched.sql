@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook='analyze {{ this }}') }}
 -- The people whose member-months can differ from what fct_member_month holds (int_member_month__built):
 -- a night recomputes only them, in every organisation and month. A person is touched when
 --  - a new roster row (a batch above the watermark, a backfilled earlier day included) names one of
@@ -10,6 +10,9 @@
 --    new person, its provisional key, and both persons of a merge or split);
 --  - their record's provisional key changed (every provisional key its live rows give, old and new).
 -- Empty when fct_member_month does not exist yet or is rebuilt from scratch.
+{% if flags.FULL_REFRESH %}
+select null::text as person_id where false
+{% else %}
 with built as (
 
     select * from {{ ref('int_member_month__built') }}
@@ -101,3 +104,4 @@ touched as (
 )
 
 select distinct person_id from touched where person_id is not null
+{% endif %}

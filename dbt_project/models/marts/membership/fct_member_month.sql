@@ -2,6 +2,16 @@
           indexes=[{'columns': ['org_code', 'month_start']}],
           pre_hook="{% if is_incremental() %}delete from {{ this }} where person_id in (select person_id from {{ ref('int_member_month__touched') }}){% endif %}",
           post_hook="delete from {{ this }} where month_start < (select min(month_start) from {{ ref('int_member_month__window') }})") }}
+{#- Whether tonight's window gained a month (every person gets it) or not (only the touched people
+    are built): decided before the query is planned, so the planner sees a small set of people. -#}
+{%- set window_gained = true -%}
+{%- if is_incremental() and execute -%}
+    {%- set gained -%}
+        select coalesce((select max(month_start) from {{ ref('int_member_month__window') }})
+                        > (select built_through_month from {{ ref('int_member_month__built') }}), true)
+    {%- endset -%}
+    {%- set window_gained = run_query(gained).columns[0].values()[0] -%}
+{%- endif %}
 -- The monthly member snapshot the review reads: person × organisation × month, over the last
 -- var('member_month_window') months: on the roll, dues paid, attended, eligible (five haves).
 -- depends_on: {{ ref('int_member_month__touched') }} {{ ref('int_member_month__built') }}
@@ -33,6 +43,10 @@ built as (
 records as (
 
     select * from {{ ref('int_membership__records') }}
+    {% if is_incremental() and not window_gained %}
+    -- Tonight's people (everyone when the window gained a month).
+    where person_id in (select person_id from touched)
+    {% endif %}
 
 ),
 
@@ -45,7 +59,7 @@ roll as (
     join months as m
       on coalesce(r.started_on, r.joined_on) <= m.month_end
      and (r.ended_on is null or r.ended_on >= m.month_start)
-    {{ member_month_touched_only('r.person_id', 'm.month_start') }}
+    {{ member_month_touched_only('r.person_id', 'm.month_start', window_gained) }}
     group by 1, 2, 3
 
 ),
@@ -61,7 +75,7 @@ dues as (
     select mp.org_code, mp.person_id, d.dues_month as month_start, sum(d.amount_vnd) as dues_paid_vnd
     from {{ ref('fct_dues_payment') }} as d
     join member_person as mp using (org_code, member_key)
-    {{ member_month_touched_only('mp.person_id', 'd.dues_month') }}
+    {{ member_month_touched_only('mp.person_id', 'd.dues_month', window_gained) }}
     group by 1, 2, 3
 
 ),
@@ -71,7 +85,7 @@ attendance as (
     select mp.org_code, mp.person_id, a.session_month as month_start, count(*)::int as sessions_attended
     from {{ ref('fct_activity_attendance') }} as a
     join member_person as mp using (org_code, member_key)
-    {{ member_month_touched_only('mp.person_id', 'a.session_month') }}
+    {{ member_month_touched_only('mp.person_id', 'a.session_month', window_gained) }}
     group by 1, 2, 3
 
 ),
