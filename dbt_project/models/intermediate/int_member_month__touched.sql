@@ -10,6 +10,9 @@
 --    new person, its provisional key, and both persons of a merge or split);
 --  - their record's provisional key changed (every provisional key its live rows give, old and new).
 -- Empty when fct_member_month does not exist yet or is rebuilt from scratch.
+-- depends_on: {{ ref('int_member_month__built') }} {{ ref('int_membership__records') }} {{ ref('int_membership__states') }}
+-- depends_on: {{ ref('int_roster__events') }} {{ ref('fct_dues_payment') }} {{ ref('fct_activity_attendance') }}
+-- depends_on: {{ ref('stg_landing__batches') }} {{ ref('stg_identity__record_person') }} {{ ref('stg_identity__person_events') }}
 {% if flags.FULL_REFRESH %}
 select null::text as person_id where false
 {% else %}
