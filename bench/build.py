@@ -8,6 +8,7 @@ warehouse models are built from scratch (`dbt build --full-refresh`, timed: the 
 day is landed and the warehouse built again (`dbt build`, timed: the nightly incremental build).
 Peak memory: the largest resident set of the dbt process (ru_maxrss of children) and PostgreSQL's
 largest backend is not included (it is bounded by work_mem and shared_buffers).
+Per-node seconds come from dbt's run_results.json (the ten slowest of each build are printed).
 Prints human lines, then the figures as one JSON line (last line of output).
 """
 from __future__ import annotations
@@ -39,6 +40,16 @@ from lienthong.warehouse.embedded import EmbeddedPostgres
 SELECT = ["+fct_member_month", "+fct_membership_history", "+dim_org_unit", "+rpt_dq_scorecard",
           "+rpt_members_by_commune", "+int_people__source_records", "+dim_date", "+dim_organisation",
           "+dim_admin_unit", "+dim_person"]
+
+
+def node_seconds(work: Path) -> dict[str, float]:
+    """Seconds per model, seed, snapshot and test of the last dbt run (its run_results.json)."""
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".", 1)[1]: round(r["execution_time"], 2) for r in results}
+
+
+def top(nodes: dict[str, float], n: int = 10) -> dict[str, float]:
+    return dict(sorted(nodes.items(), key=lambda kv: -kv[1])[:n])
 
 
 def dbt(url: str, work: Path, *args: str) -> float:
@@ -98,12 +109,14 @@ def main() -> int:
         for day in days[:-1]:
             land(day)
         full = dbt(url, work, "build", "--full-refresh")
+        full_nodes = node_seconds(work)
         land(days[-1])
         with connect(url) as conn:
             changed = conn.execute("select coalesce(sum(row_count), 0) from raw.batches where status = 'loaded'"
                                    " and delivery_date = %s", (days[-1],)).fetchone()[0]
             members = conn.execute("select count(*) from marts.fct_membership").fetchone()[0]
         incremental = dbt(url, work, "build")
+        night_nodes = node_seconds(work)
         with connect(url) as conn:
             member_months = conn.execute("select count(*) from marts.fct_member_month").fetchone()[0]
     finally:
@@ -123,7 +136,16 @@ def main() -> int:
         "current_members": members,
         "member_months": member_months,
         "peak_memory_mb_dbt": round(peak_mb, 1),
+        # dbt's own seconds per node (threads overlap, so they add up to more than the wall time).
+        "full_nodes_s": round(sum(full_nodes.values()), 1),
+        "night_nodes_s": round(sum(night_nodes.values()), 1),
+        "full_top10": top(full_nodes),
+        "night_top10": top(night_nodes),
     }
+    for name, nodes in (("full build", full_nodes), ("night", night_nodes)):
+        print(f"{name}: slowest nodes (s)")
+        for node, seconds in top(nodes).items():
+            print(f"  {seconds:8.2f}  {node}")
     print(f"scale {args.scale}: full build {full:.1f} s, nightly incremental {incremental:.1f} s "
           f"(ratio {figures['incremental_to_full']}), last day {changed:,} rows, peak dbt memory {peak_mb:.0f} MB")
     print(json.dumps(figures))

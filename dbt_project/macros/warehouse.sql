@@ -64,13 +64,12 @@
 
 {# Latest person-linking run (0 before linking has run): incremental models re-key what it moved. #}
 {% macro identity_watermark() -%}
-    {%- if identity_ready() -%}(select coalesce(max(run_id), 0) from {{ source('identity', 'runs') }})
-    {%- else -%}0::bigint{%- endif -%}
+    (select coalesce(max(run_id), 0) from {{ ref('stg_identity__runs') }})
 {%- endmacro %}
 
 {# Highest live batch id: incremental models remember how far they have read. #}
 {% macro live_batch_watermark() -%}
-    (select coalesce(max(batch_id), 0) from {{ source('landing', 'batches') }} where status = 'loaded')
+    (select coalesce(max(batch_id), 0) from {{ ref('stg_landing__batches') }} where status = 'loaded')
 {%- endmacro %}
 
 {# Eligible in a month by the organisation's age and sex rules (its config's eligibility); unknown
@@ -104,9 +103,11 @@
 {%- endmacro %}
 
 
-{# fct_member_month, nightly: keep only the organisations and months that its `touched` CTE lists. #}
-{% macro member_month_touched_only(org_column, month_column) -%}
-    {%- if is_incremental() %}join touched as t on t.org_code = {{ org_column }} and {{ month_column }} >= t.from_month{% endif -%}
+{# fct_member_month, nightly: keep only the people it touched (every month) and, when the window
+   gained a month, every person's rows of the new months. #}
+{% macro member_month_touched_only(person_column, month_column, window_gained) -%}
+    {%- if is_incremental() %}where ({{ person_column }} in (select person_id from touched)
+        {%- if window_gained %} or {{ month_column }} > (select built_through_month from built){% endif %}){% endif -%}
 {%- endmacro %}
 
 

@@ -3,7 +3,7 @@
 with latest as (
 
     select date_trunc('month', max(delivery_date))::date as last_month
-    from {{ source('landing', 'batches') }} where status = 'loaded'
+    from {{ ref('stg_landing__batches') }} where status = 'loaded'
 
 )
 

@@ -1,8 +1,12 @@
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', unique_key='batch_id', incremental_strategy='delete+insert', on_schema_change='fail',
+          post_hook="delete from {{ this }} where batch_id not in (select batch_id from {{ ref('stg_landing__batches') }} where status = 'loaded')") }}
+-- depends_on: {{ ref('stg_landing__batches') }}
 -- A table, not a view: the current roll reads it three times, and at province scale it is millions of rows.
 -- Every live roster row of every organisation: full snapshots and changes, one shape.
 -- source_record_key = the stable record key, with #n on the 2nd.. identical record of one snapshot
 -- (the same person entered twice in the same unit is a finding, not a row to merge).
+-- Incremental by batch, as the facts: a landed row never changes, so a night stages only the batches
+-- landed since the last build; rows of batches no longer live (replaced by a rerun) are removed.
 with events as (
 
     {{ union_staging(['roster', 'roster_changes']) }}
@@ -18,3 +22,6 @@ select
         else ''
     end as source_record_key
 from events
+{% if is_incremental() %}
+where batch_id > (select coalesce(max(batch_id), 0) from {{ this }})
+{% endif %}

@@ -66,6 +66,6 @@ select
     round(100 * (1 - (u.missing_id_rate + u.invalid_id_rate + u.missing_birth_rate + u.year_only_birth_rate
                       + u.missing_phone_rate + u.unknown_sex_rate + u.unresolved_commune_rate + u.duplicate_rate) / 8), 1)
                                          as quality_score,
-    (select max(delivery_date) from {{ source('landing', 'batches') }} where status = 'loaded') as as_of_date
+    (select max(delivery_date) from {{ ref('stg_landing__batches') }} where status = 'loaded') as as_of_date
 from units as u
 left join batch_checks as b using (org_code)

@@ -13,7 +13,7 @@ with population as (
         coalesce(nullif(split_part(replace(age_band, '+', '-'), '-', 2), '')::int,
                  split_part(replace(age_band, '+', '-'), '-', 1)::int + 19) as age_to,
         people
-    from {{ source('statistics', 'population') }}
+    from {{ ref('stg_statistics__population') }}
 
 ),
 

@@ -1,5 +1,6 @@
 {{ config(materialized='incremental', unique_key='batch_id', incremental_strategy='delete+insert', on_schema_change='fail',
-          post_hook="delete from {{ this }} where batch_id not in (select batch_id from {{ source('landing', 'batches') }} where status = 'loaded')") }}
+          post_hook="delete from {{ this }} where batch_id not in (select batch_id from {{ ref('stg_landing__batches') }} where status = 'loaded')") }}
+-- depends_on: {{ ref('stg_landing__batches') }}
 -- Activity attendance (sinh hoạt), one row per member present at a session. Incremental by batch.
 select
     org_code,

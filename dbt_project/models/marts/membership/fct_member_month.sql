@@ -1,13 +1,25 @@
-{{ config(materialized='incremental', unique_key=['org_code', 'month_start'], incremental_strategy='delete+insert', on_schema_change='fail',
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
           indexes=[{'columns': ['org_code', 'month_start']}],
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where person_id in (select person_id from {{ ref('int_member_month__touched') }}){% endif %}",
           post_hook="delete from {{ this }} where month_start < (select min(month_start) from {{ ref('int_member_month__window') }})") }}
+{#- Whether tonight's window gained a month (every person gets it) or not (only the touched people
+    are built): decided before the query is planned, so the planner sees a small set of people. -#}
+{%- set window_gained = true -%}
+{%- if is_incremental() and execute -%}
+    {%- set gained -%}
+        select coalesce((select max(month_start) from {{ ref('int_member_month__window') }})
+                        > (select built_through_month from {{ ref('int_member_month__built') }}), true)
+    {%- endset -%}
+    {%- set window_gained = run_query(gained).columns[0].values()[0] -%}
+{%- endif %}
 -- The monthly member snapshot the review reads: person × organisation × month, over the last
 -- var('member_month_window') months: on the roll, dues paid, attended, eligible (five haves).
--- depends_on: {{ ref('int_roster__events') }}
--- Incremental: a night recomputes, per organisation that sent something, only the months its new
--- batches can change (from the earliest month they touch), the months the window gained for every
--- organisation, and whole organisations whose records the person linking re-keyed; a full rebuild
--- gives the same rows.
+-- depends_on: {{ ref('int_member_month__touched') }} {{ ref('int_member_month__built') }}
+-- Incremental per person: a night deletes every row of the people it touched
+-- (int_member_month__touched: new roster, dues or attendance rows, dropped by a new snapshot, re-keyed
+-- by person linking) and builds their rows again in every month, and builds every person's rows of
+-- the months the window gained (int_member_month__built has the month it was built through); a
+-- full rebuild gives the same rows.
 with months as (
 
     select month_start, month_end from {{ ref('int_member_month__window') }}
@@ -15,46 +27,15 @@ with months as (
 ),
 
 {% if is_incremental() %}
-new_batches as (
+touched as (
 
-    select batch_id, org_code from {{ source('landing', 'batches') }}
-    where status = 'loaded' and batch_id > (select coalesce(max(built_through_batch_id), 0) from {{ this }})
+    select person_id from {{ ref('int_member_month__touched') }}
 
 ),
 
-touched as (
+built as (
 
-    -- The earliest month each organisation's new batches reach, through dues, attendance or roll changes.
-    select org_code, date_trunc('month', min(touched_on))::date as from_month
-    from (
-        select d.org_code, d.dues_month as touched_on from {{ ref('fct_dues_payment') }} as d
-        where d.batch_id in (select batch_id from new_batches)
-        union all
-        select a.org_code, a.session_on from {{ ref('fct_activity_attendance') }} as a
-        where a.batch_id in (select batch_id from new_batches)
-        union all
-        select e.org_code, least(e.joined_on, e.changed_on, e.delivery_date) from {{ ref('int_roster__events') }} as e
-        where e.batch_id in (select batch_id from new_batches)
-        union all
-        select org_code, (select min(month_start) from months) from new_batches
-        where org_code not in (select org_code from {{ this }})
-        union all
-        -- A month the window gained (any organisation's delivery opened it): every organisation
-        -- built so far gets it, whether or not it sent anything that night.
-        select o.org_code, min(m.month_start)
-        from (select distinct org_code from {{ this }}) as o
-        cross join months as m
-        where m.month_start > (select max(month_start) from {{ this }})
-        group by o.org_code
-        {% if identity_ready() %}
-        union all
-        -- Records the person linking moved to another person since the last build: every month of
-        -- their organisation is re-keyed.
-        select org_code, (select min(month_start) from months) from {{ source('identity', 'record_person') }}
-        where run_id > (select coalesce(max(built_through_identity_run), 0) from {{ this }})
-        {% endif %}
-    ) as t
-    group by org_code
+    select built_through_month from {{ ref('int_member_month__built') }}
 
 ),
 {% endif %}
@@ -62,11 +43,15 @@ touched as (
 records as (
 
     select * from {{ ref('int_membership__records') }}
+    {% if is_incremental() and not window_gained %}
+    -- Tonight's people (everyone when the window gained a month).
+    where person_id in (select person_id from touched)
+    {% endif %}
 
 ),
 
--- In a nightly run every part below is cut to the touched organisations and months before it is
--- aggregated (cutting only the final rows still aggregated every month of every organisation).
+-- In a nightly run every part below is cut to the touched people and the new months before it is
+-- aggregated.
 roll as (
 
     select r.org_code, r.person_id, m.month_start, count(*)::int as records_on_roll
@@ -74,7 +59,7 @@ roll as (
     join months as m
       on coalesce(r.started_on, r.joined_on) <= m.month_end
      and (r.ended_on is null or r.ended_on >= m.month_start)
-    {{ member_month_touched_only('r.org_code', 'm.month_start') }}
+    {{ member_month_touched_only('r.person_id', 'm.month_start', window_gained) }}
     group by 1, 2, 3
 
 ),
@@ -90,7 +75,7 @@ dues as (
     select mp.org_code, mp.person_id, d.dues_month as month_start, sum(d.amount_vnd) as dues_paid_vnd
     from {{ ref('fct_dues_payment') }} as d
     join member_person as mp using (org_code, member_key)
-    {{ member_month_touched_only('d.org_code', 'd.dues_month') }}
+    {{ member_month_touched_only('mp.person_id', 'd.dues_month', window_gained) }}
     group by 1, 2, 3
 
 ),
@@ -100,7 +85,7 @@ attendance as (
     select mp.org_code, mp.person_id, a.session_month as month_start, count(*)::int as sessions_attended
     from {{ ref('fct_activity_attendance') }} as a
     join member_person as mp using (org_code, member_key)
-    {{ member_month_touched_only('a.org_code', 'a.session_month') }}
+    {{ member_month_touched_only('mp.person_id', 'a.session_month', window_gained) }}
     group by 1, 2, 3
 
 ),
