@@ -11,5 +11,5 @@ select
     quarantined_count,
     note,
     loaded_at
-from {{ source('landing', 'batches') }}
+from {{ ref('stg_landing__batches') }}
 where status in ('held', 'rejected')

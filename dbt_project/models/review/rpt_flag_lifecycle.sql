@@ -12,7 +12,7 @@
 with first_roll as (
 
     select date_trunc('month', min(delivery_date))::date as first_month
-    from {{ source('landing', 'batches') }}
+    from {{ ref('stg_landing__batches') }}
     where status in ('loaded', 'duplicate') and entity in ('roster', 'roster_changes')
 
 ),
@@ -66,7 +66,7 @@ rolls as (
 
     -- Deliveries that carry the roll (a full roll or its changes): a removal shows in a later one.
     select distinct org_code, delivery_date
-    from {{ source('landing', 'batches') }}
+    from {{ ref('stg_landing__batches') }}
     where status in ('loaded', 'duplicate') and entity in ('roster', 'roster_changes')
 
 ),

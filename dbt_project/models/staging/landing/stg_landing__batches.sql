@@ -7,5 +7,6 @@ select
     status,
     row_count,
     quarantined_count,
+    note,
     loaded_at
 from {{ source('landing', 'batches') }}
