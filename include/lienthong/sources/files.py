@@ -306,10 +306,11 @@ def _csv_header(path: Path, entity: EntityConfig, reader) -> list[str]:
         record = next(reader, None)
         if record is None:
             break
-        if reader.line_num > start and (first is None or _holds_every_header(entity, record)):
+        is_header = _holds_every_header(entity, record)
+        if reader.line_num > start and (first is None or is_header):
             raise SourceFileError(f"{path}: line {start}, the header, opens a quote it does not close; "
                                   "fix the header.")
-        if _holds_every_header(entity, record):
+        if is_header:
             return record
         first = first if first is not None else record
     if first is None:
