@@ -144,9 +144,9 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
                     ingest(org.code, entity.kind, day, settings=settings)
         tasks.prepare_warehouse()
         _dbt(settings, url, "seed")
-        _dbt(settings, url, "run", "--select", "+int_people__source_records", "+int_review__corrections")
+        _dbt(settings, url, "run", "--select", *tasks.LINKING_INPUT_MODELS)
         tasks.link_people()
-        _dbt(settings, url, "build", "--exclude", "+int_people__source_records", "+int_review__corrections")
+        _dbt(settings, url, "build", "--exclude", *tasks.LINKING_INPUT_MODELS)
     return url, sample, day.strftime("%Y-%m")
 
 

@@ -30,7 +30,7 @@ def warehouse_build():
     settings = load_settings()
     # Staging and the linking input first; people are linked in between; then everything that
     # reads the linked person IDs. The units' corrections are linking's evidence too (tasks.LINKING_INPUT).
-    before_linking = ["+int_people__source_records", "+int_review__corrections"]
+    before_linking = list(tasks.LINKING_INPUT_MODELS)
     prepare = task(tasks.prepare_warehouse, task_id="prepare_warehouse")()
     dbt_staging = dbt_build("dbt_staging", settings, select=before_linking)
     link = task(tasks.link_people, task_id="link_people")()

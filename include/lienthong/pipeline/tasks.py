@@ -128,6 +128,9 @@ LINKING_INPUT = """
     from intermediate.int_people__source_records as s
     left join intermediate.int_review__corrections as c using (source_record_key)
 """
+# The dbt selection that builds what LINKING_INPUT reads (and everything under it): built before
+# linking, excluded from the build after it.
+LINKING_INPUT_MODELS = ("+int_people__source_records", "+int_review__corrections")
 
 
 def link_people(**context) -> dict:
