@@ -1,8 +1,6 @@
 -- Data-quality scorecard per organisation and unit on the current roll, for the review: how
 -- complete and valid the named records are, duplicates, and the organisation's failed batch
 -- expectations (Great Expectations, dq schema) over the last 30 days.
--- depends_on: {{ source('dq', 'validation_results') }}
-{% set dq = adapter.get_relation(database=target.database, schema='dq', identifier='validation_results') if execute else none %}
 with members as (
 
     select *, count(*) over (partition by org_code, person_id) as records_of_person
@@ -33,16 +31,12 @@ units as (
 
 batch_checks as (
 
-    {% if dq is not none %}
     select org_code,
            count(*) filter (where not success and severity = 'critical')::int as failed_critical_30d,
            count(*) filter (where not success and severity <> 'critical')::int as failed_warning_30d
-    from {{ source('dq', 'validation_results') }}
+    from {{ ref('stg_dq__validation_results') }}
     where batch_id is not null and validated_at >= now() - interval '30 days'
     group by org_code
-    {% else %}
-    select null::text as org_code, 0 as failed_critical_30d, 0 as failed_warning_30d where false
-    {% endif %}
 
 )
 

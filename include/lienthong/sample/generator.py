@@ -11,6 +11,7 @@ import json
 import math
 import random
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -20,7 +21,7 @@ from lienthong.sample.deliveries import Deliveries, load_shapes
 from lienthong.sample.hard_cases import HardCases
 from lienthong.sample.memberships import ORGS, Context, Units, month_starts, org_rules, person_records
 from lienthong.sample.noise import load_noise
-from lienthong.sample.population import commune_sizes, make_former_residents, make_people, make_world
+from lienthong.sample.population import World, commune_sizes, make_former_residents, make_people, make_world
 from lienthong.sample.truth import Truth, month_end
 
 VERSION = "1"
@@ -48,6 +49,45 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
     ``scale`` is tiny, demo, province or custom (custom needs ``people``); ``people`` also overrides
     the size of a named scale. ``noise_config`` replaces noise.yml.
     """
+    config, people = _scale(scale, people)
+    end = end or DEFAULT_END
+    days = days or config["days"]
+    out = _cleared(Path(out))
+    communes = _pick_communes(config["communes"])
+    months = month_starts(end)
+    delivery_days = [end - dt.timedelta(days=days - 1 - i) for i in range(days)]
+    noise = load_noise(noise_config)
+
+    province = _Province.make(seed, people, communes, months, end, noise, out, delivery_days)
+    residents, persons_written = province.populate(seed)
+    totals = _reported_totals(seed, noise, province.units, months, province.truth, province.deliveries)
+    files = province.deliveries.close()
+    summary = province.truth.close()
+    overlaps = province.truth.write_overlaps()
+    province.truth.write_units(province.units.by_code.values())
+    province.truth.write_reference(communes)
+    population_changes = province.truth.write_population_changes()
+    _write_manifest(out, seed, scale, people, communes, months, delivery_days, files)
+    return {
+        "scale": scale,
+        "seed": seed,
+        "people": residents,
+        "persons_written": persons_written,
+        "fabricated_persons": province.ctx.fabricated,
+        "records": dict(province.ctx.counters),
+        "roster_records": sum(province.ctx.counters.values()),
+        "units": len(province.units.by_code),
+        "reported_totals": totals,
+        "files": sum(len(v) for v in files.values()),
+        "rows": sum(f["rows"] for v in files.values() for f in v),
+        "overlaps": overlaps,
+        "population_changes": population_changes,
+        **summary,
+    }
+
+
+def _scale(scale: str, people: int | None) -> tuple[dict, int]:
+    """The named scale's settings and the number of people to make."""
     settings = scales()
     if scale not in settings:
         raise ValueError(f"unknown scale {scale!r}; choose from {', '.join(settings)}")
@@ -55,9 +95,11 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
     people = people or config.get("people")
     if not people:
         raise ValueError("a custom scale needs a number of people")
-    end = end or DEFAULT_END
-    days = days or config["days"]
-    out = Path(out)
+    return config, people
+
+
+def _cleared(out: Path) -> Path:
+    """``out`` without an earlier sample's parts (other files in it are left alone)."""
     for part in ("deliveries", "truth", "reference", "manifest.json"):
         target = out / part
         if target.is_dir():
@@ -65,65 +107,83 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
         elif target.exists():
             target.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    return out
 
-    communes = _pick_communes(config["communes"])
-    all_hamlets = [h for c in communes for h in c.hamlets]
-    months = month_starts(end)
-    delivery_days = [end - dt.timedelta(days=days - 1 - i) for i in range(days)]
-    noise = load_noise(noise_config)
-    master = random.Random(f"{seed}:world")
-    world = make_world(master, people, months[0], end, communes)
-    sizes = commune_sizes(master, communes, people)
 
-    communes_by_code = {c.code: c for c in geography.communes()}
-    units = Units(communes_by_code)
-    ctx = Context(world, units, noise, all_hamlets, months)
-    registry = noise.get("registry", {})
-    truth = Truth(out, end, months, noise["ghosts"]["no_dues_months"],
-                  registry_rng=random.Random(f"{seed}:population_changes"),
-                  registry_coverage={"died": registry.get("died_coverage", 1.0),
-                                     "moved_away": registry.get("moved_away_coverage", 1.0)})
-    deliveries = Deliveries(out, delivery_days, {c.code: c.name for c in geography.communes()}, truth.roster_row)
+@dataclass
+class _Province:
+    """The province's people and the writers their records go to, commune by commune."""
 
-    hard = HardCases(noise.get("hard_cases"), seed, ctx, all_hamlets)
-    next_pid = 1
-    residents = 0
-    for commune, size in zip(communes, sizes):
-        rng = random.Random(f"{seed}:{commune.code}")
-        residents_here = make_people(rng, world, commune, size, next_pid, all_hamlets)
-        next_pid += size
-        former = make_former_residents(rng, world, commune, round(size * FORMER_RESIDENT_SHARE), next_pid, all_hamlets)
-        next_pid += len(former)
-        residents += size
-        relatives = []
-        if hard.enabled:
-            hard.start_commune(commune)
-            relatives = hard.relatives(residents_here, next_pid)
-            next_pid += len(relatives)
-            residents += len(relatives)
-        # Relatives draw their memberships from the hard cases' stream: the others' stay as they were.
-        for person, draw in [(p, rng) for p in residents_here + former] + [(p, hard.rng) for p in relatives]:
-            truth.add_person(person)
-            records = person_records(draw, ctx, person)
-            if hard.enabled:
-                records += hard.extra_records(person, records)
-            for record in records:
-                if record.fabricated:
-                    truth.add_person(record.person, fabricated=True)
-                deliveries.add_record(record)
-                truth.add_record(record)
-        truth.flush_people()
-    if hard.enabled:
-        truth.write_hard_cases(hard.relations)
+    communes: tuple[geography.Commune, ...]
+    sizes: list[int]
+    world: World  # names, dates and families to draw people from
+    ctx: Context
+    units: Units
+    truth: Truth
+    deliveries: Deliveries
+    hard: HardCases
+    all_hamlets: list
 
-    totals = _reported_totals(seed, noise, units, months, truth, deliveries)
-    files = deliveries.close()
-    summary = truth.close()
-    overlaps = truth.write_overlaps()
-    truth.write_units(units.by_code.values())
-    truth.write_reference(communes)
-    population_changes = truth.write_population_changes()
+    @classmethod
+    def make(cls, seed, people, communes, months, end, noise, out, delivery_days) -> _Province:
+        all_hamlets = [h for c in communes for h in c.hamlets]
+        master = random.Random(f"{seed}:world")
+        world = make_world(master, people, months[0], end, communes)
+        sizes = commune_sizes(master, communes, people)
+        communes_by_code = {c.code: c for c in geography.communes()}
+        units = Units(communes_by_code)
+        ctx = Context(world, units, noise, all_hamlets, months)
+        registry = noise.get("registry", {})
+        truth = Truth(out, end, months, noise["ghosts"]["no_dues_months"],
+                      registry_rng=random.Random(f"{seed}:population_changes"),
+                      registry_coverage={"died": registry.get("died_coverage", 1.0),
+                                         "moved_away": registry.get("moved_away_coverage", 1.0)})
+        deliveries = Deliveries(out, delivery_days, {c.code: c.name for c in geography.communes()},
+                                truth.roster_row)
+        hard = HardCases(noise.get("hard_cases"), seed, ctx, all_hamlets)
+        return cls(communes, sizes, world, ctx, units, truth, deliveries, hard, all_hamlets)
 
+    def populate(self, seed: int) -> tuple[int, int]:
+        """Every commune's residents (and former residents, and the hard cases' relatives) with
+        their records, written as they are made. Returns residents and persons written."""
+        next_pid, residents = 1, 0
+        for commune, size in zip(self.communes, self.sizes):
+            rng = random.Random(f"{seed}:{commune.code}")
+            residents_here = make_people(rng, self.world, commune, size, next_pid, self.all_hamlets)
+            next_pid += size
+            former = make_former_residents(rng, self.world, commune, round(size * FORMER_RESIDENT_SHARE), next_pid,
+                                           self.all_hamlets)
+            next_pid += len(former)
+            residents += size
+            relatives = []
+            if self.hard.enabled:
+                self.hard.start_commune(commune)
+                relatives = self.hard.relatives(residents_here, next_pid)
+                next_pid += len(relatives)
+                residents += len(relatives)
+            # Relatives draw their memberships from the hard cases' stream: the others' stay as they were.
+            for person, draw in [(p, rng) for p in residents_here + former] + [(p, self.hard.rng) for p in relatives]:
+                self._write_person(person, draw)
+            self.truth.flush_people()
+        if self.hard.enabled:
+            self.truth.write_hard_cases(self.hard.relations)
+        return residents, next_pid - 1
+
+    def _write_person(self, person, draw: random.Random) -> None:
+        self.truth.add_person(person)
+        records = person_records(draw, self.ctx, person)
+        if self.hard.enabled:
+            records += self.hard.extra_records(person, records)
+        for record in records:
+            if record.fabricated:
+                self.truth.add_person(record.person, fabricated=True)
+            self.deliveries.add_record(record)
+            self.truth.add_record(record)
+
+
+def _write_manifest(out: Path, seed: int, scale: str, people: int, communes, months, delivery_days,
+                    files: dict) -> None:
+    """manifest.json: what was generated, and each organisation's transport and files."""
     shapes = load_shapes()
     manifest = {
         "generator": "lienthong.sample",
@@ -132,8 +192,9 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
         "scale": scale,
         "people": people,
         "communes": [c.code for c in communes],
-        "history": {"from": months[0].isoformat(), "to": end.isoformat()},
-        "deliveries": {"from": delivery_days[0].isoformat(), "to": end.isoformat(), "days": days},
+        "history": {"from": months[0].isoformat(), "to": delivery_days[-1].isoformat()},
+        "deliveries": {"from": delivery_days[0].isoformat(), "to": delivery_days[-1].isoformat(),
+                       "days": len(delivery_days)},
         "organisations": {
             org: {
                 "name": org_rules()[org]["name"],
@@ -145,22 +206,6 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return {
-        "scale": scale,
-        "seed": seed,
-        "people": residents,
-        "persons_written": next_pid - 1,
-        "fabricated_persons": ctx.fabricated,
-        "records": dict(ctx.counters),
-        "roster_records": sum(ctx.counters.values()),
-        "units": len(units.by_code),
-        "reported_totals": totals,
-        "files": sum(len(v) for v in files.values()),
-        "rows": sum(f["rows"] for v in files.values() for f in v),
-        "overlaps": overlaps,
-        "population_changes": population_changes,
-        **summary,
-    }
 
 
 def _reported_totals(seed, noise, units, months, truth, deliveries) -> int:
