@@ -310,7 +310,8 @@ def _batch_decision(batch_id: int, release: bool, reason: str) -> None:
             result = release_batch(conn, batch_id, reason) if release else reject_batch(conn, batch_id, reason)
     except BatchStateError as err:
         _fail(err)
-    click.echo(f"batch {batch_id} ({result.org_code}/{result.entity} {result.delivery_date}): {result.status}, "
+    live_as = f" as batch {result.batch_id}" if result.batch_id != batch_id else ""
+    click.echo(f"batch {batch_id} ({result.org_code}/{result.entity} {result.delivery_date}): {result.status}{live_as}, "
                f"{result.row_count} rows, {result.quarantined_count} quarantined")
     if release:
         click.echo("The next warehouse build reads it (`lienthong run` or the warehouse_build DAG).")

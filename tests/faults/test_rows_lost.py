@@ -138,6 +138,8 @@ def test_an_operator_releases_or_rejects_a_held_batch(csv_roll, warehouse_url):
             release_batch(conn, held.batch_id)
     assert released.status == "loaded"
     assert sum(1 for d, _ in live_rows(warehouse_url, org.code, entity.kind) if d == NEXT) == 50
+    # It goes live as the newest batch, so that the warehouse's next incremental night reads it.
+    assert released.batch_id > held.batch_id and released.row_count == 50
     # A smaller roll again the day after: held, then rejected; the released roll stays live.
     later = date(2026, 11, 27)
     write(later, 10)
@@ -147,4 +149,4 @@ def test_an_operator_releases_or_rejects_a_held_batch(csv_roll, warehouse_url):
     assert {d for d, _ in live_rows(warehouse_url, org.code, entity.kind)} == {DAY, NEXT}
     # The same file again stays rejected rather than landing a second time.
     assert ingest(org.code, entity.kind, later).status == "rejected"
-    assert [b[1] for b in batches(warehouse_url, org.code, entity.kind)] == ["loaded", "loaded", "rejected"]
+    assert [b[1] for b in batches(warehouse_url, org.code, entity.kind)] == ["loaded", "replaced", "loaded", "rejected"]

@@ -59,6 +59,28 @@ def test_the_same_file_sent_on_another_day_is_recognised(project_env, warehouse_
         assert conn.execute("select count(*) from raw.batches").fetchone()[0] == 2
 
 
+def test_a_duplicate_day_goes_live_as_the_newest_batch_when_its_original_is_replaced(
+        project_env, warehouse_url, women_roster):
+    # The 27th sent the 26th's file again; then a corrected file replaces the 26th's: the 27th's
+    # roll (the first file) goes live under a new batch id, above every earlier one, because the
+    # warehouse's incremental nights read only batches above the highest they have read.
+    women_roster("2026-11-26", GOOD)
+    women_roster("2026-11-27", GOOD)
+    ingest("hoi_lhpn", "roster", date(2026, 11, 26))
+    assert ingest("hoi_lhpn", "roster", date(2026, 11, 27)).status == "duplicate"
+    women_roster("2026-11-26", GOOD[:1])
+    assert ingest("hoi_lhpn", "roster", date(2026, 11, 26)).status == "loaded"
+    with connect(warehouse_url) as conn:
+        live = conn.execute(
+            "select b.batch_id, b.delivery_date, count(r.row_number) from raw.batches b"
+            " left join raw.hoi_lhpn__roster r using (batch_id) where b.status = 'loaded'"
+            " group by 1, 2 order by 2").fetchall()
+        states = conn.execute("select batch_id, status from raw.batches order by batch_id").fetchall()
+    assert [(day.day, rows) for _, day, rows in live] == [(26, 1), (27, len(GOOD))]
+    assert live[1][0] == max(batch_id for batch_id, _ in states)
+    assert [status for _, status in states][:2] == ["replaced", "replaced"]
+
+
 def test_a_file_that_breaks_midway_leaves_no_partial_batch(project_env, warehouse_url, women_roster):
     women_roster(DAY.isoformat(), GOOD)
     ingest("hoi_lhpn", "roster", DAY)

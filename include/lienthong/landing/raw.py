@@ -162,15 +162,16 @@ def _hold_reasons(conn, org, entity, delivery, delivery_date, rows, quarantined)
 
 
 def release_batch(conn: psycopg.Connection, batch_id: int, reason: str = "released by an operator") -> LandingResult:
-    """Make a held (or rejected) batch live: it replaces the day's live batch, as a landing would."""
+    """Make a held (or rejected) batch live: it replaces the day's live batch, as a landing would.
+    Its rows go live as a new batch (see ``_new_live_batch``), whose result this returns."""
     with conn.transaction():
         org_code, kind, day, status = _locked_batch(conn, batch_id)
         if status not in ("held", "rejected"):
             raise BatchStateError(f"batch {batch_id} is {status}; only a held or rejected batch can be released.")
         _retire_day(conn, org_code, kind, day, keep=batch_id)
-        conn.execute("update raw.batches set status = 'loaded', note = concat_ws('; ', note, %s::text)"
-                     " where batch_id = %s", (f"{reason} ({status} before)", batch_id))
-    return _batch_result(conn, batch_id, "loaded")
+        live = _new_live_batch(conn, batch_id, f"{reason} ({status} as batch {batch_id})")
+        _move_rows(conn, org_code, kind, batch_id, live)
+    return _batch_result(conn, live, "loaded")
 
 
 def reject_batch(conn: psycopg.Connection, batch_id: int, reason: str = "rejected by an operator",
@@ -234,25 +235,46 @@ def _retire_day(conn, org_code: str, kind: str, delivery_date: date, keep: int |
 
 def _hand_over(conn, org_code: str, kind: str, batch_id: int) -> bool:
     """A retired batch's rows move to the earliest other day that was a duplicate of it (that day
-    sent the same file), which becomes live; later duplicates then point to that day. True if moved."""
+    sent the same file), which becomes live as a new batch; later duplicates then point to that
+    one. True if moved."""
     heir = conn.execute(
         "select batch_id, delivery_date from raw.batches where duplicate_of = %s and status = 'duplicate'"
         " order by delivery_date, batch_id limit 1", (batch_id,)).fetchone()
     if heir is None:
         return False
     heir_id, heir_day = heir
-    conn.execute(sql.SQL("update {} set batch_id = %s, delivery_date = %s where batch_id = %s").format(
-        _rows_table(org_code, kind)), (heir_id, heir_day, batch_id))
-    conn.execute("update raw.quarantine set batch_id = %s where batch_id = %s", (heir_id, batch_id))
-    conn.execute(
-        "update raw.batches as h set status = 'loaded', duplicate_of = null, row_count = o.row_count,"
-        " quarantined_count = o.quarantined_count,"
-        " note = concat_ws('; ', h.note, 'live since batch ' || o.batch_id || ' of ' || o.delivery_date"
-        " || ' was replaced: its rows (the same file) moved here')"
-        " from raw.batches as o where h.batch_id = %s and o.batch_id = %s", (heir_id, batch_id))
-    conn.execute("update raw.batches set duplicate_of = %s where duplicate_of = %s and batch_id <> %s",
-                 (heir_id, batch_id, heir_id))
+    live = _new_live_batch(conn, heir_id, f"live since batch {batch_id} was replaced: its rows (the same file) moved here")
+    _move_rows(conn, org_code, kind, batch_id, live, heir_day)
+    conn.execute("update raw.batches as h set duplicate_of = null, row_count = o.row_count,"
+                 " quarantined_count = o.quarantined_count from raw.batches as o"
+                 " where h.batch_id = %s and o.batch_id = %s", (live, batch_id))
+    conn.execute("update raw.batches set duplicate_of = %s where duplicate_of = %s and status = 'duplicate'",
+                 (live, batch_id))
     return True
+
+
+def _new_live_batch(conn, batch_id: int, note: str) -> int:
+    """A live copy of a batch record that was not live (held, rejected, a duplicate), under a new id
+    above every other; the old record stays, replaced. The warehouse's incremental models read each
+    batch once, the batches above the highest they have read (``live_batch_watermark``): a batch
+    made live later must not keep an older id, or no night would read it."""
+    live = conn.execute(
+        "insert into raw.batches (org_code, entity, delivery_date, source, checksum, row_count,"
+        " quarantined_count, status, note)"
+        " select org_code, entity, delivery_date, source, checksum, row_count, quarantined_count, 'loaded',"
+        " concat_ws('; ', note, %s::text) from raw.batches where batch_id = %s returning batch_id",
+        (note, batch_id)).fetchone()[0]
+    conn.execute("update raw.batches set status = 'replaced', note = concat_ws('; ', note, %s::text)"
+                 " where batch_id = %s", (f"live as batch {live}", batch_id))
+    return live
+
+
+def _move_rows(conn, org_code: str, kind: str, from_batch: int, to_batch: int, delivery_date: date | None = None) -> None:
+    """A batch's rows and quarantined rows handed to another batch (and day)."""
+    conn.execute(sql.SQL("update {} set batch_id = %s, delivery_date = coalesce(%s::date, delivery_date)"
+                         " where batch_id = %s").format(_rows_table(org_code, kind)),
+                 (to_batch, delivery_date, from_batch))
+    conn.execute("update raw.quarantine set batch_id = %s where batch_id = %s", (to_batch, from_batch))
 
 
 def _result(org, entity, delivery_date, status, batch_id, conn, source) -> LandingResult:

@@ -205,3 +205,28 @@ def test_a_backfilled_earlier_day_and_a_shrunk_snapshot_equal_full_rebuild(tiny_
     batch_id, org = latest["roster"]
     _land_copy(tiny_warehouse, org, "roster", batch_id, "2026-12-02", where="mod(row_number, 2) = 1")
     _assert_night_equals_full_rebuild(tiny_warehouse)
+
+
+def test_a_held_roll_released_after_later_nights_equals_full_rebuild(tiny_warehouse):
+    """A shrunk roll and its dues held for a person while a later night is built, then released:
+    the release makes them the newest batches, so the next night reads them like any delivery."""
+    from lienthong.landing.raw import release_batch
+    from lienthong.warehouse import connect
+
+    _catch_up(tiny_warehouse)
+    latest = {entity: (batch_id, org) for batch_id, org, entity in tiny_warehouse.query(
+        "select distinct on (entity) batch_id, org_code, entity from raw.batches"
+        " where status = 'loaded' and entity in ('dues', 'roster') and row_count > 0"
+        " order by entity, delivery_date desc, batch_id desc")}
+    held = []
+    for entity, (batch_id, org) in latest.items():
+        copy = _land_copy(tiny_warehouse, org, entity, batch_id, "2026-11-21", where="mod(row_number, 4) = 0")
+        tiny_warehouse.query("update raw.batches set status = 'held' where batch_id = %s returning 1", (copy,))
+        held.append(copy)
+    batch_id, org = latest["dues"]
+    _land_copy(tiny_warehouse, org, "dues", batch_id, "2026-12-03", where="mod(row_number, 5) = 0")
+    tiny_warehouse.dbt("run", *MINE)  # a later night: the held batches are not built from
+    with connect(tiny_warehouse.url) as conn:
+        for copy in held:
+            assert release_batch(conn, copy).batch_id > copy
+    _assert_night_equals_full_rebuild(tiny_warehouse)
