@@ -134,8 +134,10 @@ def test_an_operator_releases_or_rejects_a_held_batch(csv_roll, warehouse_url):
     held = ingest(org.code, entity.kind, NEXT)
     with connect(warehouse_url) as conn:
         released = release_batch(conn, held.batch_id)
-        with pytest.raises(BatchStateError, match="loaded"):
+        with pytest.raises(BatchStateError, match=f"replaced .*live as batch {released.batch_id}"):
             release_batch(conn, held.batch_id)
+        with pytest.raises(BatchStateError, match="is loaded"):
+            release_batch(conn, released.batch_id)
     assert released.status == "loaded"
     assert sum(1 for d, _ in live_rows(warehouse_url, org.code, entity.kind) if d == NEXT) == 50
     # It goes live as the newest batch, so that the warehouse's next incremental night reads it.

@@ -167,7 +167,9 @@ def release_batch(conn: psycopg.Connection, batch_id: int, reason: str = "releas
     with conn.transaction():
         org_code, kind, day, status = _locked_batch(conn, batch_id)
         if status not in ("held", "rejected"):
-            raise BatchStateError(f"batch {batch_id} is {status}; only a held or rejected batch can be released.")
+            note = conn.execute("select note from raw.batches where batch_id = %s", (batch_id,)).fetchone()[0]
+            raise BatchStateError(f"batch {batch_id} is {status}{f' ({note})' if note else ''}; "
+                                  "only a held or rejected batch can be released.")
         _retire_day(conn, org_code, kind, day, keep=batch_id)
         live = _new_live_batch(conn, batch_id, f"{reason} ({status} as batch {batch_id})")
         _move_rows(conn, org_code, kind, batch_id, live)
