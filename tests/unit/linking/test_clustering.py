@@ -178,3 +178,26 @@ def test_an_id_that_contradicts_its_own_record_is_not_taken_for_the_persons():
     assert not RecordFacts.from_features(row).plausible_id
     assert RecordFacts.from_features({**row, "id_consistent": None}).plausible_id
     assert RecordFacts.from_features({**row, "id_consistent": True}).plausible_id
+
+
+def test_a_typo_keeps_the_marks_of_the_letters_it_does_not_touch():
+    """Twins "Lan" / "Lành" and "Quân" / "Quang", each second name rare in the input (so not caught as
+    two common names): a typo drops, doubles, swaps or replaces letters, but the letters it leaves
+    keep their vowel marks and the syllable keeps its tone (unless the typo took the letter carrying
+    it). Typos of the same names ("Lnh", "Quâng", "Hoàn" for "Hòa") still link."""
+    counts = {"lan": 800, "lanh": 3, "quan": 700, "quang": 20, "lnh": 1, "hoa": 600, "hoan": 4}
+    facts = {"lan": _person("lan", "1990-04-02", marked="lan"), "lanh": _person("lanh", "1990-04-02", marked="lành"),
+             "quan": _person("quan", "1985-07-09", marked="quân"),
+             "quang": _person("quang", "1985-07-09", marked="quang"),
+             "lanh2": _person("lanh", "1971-02-03", marked="lành"), "lnh": _person("lnh", "1971-02-03", marked="lnh"),
+             "quan2": _person("quan", "1966-05-06", marked="quân"),
+             "quang2": _person("quang", "1966-05-06", marked="quâng"),
+             "hoa": _person("hoa", "1979-08-30", marked="hòa"), "hoan": _person("hoan", "1979-08-30", marked="hoàn")}
+    edges = [("lan", "lanh", 0.9999), ("quan", "quang", 0.9999), ("lanh2", "lnh", 0.999), ("quan2", "quang2", 0.999),
+             ("hoa", "hoan", 0.999)]
+    clusters, refused = cluster(facts, edges, name_counts=counts)
+    assert clusters["lan"] != clusters["lanh"] and clusters["quan"] != clusters["quang"]
+    assert clusters["lanh2"] == clusters["lnh"] and clusters["quan2"] == clusters["quang2"]
+    assert clusters["hoa"] == clusters["hoan"]
+    assert [r.reason for r in refused] == ["given names one letter apart, different tones",
+                                           "given names one letter apart, different vowel marks"]
