@@ -1,4 +1,4 @@
-from lienthong.linking.clustering import UNCORROBORATED, cluster
+from lienthong.linking.clustering import AMBIGUOUS, UNCORROBORATED, cluster
 from lienthong.linking.conflicts import RecordFacts, id_edits
 
 
@@ -16,7 +16,7 @@ def test_id_edits_count_typos_and_transpositions():
 
 def test_strongest_links_first_and_no_chaining_through_a_weak_link():
     ids = _ids(a1="cccd:072182947378", a2="cccd:072182947739", b1="cccd:080185111222", x=None)
-    edges = [("a1", "a2", 0.999), ("b1", "x", 0.99), ("a2", "x", 0.96)]
+    edges = [("a1", "a2", 0.999), ("b1", "x", 0.9999), ("a2", "x", 0.96)]
     clusters, refused = cluster(ids, edges)
     assert clusters["a1"] == clusters["a2"]          # typo'd CCCD still links
     assert clusters["b1"] == clusters["x"] != clusters["a1"]  # the weak link would join two ids
@@ -73,7 +73,7 @@ def test_conflicting_full_dates_refuse_but_swaps_and_placeholders_do_not():
     facts = {"a": _person("lan", "1970-03-05"), "b": _person("lan", "1970-05-03"),  # day and month swapped
              "c": _person("lan", "1970-01-01"),  # 01/01: a placeholder, the year only
              "x": _person("lan", "1970-03-06")}
-    clusters, refused = cluster(facts, [("a", "b", 0.99), ("a", "c", 0.98), ("c", "x", 0.97)], name_counts=COUNTS)
+    clusters, refused = cluster(facts, [("a", "b", 0.99), ("a", "c", 0.9999), ("c", "x", 0.97)], name_counts=COUNTS)
     assert clusters["a"] == clusters["b"] == clusters["c"] != clusters["x"]
     assert [(r.uid_a, r.uid_b, r.reason) for r in refused] == [("c", "x", "different dates of birth")]
 
@@ -89,13 +89,23 @@ def test_a_record_without_birth_date_or_id_is_left_to_a_reviewer():
 
 
 def test_no_record_chains_two_people_it_agrees_with_each():
-    """A year-only record fits twins born the same day: it may join one of them, never both."""
+    """A year-only record fits two namesakes born apart in its year, or twins: it never joins both.
+    When it fits both about as well, it joins neither and both links wait for a reviewer (its links
+    taken out, the rest clustered again); when one link is much the stronger, it joins that one."""
     facts = {"one": _person("lan", "1970-03-05"), "other": _person("lan", "1970-06-05"),
-             "year_only": RecordFacts(birth_year=1970, given_key="lan")}
-    clusters, refused = cluster(facts, [("one", "year_only", 0.99), ("other", "year_only", 0.98)],
-                                name_counts=COUNTS)
-    assert clusters["one"] == clusters["year_only"] != clusters["other"]
-    assert refused[0].reason == "different dates of birth"
+             "year_only": RecordFacts(birth_year=1970, given_key="lan"), "one_again": _person("lan", "1970-03-05"),
+             "twin": _person("minh", "1988-09-09", "cccd:072188000111"),
+             "twin_too": _person("minh", "1988-09-09", "cccd:072188000111"),
+             "twin_other": _person("minh", "1988-09-09", "cccd:072188999222"),
+             "strong": RecordFacts(birth_year=1988, given_key="minh")}
+    edges = [("one", "year_only", 0.99), ("other", "year_only", 0.98), ("one", "one_again", 0.97),
+             ("twin", "twin_too", 0.99), ("twin_other", "strong", 0.99999), ("twin", "strong", 0.97)]
+    clusters, refused = cluster(facts, edges, name_counts=COUNTS)
+    assert clusters["one"] == clusters["one_again"] != clusters["other"]
+    assert clusters["year_only"] not in {clusters["one"], clusters["other"]}
+    assert sorted((r.uid_a, r.uid_b) for r in refused if r.reason == AMBIGUOUS) == [
+        ("one", "year_only"), ("other", "year_only")]
+    assert clusters["twin"] == clusters["twin_too"] != clusters["twin_other"] == clusters["strong"]
 
 
 def test_facts_from_a_feature_row():
@@ -201,3 +211,4 @@ def test_a_typo_keeps_the_marks_of_the_letters_it_does_not_touch():
     assert clusters["hoa"] == clusters["hoan"]
     assert [r.reason for r in refused] == ["given names one letter apart, different tones",
                                            "given names one letter apart, different vowel marks"]
+
