@@ -19,11 +19,18 @@ near-linear) and a merge is refused when it would put together:
   papers);
 - two records a reviewer decided are different people.
 
+A record that would fit both sides of a refused merge (no rule against it on the other side, its
+link there within the policy's ``ambiguity_margin_bits`` of its strongest link taken, no ID shared
+with its own cluster) is linked to neither: an unaccented name between twins, a record without an
+ID between namesakes. Strongest-first would put it with whichever came first; its links wait in
+the review queue instead (``fits two people kept apart``).
+
 Reviewer "same" decisions are merged first and only "different" decisions can stop them. Every
 refused pair is returned with its reason for the review queue.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,6 +38,12 @@ from lienthong.linking.conflicts import RecordFacts, corroborated, id_edits, ids
 from lienthong.linking.policy import LinkingPolicy, load_policy
 
 UNCORROBORATED = "nothing agrees but name and place"
+AMBIGUOUS = "fits two people kept apart"
+
+
+def _weight(probability: float) -> float:
+    probability = min(max(probability, 1e-12), 1 - 1e-12)
+    return math.log2(probability / (1 - probability))
 
 
 @dataclass
@@ -63,6 +76,8 @@ class Clusterer:
                 self.cannot.setdefault(a, set()).add(b)
                 self.cannot.setdefault(b, set()).add(a)
         self.refused: list[Refusal] = []
+        self.ambiguous: set[str] = set()  # records that fit two clusters the rules keep apart
+        self.bond: dict[str, float] = {}  # record uid -> match weight of its strongest link taken
 
     def find(self, uid: str) -> str:
         root = uid
@@ -105,7 +120,12 @@ class Clusterer:
         reason = self._conflict(self.groups[ra], self.groups[rb], check_ids)
         if reason:
             self.refused.append(Refusal(uid_a, uid_b, probability, reason))
+            if check_ids and reason != "reviewer decided different people":
+                self.ambiguous |= {uid for uid, other in ((uid_a, rb), (uid_b, ra))
+                                   if self._fits_both(uid, other, _weight(probability))}
             return False
+        for uid in (uid_a, uid_b):
+            self.bond[uid] = max(self.bond.get(uid, -math.inf), _weight(probability))
         if len(self.groups[ra].members) < len(self.groups[rb].members):
             ra, rb = rb, ra
         self.parent[rb] = ra
@@ -114,9 +134,37 @@ class Clusterer:
         self.groups[ra].ids |= absorbed.ids
         return True
 
+    def _fits_both(self, uid: str, other_root: str, weight: float) -> bool:
+        """Whether ``uid``, already in a cluster with other records, would fit the cluster of
+        ``other_root`` as well: its link there (``weight``) nearly as strong as its strongest link
+        taken, no rule against it there, and no ID shared with its own cluster."""
+        own = self.groups[self.find(uid)]
+        if len(own.members) == 1 or weight < self.bond.get(uid, math.inf) - self.policy.ambiguity_margin_bits:
+            return False
+        fact = self.facts[uid]
+        if fact.id and any(self.facts[m].id == fact.id for m in own.members if m != uid):
+            return False
+        return self._conflict(_Group([uid], {fact.id} if fact.id else set()), self.groups[other_root], True) is None
+
     def clusters(self) -> dict[str, str]:
         """Record uid -> a representative uid of its cluster."""
         return {uid: self.find(uid) for uid in self.parent}
+
+
+def _components(uids: Iterable[str], pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Record uid -> a representative of its connected component over ``pairs``."""
+    parent = {uid: uid for uid in uids}
+
+    def find(uid: str) -> str:
+        while parent[uid] != uid:
+            parent[uid] = parent[parent[uid]]
+            uid = parent[uid]
+        return uid
+
+    for a, b in pairs:
+        if a in parent and b in parent:
+            parent[find(a)] = find(b)
+    return {uid: find(uid) for uid in parent}
 
 
 def cluster(facts: dict[str, RecordFacts], edges: Iterable[tuple[str, str, float]],
@@ -125,10 +173,33 @@ def cluster(facts: dict[str, RecordFacts], edges: Iterable[tuple[str, str, float
             ) -> tuple[dict[str, str], list[Refusal]]:
     """Cluster records given scored edges (any order; only those meant to link) and review
     decisions, under ``policy`` (the configured one when None)."""
-    clusterer = Clusterer(facts, policy or load_policy(), cannot_link, name_counts)
-    for a, b in must_link:
-        if a in clusterer.parent and b in clusterer.parent:
-            clusterer.merge(a, b, 1.0, check_ids=False)
-    for a, b, probability in sorted(edges, key=lambda e: -e[2]):
-        clusterer.merge(a, b, probability)
-    return clusterer.clusters(), clusterer.refused
+    policy = policy or load_policy()
+    edges = sorted(edges, key=lambda e: -e[2])
+    must_link, cannot_link = list(must_link), list(cannot_link)
+
+    def run(edges: list[tuple[str, str, float]], must_link: list[tuple[str, str]], held_apart: set[str]) -> Clusterer:
+        clusterer = Clusterer(facts, policy, cannot_link, name_counts)
+        for a, b in must_link:
+            if a in clusterer.parent and b in clusterer.parent:
+                clusterer.merge(a, b, 1.0, check_ids=False)
+        for a, b, probability in edges:
+            if a in held_apart or b in held_apart:
+                clusterer.refused.append(Refusal(a, b, probability, AMBIGUOUS))
+            else:
+                clusterer.merge(a, b, probability)
+        return clusterer
+
+    # A record that fits two people the rules keep apart (an unaccented name between twins, a record
+    # without an ID between two namesakes) is linked to neither: the first pass finds them; the
+    # second clusters again, without their links (they wait in the review queue), the parts of the
+    # link graph that hold them (the other parts cannot change).
+    first = run(edges, must_link, set())
+    if not first.ambiguous:
+        return first.clusters(), first.refused
+    component = _components(facts, [(a, b) for a, b, _ in edges] + must_link)
+    again = {component[uid] for uid in first.ambiguous}
+    second = run([e for e in edges if component.get(e[0]) in again],
+                 [m for m in must_link if component.get(m[0]) in again], first.ambiguous)
+    clusters = {uid: (second if component[uid] in again else first).find(uid) for uid in facts}
+    refused = [r for r in first.refused if component.get(r.uid_a) not in again] + second.refused
+    return clusters, refused

@@ -126,8 +126,47 @@ def _one_edit(a: str, b: str) -> bool:
     return id_edits(a, b) <= 1
 
 
-def _tones(marked: str | None) -> frozenset[str]:
-    return frozenset(c for c in unicodedata.normalize("NFD", marked or "") if c in _TONE_MARKS)
+def _letters(marked: str) -> list[tuple[str, str, str]]:
+    """(bare letter, its vowel mark or đ's stroke, its tone) per letter of a marked word."""
+    letters: list[tuple[str, str, str]] = []
+    for char in unicodedata.normalize("NFD", marked):
+        if unicodedata.combining(char) and letters:
+            bare, vowel_mark, tone = letters[-1]
+            letters[-1] = (bare, vowel_mark, tone + char) if char in _TONE_MARKS else (bare, vowel_mark + char, tone)
+        elif char in "đĐ":
+            letters.append(("d", "stroke", ""))
+        else:
+            letters.append((char, "", ""))
+    return letters
+
+
+def _marks_differ_past_a_typo(x: str, y: str) -> str | None:
+    """For two spellings one letter apart, both written with marks: how their marks disagree where
+    a typo would have kept them, or None. A typo drops, doubles, swaps or replaces letters; the
+    letters it does not touch keep their vowel marks (â, ă, ê, ô, ơ, ư, đ), and the syllable keeps
+    its tone unless the typo took the very letter that carried it (the tone may move to another
+    vowel by the spelling rules, so it is compared per syllable, not per letter)."""
+    lx, ly = _letters(x), _letters(y)
+    bx, by = [c[0] for c in lx], [c[0] for c in ly]
+    prefix = 0
+    while prefix < min(len(bx), len(by)) and bx[prefix] == by[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(bx), len(by)) - prefix and bx[-1 - suffix] == by[-1 - suffix]:
+        suffix += 1
+    untouched = list(zip(lx[:prefix], ly[:prefix])) + list(zip(lx[len(lx) - suffix:], ly[len(ly) - suffix:]))
+    if any(a[1] != b[1] for a, b in untouched):
+        return "given names one letter apart, different vowel marks"
+    tx, ty = {t for c in lx for t in c[2]}, {t for c in ly for t in c[2]}
+    if tx == ty:
+        return None
+    if tx and ty:
+        return "given names one letter apart, different tones"
+    toned = lx if tx else ly
+    carrier = next(i for i, c in enumerate(toned) if c[2])
+    if carrier < prefix or carrier >= len(toned) - suffix:  # the letter with the tone is untouched
+        return "given names one letter apart, different tones"
+    return None
 
 
 def corroborated(x: RecordFacts, y: RecordFacts, policy: LinkingPolicy) -> bool:
@@ -158,9 +197,8 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
             cx, cy = name_counts.get(gx, 0), name_counts.get(gy, 0)
             if min(cx, cy) >= policy.name_variant_min_count and min(cx, cy) >= policy.name_variant_min_share * max(cx, cy):
                 return "given names one letter apart, both common names"
-            tx, ty = _tones(x.given_marked), _tones(y.given_marked)
-            if tx and ty and tx != ty:
-                return "given names one letter apart, different tones"
+            if x.given_marked and y.given_marked:
+                return _marks_differ_past_a_typo(x.given_marked, y.given_marked)
         elif x.given_marked and y.given_marked and x.given_marked != y.given_marked:
             return "given names differ by a mark"
     return None

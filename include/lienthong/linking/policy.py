@@ -34,6 +34,7 @@ class LinkingPolicy:
     near_id_edits: int
     name_variant_min_share: float
     name_variant_min_count: int
+    ambiguity_margin_bits: float
     m_floor: float
     prior_recall: float
     u_sample_pairs_per_record: int
