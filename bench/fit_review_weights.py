@@ -45,6 +45,9 @@ FIT_ON = (("demo_full", 42, 14000), ("demo_full", 314, 12000))
 # fifth of them).
 GHOST_BOOST = 5
 SCORED_SUGGESTIONS = ("ghost", "ineligible")
+# The rules that read dues or attendance: off on a roll-only delivery. The fitting samples seen as
+# roll-only (these rules off, the rest as they are) must keep the precision at the threshold too.
+DELIVERY_RULES = ("no_dues", "no_attendance", "never_attended", "seen_nowhere_else")
 
 
 def main() -> int:
@@ -106,22 +109,29 @@ def main() -> int:
         writer.writerow(["term", "weight", "weight_with_id"])
         writer.writerows((term, round(a, 3), round(b, 3)) for term, (a, b) in weights.items())
     scored_records = scores(samples, kinds, weights)
+    roll_only = [{**s, "features": [[0 if kind in DELIVERY_RULES else f for kind, f in zip(kinds, x)]
+                                    for x in s["features"]]} for s in samples]
+    scored_roll_only = scores(roll_only, kinds, weights)
     threshold, f1 = best_threshold(scored_records)
-    default = lowest_precise_threshold(scored_records, args.precision)
+    default = max(lowest_precise_threshold(scored_records, args.precision),
+                  lowest_precise_threshold(scored_roll_only, args.precision))
     precision, recall = precision_recall_at(scored_records, default)
+    roll_precision, roll_recall = precision_recall_at(scored_roll_only, default)
     print(f"  {'term':20} {'no ID':>7} {'with ID':>8}")
     for term, (a, b) in weights.items():
         print(f"  {term:20} {a:+7.2f} {b:+8.2f}")
     print(f"  threshold maximising F1 on the fitting data: {threshold} (F1 {f1:.3f})")
-    print(f"  lowest threshold keeping precision {args.precision} on the fitting data: {default}"
-          f" (precision {precision}, recall {recall:.3f}): set vars.review.suspicion_threshold to it")
+    print(f"  lowest threshold keeping precision {args.precision} on the fitting data, full and seen as roll-only:"
+          f" {default} (full: precision {precision}, recall {recall:.3f}; roll-only: precision {roll_precision},"
+          f" recall {roll_recall:.3f}): set vars.review.suspicion_threshold to it")
     records = sum(len(s["labels"]) for s in samples)
     ghosts = sum(sum(s["labels"]) for s in samples)
     print(json.dumps({"bench": "fit_review_weights", "fitted_on": [list(f) for f in FIT_ON], "records": records,
                       "ghosts": ghosts, "ghost_boost": GHOST_BOOST, "strength": args.strength,
                       "best_threshold": threshold, "best_f1": round(f1, 3), "precision_target": args.precision,
                       "default_threshold": default, "default_precision": precision and round(precision, 3),
-                      "default_recall": round(recall, 3),
+                      "default_recall": round(recall, 3), "roll_only_precision": roll_precision and round(roll_precision, 3),
+                      "roll_only_recall": round(roll_recall, 3),
                       "weights": {t: [round(a, 3), round(b, 3)] for t, (a, b) in weights.items()}}))
     return 0
 
