@@ -21,7 +21,7 @@ def rule_weight(fired_ghosts: int, ghosts: int, fired_real: int, real: int, stre
     return math.log((fired_ghosts + strength * real_rate) / (ghosts + strength) / real_rate)
 
 
-def implying_rules(rows: list, kinds: list[str], k: int, scored: set[str], share: float = 0.95,
+def implying_rules(rows: list, kinds: list[str], k: int, scored: set[str], share: float = 0.9,
                    least: int = 5) -> list[int]:
     """The other scored rules that (nearly) imply rule k: fired on `least`+ records, and where they
     fired, k fired too on `share` of them."""
@@ -46,6 +46,7 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
         return math.log((ghosts + 0.5) / (real + 0.5))
 
     weights = {"intercept": (log_odds(0), log_odds(0)), "no_identity": (log_odds(1) - log_odds(0), 0.0)}
+    implied_by: dict[str, list[str]] = {}
     for k, kind in enumerate(kinds):
         if kind == "no_identity":
             continue
@@ -56,6 +57,7 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
         # records no stronger rule implying this one fired on (an age over 100 is also implausible and
         # ineligible: those two weigh what they say beyond it, or the score counts one tell thrice).
         stronger = implying_rules(rows, kinds, k, scored)
+        implied_by[kind] = [kinds[j] for j in stronger]
         usable = [(x, y) for s in samples if any(x[k] for x in s["features"])
                   for x, y in zip(s["features"], s["labels"]) if not any(x[j] for j in stronger)]
         # Whether a record has an ID says nothing about a phone, an age or a hamlet, of a real member
@@ -73,6 +75,11 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
             per_stratum.append(rule_weight(sum(f for f, y in counted if y), ghosts,
                                            sum(f for f, y in counted if not y), len(counted) - ghosts, strength))
         weights[kind] = tuple(per_stratum)
+    # A record the stronger rule fired on fires the implied one too and the score adds both: the
+    # stronger rule weighs its own evidence less what the implied ones already add.
+    for kind, stronger in implied_by.items():
+        for other in stronger:
+            weights[other] = tuple(a - b for a, b in zip(weights[other], weights[kind]))
     return weights
 
 

@@ -80,3 +80,16 @@ def test_the_default_threshold_is_the_lowest_that_keeps_the_precision():
     assert lowest_precise_threshold(scored, precision=0.8) == 0.45
     assert lowest_precise_threshold(scored, precision=0.9) == 0.75
     assert lowest_precise_threshold([(0.5, 0, 1.0)], precision=0.9) == 0.55  # never reached: flag nothing
+
+
+def test_a_stronger_rule_and_the_one_it_implies_add_up_to_the_stronger_rules_evidence():
+    # ineligible by age: 20 real members and 10 ghosts; 10 of those ghosts also too old for any
+    # organisation (never a real member): the two weights together are impossible_age's own evidence.
+    sample = _sample([
+        (900, 0, 0, 0, 0, 0, 0), (20, 0, 0, 0, 1, 0, 0), (100, 1, 0, 0, 0, 0, 0),
+        (10, 1, 0, 0, 1, 0, 1), (10, 1, 0, 1, 1, 0, 1), (5, 1, 0, 0, 0, 0, 1),
+    ])
+    weights = fit([sample], KINDS, SCORED, strength=2)
+    own = rule_weight(10, 25, 0, 100, strength=2)  # impossible_age on its own, among records without an ID
+    assert weights["ineligible_age"][0] > 1
+    assert math.isclose(weights["impossible_age"][0] + weights["ineligible_age"][0], own)
