@@ -86,6 +86,19 @@
     end
 {%- endmacro %}
 
+{# How many years an age lies outside the organisation's age rule (its config's eligibility); 0
+   inside it or where the organisation has no age rule, null for an unknown age. #}
+{% macro years_outside_age(org_code, age) -%}
+    case {{ org_code }}
+    {%- for org, config in org_config().items() %}{% set rule = config['eligibility'] %}
+        when '{{ org }}' then greatest(0
+            {%- if rule.min_age is not none %}, {{ rule.min_age }} - {{ age }}{% endif %}
+            {%- if rule.max_age is not none %}, {{ age }} - {{ rule.max_age }}{% endif %}) + 0 * {{ age }}
+    {%- endfor %}
+        else 0 * {{ age }}
+    end
+{%- endmacro %}
+
 {# Why a member left, from the organisations' own words (vn_key of the reason): a death or a move
    away is evidence for every other organisation that still counts the person. #}
 {% macro departure_kind(reason) -%}

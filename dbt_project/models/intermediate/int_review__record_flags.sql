@@ -75,6 +75,25 @@ name_copies as (
 
 ),
 
+-- How many people (all organisations) carry a name in the period, and how many people there are:
+-- the number of real namesakes a unit of n records should hold is about n * (carriers - 1) / people.
+name_people as (
+
+    select period_key, name_key, count(distinct person_id) as name_people
+    from records
+    where name_key is not null
+    group by 1, 2
+
+),
+
+period_people as (
+
+    select period_key, count(distinct person_id) as period_people
+    from records
+    group by 1
+
+),
+
 -- How many birth years carry a name in a commune: a name carried by one or two is rare there.
 commune_names as (
 
@@ -103,6 +122,24 @@ commune_copies as (
 
 ),
 
+-- The same across units in one hamlet: a record without a valid ID carrying the name of another
+-- person on another unit's (or organisation's) roll in the same hamlet of the commune, whose record
+-- has a valid ID and a birth year this one lacks or contradicts (a member copied onto another roll
+-- where they live). Whether the name is rare for the hamlet's size is read in `rules`.
+hamlet_copies as (
+
+    select r.period_key, r.source_record_key,
+           string_agg(distinct o.source_record_key, ', ') as hamlet_copied_record_keys
+    from records as r
+    join records as o
+      on o.period_key = r.period_key and o.new_admin_unit_key = r.new_admin_unit_key and o.hamlet_key = r.hamlet_key
+     and o.name_key = r.name_key and o.unit_key is distinct from r.unit_key and o.person_id is distinct from r.person_id
+     and o.id_number ~ '^(\d{12}|\d{9})$' and o.birth_year is not null and o.birth_year is distinct from r.birth_year
+    where (r.id_number is null or r.id_number !~ '^(\d{12}|\d{9})$')
+    group by 1, 2
+
+),
+
 evidence as (
 
     select
@@ -115,7 +152,10 @@ evidence as (
         p.phone_families,
         p.phone_hamlets,
         c.copied_record_keys,
-        cc.commune_copied_record_keys
+        cc.commune_copied_record_keys,
+        hc.hamlet_copied_record_keys,
+        np.name_people,
+        pp.period_people
     from records as r
     left join same_person_records as same using (period_key, org_code, person_id)
     left join unit_ids as u using (period_key, unit_key)
@@ -123,6 +163,9 @@ evidence as (
     left join phones as p using (period_key, phone)
     left join name_copies as c using (period_key, source_record_key)
     left join commune_copies as cc using (period_key, source_record_key)
+    left join hamlet_copies as hc using (period_key, source_record_key)
+    left join name_people as np using (period_key, name_key)
+    left join period_people as pp using (period_key)
 
 ),
 
@@ -195,16 +238,71 @@ rules as (
         'tuổi ' || age_at_end                                                          as impossible_age_text,
         joined_on                                                                      as impossible_age_from,
 
+        -- Far outside the organisation's own age rule: a member who aged out lingers a few years; a
+        -- Youth Union member twenty years past its age limit never was one.
+        (years_outside_age >= {{ var('review')['far_outside_years'] }})                as far_outside_age,
+        'tuổi ' || age_at_end || ', ngoài độ tuổi của tổ chức ' || years_outside_age || ' năm'
+                                                                                       as far_outside_age_text,
+        joined_on                                                                      as far_outside_age_from,
+
+        -- Older than old_age but not impossible, beside a missing ID: few real members, many invented
+        -- ages (a real member that old with an ID is not flagged).
+        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$')
+         and age_at_end > {{ var('review')['old_age'] }} and age_at_end <= {{ var('review')['max_plausible_age'] }})
+                                                                                       as very_old,
+        'tuổi ' || age_at_end || ', không có CCCD/CMND'                                as very_old_text,
+        joined_on                                                                      as very_old_from,
+
+        -- A CCCD no living member can hold: its century and year digits (4-6) give a birth year after
+        -- the period or an age over max_plausible_age (an invented number), unless one typo (a digit,
+        -- two adjacent digits swapped) away from the digits the record's birth year gives: a real ID
+        -- mistyped.
+        (id_number ~ '^\d{12}$'
+         and (id_birth_year > extract(year from last_day)::int
+              or extract(year from last_day)::int - id_birth_year > {{ var('review')['max_plausible_age'] }})
+         and not coalesce((
+             select bool_or((substr(id_number, 4, 1) = e1)::int + (substr(id_number, 5, 1) = e2)::int
+                            + (substr(id_number, 6, 1) = e3)::int >= 2
+                         or (substr(id_number, 4, 1) = e2 and substr(id_number, 5, 1) = e1 and substr(id_number, 6, 1) = e3)
+                         or (substr(id_number, 4, 1) = e1 and substr(id_number, 5, 1) = e3 and substr(id_number, 6, 1) = e2))
+             from (select ((birth_year / 100 - 19) * 2 + v.female)::text as e1,
+                          substr(lpad((birth_year % 100)::text, 2, '0'), 1, 1) as e2,
+                          substr(lpad((birth_year % 100)::text, 2, '0'), 2, 1) as e3
+                   from (values (0), (1)) as v(female)) as expected), false))
+                                                                                       as impossible_id,
+        'Số CCCD ' || id_number || ' mang năm sinh ' || id_birth_year                  as impossible_id_text,
+        joined_on                                                                      as impossible_id_from,
+
         (copied_record_keys is not null and (id_number is null or id_number !~ '^(\d{12}|\d{9})$'))
                                                                                        as name_copy,
         'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, khác ngày sinh, không có CCCD'
                                                                                        as name_copy_text,
         joined_on                                                                      as name_copy_from,
 
+        -- The copy of a name so rare that a real namesake in the unit is unlikely: the unit's records
+        -- times the share of people carrying the name (other than this record's) stays below
+        -- rare_name_expected. A common name ("Nguyễn Thị Mai") has real namesakes in many units.
+        (copied_record_keys is not null and (id_number is null or id_number !~ '^(\d{12}|\d{9})$')
+         and unit_records * (name_people - 1)::numeric / period_people
+             < {{ var('review')['rare_name_expected'] }})                               as name_copy_rare,
+        'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, không có CCCD; họ tên này chỉ '
+            || name_people || ' người mang trên mọi danh sách'                           as name_copy_rare_text,
+        joined_on                                                                      as name_copy_rare_from,
+
         (commune_copied_record_keys is not null)                                       as name_copy_commune,
         'Trùng họ tên (hiếm trong xã/phường) với ' || commune_copied_record_keys
             || ' ở đơn vị khác, có CCCD, khác năm sinh; hồ sơ này không có CCCD'      as name_copy_commune_text,
         joined_on                                                                      as name_copy_commune_from,
+
+        -- As name_copy_rare, for a copy on another unit's roll in the same hamlet: the hamlet's people
+        -- times the share of people carrying the name stays below rare_name_expected.
+        (hamlet_copied_record_keys is not null
+         and hamlet_people * (name_people - 1)::numeric / period_people < {{ var('review')['rare_name_expected'] }})
+                                                                                       as name_copy_hamlet,
+        'Trùng họ tên với ' || hamlet_copied_record_keys || ' ở đơn vị khác cùng ấp/khu phố, có CCCD, khác năm sinh;'
+            || ' hồ sơ này không có CCCD; họ tên này chỉ ' || name_people || ' người mang trên mọi danh sách'
+                                                                                       as name_copy_hamlet_text,
+        joined_on                                                                      as name_copy_hamlet_from,
 
         ((id_number is null or id_number !~ '^(\d{12}|\d{9})$')
          and unit_records >= {{ var('review')['id_unit_min_records'] }}
@@ -224,10 +322,21 @@ rules as (
             || ', không có CCCD/CMND'                                                  as vague_birth_text,
         joined_on                                                                      as vague_birth_from,
 
+        -- Neither an ID nor a year of birth: no one can tell who this is (a graded vague_birth).
+        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and birth_year is null) as no_birth_year,
+        'Không có CCCD/CMND, không có năm sinh'                                        as no_birth_year_text,
+        joined_on                                                                      as no_birth_year_from,
+
         ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and person_organisations = 1)
                                                                                        as only_roll,
         'Không có CCCD/CMND, không có trên danh sách của tổ chức nào khác'             as only_roll_text,
         joined_on                                                                      as only_roll_from,
+
+        -- On the roll long enough to have missed every activity (attendance lapsed) and never seen at
+        -- one: real members who stopped coming once came; a name that is only on paper never did.
+        (attendance_lapsed and last_attended_month is null)                            as never_attended,
+        'Chưa từng tham gia sinh hoạt lần nào'                                         as never_attended_text,
+        first_roll_month                                                               as never_attended_from,
 
         (person_organisations = 1 and (sends_dues or sends_activities)
          and (not sends_dues or last_dues_month is null)

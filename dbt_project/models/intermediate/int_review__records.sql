@@ -116,6 +116,7 @@ select
     r.id_sex,
     r.id_birth_year,
     r.age_at_end,
+    {{ years_outside_age('r.org_code', 'r.age_at_end') }}                                   as years_outside_age,
     -- Has a real person: an ID of a valid shape, or the same person found in another organisation.
     (r.id_number ~ '^(\d{12}|\d{9})$' or coalesce(dp.organisation_count, 1) > 1)             as has_person,
     (r.full_name is not null and r.full_name ~ '\S+\s+\S+')                                  as has_name,

@@ -1,7 +1,10 @@
 """Naive-Bayes (Fellegi-Sunter) weights of the suspicion score, fitted on a sample's planted truth
 (bench/fit_review_weights.py; docs/review.md, "The suspicion score"). A sample is the rules'
 booleans per review record (`features`, in `kinds` order) and whether the record is a planted ghost
-(`labels`), as lienthong.sample.scoring.ghost_labels reads them."""
+(`labels`), as lienthong.sample.scoring.ghost_labels reads them, and optionally `boost`: how many
+times the demo's rate of ghosts were planted in it. More ghosts give the per-rule rates more to
+count; each ghost then stands for 1/boost of one, so the intercept (the odds of a ghost) and the
+precision a threshold is chosen on are the demo's."""
 from __future__ import annotations
 
 import math
@@ -18,7 +21,7 @@ def rule_weight(fired_ghosts: int, ghosts: int, fired_real: int, real: int, stre
     return math.log((fired_ghosts + strength * real_rate) / (ghosts + strength) / real_rate)
 
 
-def implying_rules(rows: list, kinds: list[str], k: int, scored: set[str], share: float = 0.95,
+def implying_rules(rows: list, kinds: list[str], k: int, scored: set[str], share: float = 0.9,
                    least: int = 5) -> list[int]:
     """The other scored rules that (nearly) imply rule k: fired on `least`+ records, and where they
     fired, k fired too on `share` of them."""
@@ -37,10 +40,13 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
     no_id = kinds.index("no_identity")
 
     def log_odds(lacks: int) -> float:
-        labels = [y for x, y in rows if x[no_id] == lacks]
-        return math.log((sum(labels) + 0.5) / (len(labels) - sum(labels) + 0.5))
+        ghosts = sum(y / s.get("boost", 1) for s in samples for x, y in zip(s["features"], s["labels"])
+                     if x[no_id] == lacks)
+        real = sum(1 - y for x, y in rows if x[no_id] == lacks)
+        return math.log((ghosts + 0.5) / (real + 0.5))
 
     weights = {"intercept": (log_odds(0), log_odds(0)), "no_identity": (log_odds(1) - log_odds(0), 0.0)}
+    implied_by: dict[str, list[str]] = {}
     for k, kind in enumerate(kinds):
         if kind == "no_identity":
             continue
@@ -51,6 +57,7 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
         # records no stronger rule implying this one fired on (an age over 100 is also implausible and
         # ineligible: those two weigh what they say beyond it, or the score counts one tell thrice).
         stronger = implying_rules(rows, kinds, k, scored)
+        implied_by[kind] = [kinds[j] for j in stronger]
         usable = [(x, y) for s in samples if any(x[k] for x in s["features"])
                   for x, y in zip(s["features"], s["labels"]) if not any(x[j] for j in stronger)]
         # Whether a record has an ID says nothing about a phone, an age or a hamlet, of a real member
@@ -68,11 +75,17 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
             per_stratum.append(rule_weight(sum(f for f, y in counted if y), ghosts,
                                            sum(f for f, y in counted if not y), len(counted) - ghosts, strength))
         weights[kind] = tuple(per_stratum)
+    # A record the stronger rule fired on fires the implied one too and the score adds both: the
+    # stronger rule weighs its own evidence less what the implied ones already add.
+    for kind, stronger in implied_by.items():
+        for other in stronger:
+            weights[other] = tuple(a - b for a, b in zip(weights[other], weights[kind]))
     return weights
 
 
-def scores(samples: list[dict], kinds: list[str], weights: dict) -> list[tuple[float, int]]:
-    """(score, label) of every record that fired a rule (what rpt_member_suspicion scores)."""
+def scores(samples: list[dict], kinds: list[str], weights: dict) -> list[tuple[float, int, float]]:
+    """(score, label, weight) of every record that fired a rule (what rpt_member_suspicion scores);
+    weight 1/boost for a ghost of a boosted sample, else 1."""
     no_id = kinds.index("no_identity")
     out = []
     for s in samples:
@@ -81,19 +94,40 @@ def scores(samples: list[dict], kinds: list[str], weights: dict) -> list[tuple[f
                 continue
             stratum = 0 if x[no_id] else 1
             total = weights["intercept"][0] + sum(weights[k][stratum] for k, f in zip(kinds, x) if f)
-            out.append((1 / (1 + math.exp(-total)), y))
+            out.append((1 / (1 + math.exp(-total)), y, 1 / s.get("boost", 1) if y else 1.0))
     return out
 
 
-def best_threshold(scored: list[tuple[float, int]]) -> tuple[float, float]:
-    """The threshold (on a 0.05 grid) maximising F1 on the fitting data, and that F1."""
-    ghosts = sum(y for _, y in scored)
+GRID = [step / 20 for step in range(1, 20)]  # thresholds considered: 0.05 ... 0.95
+
+
+def precision_recall_at(scored: list[tuple[float, int, float]], threshold: float) -> tuple[float | None, float]:
+    """Weighted precision (None when nothing is flagged) and recall of the records scoring >= threshold."""
+    ghosts = sum(w for _, y, w in scored if y)
+    hits = sum(w for p, y, w in scored if y and p >= threshold)
+    flagged = hits + sum(w for p, y, w in scored if not y and p >= threshold)
+    return (hits / flagged if flagged else None), (hits / ghosts if ghosts else 0.0)
+
+
+def best_threshold(scored: list[tuple[float, int, float]]) -> tuple[float, float]:
+    """The threshold (on the grid) maximising F1 on the fitting data, and that F1."""
     best = (0.5, -1.0)
-    for step in range(1, 20):
-        threshold = step / 20
-        flagged = [y for p, y in scored if p >= threshold]
-        hits = sum(flagged)
-        f1 = 2 * hits / (len(flagged) + ghosts) if flagged else 0.0
+    for threshold in GRID:
+        precision, recall = precision_recall_at(scored, threshold)
+        f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
         if f1 > best[1] + 1e-9:
             best = (threshold, f1)
     return best
+
+
+def lowest_precise_threshold(scored: list[tuple[float, int, float]], precision: float) -> float:
+    """The lowest threshold (on the grid) at which the fitting data's precision reaches `precision` and
+    stays there at every higher one (one that flags nothing counts as precise): as much recall as
+    that precision allows."""
+    chosen = GRID[-1]
+    for threshold in reversed(GRID):
+        reached, _ = precision_recall_at(scored, threshold)
+        if reached is not None and reached < precision:
+            break
+        chosen = threshold
+    return chosen

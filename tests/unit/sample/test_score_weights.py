@@ -1,7 +1,8 @@
 """The suspicion score's naive-Bayes weights (lienthong.sample.score_weights) on made-up samples."""
 import math
 
-from lienthong.sample.score_weights import best_threshold, fit, implying_rules, rule_weight, scores
+from lienthong.sample.score_weights import (best_threshold, fit, implying_rules, lowest_precise_threshold,
+                                            precision_recall_at, rule_weight, scores)
 
 KINDS = ["no_identity", "placeholder_phone", "impossible_age", "ineligible_age", "no_dues"]
 SCORED = {"no_identity", "placeholder_phone", "impossible_age", "ineligible_age"}
@@ -55,3 +56,40 @@ def test_the_threshold_maximises_f1_on_the_fitting_data():
     threshold, f1 = best_threshold(scores([SAMPLE], KINDS, weights))
     assert 0 < threshold < 1
     assert math.isclose(f1, 2 * 15 / (15 + 25))  # the 15 ghosts with a tell, none of the real members
+
+
+def test_a_sample_with_boosted_ghosts_keeps_the_rates_and_the_demos_odds():
+    # Five times the ghosts (each rule firing on them as often): the same per-rule weights, and the
+    # intercept of the sample without the boost, since each ghost stands for a fifth of one.
+    boosted = _sample([
+        (900, 0, 0, 0, 0, 0, 0), (40, 0, 0, 0, 1, 1, 0), (100, 1, 0, 0, 0, 0, 0),
+        (50, 1, 0, 0, 0, 0, 1), (25, 1, 1, 0, 0, 1, 1), (50, 1, 0, 1, 1, 1, 1),
+    ]) | {"boost": 5}
+    plain, more = fit([SAMPLE], KINDS, SCORED, strength=2), fit([boosted], KINDS, SCORED, strength=2)
+    assert math.isclose(more["intercept"][0] + more["no_identity"][0], math.log(25.5 / 100.5))
+    assert math.isclose(more["intercept"][0], plain["intercept"][0])
+    # the placeholder phone's rate among ghosts is the same; more ghosts shrink it less towards 0
+    assert plain["placeholder_phone"][0] < more["placeholder_phone"][0] < plain["placeholder_phone"][0] + 0.5
+    precision, recall = precision_recall_at(scores([boosted], KINDS, more), 0.5)
+    assert precision == 1.0 and math.isclose(recall, 15 / 25)  # weighted: 75 / 5 of 125 / 5
+
+
+def test_the_default_threshold_is_the_lowest_that_keeps_the_precision():
+    # 0.9 and up: only ghosts; from 0.6: two real members among ten ghosts; from 0.3: ten more
+    scored = [(0.95, 1, 1.0)] * 8 + [(0.7, 1, 1.0)] * 2 + [(0.7, 0, 1.0)] * 2 + [(0.4, 0, 1.0)] * 10
+    assert lowest_precise_threshold(scored, precision=0.8) == 0.45
+    assert lowest_precise_threshold(scored, precision=0.9) == 0.75
+    assert lowest_precise_threshold([(0.5, 0, 1.0)], precision=0.9) == 0.55  # never reached: flag nothing
+
+
+def test_a_stronger_rule_and_the_one_it_implies_add_up_to_the_stronger_rules_evidence():
+    # ineligible by age: 20 real members and 10 ghosts; 10 of those ghosts also too old for any
+    # organisation (never a real member): the two weights together are impossible_age's own evidence.
+    sample = _sample([
+        (900, 0, 0, 0, 0, 0, 0), (20, 0, 0, 0, 1, 0, 0), (100, 1, 0, 0, 0, 0, 0),
+        (10, 1, 0, 0, 1, 0, 1), (10, 1, 0, 1, 1, 0, 1), (5, 1, 0, 0, 0, 0, 1),
+    ])
+    weights = fit([sample], KINDS, SCORED, strength=2)
+    own = rule_weight(10, 25, 0, 100, strength=2)  # impossible_age on its own, among records without an ID
+    assert weights["ineligible_age"][0] > 1
+    assert math.isclose(weights["impossible_age"][0] + weights["ineligible_age"][0], own)
