@@ -62,10 +62,10 @@ def _load_source(url: str, sample: Path, until: str | None) -> int:
 
 
 def _run_linker(url: str, incremental: bool) -> dict:
-    from lienthong.linking.run import link_people
+    from lienthong.linking import link, link_new
 
     started = time.perf_counter()
-    summary = link_people(url, f"select * from {SOURCE}", incremental=incremental)
+    summary = (link_new if incremental else link)(url, f"select * from {SOURCE}")
     summary["wall_seconds"] = round(time.perf_counter() - started, 2)
     with psycopg.connect(url) as conn:
         summary["clusters"] = dict(conn.execute("select record_uid, person_id from identity.record_person").fetchall())

@@ -18,7 +18,7 @@ class LazyGroup(click.Group):
         "generate": ("lienthong.sample.commands", "generate", "Generate the sample province."),
         "serve-sample-api": ("lienthong.sample.commands", "serve_sample_api",
                              "Serve the Youth Union and Trade Union sample APIs on 127.0.0.1."),
-        "link": ("lienthong.linking.commands", "link", "Conformed persons: link, explain, review queue, decide."),
+        "link": ("lienthong.linking.commands", "link_commands", "Conformed persons: link, explain, review queue, decide."),
         "access": ("lienthong.access.commands", "access", "Roles, grants, row-level security: sync and list."),
         "site": ("lienthong.site.commands", "site", "Public information pages: build for a month, preview."),
     }

@@ -4,8 +4,9 @@ Written by hand because Splink 4.0.17 clusters by connected components only: one
 two whole families of records. Here the pairs are taken strongest first (Kruskal-like, union-find,
 near-linear) and a merge is refused when it would put together:
 
-- two well-formed CCCDs (or two CMNDs) more than two typos or transpositions apart: an id
-  belongs to one person, so such a cluster is two people however similar their names;
+- two well-formed CCCDs (or two CMNDs) more than ``max_id_edits`` typos or transpositions apart
+  (the linking policy): an id belongs to one person, so such a cluster is two people however
+  similar their names;
 - two records that ``conflicts.pair_conflict`` says cannot be one person (different full dates
   or years of birth, given names of siblings and twins, no date of birth at all), unless an ID
   of one side agrees with an ID of the other; checked across the whole of both clusters, so that no record links
@@ -27,11 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lienthong.linking.conflicts import RecordFacts, corroborated, id_edits, ids_agree, pair_conflict
+from lienthong.linking.policy import LinkingPolicy, load_policy
 
-# Two records of one person can each carry a typo of the same id, so up to two edits apart is
-# still one id; two random ids with the same province, sex and year prefix are that close ~0.2 %
-# of the time, and the model must have linked them first.
-MAX_ID_EDITS = 2
 UNCORROBORATED = "nothing agrees but name and place"
 
 
@@ -50,11 +48,12 @@ class Refusal:
 
 
 class Clusterer:
-    def __init__(self, facts: dict[str, RecordFacts], cannot_link: Iterable[tuple[str, str]] = (),
-                 name_counts: dict[str, int] | None = None):
+    def __init__(self, facts: dict[str, RecordFacts], policy: LinkingPolicy,
+                 cannot_link: Iterable[tuple[str, str]] = (), name_counts: dict[str, int] | None = None):
         """``facts``: record uid -> what the conflict rules read, for every record to cluster;
         ``name_counts``: given-name key -> records carrying it (all records, not only these)."""
         self.facts = facts
+        self.policy = policy
         self.name_counts = name_counts or {}
         self.parent = {uid: uid for uid in facts}
         self.groups = {uid: _Group([uid], {f.id} if f.id else set()) for uid, f in facts.items()}
@@ -84,20 +83,22 @@ class Clusterer:
         for x in a.ids:
             for y in b.ids:
                 (kind_x, _, digits_x), (kind_y, _, digits_y) = x.partition(":"), y.partition(":")
-                if kind_x == kind_y and id_edits(digits_x, digits_y) > MAX_ID_EDITS:
+                if kind_x == kind_y and id_edits(digits_x, digits_y) > self.policy.max_id_edits:
                     return "different ID numbers"
-        if any(ids_agree(x, y) for x in a.ids for y in b.ids):
+        if any(ids_agree(x, y, self.policy.agreeing_id_edits) for x in a.ids for y in b.ids):
             return None
         for x in small.members:
             for y in large.members:
-                reason = pair_conflict(self.facts[x], self.facts[y], self.name_counts)
+                reason = pair_conflict(self.facts[x], self.facts[y], self.name_counts, self.policy)
                 if reason:
                     return reason
-        if not any(corroborated(self.facts[x], self.facts[y]) for x in small.members for y in large.members):
+        if not any(corroborated(self.facts[x], self.facts[y], self.policy)
+                   for x in small.members for y in large.members):
             return UNCORROBORATED
         return None
 
-    def link(self, uid_a: str, uid_b: str, probability: float, *, check_ids: bool = True) -> bool:
+    def merge(self, uid_a: str, uid_b: str, probability: float, *, check_ids: bool = True) -> bool:
+        """Put the clusters of two records together unless a rule refuses (then recorded in ``refused``)."""
         ra, rb = self.find(uid_a), self.find(uid_b)
         if ra == rb:
             return True
@@ -120,12 +121,14 @@ class Clusterer:
 
 def cluster(facts: dict[str, RecordFacts], edges: Iterable[tuple[str, str, float]],
             must_link: Iterable[tuple[str, str]] = (), cannot_link: Iterable[tuple[str, str]] = (),
-            name_counts: dict[str, int] | None = None) -> tuple[dict[str, str], list[Refusal]]:
-    """Cluster records given scored edges (any order; only those meant to link) and review decisions."""
-    clusterer = Clusterer(facts, cannot_link, name_counts)
+            name_counts: dict[str, int] | None = None, policy: LinkingPolicy | None = None,
+            ) -> tuple[dict[str, str], list[Refusal]]:
+    """Cluster records given scored edges (any order; only those meant to link) and review
+    decisions, under ``policy`` (the configured one when None)."""
+    clusterer = Clusterer(facts, policy or load_policy(), cannot_link, name_counts)
     for a, b in must_link:
         if a in clusterer.parent and b in clusterer.parent:
-            clusterer.link(a, b, 1.0, check_ids=False)
+            clusterer.merge(a, b, 1.0, check_ids=False)
     for a, b, probability in sorted(edges, key=lambda e: -e[2]):
-        clusterer.link(a, b, probability)
+        clusterer.merge(a, b, probability)
     return clusterer.clusters(), clusterer.refused

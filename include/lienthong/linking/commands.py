@@ -5,8 +5,9 @@ import json
 
 import click
 
-from lienthong.linking import review
-from lienthong.linking.run import link_people
+from lienthong.linking import clerical
+from lienthong.linking.policy import PolicyError, load_policy, parse_overrides
+from lienthong.linking.run import link, link_new
 from lienthong.warehouse import resolve_url
 
 
@@ -15,29 +16,36 @@ def _url(url: str | None) -> str:
 
 
 @click.group("link")
-def link() -> None:
+def link_commands() -> None:
     """Conformed persons: link every roster record of every organisation to one person."""
 
 
-@link.command("run")
+@link_commands.command("run")
 @click.option("--source-sql", required=True, help="Query or table giving the input records (see linking.records).")
 @click.option("--incremental", is_flag=True, help="Link only new or changed records with the stored model.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a value of the linking policy for this run (e.g. link_threshold=0.97).")
 @click.option("--url", default=None, help="Warehouse URL (default: the configured one).")
-def run_command(source_sql: str, incremental: bool, url: str | None) -> None:
+def run_command(source_sql: str, incremental: bool, overrides: tuple[str, ...], url: str | None) -> None:
     """Link the records and print the run's summary as JSON."""
     if " " not in source_sql.strip():
         source_sql = f"select * from {source_sql}"
-    click.echo(json.dumps(link_people(_url(url), source_sql, incremental=incremental), ensure_ascii=False))
+    try:
+        policy = load_policy().replace(**parse_overrides(overrides))
+    except PolicyError as err:
+        raise click.BadParameter(str(err), param_hint="--set") from err
+    verb = link_new if incremental else link
+    click.echo(json.dumps(verb(_url(url), source_sql, policy=policy), ensure_ascii=False))
 
 
-@link.command("explain")
+@link_commands.command("explain")
 @click.argument("record_a")
 @click.argument("record_b")
 @click.option("--url", default=None)
 def explain_command(record_a: str, record_b: str, url: str | None) -> None:
     """Why RECORD_A and RECORD_B (org_code|source_record_key) are or are not one person."""
     try:
-        result = review.explain(_url(url), record_a, record_b)
+        result = clerical.explain(_url(url), record_a, record_b)
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     click.echo(result["verdict"])
@@ -46,19 +54,19 @@ def explain_command(record_a: str, record_b: str, url: str | None) -> None:
     click.echo(json.dumps(result, ensure_ascii=False, default=str))
 
 
-@link.command("review-queue")
+@link_commands.command("review-queue")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--url", default=None)
 def review_queue_command(limit: int, url: str | None) -> None:
     """Pairs waiting for a reviewer, the most uncertain first (one JSON object per line)."""
-    for row in review.queue(_url(url), limit):
+    for row in clerical.review_queue(_url(url), limit):
         click.echo(json.dumps(row, ensure_ascii=False, default=str))
 
 
-@link.command("decide")
+@link_commands.command("decide")
 @click.argument("record_a")
 @click.argument("record_b")
-@click.argument("decision", type=click.Choice(review.DECISIONS))
+@click.argument("decision", type=click.Choice(clerical.DECISIONS))
 @click.option("--reviewer", required=True)
 @click.option("--note", default=None)
 @click.option("--url", default=None)
@@ -66,7 +74,7 @@ def decide_command(record_a: str, record_b: str, decision: str, reviewer: str, n
                    url: str | None) -> None:
     """Record that RECORD_A and RECORD_B are the same or different people; it wins from the next run on."""
     try:
-        review.decide(_url(url), record_a, record_b, decision, reviewer, note)
+        clerical.decide(_url(url), record_a, record_b, decision, reviewer, note)
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"{decision}: {record_a} / {record_b} (applied at the next run)")

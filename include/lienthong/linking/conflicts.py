@@ -40,17 +40,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
 
-# A one-letter variant is a name in its own right, not a typo, when it is at least this common
-# relative to the other spelling (typos of a name spread over many variants, each a fraction of a
-# percent of the name) and seen at least twice.
-NAME_VARIANT_MIN_SHARE = 0.05
-NAME_VARIANT_MIN_COUNT = 2
-# Only the same ID overrides the rules: twins registered together can hold CCCDs one digit apart.
-AGREEING_ID_EDITS = 0
-# ... but an ID one typo away overrides the rules on years of birth (see the module docstring).
-NEAR_ID_EDITS = 1
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 
 
@@ -119,7 +111,7 @@ class RecordFacts:
         return None if self.birth_date is None or self.birth_date.endswith("-01-01") else self.birth_date
 
 
-def ids_agree(a: str | None, b: str | None, max_edits: int = AGREEING_ID_EDITS) -> bool:
+def ids_agree(a: str | None, b: str | None, max_edits: int) -> bool:
     if not a or not b:
         return False
     (kind_a, _, digits_a), (kind_b, _, digits_b) = a.partition(":"), b.partition(":")
@@ -138,19 +130,19 @@ def _tones(marked: str | None) -> frozenset[str]:
     return frozenset(c for c in unicodedata.normalize("NFD", marked or "") if c in _TONE_MARKS)
 
 
-def corroborated(x: RecordFacts, y: RecordFacts) -> bool:
+def corroborated(x: RecordFacts, y: RecordFacts, policy: LinkingPolicy) -> bool:
     """Whether two records agree on more than a padded copy can take from a member's entry (name,
     hamlet, phone, sex): an ID up to one typo, a day-precision date of birth (not a 01/01
     placeholder; day and month may be swapped), a year of birth both know, or each its own
     plausible ID (one person's old CMND and new CCCD)."""
     dx, dy = x.full_date, y.full_date
-    return (ids_agree(x.id, y.id, NEAR_ID_EDITS) or bool(dx and dy and (dx == dy or _swapped(dx, dy)))
+    return (ids_agree(x.id, y.id, policy.near_id_edits) or bool(dx and dy and (dx == dy or _swapped(dx, dy)))
             or (x.year is not None and x.year == y.year) or (x.plausible_id and y.plausible_id))
 
 
-def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int]) -> str | None:
+def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], policy: LinkingPolicy) -> str | None:
     """Why ``x`` and ``y`` cannot be one person without an agreeing ID, or None."""
-    near_id = ids_agree(x.id, y.id, NEAR_ID_EDITS)
+    near_id = ids_agree(x.id, y.id, policy.near_id_edits)
     if not near_id and any(r.birth_year is None and not r.plausible_id for r in (x, y)):
         return "no date of birth and no ID on one side"
     dx, dy = x.full_date, y.full_date
@@ -164,7 +156,7 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int]) -
             if not _one_edit(gx, gy):
                 return "different given names"
             cx, cy = name_counts.get(gx, 0), name_counts.get(gy, 0)
-            if min(cx, cy) >= NAME_VARIANT_MIN_COUNT and min(cx, cy) >= NAME_VARIANT_MIN_SHARE * max(cx, cy):
+            if min(cx, cy) >= policy.name_variant_min_count and min(cx, cy) >= policy.name_variant_min_share * max(cx, cy):
                 return "given names one letter apart, both common names"
             tx, ty = _tones(x.given_marked), _tones(y.given_marked)
             if tx and ty and tx != ty:

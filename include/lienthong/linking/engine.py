@@ -21,28 +21,22 @@ from splink import DuckDBAPI, Linker
 
 from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_KEYS,
                                         rules_with_pairs)
+from lienthong.linking.comparisons import TF_COLUMNS, splink_settings
+from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year, id_birth_years
 
 log = logging.getLogger(__name__)
-from lienthong.linking.settings import TF_COLUMNS, settings
 
 # DuckDB spills to "./.tmp" by default, i.e. into whatever folder the task runs in.
 DUCKDB_CONFIG = {"temp_directory": str(Path(tempfile.gettempdir()) / "lienthong-duckdb")}
-# Pairs below this are not kept as evidence (they are far from any decision).
-EVIDENCE_MIN_PROBABILITY = 0.01
-# Random pairs for the u probabilities: 20 per record between 1M and 3M. At demo scale 1M gives
-# the same links as 3M in a third of the training time; at province scale it stays 3M.
-U_SAMPLE_PAIRS = (1_000_000, 20, 3_000_000)
-PRIOR_RECALL = 0.8
 # EM learns from the sample's own pairs; where one person's records never disagree on a field in
 # them it drives that level's m to 1e-100 and less: a veto no other evidence outweighs. For the year
 # of birth and the ID that is wrong on rolls the model was not trained on (a year typed wrong, a
 # typo in an ID's year digits, which also gives a dateless record a wrong year through its CCCD),
-# so their m stay at or above this floor (a disagreement still costs about 10 bits); conflicting
-# dates and IDs are refused by the clustering rules, which an agreeing ID can lift. Names, phone
-# and sex keep their learned m: twins and households differ on them, and that veto keeps them
-# out of the scored pairs (a floor on phone and sex merged twins on untuned-a).
-M_FLOOR = 1e-3
+# so their m stay at or above the policy's ``m_floor``; conflicting dates and IDs are refused by
+# the clustering rules, which an agreeing ID can lift. Names, phone and sex keep their learned m:
+# twins and households differ on them, and that veto keeps them out of the scored pairs (a floor
+# on phone and sex merged twins on untuned-a).
 M_FLOOR_COMPARISONS = ("birth", "id_number")
 
 
@@ -61,9 +55,9 @@ def _db(records: pd.DataFrame, new_uids: list[str] = ()) -> DuckDBAPI:
     return DuckDBAPI(connection=con)
 
 
-def train(records: pd.DataFrame, seed: int = 42) -> dict:
+def train(records: pd.DataFrame, policy: LinkingPolicy, seed: int = 42) -> dict:
     """A trained model (Splink's settings dict with m and u) for these records."""
-    linker = Linker("records", settings(), db_api=_db(records), set_up_basic_logging=False)
+    linker = Linker("records", splink_settings(), db_api=_db(records), set_up_basic_logging=False)
 
     def has_pair(keys: tuple[str, ...]) -> bool:
         return bool(records.dropna(subset=list(keys)).duplicated(subset=list(keys)).any())
@@ -73,23 +67,21 @@ def train(records: pd.DataFrame, seed: int = 42) -> dict:
         log.warning("linking: the input has no pair on some of the usual keys; prior estimated on %s",
                     [r.get_blocking_rule("duckdb").blocking_rule_sql for r in deterministic] or "nothing (default)")
     if deterministic:  # else nobody is in two rolls yet: Splink's default prior stands
-        linker.training.estimate_probability_two_random_records_match(deterministic, recall=PRIOR_RECALL)
-    low, per_record, high = U_SAMPLE_PAIRS
-    linker.training.estimate_u_using_random_sampling(max_pairs=min(high, max(low, per_record * len(records))),
-                                                     seed=seed)
+        linker.training.estimate_probability_two_random_records_match(deterministic, recall=policy.prior_recall)
+    linker.training.estimate_u_using_random_sampling(max_pairs=policy.u_sample_pairs(len(records)), seed=seed)
     for rule in rules_with_pairs(TRAINING_KEYS, has_pair):
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=False)
-    return _with_m_floor(linker.misc.save_model_to_json())
+    return _with_m_floor(linker.misc.save_model_to_json(), policy.m_floor)
 
 
-def _with_m_floor(model: dict) -> dict:
-    """The model with the m of ``M_FLOOR_COMPARISONS``' levels raised to ``M_FLOOR`` (untrained
+def _with_m_floor(model: dict, m_floor: float) -> dict:
+    """The model with the m of ``M_FLOOR_COMPARISONS``' levels raised to ``m_floor`` (untrained
     levels included: Splink would use its default)."""
     for comparison in model["comparisons"]:
         if comparison["output_column_name"] in M_FLOOR_COMPARISONS:
             for level in comparison["comparison_levels"]:
                 if not level.get("is_null_level"):
-                    level["m_probability"] = max(level.get("m_probability") or 0.0, M_FLOOR)
+                    level["m_probability"] = max(level.get("m_probability") or 0.0, m_floor)
     return model
 
 
@@ -114,14 +106,14 @@ def _evidence(frame: pd.DataFrame) -> pd.DataFrame:
     return _pairs(frame[keep].copy())
 
 
-def predict(records: pd.DataFrame, model: dict) -> pd.DataFrame:
+def predict(records: pd.DataFrame, model: dict, policy: LinkingPolicy) -> pd.DataFrame:
     """Every blocked pair at or above the evidence floor."""
     linker = _linker(records, model)
-    frame = linker.inference.predict(threshold_match_probability=EVIDENCE_MIN_PROBABILITY).as_pandas_dataframe()
+    frame = linker.inference.predict(threshold_match_probability=policy.evidence_floor).as_pandas_dataframe()
     return _evidence(frame)
 
 
-def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str]) -> pd.DataFrame:
+def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str], policy: LinkingPolicy) -> pd.DataFrame:
     """Pairs involving at least one of ``new_uids`` (new or changed records), against all records.
 
     Splink's ``find_matches_to_new_records`` blocks the new records against the whole input with
@@ -132,7 +124,7 @@ def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str]) -> pd.D
     linker = _linker(records, model, new_uids)
     for column in TF_COLUMNS:  # term frequencies of the whole input, not of the new records
         linker.table_management.compute_tf_table(column)
-    threshold = _weight(EVIDENCE_MIN_PROBABILITY)
+    threshold = _weight(policy.evidence_floor)
     frame = linker.inference.find_matches_to_new_records(
         "new_records", blocking_rules=PREDICTION_RULES, match_weight_threshold=threshold
     ).as_pandas_dataframe()

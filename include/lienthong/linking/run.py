@@ -1,10 +1,11 @@
-"""Entry point: link every source record to one stable ``person_id``.
+"""The verbs ``link`` and ``link_new``: every source record linked to one stable ``person_id``.
 
-A full run prepares every record, trains the Splink model, scores all blocked pairs, clusters and
-carries the previous ids over (``stable_ids``). An incremental run reuses the stored model, prepares
-and scores only new or changed records (content hash) against everything, and reclusters only the
-people those records touch (plus records of review decisions taken since the last run). Both write
-``identity.*`` in one transaction.
+A full run (``link``) prepares every record, trains the Splink model, scores all blocked pairs,
+clusters and carries the previous ids over (``stable_ids``). An incremental run (``link_new``)
+reuses the stored model, prepares and scores only new or changed records (content hash) against
+everything, and reclusters only the people those records touch (plus records of review decisions
+taken since the last run). Both write ``identity.*`` in one transaction, the policy they used
+recorded with the run.
 """
 from __future__ import annotations
 
@@ -12,23 +13,210 @@ import datetime as dt
 import json
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import pandas as pd
+import psycopg
 
 from lienthong.linking import engine, store
 from lienthong.linking.clustering import Refusal, cluster
 from lienthong.linking.conflicts import RecordFacts
+from lienthong.linking.policy import LinkingPolicy, load_policy
 from lienthong.linking.records import FEATURE_COLUMNS, INPUT_COLUMNS, content_hash, prepare_frame, record_uid
 from lienthong.linking.stable_ids import Event, assign
 from lienthong.linking.survivorship import DELETE_ORPHANS, refresh_sql
 from lienthong.warehouse import connect
 
-# Measured on the sample at demo scale: true pairs sit above 0.99, false ones below 0.5.
-LINK_THRESHOLD = 0.95
-REVIEW_FLOOR = 0.5
 PERSON_ID_PREFIX = "LT"
 FACT_COLUMNS = ("record_uid", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name",
                 "id_consistent")
+
+
+@dataclass
+class _Run:
+    """One linking run as it passes through the steps of ``_link``."""
+
+    conn: psycopg.Connection
+    policy: LinkingPolicy
+    run_id: int
+    incremental: bool  # asked for and possible (a stored model exists)
+    since: dt.datetime | None  # the previous run's start: review decisions taken since are fresh
+    model: dict | None  # the stored model an incremental run reuses
+    started: float = field(default_factory=time.perf_counter)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, name: str) -> None:
+        self.timings[name] = round(time.perf_counter() - self.started - sum(self.timings.values()), 2)
+
+
+def link(url: str, source_sql: str, *, policy: LinkingPolicy | None = None, today: dt.date | None = None) -> dict:
+    """Link every record of ``source_sql`` (columns of ``records.INPUT_COLUMNS``) afresh: train the
+    model, score every blocked pair, recluster everyone. ``policy``: the configured one when None.
+
+    Returns a summary: records read, changed, scored pairs, persons, events by kind, seconds.
+    """
+    return _link(url, source_sql, incremental=False, policy=policy, today=today)
+
+
+def link_new(url: str, source_sql: str, *, policy: LinkingPolicy | None = None,
+             today: dt.date | None = None) -> dict:
+    """Link only the new or changed records of ``source_sql`` with the stored model and recluster
+    the people they touch; a full ``link`` when no model is stored yet. Returns the run's summary."""
+    return _link(url, source_sql, incremental=True, policy=policy, today=today)
+
+
+def _link(url: str, source_sql: str, *, incremental: bool, policy: LinkingPolicy | None,
+          today: dt.date | None) -> dict:
+    with connect(url) as conn:
+        run = _start(conn, policy or load_policy(), incremental)
+        read, changed, records = _prepare(run, source_sql, today)
+        pairs = _score(run, records, changed)
+        scope = _scope(run, changed, pairs) if run.incremental else list(records["record_uid"])
+        clusters, refused, edges = _cluster(run, records, scope)
+        assignment, events, previous, links_changed = _assign(run, clusters)
+        _record_refusals(run, refused)
+        _record_events(run, events, clusters, edges, refused)
+        _refresh_people(run, set(assignment.values()) | set(previous.values()))
+        run.lap("write")
+        return _finish(run, records_read=read, changed=len(changed), pairs_scored=len(pairs),
+                       reclustered=len(scope), links_changed=links_changed, events=events, refused=len(refused))
+
+
+def _start(conn, policy: LinkingPolicy, incremental: bool) -> _Run:
+    """Open the run (recording its policy) and find the stored model an incremental run needs."""
+    store.ensure_schema(conn)
+    since = conn.execute("select max(started_at) from identity.runs").fetchone()[0]
+    model_row = conn.execute("select settings from identity.model order by model_id desc limit 1").fetchone()
+    incremental = incremental and model_row is not None
+    run_id = conn.execute("insert into identity.runs (incremental, policy) values (%s, %s) returning run_id",
+                          (incremental, json.dumps(policy.as_dict()))).fetchone()[0]
+    return _Run(conn, policy, run_id, incremental, since, model_row[0] if incremental else None)
+
+
+def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, list[str], pd.DataFrame]:
+    """Features of the new or changed records (all of them in a full run) stored; every record's
+    features read back. Returns the records read, the changed uids and the features."""
+    source = _read_source(run.conn, source_sql)
+    known = dict(run.conn.execute("select record_uid, content_hash from identity.records").fetchall()) \
+        if run.incremental else {}
+    changed_rows = [r for r in source
+                    if known.get(record_uid(r["org_code"], r["source_record_key"])) != content_hash(r)]
+    features = prepare_frame(changed_rows, today)
+    _upsert_records(run.conn, features)
+    run.lap("prepare")
+    records = store.read_frame(run.conn, f"select {', '.join(FEATURE_COLUMNS)} from identity.records")
+    records["birth_year"] = records["birth_year"].astype("Int64")
+    run.lap("read_features")
+    return len(source), list(features["record_uid"]), records
+
+
+def _score(run: _Run, records: pd.DataFrame, changed: list[str]) -> pd.DataFrame:
+    """Score the pairs (the changed records' only, with the stored model, in an incremental run;
+    all of them with a newly trained model otherwise) and store them as evidence."""
+    if run.incremental:
+        pairs = engine.predict_new(records, run.model, changed, run.policy)
+        store.temp_keys(run.conn, "changed", changed)
+        for side in ("uid_a", "uid_b"):
+            run.conn.execute(f"delete from identity.match_pairs m using changed c where c.record_uid = m.{side}")
+    else:
+        run.model = engine.train(records, run.policy)
+        run.conn.execute("insert into identity.model (run_id, settings) values (%s, %s)",
+                         (run.run_id, json.dumps(run.model)))
+        run.lap("train")
+        pairs = engine.predict(records, run.model, run.policy)
+        run.conn.execute("truncate identity.match_pairs")
+    run.lap("score")
+    _store_pairs(run.conn, pairs, run.run_id)
+    return pairs
+
+
+def _cluster(run: _Run, records: pd.DataFrame, scope: list[str]
+             ) -> tuple[dict[str, str], list[Refusal], list[tuple[str, str, float]]]:
+    """Cluster the records in scope over their links at or above the threshold, reviewer decisions first."""
+    store.temp_keys(run.conn, "scope", scope)
+    edges = run.conn.execute(
+        """select m.uid_a, m.uid_b, m.match_probability from identity.match_pairs m
+           join scope a on a.record_uid = m.uid_a join scope b on b.record_uid = m.uid_b
+           where m.match_probability >= %s""", (run.policy.link_threshold,)).fetchall()
+    in_scope = records[records["record_uid"].isin(set(scope))] if run.incremental else records
+    facts = {row["record_uid"]: RecordFacts.from_features(row)
+             for row in in_scope[list(FACT_COLUMNS)].to_dict("records")}
+    must, cannot = _decisions(run.conn)
+    clusters, refused = cluster(facts, edges, must, cannot, records["given_key"].value_counts().to_dict(),
+                                policy=run.policy)
+    run.lap("cluster")
+    return clusters, refused, edges
+
+
+def _assign(run: _Run, clusters: dict[str, str]) -> tuple[dict[str, str], list[Event], dict[str, str], int]:
+    """Carry the previous person ids over to the new clusters and store the links that changed."""
+    linked = run.conn.execute("select rp.record_uid, rp.person_id, rp.run_id from identity.record_person rp "
+                              "join scope using (record_uid)").fetchall()
+    previous = {uid: pid for uid, pid, _ in linked}
+    assignment, events = assign(clusters, previous, _mint(run.conn), {uid: r for uid, _, r in linked})
+    changed_links = [(uid, pid) for uid, pid in assignment.items() if previous.get(uid) != pid]
+    run.conn.execute("create temp table new_links (record_uid text primary key, person_id text) on commit drop")
+    store.copy_rows(run.conn, "new_links", ["record_uid", "person_id"], changed_links)
+    run.conn.execute(
+        """insert into identity.record_person (record_uid, org_code, source_record_key, person_id, run_id)
+           select n.record_uid, r.org_code, r.source_record_key, n.person_id, %s
+           from new_links n join identity.records r using (record_uid)
+           on conflict (record_uid) do update set person_id = excluded.person_id,
+               linked_at = now(), run_id = excluded.run_id""", (run.run_id,))
+    return assignment, events, previous, len(changed_links)
+
+
+def _record_refusals(run: _Run, refused: list[Refusal]) -> None:
+    """The reason clustering refused each pair, on the pair (earlier reasons in scope cleared)."""
+    for side in ("uid_a", "uid_b"):
+        run.conn.execute(f"update identity.match_pairs m set refused_reason = null from scope s "
+                         f"where s.record_uid = m.{side} and m.refused_reason is not null")
+    for r in refused:
+        run.conn.execute("update identity.match_pairs set refused_reason = %s where uid_a = %s and uid_b = %s",
+                         (r.reason, *sorted((r.uid_a, r.uid_b))))
+
+
+def _record_events(run: _Run, events: list[Event], clusters: dict[str, str],
+                   edges: list[tuple[str, str, float]], refused: list[Refusal]) -> None:
+    """Every created, merged or split person with the reason it happened."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for uid, key in clusters.items():
+        members[key].append(uid)
+    best_edge: dict[str, tuple[str, float]] = {}
+    for a, b, p in edges:
+        for x, y in ((a, b), (b, a)):
+            if clusters[x] == clusters[y] and p > best_edge.get(x, ("", -1.0))[1]:
+                best_edge[x] = (y, p)
+    must_pairs = {frozenset(p) for p in _decisions(run.conn)[0]}
+    store.copy_rows(run.conn, "identity.person_events",
+                    ["run_id", "event", "person_id", "other_person_id", "record_uids", "reason"],
+                    ((run.run_id, e.event, e.person_id, e.other_person_id, list(e.record_uids),
+                      _reason(e, clusters, members, best_edge, refused, must_pairs, run.policy)) for e in events))
+
+
+def _refresh_people(run: _Run, touched: set[str]) -> None:
+    """The touched persons' surviving values, persons left without records gone, the review queue anew."""
+    store.temp_keys(run.conn, "touched", touched, column="person_id")
+    run.conn.execute(refresh_sql("rp.person_id in (select person_id from touched)"))
+    run.conn.execute(DELETE_ORPHANS)
+    _rebuild_review_queue(run.conn, run.policy)
+
+
+def _finish(run: _Run, *, events: list[Event], **counts) -> dict:
+    """The run's summary, stored with it."""
+    by_kind: dict[str, int] = defaultdict(int)
+    for e in events:
+        by_kind[e.event] += 1
+    summary = {
+        "run_id": run.run_id, "incremental": run.incremental, "records": counts.pop("records_read"), **counts,
+        "persons": run.conn.execute("select count(*) from identity.person").fetchone()[0],
+        "review_queue": run.conn.execute("select count(*) from identity.review_queue").fetchone()[0],
+        "events": dict(by_kind), "timings": run.timings,
+        "seconds": round(time.perf_counter() - run.started, 2),
+    }
+    run.conn.execute("update identity.runs set finished_at = now(), summary = %s where run_id = %s",
+                     (json.dumps(summary), run.run_id))
+    return summary
 
 
 def _read_source(conn, source_sql: str) -> list[dict]:
@@ -69,15 +257,16 @@ def _decisions(conn) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return [(a, b) for a, b, d in rows if d == "same"], [(a, b) for a, b, d in rows if d == "different"]
 
 
-def _scope(conn, changed: list[str], pairs: pd.DataFrame, since: dt.datetime | None) -> list[str]:
+def _scope(run: _Run, changed: list[str], pairs: pd.DataFrame) -> list[str]:
     """Records to recluster: the changed ones, those of fresh decisions, their linked neighbours,
     and every record of the people all of these belong to."""
+    conn, since, threshold = run.conn, run.since, run.policy.link_threshold
     seeds = set(changed)
     if since is not None:
         for a, b in conn.execute("select record_key_a, record_key_b from identity.review_decisions "
                                  "where decided_at >= %s", (since,)).fetchall():
             seeds |= {a, b}
-    strong = pairs[pairs["match_probability"] >= LINK_THRESHOLD]
+    strong = pairs[pairs["match_probability"] >= threshold]
     seeds |= set(strong["uid_a"]) | set(strong["uid_b"])
     store.temp_keys(conn, "seeds", seeds)
     rows = conn.execute(
@@ -96,19 +285,13 @@ def _scope(conn, changed: list[str], pairs: pd.DataFrame, since: dt.datetime | N
             join identity.record_person rp on rp.record_uid in (m.uid_a, m.uid_b)
         )
         select rp.record_uid from identity.record_person rp join people using (person_id)
-        """, (LINK_THRESHOLD, LINK_THRESHOLD)).fetchall()
+        """, (threshold, threshold)).fetchall()
     return sorted(seeds | {r[0] for r in rows})
 
 
-def _edges_in_scope(conn) -> list[tuple[str, str, float]]:
-    return conn.execute(
-        """select m.uid_a, m.uid_b, m.match_probability from identity.match_pairs m
-           join scope a on a.record_uid = m.uid_a join scope b on b.record_uid = m.uid_b
-           where m.match_probability >= %s""", (LINK_THRESHOLD,)).fetchall()
-
-
 def _reason(event: Event, cluster_of: dict[str, str], members: dict[str, list[str]],
-            best_edge: dict[str, tuple[str, float]], refused: list[Refusal], must: set[frozenset]) -> str:
+            best_edge: dict[str, tuple[str, float]], refused: list[Refusal], must: set[frozenset],
+            policy: LinkingPolicy) -> str:
     if event.event == "created":
         return "records matching no existing person"
     moved = set(event.record_uids)
@@ -123,125 +306,10 @@ def _reason(event: Event, cluster_of: dict[str, str], members: dict[str, list[st
     for refusal in refused:
         if refusal.uid_a in moved or refusal.uid_b in moved:
             return f"{refusal.reason}: {refusal.uid_a} vs {refusal.uid_b} (match probability {refusal.match_probability:.4f})"
-    return f"no link at or above {LINK_THRESHOLD} left between the parts (records or model changed)"
+    return f"no link at or above {policy.link_threshold} left between the parts (records or model changed)"
 
 
-def link_people(url: str, source_sql: str, *, incremental: bool = False, today: dt.date | None = None) -> dict:
-    """Link the records of ``source_sql`` (columns of ``records.INPUT_COLUMNS``) to persons.
-
-    Returns a summary: records read, changed, scored pairs, persons, events by kind, seconds.
-    """
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str) -> None:
-        timings[name] = round(time.perf_counter() - started - sum(timings.values()), 2)
-
-    with connect(url) as conn:
-        store.ensure_schema(conn)
-        last = conn.execute("select max(started_at) from identity.runs").fetchone()[0]
-        run_id = conn.execute("insert into identity.runs (incremental) values (%s) returning run_id",
-                              (incremental,)).fetchone()[0]
-        model_row = conn.execute("select settings from identity.model order by model_id desc limit 1").fetchone()
-        incremental = incremental and model_row is not None
-        source = _read_source(conn, source_sql)
-        known = dict(conn.execute("select record_uid, content_hash from identity.records").fetchall()) \
-            if incremental else {}
-        changed_rows = [r for r in source
-                        if known.get(record_uid(r["org_code"], r["source_record_key"])) != content_hash(r)]
-        features = prepare_frame(changed_rows, today)
-        _upsert_records(conn, features)
-        changed = list(features["record_uid"])
-        lap("prepare")
-        records = store.read_frame(conn, f"select {', '.join(FEATURE_COLUMNS)} from identity.records")
-        records["birth_year"] = records["birth_year"].astype("Int64")
-        lap("read_features")
-
-        if incremental:
-            model = model_row[0]
-            pairs = engine.predict_new(records, model, changed)
-            store.temp_keys(conn, "changed", changed)
-            for side in ("uid_a", "uid_b"):
-                conn.execute(f"delete from identity.match_pairs m using changed c where c.record_uid = m.{side}")
-        else:
-            model = engine.train(records)
-            conn.execute("insert into identity.model (run_id, settings) values (%s, %s)",
-                         (run_id, json.dumps(model)))
-            lap("train")
-            pairs = engine.predict(records, model)
-            conn.execute("truncate identity.match_pairs")
-        lap("score")
-        _store_pairs(conn, pairs, run_id)
-
-        scope = _scope(conn, changed, pairs, last) if incremental else list(records["record_uid"])
-        store.temp_keys(conn, "scope", scope)
-        edges = _edges_in_scope(conn)
-        in_scope = records[records["record_uid"].isin(set(scope))] if incremental else records
-        facts = {row["record_uid"]: RecordFacts.from_features(row)
-                 for row in in_scope[list(FACT_COLUMNS)].to_dict("records")}
-        must, cannot = _decisions(conn)
-        clusters, refused = cluster(facts, edges, must, cannot, records["given_key"].value_counts().to_dict())
-        lap("cluster")
-
-        linked = conn.execute("select rp.record_uid, rp.person_id, rp.run_id from identity.record_person rp "
-                              "join scope using (record_uid)").fetchall()
-        previous = {uid: pid for uid, pid, _ in linked}
-        assignment, events = assign(clusters, previous, _mint(conn), {uid: run for uid, _, run in linked})
-        changed_links = [(uid, pid) for uid, pid in assignment.items() if previous.get(uid) != pid]
-        conn.execute("create temp table new_links (record_uid text primary key, person_id text) on commit drop")
-        store.copy_rows(conn, "new_links", ["record_uid", "person_id"], changed_links)
-        conn.execute(
-            """insert into identity.record_person (record_uid, org_code, source_record_key, person_id, run_id)
-               select n.record_uid, r.org_code, r.source_record_key, n.person_id, %s
-               from new_links n join identity.records r using (record_uid)
-               on conflict (record_uid) do update set person_id = excluded.person_id,
-                   linked_at = now(), run_id = excluded.run_id""", (run_id,))
-
-        for side in ("uid_a", "uid_b"):
-            conn.execute(f"update identity.match_pairs m set refused_reason = null from scope s "
-                         f"where s.record_uid = m.{side} and m.refused_reason is not null")
-        for r in refused:
-            conn.execute("update identity.match_pairs set refused_reason = %s where uid_a = %s and uid_b = %s",
-                         (r.reason, *sorted((r.uid_a, r.uid_b))))
-
-        members: dict[str, list[str]] = defaultdict(list)
-        for uid, key in clusters.items():
-            members[key].append(uid)
-        best_edge: dict[str, tuple[str, float]] = {}
-        for a, b, p in edges:
-            for x, y in ((a, b), (b, a)):
-                if clusters[x] == clusters[y] and p > best_edge.get(x, ("", -1.0))[1]:
-                    best_edge[x] = (y, p)
-        must_pairs = {frozenset(p) for p in must}
-        store.copy_rows(conn, "identity.person_events",
-                        ["run_id", "event", "person_id", "other_person_id", "record_uids", "reason"],
-                        ((run_id, e.event, e.person_id, e.other_person_id, list(e.record_uids),
-                          _reason(e, clusters, members, best_edge, refused, must_pairs)) for e in events))
-
-        touched = {pid for pid in assignment.values()} | set(previous.values())
-        store.temp_keys(conn, "touched", touched, column="person_id")
-        conn.execute(refresh_sql("rp.person_id in (select person_id from touched)"))
-        conn.execute(DELETE_ORPHANS)
-        _rebuild_review_queue(conn)
-        lap("write")
-
-        counts = defaultdict(int)
-        for e in events:
-            counts[e.event] += 1
-        summary = {
-            "run_id": run_id, "incremental": incremental, "records": len(source), "changed": len(changed),
-            "pairs_scored": len(pairs), "reclustered": len(scope), "links_changed": len(changed_links),
-            "persons": conn.execute("select count(*) from identity.person").fetchone()[0],
-            "review_queue": conn.execute("select count(*) from identity.review_queue").fetchone()[0],
-            "events": dict(counts), "refused": len(refused), "timings": timings,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-        conn.execute("update identity.runs set finished_at = now(), summary = %s where run_id = %s",
-                     (json.dumps(summary), run_id))
-    return summary
-
-
-def _rebuild_review_queue(conn) -> None:
+def _rebuild_review_queue(conn, policy: LinkingPolicy) -> None:
     """Uncertain or refused pairs nobody has decided on yet."""
     conn.execute("truncate identity.review_queue")
     conn.execute(
@@ -257,4 +325,4 @@ def _rebuild_review_queue(conn) -> None:
         left join identity.review_decisions d on d.record_key_a = m.uid_a and d.record_key_b = m.uid_b
         where d.decision is null
           and (m.refused_reason is not null or (m.match_probability >= %s and m.match_probability < %s))
-        """, (REVIEW_FLOOR, LINK_THRESHOLD))
+        """, (policy.review_floor, policy.link_threshold))

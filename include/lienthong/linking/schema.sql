@@ -8,8 +8,10 @@ create table if not exists identity.runs (
     started_at timestamptz not null default now(),
     finished_at timestamptz,
     incremental boolean not null,
-    summary jsonb
+    summary jsonb,
+    policy jsonb  -- the LinkingPolicy the run decided by (lienthong.linking.policy)
 );
+alter table identity.runs add column if not exists policy jsonb;
 
 -- The trained Splink model (settings with m and u) that incremental runs and explanations reuse.
 create table if not exists identity.model (

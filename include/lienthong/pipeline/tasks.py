@@ -135,10 +135,10 @@ LINKING_INPUT_MODELS = ("+int_people__source_records", "+int_review__corrections
 
 def link_people(**context) -> dict:
     """Link every current roster record to a stable person (incremental once a model exists)."""
-    from lienthong.linking.run import link_people as link
+    from lienthong.linking import link_new
     from lienthong.warehouse import resolve_url
 
-    summary = link(resolve_url(), LINKING_INPUT, incremental=True)
+    summary = link_new(resolve_url(), LINKING_INPUT)
     shown = {k: summary[k] for k in ("records", "changed", "persons") if k in summary}
     print(f"[linking] {shown}")
     return summary

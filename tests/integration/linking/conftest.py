@@ -38,10 +38,10 @@ def load_source():
 @pytest.fixture(scope="module")
 def first_night(tiny_sample, module_url, load_source):
     """Records delivered up to the day before the last, linked by a full run."""
-    from lienthong.linking.run import link_people
+    from lienthong.linking import link
 
     days = delivery_dates(tiny_sample)
     rows = latest_records(tiny_sample, days[-2])
     load_source(module_url, rows)
-    summary = link_people(module_url, f"select * from {SOURCE}")
+    summary = link(module_url, f"select * from {SOURCE}")
     return {"rows": rows, "summary": summary, "days": days}

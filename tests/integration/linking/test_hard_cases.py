@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from lienthong.linking.records import record_uid
-from lienthong.linking.run import link_people
+from lienthong.linking import link
 from lienthong.sample.linking_input import latest_records
 from lienthong.sample import generate
 from lienthong.sample.link_scoring import read_hard_negatives, read_truth, score_linking
@@ -30,7 +30,7 @@ def linked(tmp_path_factory, fresh_database, load_source):
     rows = latest_records(out / "sample")
     with fresh_database("test_link_hard") as url:
         load_source(url, rows)
-        summary = link_people(url, f"select * from {SOURCE}")
+        summary = link(url, f"select * from {SOURCE}")
         with psycopg.connect(url) as conn:
             clusters = dict(conn.execute("select record_uid, person_id from identity.record_person").fetchall())
             queue = conn.execute("select reason, count(*) from identity.review_queue group by reason").fetchall()

@@ -9,9 +9,8 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from lienthong.linking import review
-from lienthong.linking.commands import link
-from lienthong.linking.run import link_people
+from lienthong.linking import decide, explain, link, link_new
+from lienthong.linking.commands import link_commands
 from lienthong.sample.linking_input import latest_records
 from lienthong.text import name_key
 
@@ -44,7 +43,7 @@ def second_night(first_night, tiny_sample, module_url, load_source):
     rows += [typo, namesake("ND-TEST-1", "072085123456", "0912000001"),
              namesake("ND-TEST-2", "072085654321", "0987000002")]
     load_source(module_url, rows)
-    summary = link_people(module_url, f"select * from {SOURCE}", incremental=True)
+    summary = link_new(module_url, f"select * from {SOURCE}")
     return {"before": before, "after": persons(module_url), "summary": summary, "woman": woman, "rows": rows}
 
 
@@ -77,7 +76,7 @@ def test_a_typod_cccd_still_links(second_night):
 def test_same_common_name_and_birth_year_are_two_people(second_night, module_url):
     after = second_night["after"]
     assert after["hoi_nd|ND-TEST-1"] != after["hoi_nd|ND-TEST-2"]
-    why = review.explain(module_url, "hoi_nd|ND-TEST-1", "hoi_nd|ND-TEST-2")
+    why = explain(module_url, "hoi_nd|ND-TEST-1", "hoi_nd|ND-TEST-2")
     assert not why["same_person"] and why["verdict"].startswith("not linked")
     assert why["comparisons"]["id_number"]["bayes_factor"] < 1
 
@@ -98,16 +97,16 @@ def test_person_dimension_and_events(second_night, module_url):
 def test_reviewer_decision_wins_and_survives_reruns(second_night, module_url):
     after = second_night["after"]
     typo, woman = "cong_doan|CD-TEST-1", f"hoi_lhpn|{second_night['woman']['source_record_key']}"
-    review.decide(module_url, typo, woman, "different", "chị Lan", "two people, same CCCD typo")
-    review.decide(module_url, "hoi_nd|ND-TEST-1", "hoi_nd|ND-TEST-2", "same", "anh Minh")
-    link_people(module_url, f"select * from {SOURCE}", incremental=True)
+    decide(module_url, typo, woman, "different", "chị Lan", "two people, same CCCD typo")
+    decide(module_url, "hoi_nd|ND-TEST-1", "hoi_nd|ND-TEST-2", "same", "anh Minh")
+    link_new(module_url, f"select * from {SOURCE}")
     night = persons(module_url)
     assert night[typo] != night[woman] and night["hoi_nd|ND-TEST-1"] == night["hoi_nd|ND-TEST-2"]
     assert night[woman] == after[woman]  # the person keeps its id; the other record splits off
-    link_people(module_url, f"select * from {SOURCE}")  # a full rerun retrains, decisions still win
+    link(module_url, f"select * from {SOURCE}")  # a full rerun retrains, decisions still win
     rerun = persons(module_url)
     assert rerun[typo] != rerun[woman] and rerun["hoi_nd|ND-TEST-1"] == rerun["hoi_nd|ND-TEST-2"]
-    assert review.explain(module_url, typo, woman)["verdict"] == "reviewer chị Lan decided: different person"
+    assert explain(module_url, typo, woman)["verdict"] == "reviewer chị Lan decided: different person"
     with psycopg.connect(module_url) as conn:
         events = conn.execute("select event, reason from identity.person_events where %s = any(record_uids) "
                               "and event <> 'created'", (typo,)).fetchall()
@@ -116,13 +115,21 @@ def test_reviewer_decision_wins_and_survives_reruns(second_night, module_url):
 
 def test_cli(second_night, module_url):
     runner = CliRunner()
-    result = runner.invoke(link, ["run", "--source-sql", SOURCE, "--incremental", "--url", module_url])
+    result = runner.invoke(link_commands, ["run", "--source-sql", SOURCE, "--incremental", "--url", module_url,
+                                           "--set", "link_threshold=0.97"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["changed"] == 0
-    queue = runner.invoke(link, ["review-queue", "--url", module_url])
+    with psycopg.connect(module_url) as conn:  # the run recorded the policy it decided by
+        policy = conn.execute("select policy from identity.runs order by run_id desc limit 1").fetchone()[0]
+    assert policy["link_threshold"] == 0.97 and policy["review_floor"] == 0.5
+    refused = runner.invoke(link_commands, ["run", "--source-sql", SOURCE, "--url", module_url,
+                                            "--set", "link_treshold=0.97"])
+    assert refused.exit_code == 2 and "link_treshold" in refused.output
+    queue = runner.invoke(link_commands, ["review-queue", "--url", module_url])
     assert queue.exit_code == 0
     woman = f"hoi_lhpn|{second_night['woman']['source_record_key']}"
-    explained = runner.invoke(link, ["explain", woman, "cong_doan|CD-TEST-1", "--url", module_url])
+    explained = runner.invoke(link_commands, ["explain", woman, "cong_doan|CD-TEST-1", "--url", module_url])
     assert explained.exit_code == 0 and "given_key" in explained.output
-    bad = runner.invoke(link, ["decide", woman, "nope|1", "same", "--reviewer", "x", "--url", module_url])
+    assert json.loads(explained.output.splitlines()[-1])["link_threshold"] == 0.97  # the last run's policy
+    bad = runner.invoke(link_commands, ["decide", woman, "nope|1", "same", "--reviewer", "x", "--url", module_url])
     assert bad.exit_code != 0 and "unknown record" in bad.output

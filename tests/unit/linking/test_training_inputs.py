@@ -2,8 +2,10 @@
 (as many roll-only senders deliver), or nobody in two rolls yet."""
 import pandas as pd
 
-from lienthong.linking import engine
+from lienthong.linking import engine, load_policy
 from lienthong.linking.records import prepare_frame
+
+POLICY = load_policy()
 
 GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Lan", "Minh", "Nam", "Phúc", "Quân", "Sơn", "Tâm", "Hùng", "Thảo",
          "Tuấn", "Hương", "Long", "Mai", "Nga", "Oanh", "Phương", "Quang", "Sang", "Thành", "Uyên", "Vinh",
@@ -20,7 +22,7 @@ def roll(org: str, people: range) -> list[dict]:
 
 def linked_pairs(rows: list[dict]) -> set[tuple[str, str]]:
     frame = prepare_frame(rows)
-    pairs = engine.predict(frame, engine.train(frame))
+    pairs = engine.predict(frame, engine.train(frame, POLICY), POLICY)
     uid = dict(zip(frame["record_uid"], frame["source_record_key"]))
     likely = pairs[pairs["match_probability"] >= 0.9]
     return {tuple(sorted((uid[a], uid[b]))) for a, b in zip(likely["uid_a"], likely["uid_b"])}
@@ -49,7 +51,7 @@ def test_a_record_without_a_date_meets_the_others_through_its_cccds_year():
     frame = prepare_frame(dated + cccd_only + [ghost])
     assert frame["birth_year"].isna().sum() == 31  # the stored features keep the date as written
     # Every blocked pair, whatever its score (a model trained on 61 records is not the point here).
-    pairs = engine._linker(frame, engine.train(frame)).inference.predict().as_pandas_dataframe()
+    pairs = engine._linker(frame, engine.train(frame, POLICY)).inference.predict().as_pandas_dataframe()
     uid = dict(zip(frame["record_uid"], frame["source_record_key"]))
     birth = {tuple(sorted((uid[a], uid[b]))): g
              for a, b, g in zip(pairs["record_uid_l"], pairs["record_uid_r"], pairs["gamma_birth"])}

@@ -1,11 +1,12 @@
-"""The review queue, reviewers' decisions, and why any two records were or were not linked."""
+"""Clerical review of pairs: the queue of uncertain or refused pairs, reviewers' decisions, and why
+any two records were or were not linked (not the periodic membership review, ``lienthong.review``)."""
 from __future__ import annotations
 
 import pandas as pd
 
 from lienthong.linking import engine, store
+from lienthong.linking.policy import load_policy
 from lienthong.linking.records import FEATURE_COLUMNS
-from lienthong.linking.run import LINK_THRESHOLD
 from lienthong.warehouse import connect
 
 DECISIONS = ("same", "different")
@@ -37,7 +38,7 @@ def decide(url: str, uid_a: str, uid_b: str, decision: str, reviewer: str, note:
         conn.execute("delete from identity.review_queue where uid_a = %s and uid_b = %s", (a, b))
 
 
-def queue(url: str, limit: int = 100) -> list[dict]:
+def review_queue(url: str, limit: int = 100) -> list[dict]:
     """Pending pairs, the most uncertain (probability nearest 0.5) first."""
     with connect(url) as conn:
         frame = store.read_frame(conn, """
@@ -68,7 +69,8 @@ def explain(url: str, uid_a: str, uid_b: str) -> dict:
     Says: their persons, any reviewer decision, whether the pair was a blocking candidate and
     under which rules, its score with each comparison's level and Bayes factor (stored evidence,
     or scored now with the stored model if the pair was never blocked), whether clustering
-    refused the link and why, and a one-line verdict.
+    refused the link and why, and a one-line verdict, read against the policy of the last run (the
+    one whose clustering stands), or the configured policy before any run recorded one.
     """
     a, b = ordered(uid_a, uid_b)
     with connect(url) as conn:
@@ -84,6 +86,10 @@ def explain(url: str, uid_a: str, uid_b: str) -> dict:
         pair = conn.execute("select match_probability, match_weight, evidence, refused_reason "
                             "from identity.match_pairs where uid_a = %s and uid_b = %s", (a, b)).fetchone()
         model = conn.execute("select settings from identity.model order by model_id desc limit 1").fetchone()[0]
+        policy_run = conn.execute("select run_id, policy from identity.runs where policy is not null "
+                                  "order by run_id desc limit 1").fetchone()
+    policy = load_policy()
+    threshold = (policy.with_recorded(policy_run[1]) if policy_run else policy).link_threshold
     records["birth_year"] = records["birth_year"].astype("Int64")
     rows = [{k: (None if v is pd.NA or (isinstance(v, float) and v != v) else v) for k, v in r.items()}
             for r in records.to_dict("records")]
@@ -105,18 +111,19 @@ def explain(url: str, uid_a: str, uid_b: str) -> dict:
         verdict = f"reviewer {decision[1]} decided: {decision[0]} person"
     elif refused:
         verdict = f"not linked: {refused}"
-    elif same and probability >= LINK_THRESHOLD:
+    elif same and probability >= threshold:
         verdict = f"linked directly: match probability {probability:.4f}"
     elif same:
         verdict = f"linked through other records (this pair scores {probability:.4f})"
     elif not blocking:
         verdict = f"not linked: never a candidate pair (no blocking rule shared); would score {probability:.4f}"
     else:
-        verdict = f"not linked: match probability {probability:.4f} below {LINK_THRESHOLD}"
+        verdict = f"not linked: match probability {probability:.4f} below {threshold}"
     return {
         "record_a": a, "record_b": b, "person_a": persons.get(a), "person_b": persons.get(b),
         "same_person": same, "verdict": verdict,
         "decision": dict(zip(("decision", "reviewer", "decided_at", "note"), decision)) if decision else None,
         "blocking_rules": blocking, "match_probability": probability, "match_weight": weight,
         "comparisons": comparisons, "records": rows,
+        "policy_run_id": policy_run[0] if policy_run else None, "link_threshold": threshold,
     }

@@ -1,4 +1,4 @@
-"""Splink settings that know Vietnamese names, dates, ids and the 2025 communes.
+"""The Splink model's comparisons, which know Vietnamese names, dates, ids and the 2025 communes.
 
 - Names are compared by part. Family and middle names are few and very common (Nguyễn, Văn,
   Thị), so their exact-match levels carry term-frequency adjustments and weigh little; the given
@@ -86,7 +86,8 @@ def comparisons() -> list[cl.CustomComparison]:
     ]
 
 
-def settings() -> SettingsCreator:
+def splink_settings() -> SettingsCreator:
+    """The model's shape (comparisons and blocking) before training."""
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_uid",

@@ -1,0 +1,113 @@
+"""The linking policy: every threshold, floor and edit limit the linker decides by, in one object.
+
+The values live in a settings file (``config/linking.yml``, or the file ``LIENTHONG_LINKING_POLICY``
+names), not in the modules that use them; a run may override any of them (``policy.replace``, or
+``lienthong link run --set KEY=VALUE``). Each run stores the policy it used in ``identity.runs``, so
+``explain`` reads a pair against the values that decided it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DEFAULT_FILE = Path(__file__).resolve().parents[1] / "config" / "linking.yml"
+POLICY_FILE_ENV = "LIENTHONG_LINKING_POLICY"
+
+
+class PolicyError(ValueError):
+    """A policy file or override that cannot be used (says which key and what is expected)."""
+
+
+@dataclass(frozen=True)
+class LinkingPolicy:
+    """What each value means and why it has its default: see ``config/linking.yml``."""
+
+    link_threshold: float
+    review_floor: float
+    evidence_floor: float
+    max_id_edits: int
+    agreeing_id_edits: int
+    near_id_edits: int
+    name_variant_min_share: float
+    name_variant_min_count: int
+    m_floor: float
+    prior_recall: float
+    u_sample_pairs_per_record: int
+    u_sample_min_pairs: int
+    u_sample_max_pairs: int
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            kind = int if field.type == "int" else float
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+                raise PolicyError(f"linking policy: {field.name} must be a number ({field.type}), got {value!r}")
+            object.__setattr__(self, field.name, kind(value))
+        if not 0 < self.evidence_floor <= self.review_floor <= self.link_threshold < 1:
+            raise PolicyError("linking policy: expected 0 < evidence_floor <= review_floor <= link_threshold < 1, "
+                              f"got {self.evidence_floor}, {self.review_floor}, {self.link_threshold}")
+        if not 0 <= self.agreeing_id_edits <= self.near_id_edits <= self.max_id_edits:
+            raise PolicyError("linking policy: expected 0 <= agreeing_id_edits <= near_id_edits <= max_id_edits, "
+                              f"got {self.agreeing_id_edits}, {self.near_id_edits}, {self.max_id_edits}")
+        if not 0 < self.u_sample_min_pairs <= self.u_sample_max_pairs:
+            raise PolicyError("linking policy: expected 0 < u_sample_min_pairs <= u_sample_max_pairs")
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str = "the linking policy") -> LinkingPolicy:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown, missing = sorted(set(values) - names), sorted(names - set(values))
+        if unknown or missing:
+            raise PolicyError(f"{source}: " + "; ".join(
+                part for part in (f"unknown keys {unknown}" if unknown else "",
+                                  f"missing keys {missing}" if missing else "") if part)
+                              + f" (the keys and their meaning: {DEFAULT_FILE})")
+        return cls(**values)
+
+    def replace(self, **overrides) -> LinkingPolicy:
+        """This policy with some values changed (a run's overrides)."""
+        unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise PolicyError(f"linking policy has no {', '.join(unknown)} (see {DEFAULT_FILE})")
+        return dataclasses.replace(self, **overrides)
+
+    def with_recorded(self, recorded: dict) -> LinkingPolicy:
+        """The values an earlier run recorded over this policy's (keys added since keep this one's)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        return self.replace(**{k: v for k, v in recorded.items() if k in names})
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def u_sample_pairs(self, records: int) -> int:
+        """Random pairs to draw for the u probabilities of ``records`` records."""
+        return min(self.u_sample_max_pairs, max(self.u_sample_min_pairs, self.u_sample_pairs_per_record * records))
+
+
+def load_policy(path: str | Path | None = None) -> LinkingPolicy:
+    """The policy in ``path``, else in ``$LIENTHONG_LINKING_POLICY``, else the project's default file."""
+    path = Path(path or os.environ.get(POLICY_FILE_ENV) or DEFAULT_FILE)
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise PolicyError(f"cannot read the linking policy {path}: {err.strerror}; "
+                          f"set {POLICY_FILE_ENV} to a readable copy of {DEFAULT_FILE}") from err
+    except yaml.YAMLError as err:
+        raise PolicyError(f"the linking policy {path} is not valid YAML: {err}") from err
+    if not isinstance(values, dict):
+        raise PolicyError(f"the linking policy {path} must be a mapping of keys to values")
+    return LinkingPolicy.from_dict(values, str(path))
+
+
+def parse_overrides(assignments: tuple[str, ...] | list[str]) -> dict:
+    """``["link_threshold=0.97"]`` -> ``{"link_threshold": 0.97}`` (values read as YAML scalars)."""
+    overrides = {}
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key.strip():
+            raise PolicyError(f"expected KEY=VALUE, got {assignment!r}")
+        overrides[key.strip()] = yaml.safe_load(text)
+    return overrides
