@@ -1,6 +1,7 @@
 """Benchmark of person linking by size and engine: DuckDB in process against Spark.
 
     uv run python bench/scale.py --scale tiny|demo [--seed 42] [--engines duckdb,spark] [--spark-master local[*]]
+    uv run python bench/scale.py --scale custom --people 400000   # a point between demo and province
 
 Generates the sample (or reuses the one bench/matching.py caches in .lienthong/bench/sample-<scale>-<seed>),
 loads every roster record delivered into an embedded PostgreSQL of its own, and runs a full linking
@@ -89,7 +90,8 @@ def _groups(clusters: dict[str, str]) -> set[frozenset[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="tiny", choices=("tiny", "demo", "province"))
+    parser.add_argument("--scale", default="tiny", choices=("tiny", "demo", "province", "custom"))
+    parser.add_argument("--people", type=int, default=None, help="people of a custom scale")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--engines", default="duckdb,spark")
     parser.add_argument("--spark-master", default="local[*]")
@@ -98,10 +100,12 @@ def main() -> int:
     if engines[0] != "duckdb":
         parser.error("--engines must start with duckdb: the other engines' clusters are compared to its")
 
-    name = f"{args.scale}-{args.seed}"
+    if (args.scale == "custom") != (args.people is not None):
+        parser.error("--people goes with --scale custom, and only with it")
+    name = f"{args.scale}{args.people or ''}-{args.seed}"
     sample = ROOT / ".lienthong" / "bench" / f"sample-{name}"
     if not (sample / "manifest.json").exists():
-        _generate({"scale": args.scale, "seed": args.seed}, sample)
+        _generate({"scale": args.scale, "seed": args.seed, "people": args.people}, sample)
     from lienthong.sample.link_scoring import read_hard_negatives, read_truth, score_linking
     from lienthong.sample.linking_input import delivery_dates
     from lienthong.warehouse import ensure_ready
@@ -123,7 +127,7 @@ def main() -> int:
             groups = _groups(summary["clusters"])
             reference = reference or groups
             scores = score_linking(summary["clusters"], truth, ids, hard_negatives)
-            row = {"scale": args.scale, "engine": engine, "records": summary["records"],
+            row = {"scale": name, "engine": engine, "records": summary["records"],
                    "seconds": summary["wall_seconds"], "peak_memory_mb": peak_mb, "persons": summary["persons"],
                    "pairs_scored": summary["pairs_scored"],
                    "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
@@ -133,7 +137,8 @@ def main() -> int:
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
-    print(json.dumps({"bench": "scale", "scale": args.scale, "seed": args.seed, "spark_master": args.spark_master,
+    print(json.dumps({"bench": "scale", "scale": args.scale, "people": args.people, "seed": args.seed,
+                      "spark_master": args.spark_master,
                       "runs": rows}, ensure_ascii=False))
     return 0
 

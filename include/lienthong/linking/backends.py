@@ -37,6 +37,9 @@ SPARK_DEFAULTS = {
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.driver.memory": "4g",
+    # Splink's SQL expects NULL from a division by zero or a failed cast (as DuckDB gives), not
+    # Spark 4's ANSI errors.
+    "spark.sql.ansi.enabled": "false",
 }
 _LOCAL_ONLY = {"spark.driver.bindAddress": "127.0.0.1", "spark.driver.host": "127.0.0.1"}
 
