@@ -35,7 +35,6 @@ SPARK_DEFAULTS = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.shuffle.partitions": "8",
-    "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.driver.memory": "4g",
     # Splink's SQL expects NULL from a division by zero or a failed cast (as DuckDB gives), not
     # Spark 4's ANSI errors.
