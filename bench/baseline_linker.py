@@ -16,7 +16,7 @@ import pandas as pd
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-from lienthong.linking.engine import DUCKDB_CONFIG
+from lienthong.linking.backends import DUCKDB_CONFIG
 from lienthong.linking.records import record_uid
 
 THRESHOLD = 0.9

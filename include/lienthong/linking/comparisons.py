@@ -11,13 +11,20 @@
 - Address: same new commune and hamlet, same commune, or overlapping candidates when an old
   split commune could not be resolved.
 
-All levels are plain SQL understood by DuckDB, where Splink runs (see ``engine``).
+The levels' SQL is written once, for both engines Splink runs on (``backends``: DuckDB and Spark).
+Splink renders its own levels for each; the custom conditions here are plain SQL both engines read
+alike (``substr``, ``=``, ``is null``), except where one is spelt per engine in ``_PER_DIALECT``,
+the one place for SQL that differs between them. A trained model (Splink's JSON, which carries the
+rendered SQL) is stored in DuckDB's dialect and rendered for the engine by ``for_dialect``.
 """
 from __future__ import annotations
+
+import copy
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from lienthong.linking.blocking import PREDICTION_RULES
 
@@ -28,6 +35,33 @@ _SWAPPED = ("substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
 
 # A 01/01 date is most often a placeholder for an unknown day and month: read as the year only.
 _YEAR_ONLY = "(birth_date_{side} is null or substr(birth_date_{side}, 6, 5) = '01-01')"
+
+# Conditions the engines spell differently (sqlglot renders DuckDB's list_has_any as Spark's
+# `&&`, which Spark does not parse).
+_PER_DIALECT = {
+    "candidates_overlap": {
+        "duckdb": "list_has_any(string_split(commune_candidates_l, ' '), string_split(commune_candidates_r, ' '))",
+        "spark": "arrays_overlap(split(commune_candidates_l, ' '), split(commune_candidates_r, ' '))",
+    },
+}
+STORED_DIALECT = "duckdb"
+
+
+class _PerDialectLevel(ComparisonLevelCreator):
+    """A custom level whose condition is spelt per engine (``_PER_DIALECT``)."""
+
+    def __init__(self, name: str, label: str):
+        self.name, self.label = name, label
+
+    def create_sql(self, sql_dialect) -> str:
+        spellings = _PER_DIALECT[self.name]
+        if sql_dialect.sql_dialect_str not in spellings:
+            raise ValueError(f"comparison level {self.name!r} has no SQL for {sql_dialect.sql_dialect_str}: "
+                             f"add it to _PER_DIALECT in {__name__}")
+        return spellings[sql_dialect.sql_dialect_str]
+
+    def create_label_for_charts(self) -> str:
+        return self.label
 
 
 def _null_level(condition: str) -> cll.CustomLevel:
@@ -77,8 +111,7 @@ def comparisons() -> list[cl.CustomComparison]:
                 cll.CustomLevel("commune_code_l = commune_code_r and hamlet_key_l = hamlet_key_r",
                                 "same commune and hamlet"),
                 cll.CustomLevel("commune_code_l = commune_code_r", "same commune"),
-                cll.CustomLevel("list_has_any(string_split(commune_candidates_l, ' '), "
-                                "string_split(commune_candidates_r, ' '))", "split commune may be the same"),
+                _PerDialectLevel("candidates_overlap", "split commune may be the same"),
                 cll.ElseLevel(),
             ],
             "place", "New-scheme commune and hamlet",
@@ -97,3 +130,24 @@ def splink_settings() -> SettingsCreator:
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )
+
+
+def for_dialect(model: dict, dialect: str) -> dict:
+    """A trained model (Splink's JSON) with its SQL rendered for ``dialect``: the trained values kept,
+    every condition and blocking rule taken from this module's settings rendered for that engine."""
+    if model.get("sql_dialect") == dialect:
+        return model
+    rendered = splink_settings().get_settings(dialect).as_dict()
+    shape = [(c["output_column_name"], [lv.get("label_for_charts") for lv in c["comparison_levels"]])
+             for c in model["comparisons"]]
+    if shape != [(c["output_column_name"], [lv.get("label_for_charts") for lv in c["comparison_levels"]])
+                 for c in rendered["comparisons"]]:
+        raise ValueError(f"the stored model ({model.get('sql_dialect')}) has other comparison levels than "
+                         f"this version's: it cannot be rendered for {dialect}; run a full link to retrain")
+    out = copy.deepcopy(model)
+    out["sql_dialect"] = dialect
+    out["blocking_rules_to_generate_predictions"] = rendered["blocking_rules_to_generate_predictions"]
+    for comparison, fresh in zip(out["comparisons"], rendered["comparisons"]):
+        for level, fresh_level in zip(comparison["comparison_levels"], fresh["comparison_levels"]):
+            level["sql_condition"] = fresh_level["sql_condition"]
+    return out

@@ -1,34 +1,32 @@
-"""Splink on an in-process DuckDB: training, scoring all pairs, scoring new records, explaining a pair.
+"""Splink: training, scoring all pairs, scoring new records, explaining a pair.
 
-Why DuckDB and not Splink's PostgreSQL backend: the features are prepared in Python anyway (the
-Vietnamese normalisation lives in ``lienthong.text``), DuckDB is columnar and uses both cores, and
-Splink's PostgreSQL backend materialises every intermediate table through the server; tried on
-the demo sample with this model it also failed (PostgreSQL has no ``damerau_levenshtein`` and
-the float8 product of Bayes factors underflows). The warehouse
-stays the system of record: features, pairs and persons are written back to PostgreSQL.
+Splink runs on the backend a run opens (``backends``): an in-process DuckDB by default, Spark past
+one machine. Why DuckDB and not Splink's PostgreSQL backend: the features are prepared in Python
+anyway (the Vietnamese normalisation lives in ``lienthong.text``), DuckDB is columnar and uses both
+cores, and Splink's PostgreSQL backend materialises every intermediate table through the server;
+tried on the demo sample with this model it also failed (PostgreSQL has no ``damerau_levenshtein``
+and the float8 product of Bayes factors underflows). The warehouse stays the system of record:
+features, pairs, the model (in DuckDB's dialect whatever the engine, ``comparisons.for_dialect``)
+and persons are written back to PostgreSQL.
 """
 from __future__ import annotations
 
 import json
 import logging
 import math
-import tempfile
-from pathlib import Path
 
-import duckdb
 import pandas as pd
-from splink import DuckDBAPI, Linker
+from splink import Linker
 
+from lienthong.linking.backends import DUCKDB, Backend
 from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_KEYS,
                                         rules_with_pairs)
-from lienthong.linking.comparisons import TF_COLUMNS, splink_settings
+from lienthong.linking.comparisons import STORED_DIALECT, TF_COLUMNS, for_dialect, splink_settings
 from lienthong.linking.policy import LinkingPolicy
-from lienthong.linking.records import cccd_birth_year, id_birth_years
+from lienthong.linking.records import cccd_birth_year
 
 log = logging.getLogger(__name__)
 
-# DuckDB spills to "./.tmp" by default, i.e. into whatever folder the task runs in.
-DUCKDB_CONFIG = {"temp_directory": str(Path(tempfile.gettempdir()) / "lienthong-duckdb")}
 # EM learns from the sample's own pairs; where one person's records never disagree on a field in
 # them it drives that level's m to 1e-100 and less: a veto no other evidence outweighs. For the year
 # of birth and the ID that is wrong on rolls the model was not trained on (a year typed wrong, a
@@ -40,24 +38,9 @@ DUCKDB_CONFIG = {"temp_directory": str(Path(tempfile.gettempdir()) / "lienthong-
 M_FLOOR_COMPARISONS = ("birth", "id_number")
 
 
-def _db(records: pd.DataFrame, new_uids: list[str] = ()) -> DuckDBAPI:
-    """A fresh DuckDB holding ``records`` (and ``new_records``, the selection of ``new_uids``)."""
-    con = duckdb.connect(config=DUCKDB_CONFIG)
-    con.register("records_frame", records)
-    con.execute("create table records as select * from records_frame")
-    con.unregister("records_frame")
-    con.register("id_years", id_birth_years(records))
-    con.execute("update records set birth_year = y.birth_year from id_years y where records.record_uid = y.record_uid")
-    con.unregister("id_years")
-    if new_uids:
-        con.execute("create table new_records as select * from records where list_contains(?, record_uid)",
-                    [list(new_uids)])
-    return DuckDBAPI(connection=con)
-
-
-def train(records: pd.DataFrame, policy: LinkingPolicy, seed: int = 42) -> dict:
-    """A trained model (Splink's settings dict with m and u) for these records."""
-    linker = Linker("records", splink_settings(), db_api=_db(records), set_up_basic_logging=False)
+def train(records: pd.DataFrame, policy: LinkingPolicy, seed: int = 42, backend: Backend = DUCKDB) -> dict:
+    """A trained model (Splink's settings dict with m and u, in DuckDB's dialect) for these records."""
+    linker = Linker("records", splink_settings(), db_api=backend.api(records), set_up_basic_logging=False)
 
     def has_pair(keys: tuple[str, ...]) -> bool:
         return bool(records.dropna(subset=list(keys)).duplicated(subset=list(keys)).any())
@@ -71,7 +54,7 @@ def train(records: pd.DataFrame, policy: LinkingPolicy, seed: int = 42) -> dict:
     linker.training.estimate_u_using_random_sampling(max_pairs=policy.u_sample_pairs(len(records)), seed=seed)
     for rule in rules_with_pairs(TRAINING_KEYS, has_pair):
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=False)
-    return _with_m_floor(linker.misc.save_model_to_json(), policy.m_floor)
+    return _with_m_floor(for_dialect(linker.misc.save_model_to_json(), STORED_DIALECT), policy.m_floor)
 
 
 def _with_m_floor(model: dict, m_floor: float) -> dict:
@@ -85,9 +68,9 @@ def _with_m_floor(model: dict, m_floor: float) -> dict:
     return model
 
 
-def _linker(records: pd.DataFrame, model: dict, new_uids: list[str] = ()) -> Linker:
-    return Linker("records", json.loads(json.dumps(model)), db_api=_db(records, new_uids),
-                  set_up_basic_logging=False)
+def _linker(records: pd.DataFrame, model: dict, new_uids: list[str] = (), backend: Backend = DUCKDB) -> Linker:
+    return Linker("records", json.loads(json.dumps(for_dialect(model, backend.dialect))),
+                  db_api=backend.api(records, new_uids), set_up_basic_logging=False)
 
 
 def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -106,14 +89,15 @@ def _evidence(frame: pd.DataFrame) -> pd.DataFrame:
     return _pairs(frame[keep].copy())
 
 
-def predict(records: pd.DataFrame, model: dict, policy: LinkingPolicy) -> pd.DataFrame:
+def predict(records: pd.DataFrame, model: dict, policy: LinkingPolicy, backend: Backend = DUCKDB) -> pd.DataFrame:
     """Every blocked pair at or above the evidence floor."""
-    linker = _linker(records, model)
+    linker = _linker(records, model, backend=backend)
     frame = linker.inference.predict(threshold_match_probability=policy.evidence_floor).as_pandas_dataframe()
     return _evidence(frame)
 
 
-def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str], policy: LinkingPolicy) -> pd.DataFrame:
+def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str], policy: LinkingPolicy,
+                backend: Backend = DUCKDB) -> pd.DataFrame:
     """Pairs involving at least one of ``new_uids`` (new or changed records), against all records.
 
     Splink's ``find_matches_to_new_records`` blocks the new records against the whole input with
@@ -121,7 +105,7 @@ def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str], policy:
     """
     if not new_uids:
         return _evidence(pd.DataFrame(columns=["record_uid_l", "record_uid_r", "match_weight", "match_probability"]))
-    linker = _linker(records, model, new_uids)
+    linker = _linker(records, model, new_uids, backend)
     for column in TF_COLUMNS:  # term frequencies of the whole input, not of the new records
         linker.table_management.compute_tf_table(column)
     threshold = _weight(policy.evidence_floor)
@@ -139,7 +123,8 @@ def _as_scored(row: dict) -> dict:
 
 
 def compare(first: dict, second: dict, model: dict) -> dict:
-    """Score two feature rows whether blocked or not: Splink's comparison row (gammas, Bayes factors)."""
+    """Score two feature rows whether blocked or not: Splink's comparison row (gammas, Bayes factors).
+    On DuckDB whatever the run's engine: two records need no cluster, and the model scores alike."""
     first, second = _as_scored(first), _as_scored(second)
     linker = _linker(pd.DataFrame([first, second]), model)
     row = linker.inference.compare_two_records(first, second).as_pandas_dataframe().iloc[0]

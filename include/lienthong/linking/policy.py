@@ -16,6 +16,7 @@ import yaml
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "config" / "linking.yml"
 POLICY_FILE_ENV = "LIENTHONG_LINKING_POLICY"
+ENGINES = ("duckdb", "spark")
 
 
 class PolicyError(ValueError):
@@ -40,9 +41,16 @@ class LinkingPolicy:
     u_sample_pairs_per_record: int
     u_sample_min_pairs: int
     u_sample_max_pairs: int
+    # Where Splink runs (``backends``, docs/scale.md): the same model and the same decisions on either.
+    # Optional keys: a policy file written before them links on DuckDB.
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
+    spark_conf: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
+            if field.type not in ("int", "float"):
+                continue
             value = getattr(self, field.name)
             kind = int if field.type == "int" else float
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
@@ -56,11 +64,22 @@ class LinkingPolicy:
                               f"got {self.agreeing_id_edits}, {self.near_id_edits}, {self.max_id_edits}")
         if not 0 < self.u_sample_min_pairs <= self.u_sample_max_pairs:
             raise PolicyError("linking policy: expected 0 < u_sample_min_pairs <= u_sample_max_pairs")
+        if self.engine not in ENGINES:
+            raise PolicyError(f"linking policy: engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if not isinstance(self.spark_master, str) or not self.spark_master:
+            raise PolicyError("linking policy: spark_master must be a Spark master URL (local[*], spark://host:7077), "
+                              f"got {self.spark_master!r}")
+        if not isinstance(self.spark_conf, dict) or any(isinstance(v, (dict, list)) for v in self.spark_conf.values()):
+            raise PolicyError("linking policy: spark_conf must map Spark settings to plain values "
+                              f"(spark.driver.memory: 8g), got {self.spark_conf!r}")
+        object.__setattr__(self, "spark_conf", {str(k): str(v) for k, v in self.spark_conf.items()})
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "the linking policy") -> LinkingPolicy:
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown, missing = sorted(set(values) - names), sorted(names - set(values))
+        required = {f.name for f in dataclasses.fields(cls)
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+        unknown, missing = sorted(set(values) - names), sorted(required - set(values))
         if unknown or missing:
             raise PolicyError(f"{source}: " + "; ".join(
                 part for part in (f"unknown keys {unknown}" if unknown else "",

@@ -5,7 +5,8 @@ clusters and carries the previous ids over (``stable_ids``). An incremental run 
 reuses the stored model, prepares and scores only new or changed records (content hash) against
 everything, and reclusters only the people those records touch (plus records of review decisions
 taken since the last run). Both write ``identity.*`` in one transaction, the policy they used
-recorded with the run.
+recorded with the run. Splink trains and scores on the policy's engine (``backends``: DuckDB, or a
+Spark session opened for the run and stopped after it).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import pandas as pd
 import psycopg
 
 from lienthong.linking import engine, store
+from lienthong.linking.backends import DUCKDB, Backend, open_backend
 from lienthong.linking.clustering import Refusal, cluster
 from lienthong.linking.conflicts import RecordFacts
 from lienthong.linking.policy import LinkingPolicy, load_policy
@@ -42,6 +44,7 @@ class _Run:
     incremental: bool  # asked for and possible (a stored model exists)
     since: dt.datetime | None  # the previous run's start: review decisions taken since are fresh
     model: dict | None  # the stored model an incremental run reuses
+    backend: Backend = DUCKDB  # where Splink trains and scores (the policy's engine)
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -67,8 +70,10 @@ def link_new(url: str, source_sql: str, *, policy: LinkingPolicy | None = None,
 
 def _link(url: str, source_sql: str, *, incremental: bool, policy: LinkingPolicy | None,
           today: dt.date | None) -> dict:
-    with connect(url) as conn:
-        run = _start(conn, policy or load_policy(), incremental)
+    policy = policy or load_policy()
+    with connect(url) as conn, open_backend(policy) as backend:
+        run = _start(conn, policy, incremental)
+        run.backend = backend
         read, changed, records = _prepare(run, source_sql, today)
         pairs = _score(run, records, changed)
         scope = _scope(run, changed, pairs) if run.incremental else list(records["record_uid"])
@@ -114,16 +119,16 @@ def _score(run: _Run, records: pd.DataFrame, changed: list[str]) -> pd.DataFrame
     """Score the pairs (the changed records' only, with the stored model, in an incremental run;
     all of them with a newly trained model otherwise) and store them as evidence."""
     if run.incremental:
-        pairs = engine.predict_new(records, run.model, changed, run.policy)
+        pairs = engine.predict_new(records, run.model, changed, run.policy, run.backend)
         store.temp_keys(run.conn, "changed", changed)
         for side in ("uid_a", "uid_b"):
             run.conn.execute(f"delete from identity.match_pairs m using changed c where c.record_uid = m.{side}")
     else:
-        run.model = engine.train(records, run.policy)
+        run.model = engine.train(records, run.policy, backend=run.backend)
         run.conn.execute("insert into identity.model (run_id, settings) values (%s, %s)",
                          (run.run_id, json.dumps(run.model)))
         run.lap("train")
-        pairs = engine.predict(records, run.model, run.policy)
+        pairs = engine.predict(records, run.model, run.policy, run.backend)
         run.conn.execute("truncate identity.match_pairs")
     run.lap("score")
     _store_pairs(run.conn, pairs, run.run_id)

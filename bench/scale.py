@@ -1,0 +1,147 @@
+"""Benchmark of person linking by size and engine: DuckDB in process against Spark.
+
+    uv run python bench/scale.py --scale tiny|demo [--seed 42] [--engines duckdb,spark] [--spark-master local[*]]
+    uv run python bench/scale.py --scale custom --people 400000   # a point between demo and province
+
+Generates the sample (or reuses the one bench/matching.py caches in .lienthong/bench/sample-<scale>-<seed>),
+loads every roster record delivered into an embedded PostgreSQL of its own, and runs a full linking
+run (``link_people``: features, training, scoring, clustering, stable ids) once per engine on an
+empty ``identity`` schema, each in a fresh process. Per engine: records, seconds, peak memory (the
+resident memory of the process and its children, sampled every 0.2 s: Spark's JVM is a child of
+the Python process), persons, and the share of DuckDB's clusters (sets of records) the engine
+found exactly, and the pairwise precision and recall against the sample's truth.
+Prints human lines, then the figures as one JSON line (last line of output).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import psutil
+import psycopg
+
+from matching import ROOT, SOURCE, _generate, _ids, _in_child, _load_source
+from lienthong.ports import free_port
+
+SAMPLE_SECONDS = 0.2
+
+
+class PeakMemory:
+    """Peak resident memory of this process and its children (MB), sampled in a thread."""
+
+    def __init__(self):
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:  # a child that ended in between
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(SAMPLE_SECONDS)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mb(self) -> float:
+        return round(self.peak / 2**20, 1)
+
+
+def _run(url: str, engine: str, master: str) -> tuple[dict, float]:
+    """A full linking run with ``engine`` on an empty identity schema: (summary with clusters, peak MB)."""
+    from lienthong.linking import link, load_policy
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("drop schema if exists identity cascade")
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        summary = link(url, f"select * from {SOURCE}", policy=load_policy().replace(engine=engine, spark_master=master))
+        summary["wall_seconds"] = round(time.perf_counter() - started, 2)
+    with psycopg.connect(url) as conn:
+        summary["clusters"] = dict(conn.execute("select record_uid, person_id from identity.record_person").fetchall())
+    return summary, memory.mb
+
+
+def _groups(clusters: dict[str, str]) -> set[frozenset[str]]:
+    members: dict[str, set[str]] = defaultdict(set)
+    for uid, person in clusters.items():
+        members[person].add(uid)
+    return {frozenset(m) for m in members.values()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="tiny", choices=("tiny", "demo", "province", "custom"))
+    parser.add_argument("--people", type=int, default=None, help="people of a custom scale")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--engines", default="duckdb,spark")
+    parser.add_argument("--spark-master", default="local[*]")
+    args = parser.parse_args()
+    engines = args.engines.split(",")
+    if engines[0] != "duckdb":
+        parser.error("--engines must start with duckdb: the other engines' clusters are compared to its")
+
+    if (args.scale == "custom") != (args.people is not None):
+        parser.error("--people goes with --scale custom, and only with it")
+    name = f"{args.scale}{args.people or ''}-{args.seed}"
+    sample = ROOT / ".lienthong" / "bench" / f"sample-{name}"
+    if not (sample / "manifest.json").exists():
+        _generate({"scale": args.scale, "seed": args.seed, "people": args.people}, sample)
+    from lienthong.sample.link_scoring import read_hard_negatives, read_truth, score_linking
+    from lienthong.sample.linking_input import delivery_dates
+    from lienthong.warehouse import ensure_ready
+    from lienthong.warehouse.embedded import EmbeddedPostgres
+
+    truth, hard_negatives = read_truth(sample), read_hard_negatives(sample)
+    base = Path(tempfile.mkdtemp(prefix="lienthong-bench-pg-"))
+    server = EmbeddedPostgres(base / "pgdata", free_port())
+    url = server.start()
+    rows = []
+    try:
+        ensure_ready(url)
+        records = _load_source(url, sample, delivery_dates(sample)[-1])
+        ids = _ids(url)
+        print(f"{name}: {records:,} records", flush=True)
+        reference = None
+        for engine in engines:
+            (summary, peak_mb), _ = _in_child(_run, url, engine, args.spark_master)
+            groups = _groups(summary["clusters"])
+            reference = reference or groups
+            scores = score_linking(summary["clusters"], truth, ids, hard_negatives)
+            row = {"scale": name, "engine": engine, "records": summary["records"],
+                   "seconds": summary["wall_seconds"], "peak_memory_mb": peak_mb, "persons": summary["persons"],
+                   "pairs_scored": summary["pairs_scored"],
+                   "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
+                   "precision": scores["precision"], "recall": scores["recall"], "timings": summary["timings"]}
+            rows.append(row)
+            print(" ".join(f"{k} {v}" for k, v in row.items()), flush=True)
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+    print(json.dumps({"bench": "scale", "scale": args.scale, "people": args.people, "seed": args.seed,
+                      "spark_master": args.spark_master,
+                      "runs": rows}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
