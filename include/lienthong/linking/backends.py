@@ -39,6 +39,8 @@ SPARK_DEFAULTS = {
     # Splink's SQL expects NULL from a division by zero or a failed cast (as DuckDB gives), not
     # Spark 4's ANSI errors.
     "spark.sql.ansi.enabled": "false",
+    # pyarrow is not in the lock: convert pandas frames without Arrow rather than try it and warn each time.
+    "spark.sql.execution.arrow.pyspark.enabled": "false",
 }
 _LOCAL_ONLY = {"spark.driver.bindAddress": "127.0.0.1", "spark.driver.host": "127.0.0.1"}
 
@@ -129,6 +131,9 @@ def spark_session(master: str, conf: Mapping[str, str] = {}) -> Iterator:
                 "spark.local.dir": str(scratch / "local"), "spark.checkpoint.dir": str(scratch / "checkpoints"),
                 "spark.sql.warehouse.dir": str(scratch / "warehouse"), "spark.jars": similarity_jar_location(),
                 **conf}
+    # py4j logs its connections closing at INFO from finalisers, at interpreter exit too, when
+    # logging's streams may already be closed ("--- Logging error ---" after a test session).
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     builder = SparkSession.builder.master(master).appName("lienthong-linking")
     for key, value in settings.items():
         builder = builder.config(key, value)
