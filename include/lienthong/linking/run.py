@@ -20,7 +20,7 @@ import pandas as pd
 import psycopg
 
 from lienthong.linking import engine, store
-from lienthong.linking.backends import DUCKDB, Backend, open_backend
+from lienthong.linking.backends import Backend, open_backend
 from lienthong.linking.clustering import Refusal, cluster
 from lienthong.linking.conflicts import RecordFacts
 from lienthong.linking.policy import LinkingPolicy, load_policy
@@ -44,7 +44,7 @@ class _Run:
     incremental: bool  # asked for and possible (a stored model exists)
     since: dt.datetime | None  # the previous run's start: review decisions taken since are fresh
     model: dict | None  # the stored model an incremental run reuses
-    backend: Backend = DUCKDB  # where Splink trains and scores (the policy's engine)
+    backend: Backend  # where Splink trains and scores (the policy's engine)
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -72,22 +72,22 @@ def _link(url: str, source_sql: str, *, incremental: bool, policy: LinkingPolicy
           today: dt.date | None) -> dict:
     policy = policy or load_policy()
     with connect(url) as conn, open_backend(policy) as backend:
-        run = _start(conn, policy, incremental)
-        run.backend = backend
+        run = _start(conn, policy, incremental, backend)
         read, changed, records = _prepare(run, source_sql, today)
         pairs = _score(run, records, changed)
         scope = _scope(run, changed, pairs) if run.incremental else list(records["record_uid"])
-        clusters, refused, edges = _cluster(run, records, scope)
+        must, cannot = _decisions(conn)
+        clusters, refused, edges = _cluster(run, records, scope, must, cannot)
         assignment, events, previous, links_changed = _assign(run, clusters)
         _record_refusals(run, refused)
-        _record_events(run, events, clusters, edges, refused)
+        _record_events(run, events, clusters, edges, refused, must)
         _refresh_people(run, set(assignment.values()) | set(previous.values()))
         run.lap("write")
         return _finish(run, records_read=read, changed=len(changed), pairs_scored=len(pairs),
                        reclustered=len(scope), links_changed=links_changed, events=events, refused=len(refused))
 
 
-def _start(conn, policy: LinkingPolicy, incremental: bool) -> _Run:
+def _start(conn, policy: LinkingPolicy, incremental: bool, backend: Backend) -> _Run:
     """Open the run (recording its policy) and find the stored model an incremental run needs."""
     store.ensure_schema(conn)
     since = conn.execute("select max(started_at) from identity.runs").fetchone()[0]
@@ -95,7 +95,7 @@ def _start(conn, policy: LinkingPolicy, incremental: bool) -> _Run:
     incremental = incremental and model_row is not None
     run_id = conn.execute("insert into identity.runs (incremental, policy) values (%s, %s) returning run_id",
                           (incremental, json.dumps(policy.as_dict()))).fetchone()[0]
-    return _Run(conn, policy, run_id, incremental, since, model_row[0] if incremental else None)
+    return _Run(conn, policy, run_id, incremental, since, model_row[0] if incremental else None, backend)
 
 
 def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, list[str], pd.DataFrame]:
@@ -135,8 +135,8 @@ def _score(run: _Run, records: pd.DataFrame, changed: list[str]) -> pd.DataFrame
     return pairs
 
 
-def _cluster(run: _Run, records: pd.DataFrame, scope: list[str]
-             ) -> tuple[dict[str, str], list[Refusal], list[tuple[str, str, float]]]:
+def _cluster(run: _Run, records: pd.DataFrame, scope: list[str], must: list[tuple[str, str]],
+             cannot: list[tuple[str, str]]) -> tuple[dict[str, str], list[Refusal], list[tuple[str, str, float]]]:
     """Cluster the records in scope over their links at or above the threshold, reviewer decisions first."""
     store.temp_keys(run.conn, "scope", scope)
     edges = run.conn.execute(
@@ -146,7 +146,6 @@ def _cluster(run: _Run, records: pd.DataFrame, scope: list[str]
     in_scope = records[records["record_uid"].isin(set(scope))] if run.incremental else records
     facts = {row["record_uid"]: RecordFacts.from_features(row)
              for row in in_scope[list(FACT_COLUMNS)].to_dict("records")}
-    must, cannot = _decisions(run.conn)
     clusters, refused = cluster(facts, edges, must, cannot, records["given_key"].value_counts().to_dict(),
                                 policy=run.policy)
     run.lap("cluster")
@@ -182,7 +181,7 @@ def _record_refusals(run: _Run, refused: list[Refusal]) -> None:
 
 
 def _record_events(run: _Run, events: list[Event], clusters: dict[str, str],
-                   edges: list[tuple[str, str, float]], refused: list[Refusal]) -> None:
+                   edges: list[tuple[str, str, float]], refused: list[Refusal], must: list[tuple[str, str]]) -> None:
     """Every created, merged or split person with the reason it happened."""
     members: dict[str, list[str]] = defaultdict(list)
     for uid, key in clusters.items():
@@ -192,7 +191,7 @@ def _record_events(run: _Run, events: list[Event], clusters: dict[str, str],
         for x, y in ((a, b), (b, a)):
             if clusters[x] == clusters[y] and p > best_edge.get(x, ("", -1.0))[1]:
                 best_edge[x] = (y, p)
-    must_pairs = {frozenset(p) for p in _decisions(run.conn)[0]}
+    must_pairs = {frozenset(p) for p in must}
     store.copy_rows(run.conn, "identity.person_events",
                     ["run_id", "event", "person_id", "other_person_id", "record_uids", "reason"],
                     ((run.run_id, e.event, e.person_id, e.other_person_id, list(e.record_uids),
