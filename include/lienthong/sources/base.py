@@ -34,6 +34,16 @@ class SourceRow:
 
 
 @dataclass(frozen=True)
+class LineRun:
+    """Consecutive lines of a CSV file as sent, each one row of exactly the header's width, LF or
+    CRLF ended, a quote only around a whole value (so that PostgreSQL's CSV COPY reads every value
+    as the csv module does): loaded as they are, without parsing them in Python."""
+    first: int  # the first line's number (header = 1 when it is the first line)
+    text: str
+    delimiter: str
+
+
+@dataclass(frozen=True)
 class CellBlocks:
     """A delivery's rows as positional cells, for a bulk load (lienthong.landing.stage).
 
@@ -41,10 +51,10 @@ class CellBlocks:
     config does not map, ("extra", the file's header). ``blocks`` yields, in file order, either CSV
     text (comma-separated, CRLF line ends) of regular rows, each its cells as sent (blank ones not
     yet made empty) then its row number and the overflow (cells past the header, joined by " | "),
-    or a SourceRow for a row that needs the general path (the connector found a problem, or it
-    holds a NUL byte)."""
+    a LineRun of the file's own lines (their cells only), or a SourceRow for a row that needs the
+    general path (the connector found a problem, or it holds a NUL byte)."""
     columns: list[tuple[str, str]]
-    blocks: Iterator[str | SourceRow]
+    blocks: Iterator[str | LineRun | SourceRow]
 
 
 @dataclass(frozen=True)
