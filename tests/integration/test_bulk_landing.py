@@ -61,3 +61,51 @@ def test_the_bulk_landing_lands_what_the_row_path_lands(project_env, warehouse_u
     assert (bulk.status, bulk.row_count + bulk.quarantined_count) == ("held", 17)
     assert landed(warehouse_url, bulk.batch_id, "hoi_lhpn__roster") == \
         landed(warehouse_url, rows.batch_id, "hoi_lhpn__roster")
+
+
+def test_lines_sent_as_they_are_and_lines_the_reader_takes_land_alike(project_env, warehouse_url, women_roster):
+    """Over more than one read chunk: regular lines go to COPY as they are (LineRun), irregular
+    ones (a blank line, a short row, a quote inside a value, a quote left open across the chunk
+    boundary, a chunk with mixed line ends) to the csv reader; both land as the row path does."""
+    from lienthong.sources.base import LineRun
+    from lienthong.sources.files import _text_chunks
+
+    regular = ['{n},Nguyễn Thị Lan {n},05/03/1990,Nữ,"0721900{n:05d}",,"Ấp 1, Khu ""A""",Xã Tân Lập,"",01/01/2015',
+               "{n},Trần Thị Bé {n},1985,Nữ,,0912345678,Ấp 2,Xã Tân Lập,Chi hội Ấp 2,"]
+    lines = [regular[n % 2].format(n=n) for n in range(1, 36_001)]
+    path = women_roster("2026-11-27", lines)
+    boundary = len(next(_text_chunks(path, "utf-8-sig")))  # lines in the first chunk, header included
+    assert boundary < len(lines) - 100
+    lines[9] = ""
+    lines[10] = "11,Võ Thị Sáu,32245,Nữ"
+    lines[11] = '12,Đóng",1982,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,'
+    lines[boundary - 31:boundary + 31] = [regular[1].format(n=n) for n in range(boundary - 31, boundary + 31)]
+    lines[boundary - 30] = '"9001,Mở ngoặc,1980,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,'  # closed 60 lines on
+    lines[boundary + 30] = '9002,Đóng",1982,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,'
+    text = "\n".join([WOMEN_HEADER, *lines]) + "\n"
+    tail = text.rfind("\n", 0, len(text) - 2000)
+    path.write_bytes(codecs_bom() + (text[:tail] + text[tail:].replace("\n", "\r\n", 3)).encode())  # mixed ends
+    org = get_organisation("hoi_lhpn")
+    entity = org.entity("roster")
+    blocks = list(open_file(path, entity).cells().blocks)
+    runs = [b for b in blocks if isinstance(b, LineRun)]
+    assert sum(r.text.count("\n") for r in runs) > 20_000
+    # (line numbers: lines[i] is line i + 2) the runs resume after each irregular record, in the
+    # next chunk after the quote left open across the boundary.
+    assert [r.first for r in runs] == [2, 14, boundary + 33]
+    assert any(isinstance(b, str) for b in blocks)  # and some lines went through the reader
+    by_row = dataclasses.replace(open_file(path, entity), cells=None, checksum="the row path")
+    with connect(warehouse_url) as conn:
+        bulk = land_delivery(conn, org, open_file(path, entity), date(2026, 11, 27))
+        rows = land_delivery(conn, org, by_row, date(2026, 11, 28))
+    assert (bulk.status, bulk.row_count, bulk.quarantined_count) == (rows.status, rows.row_count, rows.quarantined_count)
+    assert bulk.quarantined_count == 61 + 1  # the open quote's lines; the short row has no commune
+    assert bulk.row_count + bulk.quarantined_count == len(lines) - 1  # every line but the blank one
+    assert landed(warehouse_url, bulk.batch_id, "hoi_lhpn__roster") == \
+        landed(warehouse_url, rows.batch_id, "hoi_lhpn__roster")
+
+
+def codecs_bom() -> bytes:
+    import codecs
+
+    return codecs.BOM_UTF8
