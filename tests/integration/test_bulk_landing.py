@@ -109,3 +109,65 @@ def codecs_bom() -> bytes:
     import codecs
 
     return codecs.BOM_UTF8
+
+
+def api_delivery(tmp_path, entity, pages: list[list], name: str, bulk: bool = True, rows: bool = True):
+    """A delivery of these pages of items, as the API connector spools them (rows=False: its rows()
+    fail, so that only the bulk path can land it)."""
+    from lienthong.sources import api
+    from lienthong.sources.base import Delivery
+
+    folder = tmp_path / name
+    folder.mkdir()
+    files = []
+    for number, items in enumerate(pages, start=1):
+        files.append(folder / f"page-{number:06d}.json")
+        files[-1].write_text(json.dumps({entity.connector.paging.items_key: items}, ensure_ascii=False), "utf-8")
+    counts = [len(items) for items in pages]
+    def read():
+        assert rows, "the row path was taken"
+        return api._spooled_rows(files, counts, entity)
+
+    return Delivery(source=name, checksum=name, entity=entity, read=read,
+                    json_pages=api.spooled_pages(files, counts, entity.connector.paging.items_key) if bulk else None)
+
+
+ITEMS = [
+    {"memberCode": "CD001", "fullName": "Nguye\u0302\u0303n Văn An", "dateOfBirth": "05/03/1990", "gender": "Nam",
+     "idNumber": 72190001234, "phone": " ", "unionCode": 12.0, "unionName": "", "joinedOn": None,
+     "note": "ghi chú", "score": 12.50, "active": True, "blank": "\u3000"},
+    {"memberCode": "CD002", "fullName": "Trần Thị Bé", "dateOfBirth": "31/02/1990", "idNumber": "'079185001234",
+     "employer": False, "unionCode": -0.5},
+    {"memberCode": "CD003", "fullName": "  ", "dateOfBirth": 1985},
+    {"memberCode": "CD004", "fullName": "Lê Văn Cường", "dateOfBirth": "2099", "unionCode": 1e3, "Ghi chú": 7},
+]
+
+
+def test_api_items_mapped_in_sql_land_as_the_row_path_maps_them(project_env, warehouse_url, tmp_path):
+    org = get_organisation("cong_doan")
+    entity = org.entity("roster")
+    pages = [ITEMS[:3], ITEMS[3:]]
+    with connect(warehouse_url) as conn:
+        bulk = land_delivery(conn, org, api_delivery(tmp_path, entity, pages, "bulk", rows=False), date(2026, 11, 27))
+        rows = land_delivery(conn, org, api_delivery(tmp_path, entity, pages, "rows", bulk=False), date(2026, 11, 28))
+    assert (bulk.row_count, bulk.quarantined_count) == (rows.row_count, rows.quarantined_count) == (1, 3)
+    assert landed(warehouse_url, bulk.batch_id, "cong_doan__roster") == \
+        landed(warehouse_url, rows.batch_id, "cong_doan__roster")
+
+
+def test_api_pages_only_the_row_path_maps_alike_fall_back_to_it(project_env, warehouse_url, tmp_path):
+    """A nested value, a number Python writes with an exponent, a NUL (no jsonb holds it): the
+    delivery takes the row path, whole, and lands as it would have."""
+    org = get_organisation("cong_doan")
+    entity = org.entity("roster")
+    odd = [{"memberCode": "CD010", "fullName": {"ho": "Lê"}}, {"memberCode": "CD011", "fullName": "An", "x": 1.5e-7},
+           {"memberCode": "CD012", "fullName": "Hồ\u0000ng"}, "not an object"]
+    with connect(warehouse_url) as conn:
+        for number, item in enumerate(odd):
+            pages = [ITEMS[:2], [item, ITEMS[3]]]
+            bulk = land_delivery(conn, org, api_delivery(tmp_path, entity, pages, f"odd-{number}"), date(2026, 12, 1 + number))
+            rows = land_delivery(conn, org, api_delivery(tmp_path, entity, pages, f"odd-rows-{number}", bulk=False),
+                                 date(2026, 12, 11 + number))
+            assert (bulk.row_count, bulk.quarantined_count) == (rows.row_count, rows.quarantined_count)
+            assert landed(warehouse_url, bulk.batch_id, "cong_doan__roster") == \
+                landed(warehouse_url, rows.batch_id, "cong_doan__roster")

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from lienthong.config.organisations import EntityConfig, OrganisationConfig
 from lienthong.landing import checks
-from lienthong.sources.base import SPACES, Delivery, LineRun, SourceRow
+from lienthong.sources.base import SPACES, Delivery, JsonPages, LineRun, SourceRow
 
 _PAIRS_PER_OBJECT = 50  # jsonb_build_object takes at most 100 arguments
 
@@ -70,6 +70,8 @@ def _stage(conn, delivery: Delivery, fields: list[str]) -> sql.Composable:
     names = sql.SQL(", ").join(sql.Identifier(c) for c in ["row_number", *fields, "extra", "problem_code",
                                                              "problem_reason"])
     staged = sql.SQL("select {} from {}").format(names, stage)
+    if delivery.json_pages is not None and _stage_json(conn, stage, delivery.entity, fields, delivery.json_pages):
+        return staged
     cells = delivery.cells() if delivery.cells else None
     if cells is None:
         _copy_rows(conn, stage, fields, delivery.rows())
@@ -113,13 +115,83 @@ def _stage(conn, delivery: Delivery, fields: list[str]) -> sql.Composable:
              cells=sql.SQL(", ").join(sql.SQL("{} as {}").format(_non_blank(c), sql.Identifier(c)) for c in positions))
 
 
+class _NotInBulk(Exception):
+    """The pages hold something only the row path maps alike: undo the bulk attempt."""
+
+
+def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[str], pages: JsonPages) -> bool:
+    """Load JSON pages into the stage with their items mapped in SQL as map_items maps them; False
+    (nothing staged) when a page holds what only map_items maps alike: an item that is no object, a
+    nested value, a number Python would write otherwise (exponent, beyond a double's precision),
+    or text PostgreSQL cannot hold (a NUL, a lone surrogate: then the page is no jsonb)."""
+    mapping = entity.mapping
+    if len(set(mapping.values())) < len(mapping) or conn.info.parameter_status("server_encoding") != "UTF8":
+        return False  # two keys for one field (the later key of each item wins), or no normalize()
+    try:
+        with conn.transaction():  # a savepoint: a refused page undoes the whole attempt
+            table = _temp_table(conn, "landing_pages", [("first", "integer"), ("body", "jsonb")])
+            with conn.cursor() as cur, cur.copy(sql.SQL("copy {} from stdin").format(table)) as copy:
+                for first, body in pages.pages():
+                    copy.write_row((first, body.decode("utf-8") if isinstance(body, bytes) else body))
+            list_of = sql.SQL("p.body -> {}").format(sql.Literal(pages.items_key)) if pages.items_key \
+                else sql.SQL("p.body")
+            items = sql.SQL("from {} p cross join lateral jsonb_array_elements({}) with ordinality as i(item, n)").format(
+                table, list_of)
+            odd = conn.execute(sql.SQL(
+                "select exists (select 1 {items} where jsonb_typeof(i.item) <> 'object'"
+                " or exists (select 1 from jsonb_each(i.item) e where jsonb_typeof(e.value) in ('object', 'array')"
+                "  or (jsonb_typeof(e.value) = 'number' and {exotic})))").format(
+                items=items, exotic=_exotic_number(sql.SQL("e.value::numeric")))).fetchone()[0]
+            if odd:
+                raise _NotInBulk
+            keys = sql.SQL(", ").join(map(sql.Literal, mapping))
+            by_field = {field: key for key, field in mapping.items()}
+            values = [_json_text(sql.SQL("i.item -> {}").format(sql.Literal(by_field[f]))) if f in by_field
+                      else sql.NULL for f in fields]
+            extra = sql.SQL("(select jsonb_object_agg(e.key, t.text) from jsonb_each(i.item) e"
+                            " cross join lateral (select {text}) t(text)"
+                            " where e.key <> all(array[{keys}]::text[]) and t.text is not null)").format(
+                text=_json_text(sql.SQL("e.value")), keys=keys)
+            conn.execute(sql.SQL("insert into {stage} select p.first + i.n::integer - 1, {values}, {extra}, null, null"
+                                 " {items}").format(stage=stage, values=sql.SQL(", ").join(values), extra=extra,
+                                                    items=items))
+    except (_NotInBulk, UnicodeDecodeError, psycopg.errors.DataError, psycopg.errors.StatementTooComplex):
+        return False
+    return True
+
+
+def _json_text(value: sql.Composable) -> sql.Composable:
+    """A JSON value (jsonb, not nested) as map_items gives it: text in NFC, None when blank; a
+    whole number without ".0"; a boolean as Python writes it."""
+    text = sql.SQL("normalize({} #>> '{{}}', nfc)").format(value)
+    return sql.SQL(
+        "case jsonb_typeof({v}) when 'string' then {blank}"
+        " when 'number' then case when ({v})::numeric = trunc(({v})::numeric) then trunc(({v})::numeric)::text"
+        "  else trim_scale(({v})::numeric)::text end"
+        " when 'boolean' then case when ({v})::boolean then 'True' else 'False' end end").format(
+        v=value, blank=_blank_is_null(text))
+
+
+def _exotic_number(number: sql.Composable) -> sql.Composable:
+    """A JSON number Python would not write as its plain decimal text: a whole number beyond a
+    double's exact range, or a fraction with an exponent in repr (below 1e-4, from 1e16) or more
+    digits than a double keeps."""
+    return sql.SQL(
+        "case when {n} = trunc({n}) then abs({n}) >= 9007199254740992"
+        " else abs({n}) < 0.0001 or abs({n}) >= 1e16"
+        " or length(ltrim(replace(trim_scale(abs({n}))::text, '.', ''), '0')) > 15 end").format(n=number)
+
+
 def _non_blank(column: str) -> sql.Composable:
     """A cell, NULL when it is empty (a quoted "" in a file's own lines) or holds whitespace only
     (str.isspace), as the general path's cells are None. Its first character is tested first (ascii
     of an empty text is 0): btrim with this many characters is slow, and rarely needed."""
+    return _blank_is_null(sql.Identifier(column))
+
+
+def _blank_is_null(text: sql.Composable) -> sql.Composable:
     return sql.SQL("case when ascii({c}) in ({firsts}) and btrim({c}, {spaces}) = '' then null else {c} end").format(
-        c=sql.Identifier(column), firsts=sql.SQL(", ").join(sql.Literal(ord(c)) for c in ["\0", *SPACES]),
-        spaces=sql.Literal(SPACES))
+        c=text, firsts=sql.SQL(", ").join(sql.Literal(ord(c)) for c in ["\0", *SPACES]), spaces=sql.Literal(SPACES))
 
 
 def _objects(pairs: list[tuple[str, sql.Composable]]) -> list[sql.Composable]:

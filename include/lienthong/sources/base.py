@@ -58,6 +58,18 @@ class CellBlocks:
 
 
 @dataclass(frozen=True)
+class JsonPages:
+    """A delivery's items as JSON text, for a bulk load (lienthong.landing.stage): each page is
+    (the number of its first item, counted from 1 over the delivery; its JSON text), the items a
+    list under ``items_key`` of each page's object, or the page itself when None. The load maps
+    them in SQL as :func:`map_items` does, or, when a page holds what only map_items handles
+    alike (an item that is no object, a nested value, text PostgreSQL cannot hold), gives way to
+    the delivery's rows()."""
+    items_key: str | None
+    pages: Callable[[], Iterator[tuple[int, bytes | str]]]
+
+
+@dataclass(frozen=True)
 class Delivery:
     source: str  # a file path or a URL, for batch records and messages
     checksum: str  # sha256 of the content: the same content twice is recognised
@@ -71,6 +83,8 @@ class Delivery:
     # The same rows as positional cells when the connector can give them so (a bulk load, no
     # per-row Python); None, or a call that returns None, means: use rows().
     cells: Callable[[], CellBlocks | None] | None = None
+    # The same rows as pages of JSON items (the API and database connectors), see JsonPages.
+    json_pages: JsonPages | None = None
 
     def rows(self) -> Iterator[SourceRow]:
         return self.read()
