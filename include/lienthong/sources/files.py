@@ -461,6 +461,7 @@ def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator
                 while run := lines.regular_run(irregular):
                     yield LineRun(*run, delimiter)
                     done = lines.read
+                    lines.forget(done + 1)
                 cells = next(reader, None)
                 if cells is None:
                     break
