@@ -115,6 +115,9 @@ def _stage(conn, delivery: Delivery, fields: list[str]) -> sql.Composable:
              cells=sql.SQL(", ").join(sql.SQL("{} as {}").format(_non_blank(c), sql.Identifier(c)) for c in positions))
 
 
+_ODD = "(only the row path maps this item alike)"  # a stage mark, never landed: the attempt is undone
+
+
 class _NotInBulk(Exception):
     """The pages hold something only the row path maps alike: undo the bulk attempt."""
 
@@ -137,24 +140,35 @@ def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[
                 else sql.SQL("p.body")
             items = sql.SQL("from {} p cross join lateral jsonb_array_elements({}) with ordinality as i(item, n)").format(
                 table, list_of)
-            odd = conn.execute(sql.SQL(
-                "select exists (select 1 {items} where jsonb_typeof(i.item) <> 'object'"
-                " or exists (select 1 from jsonb_each(i.item) e where jsonb_typeof(e.value) in ('object', 'array')"
-                "  or (jsonb_typeof(e.value) = 'number' and {exotic})))").format(
-                items=items, exotic=_exotic_number(sql.SQL("e.value::numeric")))).fetchone()[0]
-            if odd:
+            keys = list(mapping)
+            by_field = {field: f"v{keys.index(key)}" for key, field in mapping.items()}
+            # Each mapped value extracted once (offset 0 keeps the subqueries from being inlined);
+            # the unmapped keys' values looked at only for an item that has any.
+            extracted = sql.SQL(", ").join(sql.SQL("x.item -> {} as {}").format(sql.Literal(key), sql.Identifier(f"v{n}"))
+                                           for n, key in enumerate(keys))
+            values = [_json_text(sql.Identifier("v", by_field[f])) if f in by_field else sql.NULL for f in fields]
+            nested = sql.SQL("jsonb_typeof({v}) in ('object', 'array') or (jsonb_typeof({v}) = 'number' and {exotic})")
+            odd = sql.SQL(" or ").join([
+                sql.SQL("jsonb_typeof(x.item) <> 'object'"),
+                *(nested.format(v=sql.Identifier("v", f"v{n}"), exotic=_exotic_number(
+                    sql.SQL("({})::numeric").format(sql.Identifier("v", f"v{n}")))) for n in range(len(keys))),
+                sql.SQL("(x.rest <> '{{}}' and exists (select 1 from jsonb_each(x.rest) e where {}))").format(
+                    nested.format(v=sql.SQL("e.value"), exotic=_exotic_number(sql.SQL("e.value::numeric"))))])
+            extra = sql.SQL("case when x.rest <> '{{}}' then (select jsonb_object_agg(e.key, t.text)"
+                            " from jsonb_each(x.rest) e cross join lateral (select {text}) t(text)"
+                            " where t.text is not null) end").format(text=_json_text(sql.SQL("e.value")))
+            conn.execute(sql.SQL(
+                "insert into {stage} select x.row_number, {values}, {extra},"
+                " case when {odd} then {odd_code} end, null"
+                " from (select (p.first + i.n - 1)::integer as row_number, i.item,"
+                "  i.item - array[{keys}]::text[] as rest {items} offset 0) x"
+                " cross join lateral (select {extracted} offset 0) v").format(
+                stage=stage, values=sql.SQL(", ").join(values), extra=extra, odd=odd,
+                odd_code=sql.Literal(_ODD), keys=sql.SQL(", ").join(map(sql.Literal, keys)), items=items,
+                extracted=extracted))
+            if conn.execute(sql.SQL("select exists (select 1 from {} where problem_code = {})").format(
+                    stage, sql.Literal(_ODD))).fetchone()[0]:
                 raise _NotInBulk
-            keys = sql.SQL(", ").join(map(sql.Literal, mapping))
-            by_field = {field: key for key, field in mapping.items()}
-            values = [_json_text(sql.SQL("i.item -> {}").format(sql.Literal(by_field[f]))) if f in by_field
-                      else sql.NULL for f in fields]
-            extra = sql.SQL("(select jsonb_object_agg(e.key, t.text) from jsonb_each(i.item) e"
-                            " cross join lateral (select {text}) t(text)"
-                            " where e.key <> all(array[{keys}]::text[]) and t.text is not null)").format(
-                text=_json_text(sql.SQL("e.value")), keys=keys)
-            conn.execute(sql.SQL("insert into {stage} select p.first + i.n::integer - 1, {values}, {extra}, null, null"
-                                 " {items}").format(stage=stage, values=sql.SQL(", ").join(values), extra=extra,
-                                                    items=items))
     except (_NotInBulk, UnicodeDecodeError, psycopg.errors.DataError, psycopg.errors.StatementTooComplex):
         return False
     return True
