@@ -340,6 +340,8 @@ def run(args, work: Path) -> None:
                 entity["connector"]["paging"]["page_size"] = API_PAGE_SIZE
                 entity["connector"]["max_attempts"] = 1
         (config_dir / path.name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    for folder in (p for p in CONFIG_DIR.iterdir() if p.is_dir()):  # files the configs name (quality rules)
+        shutil.copytree(folder, config_dir / folder.name)
     os.environ["LIENTHONG_ORG_CONFIG_DIR"] = str(config_dir)
     drop = work / "drop"
     os.environ.update(LIENTHONG_DROP_DIR=str(drop), LIENTHONG_STATE_DIR=str(work / "state"),

@@ -61,3 +61,113 @@ def test_the_bulk_landing_lands_what_the_row_path_lands(project_env, warehouse_u
     assert (bulk.status, bulk.row_count + bulk.quarantined_count) == ("held", 17)
     assert landed(warehouse_url, bulk.batch_id, "hoi_lhpn__roster") == \
         landed(warehouse_url, rows.batch_id, "hoi_lhpn__roster")
+
+
+def test_lines_sent_as_they_are_and_lines_the_reader_takes_land_alike(project_env, warehouse_url, women_roster):
+    """Over more than one read chunk: regular lines go to COPY as they are (LineRun), irregular
+    ones (a blank line, a short row, a quote inside a value, a quote left open across the chunk
+    boundary, a chunk with mixed line ends) to the csv reader; both land as the row path does."""
+    from lienthong.sources.base import LineRun
+    from lienthong.sources.files import _text_chunks
+
+    regular = ['{n},Nguyễn Thị Lan {n},05/03/1990,Nữ,"0721900{n:05d}",,"Ấp 1, Khu ""A""",Xã Tân Lập,"",01/01/2015',
+               "{n},Trần Thị Bé {n},1985,Nữ,,0912345678,Ấp 2,Xã Tân Lập,Chi hội Ấp 2,"]
+    lines = [regular[n % 2].format(n=n) for n in range(1, 36_001)]
+    path = women_roster("2026-11-27", lines)
+    boundary = len(next(_text_chunks(path, "utf-8-sig")))  # lines in the first chunk, header included
+    assert boundary < len(lines) - 100
+    lines[9] = ""
+    lines[10] = "11,Võ Thị Sáu,32245,Nữ"
+    lines[11] = '12,Đóng",1982,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,'
+    lines[boundary - 31:boundary + 31] = [regular[1].format(n=n) for n in range(boundary - 31, boundary + 31)]
+    lines[boundary - 30] = '"9001,Mở ngoặc,1980,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,'  # closed 60 lines on
+    lines[boundary + 30] = '9002,Đóng",1982,Nữ,,,Ấp 7,Xã Tân Lập,Chi hội Ấp 7,,'
+    text = "\n".join([WOMEN_HEADER, *lines]) + "\n"
+    tail = text.rfind("\n", 0, len(text) - 2000)
+    path.write_bytes(codecs_bom() + (text[:tail] + text[tail:].replace("\n", "\r\n", 3)).encode())  # mixed ends
+    org = get_organisation("hoi_lhpn")
+    entity = org.entity("roster")
+    blocks = list(open_file(path, entity).cells().blocks)
+    runs = [b for b in blocks if isinstance(b, LineRun)]
+    assert sum(r.text.count("\n") for r in runs) > 20_000
+    # (line numbers: lines[i] is line i + 2) the runs resume after each irregular record, in the
+    # next chunk after the quote left open across the boundary.
+    assert [r.first for r in runs] == [2, 14, boundary + 33]
+    assert any(isinstance(b, str) for b in blocks)  # and some lines went through the reader
+    by_row = dataclasses.replace(open_file(path, entity), cells=None, checksum="the row path")
+    with connect(warehouse_url) as conn:
+        bulk = land_delivery(conn, org, open_file(path, entity), date(2026, 11, 27))
+        rows = land_delivery(conn, org, by_row, date(2026, 11, 28))
+    assert (bulk.status, bulk.row_count, bulk.quarantined_count) == (rows.status, rows.row_count, rows.quarantined_count)
+    assert bulk.quarantined_count == 61 + 1  # the open quote's lines; the short row has no commune
+    assert bulk.row_count + bulk.quarantined_count == len(lines) - 1  # every line but the blank one
+    assert landed(warehouse_url, bulk.batch_id, "hoi_lhpn__roster") == \
+        landed(warehouse_url, rows.batch_id, "hoi_lhpn__roster")
+
+
+def codecs_bom() -> bytes:
+    import codecs
+
+    return codecs.BOM_UTF8
+
+
+def api_delivery(tmp_path, entity, pages: list[list], name: str, bulk: bool = True, rows: bool = True):
+    """A delivery of these pages of items, as the API connector spools them (rows=False: its rows()
+    fail, so that only the bulk path can land it)."""
+    from lienthong.sources import api
+    from lienthong.sources.base import Delivery
+
+    folder = tmp_path / name
+    folder.mkdir()
+    files = []
+    for number, items in enumerate(pages, start=1):
+        files.append(folder / f"page-{number:06d}.json")
+        files[-1].write_text(json.dumps({entity.connector.paging.items_key: items}, ensure_ascii=False), "utf-8")
+    counts = [len(items) for items in pages]
+    def read():
+        assert rows, "the row path was taken"
+        return api._spooled_rows(files, counts, entity)
+
+    return Delivery(source=name, checksum=name, entity=entity, read=read,
+                    json_pages=api.spooled_pages(files, counts, entity.connector.paging.items_key) if bulk else None)
+
+
+ITEMS = [
+    {"memberCode": "CD001", "fullName": "Nguye\u0302\u0303n Văn An", "dateOfBirth": "05/03/1990", "gender": "Nam",
+     "idNumber": 72190001234, "phone": " ", "unionCode": 12.0, "unionName": "", "joinedOn": None,
+     "note": "ghi chú", "score": 12.50, "active": True, "blank": "\u3000"},
+    {"memberCode": "CD002", "fullName": "Trần Thị Bé", "dateOfBirth": "31/02/1990", "idNumber": "'079185001234",
+     "employer": False, "unionCode": -0.5},
+    {"memberCode": "CD003", "fullName": "  ", "dateOfBirth": 1985},
+    {"memberCode": "CD004", "fullName": "Lê Văn Cường", "dateOfBirth": "2099", "unionCode": 1e3, "Ghi chú": 7},
+]
+
+
+def test_api_items_mapped_in_sql_land_as_the_row_path_maps_them(project_env, warehouse_url, tmp_path):
+    org = get_organisation("cong_doan")
+    entity = org.entity("roster")
+    pages = [ITEMS[:3], ITEMS[3:]]
+    with connect(warehouse_url) as conn:
+        bulk = land_delivery(conn, org, api_delivery(tmp_path, entity, pages, "bulk", rows=False), date(2026, 11, 27))
+        rows = land_delivery(conn, org, api_delivery(tmp_path, entity, pages, "rows", bulk=False), date(2026, 11, 28))
+    assert (bulk.row_count, bulk.quarantined_count) == (rows.row_count, rows.quarantined_count) == (1, 3)
+    assert landed(warehouse_url, bulk.batch_id, "cong_doan__roster") == \
+        landed(warehouse_url, rows.batch_id, "cong_doan__roster")
+
+
+def test_api_pages_only_the_row_path_maps_alike_fall_back_to_it(project_env, warehouse_url, tmp_path):
+    """A nested value, a number Python writes with an exponent, a NUL (no jsonb holds it): the
+    delivery takes the row path, whole, and lands as it would have."""
+    org = get_organisation("cong_doan")
+    entity = org.entity("roster")
+    odd = [{"memberCode": "CD010", "fullName": {"ho": "Lê"}}, {"memberCode": "CD011", "fullName": "An", "x": 1.5e-7},
+           {"memberCode": "CD012", "fullName": "Hồ\u0000ng"}, "not an object"]
+    with connect(warehouse_url) as conn:
+        for number, item in enumerate(odd):
+            pages = [ITEMS[:2], [item, ITEMS[3]]]
+            bulk = land_delivery(conn, org, api_delivery(tmp_path, entity, pages, f"odd-{number}"), date(2026, 12, 1 + number))
+            rows = land_delivery(conn, org, api_delivery(tmp_path, entity, pages, f"odd-rows-{number}", bulk=False),
+                                 date(2026, 12, 11 + number))
+            assert (bulk.row_count, bulk.quarantined_count) == (rows.row_count, rows.quarantined_count)
+            assert landed(warehouse_url, bulk.batch_id, "cong_doan__roster") == \
+                landed(warehouse_url, rows.batch_id, "cong_doan__roster")

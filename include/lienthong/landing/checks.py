@@ -15,6 +15,7 @@ not for what needs checking.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from functools import lru_cache
 
 from lienthong.config.organisations import EntityConfig
 from lienthong.sources.base import Delivery, SourceRow
-from lienthong.text.dates import parse_birth_date
+from lienthong.text.dates import MIN_YEAR, parse_birth_date
 from lienthong.text.errors import ParseError
 from lienthong.text.ids import parse_person_id
 
@@ -69,8 +70,20 @@ def storable(text: str) -> str:
 DATE_FIELDS = ("birth_date", "joined_on", "changed_on", "paid_on", "session_on", "corrected_birth_date", "verified_on")
 
 
+_PLAIN_DAY = re.compile(r"(\d\d)/(\d\d)/(\d{4})")
+
+
 @lru_cache(maxsize=65536)  # the same dates recur on every roll
 def _date_problem(text: str) -> str | None:
+    # Most dates are a plain dd/mm/yyyy of a past day: readable without the full parser (which
+    # also reads other layouts, swapped day and month, and words).
+    if (plain := _PLAIN_DAY.fullmatch(text)) and MIN_YEAR <= int(plain[3]):
+        try:
+            day = dt.date(int(plain[3]), int(plain[2]), int(plain[1]))
+        except ValueError:
+            day = None
+        if day is not None and day <= dt.date.today():
+            return None
     try:
         parse_birth_date(text)
     except ParseError as err:

@@ -6,6 +6,8 @@ nothing behind, and a rerun replaces the day's batch instead of appending to it.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -56,8 +58,14 @@ def raw_table(org: OrganisationConfig, entity: EntityConfig) -> sql.Composed:
 
 
 def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None:
-    """Create the raw schema and this organisation's row tables (idempotent, safe in parallel)."""
+    """Create the raw schema and this organisation's row tables (idempotent, safe in parallel).
+
+    When the schema is at this version and every table, column and index is there (the usual case:
+    every landing but the first), one catalogue query and no lock: the DDL statements, though they
+    change nothing, cost more than a small delivery's rows."""
     with conn.transaction():
+        if _raw_tables_ready(conn, org):
+            return
         conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
         conn.execute(SCHEMA_SQL.read_text())
         for entity in org.entities:
@@ -77,7 +85,36 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
                 if field not in present:
                     conn.execute(sql.SQL("alter table {} add column {} text").format(table, sql.Identifier(field)))
             conn.execute(sql.SQL("create index if not exists {} on {} (batch_id)").format(
-                sql.Identifier(f"{org.code}__{entity.kind}__batch"), table))
+                sql.Identifier(_batch_index(org, entity)), table))
+        conn.execute(sql.SQL("comment on schema raw is {}").format(sql.Literal(_schema_version())))
+
+
+def _batch_index(org: OrganisationConfig, entity: EntityConfig) -> str:
+    return f"{org.code}__{entity.kind}__batch"
+
+
+@functools.cache
+def _schema_version() -> str:
+    """What the raw schema's comment says once schema.sql (this text of it) has run."""
+    return f"lienthong raw schema {hashlib.sha256(SCHEMA_SQL.read_bytes()).hexdigest()[:16]}"
+
+
+def _raw_tables_ready(conn: psycopg.Connection, org: OrganisationConfig) -> bool:
+    """True when schema.sql has run at this version and the organisation's tables have every
+    column and their batch index."""
+    marker = conn.execute("select obj_description(to_regnamespace('raw'), 'pg_namespace')").fetchone()[0]
+    if marker != _schema_version():
+        return False
+    wanted = {f"{org.code}__{entity.kind}": {"batch_id", "delivery_date", "row_number", "extra", *entity.fields}
+              for entity in org.entities}
+    indexes = {_batch_index(org, entity) for entity in org.entities}
+    found: dict[str, set[str]] = {}
+    for relation, column in conn.execute(
+            "select c.relname, a.attname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
+            " where n.nspname = 'raw' and c.relname = any(%s)", ([*wanted, *indexes],)):
+        found.setdefault(relation, set()).add(column)
+    return indexes <= found.keys() and all(columns <= found.get(table, set()) for table, columns in wanted.items())
 
 
 def is_full_roll(entity: EntityConfig) -> bool:

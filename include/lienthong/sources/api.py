@@ -23,7 +23,8 @@ from pathlib import Path
 import httpx
 
 from lienthong.config.organisations import ApiConnector, EntityConfig
-from lienthong.sources.base import Delivery, SourceError, SourceRow, SourceUnavailableError, map_items
+from lienthong.sources.base import (Delivery, JsonPages, SourceError, SourceRow, SourceUnavailableError,
+                                    map_items)
 
 log = logging.getLogger(__name__)
 _TRANSIENT = {429, 500, 502, 503, 504}
@@ -57,7 +58,14 @@ def fetch_delivery(entity: EntityConfig, endpoint: ApiEndpoint, day: date, spool
         digest.update(page.read_bytes())
     source = f"{url}?{connector.date_param}={day.isoformat()}"
     return Delivery(source=source, checksum=digest.hexdigest(), entity=entity,
-                    read=lambda: _spooled_rows(pages, counts, entity), declared_rows=total, doubts=doubts)
+                    read=lambda: _spooled_rows(pages, counts, entity), declared_rows=total, doubts=doubts,
+                    json_pages=spooled_pages(pages, counts, connector.paging.items_key))
+
+
+def spooled_pages(pages: list[Path], counts: list[int], items_key: str) -> JsonPages:
+    """The spooled pages as they were received, for a bulk load."""
+    firsts = [1 + before for before in [0, *itertools.accumulate(counts)]]
+    return JsonPages(items_key, lambda: ((first, page.read_bytes()) for first, page in zip(firsts, pages)))
 
 
 def _declared_total(body: dict, key: str | None, where: str) -> int | None:

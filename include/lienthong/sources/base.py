@@ -34,6 +34,16 @@ class SourceRow:
 
 
 @dataclass(frozen=True)
+class LineRun:
+    """Consecutive lines of a CSV file as sent, each one row of exactly the header's width, LF or
+    CRLF ended, a quote only around a whole value (so that PostgreSQL's CSV COPY reads every value
+    as the csv module does): loaded as they are, without parsing them in Python."""
+    first: int  # the first line's number (header = 1 when it is the first line)
+    text: str
+    delimiter: str
+
+
+@dataclass(frozen=True)
 class CellBlocks:
     """A delivery's rows as positional cells, for a bulk load (lienthong.landing.stage).
 
@@ -41,10 +51,22 @@ class CellBlocks:
     config does not map, ("extra", the file's header). ``blocks`` yields, in file order, either CSV
     text (comma-separated, CRLF line ends) of regular rows, each its cells as sent (blank ones not
     yet made empty) then its row number and the overflow (cells past the header, joined by " | "),
-    or a SourceRow for a row that needs the general path (the connector found a problem, or it
-    holds a NUL byte)."""
+    a LineRun of the file's own lines (their cells only), or a SourceRow for a row that needs the
+    general path (the connector found a problem, or it holds a NUL byte)."""
     columns: list[tuple[str, str]]
-    blocks: Iterator[str | SourceRow]
+    blocks: Iterator[str | LineRun | SourceRow]
+
+
+@dataclass(frozen=True)
+class JsonPages:
+    """A delivery's items as JSON text, for a bulk load (lienthong.landing.stage): each page is
+    (the number of its first item, counted from 1 over the delivery; its JSON text), the items a
+    list under ``items_key`` of each page's object, or the page itself when None. The load maps
+    them in SQL as :func:`map_items` does, or, when a page holds what only map_items handles
+    alike (an item that is no object, a nested value, text PostgreSQL cannot hold), gives way to
+    the delivery's rows()."""
+    items_key: str | None
+    pages: Callable[[], Iterator[tuple[int, bytes | str]]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +83,8 @@ class Delivery:
     # The same rows as positional cells when the connector can give them so (a bulk load, no
     # per-row Python); None, or a call that returns None, means: use rows().
     cells: Callable[[], CellBlocks | None] | None = None
+    # The same rows as pages of JSON items (the API and database connectors), see JsonPages.
+    json_pages: JsonPages | None = None
 
     def rows(self) -> Iterator[SourceRow]:
         return self.read()

@@ -6,6 +6,7 @@ checksum and the landing read the same snapshot even if the source changes meanw
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -17,7 +18,9 @@ from psycopg.rows import dict_row
 
 from lienthong.config.organisations import DatabaseConnector, EntityConfig
 from lienthong.config.settings import TIMEZONE
-from lienthong.sources.base import Delivery, SourceError, SourceUnavailableError, as_text, map_items
+from lienthong.sources.base import Delivery, JsonPages, SourceError, SourceUnavailableError, as_text, map_items
+
+_PAGE_ROWS = 10_000
 
 
 def fetch_delivery(entity: EntityConfig, source_url: str, day: date, spool_root: Path) -> Delivery | None:
@@ -54,5 +57,12 @@ def fetch_delivery(entity: EntityConfig, source_url: str, day: date, spool_root:
         with spool.open(encoding="utf-8") as handle:
             yield from map_items((json.loads(line) for line in handle), entity)
 
+    def pages():  # the spooled lines, a JSON array of up to _PAGE_ROWS rows at a time
+        with spool.open(encoding="utf-8") as handle:
+            first = 1
+            while lines := list(itertools.islice(handle, _PAGE_ROWS)):
+                yield first, "[" + ",".join(lines) + "]"
+                first += len(lines)
+
     return Delivery(source=f"{connector.conn_id}:{connector.table} ({day})", checksum=digest.hexdigest(),
-                    entity=entity, read=rows)
+                    entity=entity, read=rows, json_pages=JsonPages(None, pages))

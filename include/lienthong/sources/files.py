@@ -6,6 +6,7 @@ Every value comes out as NFC text.
 """
 from __future__ import annotations
 
+import bisect
 import codecs
 import collections
 import contextlib
@@ -19,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from lienthong.config.organisations import EntityConfig
-from lienthong.sources.base import CellBlocks, Delivery, SourceError, SourceRow, as_text, nfc_text, sha256_file
+from lienthong.sources.base import CellBlocks, Delivery, LineRun, SourceError, SourceRow, as_text, nfc_text, sha256_file
 from lienthong.text.legacy_encodings import decode, is_known_encoding
 
 
@@ -173,7 +174,7 @@ def file_header(path: Path, entity: EntityConfig) -> list[str]:
         lines = _Lines(path, entity.connector.encoding)
         try:
             reader = csv.reader(lines, delimiter=entity.connector.delimiter)
-            with _csv_errors(path, entity, reader):
+            with _csv_errors(path, entity, lines):
                 header = _csv_header(path, entity, reader)
         finally:
             lines.close()
@@ -211,15 +212,59 @@ def _text_lines(path: Path, encoding: str) -> Iterator[str]:
 class _Lines:
     """The file's text lines for a csv reader. The lines of records not yet done stay reachable by
     number (an unbalanced quote's lines are quarantined one by one), and the number of the last line
-    is known, when it has no line break, before the reader reaches it (it may have been cut)."""
+    is known, when it has no line break, before the reader reaches it (it may have been cut).
+
+    The bulk path takes regular lines past the reader a chunk at a time (:meth:`regular_run`)."""
 
     def __init__(self, path: Path, encoding: str):
         self._chunks = self._kept_chunks(_text_chunks(path, encoding))
         self._kept: collections.deque[tuple[int, list[str]]] = collections.deque()
         self.unended = 0  # the last line's number when it ends without a line break
+        self._chunk: list[str] = []  # the chunk being read, its first line's number, the next line's index
+        self._start = 1
+        self._at = 0
+        self._checked: list[str] | None = None  # the chunk whose irregular lines are known, and them
+        self._irregular: list[int] = []
 
     def __iter__(self) -> Iterator[str]:
-        return itertools.chain.from_iterable(self._chunks)
+        return self
+
+    def __next__(self) -> str:
+        while self._at >= len(self._chunk):
+            if not self._next_chunk():
+                raise StopIteration
+        self._at += 1
+        return self._chunk[self._at - 1]
+
+    @property
+    def read(self) -> int:
+        """The number of the last line handed out (to the reader or as a run)."""
+        return self._start + self._at - 1
+
+    def _next_chunk(self) -> bool:
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            return False
+        self._start += len(self._chunk)
+        self._chunk, self._at = chunk, 0
+        return True
+
+    def regular_run(self, irregular: Callable[[list[str]], list[int]]) -> tuple[int, str] | None:
+        """(first line number, text) of the next lines up to the next irregular one (``irregular``
+        gives a chunk's irregular line indexes, once per chunk), handed out past the reader; None
+        when the next line is irregular, or at the end."""
+        while self._at >= len(self._chunk):
+            if not self._next_chunk():
+                return None
+        if self._checked is not self._chunk:
+            self._checked, self._irregular = self._chunk, irregular(self._chunk)
+        at = self._at
+        k = bisect.bisect_left(self._irregular, at)
+        stop = self._irregular[k] if k < len(self._irregular) else len(self._chunk)
+        if stop == at:
+            return None
+        self._at = stop
+        return self._start + at, "".join(self._chunk[at:stop])
 
     def close(self) -> None:
         self._chunks.close()
@@ -282,7 +327,7 @@ def _odd_record(lines: _Lines, first: int, last: int, cells: list[str], delimite
 
 
 @contextlib.contextmanager
-def _csv_errors(path: Path, entity: EntityConfig, reader):
+def _csv_errors(path: Path, entity: EntityConfig, lines: _Lines):
     """Decoding and CSV errors as a SourceFileError naming the file and the place."""
     connector = entity.connector
     try:
@@ -294,7 +339,7 @@ def _csv_errors(path: Path, entity: EntityConfig, reader):
             "check the encoding in the organisation config, or the file at that place."
         ) from err
     except csv.Error as err:
-        raise SourceFileError(f"{path}: line {reader.line_num}: not valid CSV ({err}).") from err
+        raise SourceFileError(f"{path}: line {lines.read}: not valid CSV ({err}).") from err
 
 
 def _csv_header(path: Path, entity: EntityConfig, reader) -> list[str]:
@@ -323,7 +368,7 @@ def _csv_rows(path: Path, entity: EntityConfig, doubts: list[str]) -> Iterator[S
     lines = _Lines(path, entity.connector.encoding)
     reader = csv.reader(lines, delimiter=delimiter)
     try:
-        with _csv_errors(path, entity, reader):
+        with _csv_errors(path, entity, lines):
             header = _csv_header(path, entity, reader)
             to_row = row_mapper(str(path), entity, header, _cell)
             width, done = len(header), reader.line_num
@@ -345,7 +390,7 @@ def _csv_cells(path: Path, entity: EntityConfig, doubts: list[str]) -> CellBlock
     delimiter = entity.connector.delimiter
     lines = _Lines(path, entity.connector.encoding)
     reader = csv.reader(lines, delimiter=delimiter)
-    with _csv_errors(path, entity, reader):
+    with _csv_errors(path, entity, lines):
         header = _csv_header(path, entity, reader)
     columns = _positional_columns(str(path), entity, header)
     if columns is None:
@@ -381,11 +426,12 @@ class _BlockWriter:
         return text
 
 
-def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator[str | SourceRow]:
+def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator[str | LineRun | SourceRow]:
     delimiter = entity.connector.delimiter
     to_row = row_mapper(str(path), entity, header, _cell)
-    width, done = len(header), reader.line_num
+    width, done = len(header), lines.read
     writer = _BlockWriter()
+    irregular = _irregular_lines(delimiter, width)
 
     def flush(block: list[list]) -> Iterator[str | SourceRow]:
         text = writer.text(block)
@@ -406,10 +452,20 @@ def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator
             yield writer.text(kept)
 
     try:
-        with _csv_errors(path, entity, reader):
+        with _csv_errors(path, entity, lines):
             block: list[list] = []
-            for cells in reader:
-                last = reader.line_num
+            while True:
+                # Regular lines (one row of the header's width each, quoted as PostgreSQL reads
+                # them too) go as they are; the reader takes each irregular one, and the lines
+                # its record spans.
+                while run := lines.regular_run(irregular):
+                    yield LineRun(*run, delimiter)
+                    done = lines.read
+                    lines.forget(done + 1)
+                cells = next(reader, None)
+                if cells is None:
+                    break
+                last = lines.read
                 if last - done == 1 and len(cells) == width and last != lines.unended:
                     cells.append(last)
                     cells.append(None)
@@ -425,11 +481,39 @@ def _csv_blocks(path, entity, header, lines: _Lines, reader, doubts) -> Iterator
                 if len(block) >= _BLOCK_ROWS:
                     yield from flush(block)
                     block = []
-                    lines.forget(done + 1)
+                lines.forget(done + 1)
             if block:
                 yield from flush(block)
     finally:
         lines.close()
+
+
+def _irregular_lines(delimiter: str, width: int) -> Callable[[list[str]], list[int]]:
+    """The indexes of a chunk's lines that may not go to PostgreSQL's CSV COPY as they are: all but
+    full lines of exactly the header's width whose quoting the csv module and COPY read alike (a
+    quote only around a whole value), without NUL, with one line end (LF, or CRLF) throughout."""
+    if width < 2 or len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n':
+        return lambda chunk: list(range(len(chunk)))  # (a one-column line "\." would end COPY's data)
+    d = re.escape(delimiter)
+    value = f'(?:[^"{d}\\r\\n]*|"(?:[^"\\r\\n]|"")*")'
+    quoted = {end: re.compile(f"{value}(?:{d}{value}){{{width - 1}}}{end}") for end in ("\\n", "\\r\\n")}
+
+    def irregular(chunk: list[str]) -> list[int]:
+        text = "".join(chunk)
+        count = len(chunk)
+        returns = text.count("\r")
+        if "\x00" in text or returns not in (0, count) or (returns and text.count("\r\n") != count):
+            return list(range(count))  # rare: every line to the reader
+        if '"' in text:
+            matches = map(quoted["\\r\\n" if returns else "\\n"].fullmatch, chunk)
+            found = [i for i, match in enumerate(matches) if match is None]
+        else:
+            found = [i for i, n in enumerate(map(str.count, chunk, itertools.repeat(delimiter))) if n != width - 1]
+            if text.count("\n") != count and (not found or found[-1] != count - 1):
+                found.append(count - 1)  # the last line has no line end: it may be cut
+        return found
+
+    return irregular
 
 
 # The byte codec under each legacy encoding (each is one byte per character before re-composing).

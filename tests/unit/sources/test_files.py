@@ -98,9 +98,9 @@ def test_a_title_block_above_the_header_is_read_past_and_lines_keep_their_number
     delivery = find_delivery(ROSTER, tmp_path / "drop", date(2026, 11, 27))
     assert [(r.row_number, r.values["full_name"]) for r in delivery.rows()] == [(6, "Lê Thị Hoa"), (7, "Trần Thị Bé")]
     assert file_header(path, ROSTER) == WOMEN_HEADER.split(",")
-    # The bulk path (cells COPYed as they are) numbers the rows the same way.
-    blocks = "".join(b for b in open_file(path, ROSTER).cells().blocks if isinstance(b, str))
-    assert [line.split(",")[-2] for line in blocks.splitlines()] == ["6", "7"]
+    # The bulk path (the file's own lines, COPYed as they are) numbers the rows the same way.
+    blocks = list(open_file(path, ROSTER).cells().blocks)
+    assert [(b.first, b.text.splitlines()) for b in blocks] == [(6, rows)]
 
 
 def test_no_header_among_the_first_rows_names_the_missing_headers(tmp_path, women_roster):
