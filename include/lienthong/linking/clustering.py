@@ -62,12 +62,15 @@ class Refusal:
 
 class Clusterer:
     def __init__(self, facts: dict[str, RecordFacts], policy: LinkingPolicy,
-                 cannot_link: Iterable[tuple[str, str]] = (), name_counts: dict[str, int] | None = None):
+                 cannot_link: Iterable[tuple[str, str]] = (), name_counts: dict[str, int] | None = None,
+                 spelling_counts: dict[str, int] | None = None):
         """``facts``: record uid -> what the conflict rules read, for every record to cluster;
-        ``name_counts``: given-name key -> records carrying it (all records, not only these)."""
+        ``name_counts``: given-name key -> records carrying it; ``spelling_counts``: given name as
+        written with its marks -> records carrying it (both over all records, not only these)."""
         self.facts = facts
         self.policy = policy
         self.name_counts = name_counts or {}
+        self.spelling_counts = spelling_counts
         self.parent = {uid: uid for uid in facts}
         self.groups = {uid: _Group([uid], {f.id} if f.id else set()) for uid, f in facts.items()}
         self.cannot: dict[str, set[str]] = {}
@@ -104,7 +107,7 @@ class Clusterer:
             return None
         for x in small.members:
             for y in large.members:
-                reason = pair_conflict(self.facts[x], self.facts[y], self.name_counts, self.policy)
+                reason = pair_conflict(self.facts[x], self.facts[y], self.name_counts, self.policy, self.spelling_counts)
                 if reason:
                     return reason
         if not any(corroborated(self.facts[x], self.facts[y], self.policy)
@@ -170,7 +173,7 @@ def _components(uids: Iterable[str], pairs: Iterable[tuple[str, str]]) -> dict[s
 def cluster(facts: dict[str, RecordFacts], edges: Iterable[tuple[str, str, float]],
             must_link: Iterable[tuple[str, str]] = (), cannot_link: Iterable[tuple[str, str]] = (),
             name_counts: dict[str, int] | None = None, policy: LinkingPolicy | None = None,
-            ) -> tuple[dict[str, str], list[Refusal]]:
+            spelling_counts: dict[str, int] | None = None) -> tuple[dict[str, str], list[Refusal]]:
     """Cluster records given scored edges (any order; only those meant to link) and review
     decisions, under ``policy`` (the configured one when None)."""
     policy = policy or load_policy()
@@ -178,7 +181,7 @@ def cluster(facts: dict[str, RecordFacts], edges: Iterable[tuple[str, str, float
     must_link, cannot_link = list(must_link), list(cannot_link)
 
     def run(edges: list[tuple[str, str, float]], must_link: list[tuple[str, str]], held_apart: set[str]) -> Clusterer:
-        clusterer = Clusterer(facts, policy, cannot_link, name_counts)
+        clusterer = Clusterer(facts, policy, cannot_link, name_counts, spelling_counts)
         for a, b in must_link:
             if a in clusterer.parent and b in clusterer.parent:
                 clusterer.merge(a, b, 1.0, check_ids=False)

@@ -10,7 +10,9 @@ together may hold numbers one digit apart, so a near ID does not override):
 - both records have a full date of birth and they differ (other than day and month swapped; a
   01/01 date is a placeholder, read as the year only): two people born apart;
 - the given names differ by more than one letter, or by one letter where both spellings are
-  names in their own right (each common in the input, not a typo of the other: Tâm / Tân), or
+  names in their own right (each common in the input, not a typo of the other: Tâm / Tân;
+  counted as written, marks and all, when both records carry marks: the key "hong" is Hồng's and
+  also that of Hơng, a typo of Hương), or
   only by a tone or vowel mark where both records are written with marks (Hạnh / Hanh):
   siblings, twins;
 - both records have a year of birth and the years differ, where a record without a date takes
@@ -77,13 +79,12 @@ class RecordFacts:
             year = int(row.get("birth_year"))
         except (TypeError, ValueError):  # None, NaN, pandas' NA
             year = None
-        marked = isinstance(name, str) and not name.isascii()
         return cls(
             id=f"{kind}:{number}" if isinstance(number, str) and isinstance(kind, str) else None,
             birth_date=row.get("birth_date") if isinstance(row.get("birth_date"), str) else None,
             birth_year=year,
             given_key=row.get("given_key") if isinstance(row.get("given_key"), str) else None,
-            given_marked=name.split()[-1].lower() if marked else None,
+            given_marked=given_spelling(name),
             id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
         )
 
@@ -109,6 +110,12 @@ class RecordFacts:
     def full_date(self) -> str | None:
         """The day-precision date, unless it is the 01/01 placeholder."""
         return None if self.birth_date is None or self.birth_date.endswith("-01-01") else self.birth_date
+
+
+def given_spelling(name: object) -> str | None:
+    """The given name as written (lower case, with its marks) when the record's name carries marks,
+    else None: a name written without any marks says nothing about them."""
+    return name.split()[-1].lower() if isinstance(name, str) and name.strip() and not name.isascii() else None
 
 
 def ids_agree(a: str | None, b: str | None, max_edits: int) -> bool:
@@ -179,8 +186,11 @@ def corroborated(x: RecordFacts, y: RecordFacts, policy: LinkingPolicy) -> bool:
             or (x.year is not None and x.year == y.year) or (x.plausible_id and y.plausible_id))
 
 
-def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], policy: LinkingPolicy) -> str | None:
-    """Why ``x`` and ``y`` cannot be one person without an agreeing ID, or None."""
+def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], policy: LinkingPolicy,
+                  spelling_counts: dict[str, int] | None = None) -> str | None:
+    """Why ``x`` and ``y`` cannot be one person without an agreeing ID, or None. ``name_counts``:
+    records per given-name key; ``spelling_counts``: records per given name as written with its marks
+    (``given_spelling``), used when both records carry marks."""
     near_id = ids_agree(x.id, y.id, policy.near_id_edits)
     if not near_id and any(r.birth_year is None and not r.plausible_id for r in (x, y)):
         return "no date of birth and no ID on one side"
@@ -194,7 +204,11 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
         if gx != gy:
             if not _one_edit(gx, gy):
                 return "different given names"
-            cx, cy = name_counts.get(gx, 0), name_counts.get(gy, 0)
+            # Written with marks on both sides, a spelling is a name in its own right when it is common
+            # as written: a key conflates names ("hong": Hồng, and Hơng, a typo of Hương).
+            cx, cy = ((spelling_counts.get(x.given_marked, 0), spelling_counts.get(y.given_marked, 0))
+                      if spelling_counts is not None and x.given_marked and y.given_marked
+                      else (name_counts.get(gx, 0), name_counts.get(gy, 0)))
             if min(cx, cy) >= policy.name_variant_min_count and min(cx, cy) >= policy.name_variant_min_share * max(cx, cy):
                 return "given names one letter apart, both common names"
             if x.given_marked and y.given_marked:

@@ -22,7 +22,7 @@ import psycopg
 from lienthong.linking import engine, store
 from lienthong.linking.backends import Backend, open_backend
 from lienthong.linking.clustering import Refusal, cluster
-from lienthong.linking.conflicts import RecordFacts
+from lienthong.linking.conflicts import RecordFacts, given_spelling
 from lienthong.linking.policy import LinkingPolicy, load_policy
 from lienthong.linking.records import FEATURE_COLUMNS, INPUT_COLUMNS, content_hash, prepare_frame, record_uid
 from lienthong.linking.stable_ids import Event, assign
@@ -147,7 +147,8 @@ def _cluster(run: _Run, records: pd.DataFrame, scope: list[str], must: list[tupl
     facts = {row["record_uid"]: RecordFacts.from_features(row)
              for row in in_scope[list(FACT_COLUMNS)].to_dict("records")}
     clusters, refused = cluster(facts, edges, must, cannot, records["given_key"].value_counts().to_dict(),
-                                policy=run.policy)
+                                policy=run.policy,
+                                spelling_counts=records["name"].map(given_spelling).value_counts().to_dict())
     run.lap("cluster")
     return clusters, refused, edges
 

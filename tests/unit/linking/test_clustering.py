@@ -1,5 +1,5 @@
 from lienthong.linking.clustering import AMBIGUOUS, UNCORROBORATED, cluster
-from lienthong.linking.conflicts import RecordFacts, id_edits
+from lienthong.linking.conflicts import RecordFacts, given_spelling, id_edits
 
 
 def _ids(**ids):
@@ -212,3 +212,26 @@ def test_a_typo_keeps_the_marks_of_the_letters_it_does_not_touch():
     assert [r.reason for r in refused] == ["given names one letter apart, different tones",
                                            "given names one letter apart, different vowel marks"]
 
+
+
+def test_a_spelling_is_a_name_when_common_as_written_not_by_its_unaccented_key():
+    """"Hơng" (a typo of Hương) has the key of Hồng, a common name: as written it is rare, so the
+    typo links; twins "Tâm" / "Tân" are both common as written and stay apart. Without marks on
+    one side the keys decide, as before."""
+    keys = {"huong": 900, "hong": 800, "tam": 900, "tan": 400}
+    spellings = {"hương": 880, "hồng": 780, "hơng": 6, "tâm": 870, "tân": 390}
+    facts = {"a": _person("huong", "1972-10-02", marked="hương"), "b": _person("hong", "1972-10-02", marked="hơng"),
+             "c": _person("tam", "1990-04-02", marked="tâm"), "d": _person("tan", "1990-04-02", marked="tân"),
+             "e": _person("huong", "1968-08-24", marked="hương"), "f": _person("hong", "1968-08-24")}
+    edges = [("a", "b", 0.9999), ("c", "d", 0.9999), ("e", "f", 0.9999)]
+    clusters, refused = cluster(facts, edges, name_counts=keys, spelling_counts=spellings)
+    assert clusters["a"] == clusters["b"]
+    assert clusters["c"] != clusters["d"] and clusters["e"] != clusters["f"]
+    assert [r.reason for r in refused] == ["given names one letter apart, both common names"] * 2
+    clusters, _ = cluster(facts, edges, name_counts=keys)  # by keys alone the typo looks like Hồng
+    assert clusters["a"] != clusters["b"]
+
+
+def test_the_given_name_as_written():
+    assert given_spelling("Huỳnh Thị Hơng") == "hơng" and given_spelling("Nguyễn Thị Lan") == "lan"
+    assert given_spelling("Nguyen Thi Lan") is None and given_spelling(None) is None and given_spelling(" ") is None
