@@ -44,7 +44,7 @@ def train(records: pd.DataFrame, policy: LinkingPolicy, seed: int = 42, backend:
     linker = Linker("records", splink_settings(), db_api=backend.api(records), set_up_basic_logging=False)
 
     def has_pair(keys: tuple[str, ...]) -> bool:
-        return bool(records.dropna(subset=list(keys)).duplicated(subset=list(keys)).any())
+        return bool(records[list(keys)].dropna().duplicated().any())  # the keys only: no copy of every feature
 
     deterministic = rules_with_pairs(DETERMINISTIC_KEYS, has_pair)
     if len(deterministic) < len(DETERMINISTIC_KEYS):

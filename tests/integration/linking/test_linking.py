@@ -87,7 +87,8 @@ def test_a_night_scores_against_candidates_as_against_every_record(second_night,
     records["birth_year"] = records["birth_year"].astype("Int64")
     pairs = engine.predict_new(records, model, changed, load_policy())
     everyone = dict(zip(zip(pairs["uid_a"], pairs["uid_b"]), pairs["match_probability"]))
-    assert stored.keys() == everyone.keys() and len(stored) >= 3
+    assert stored  # the typo'd CCCD's pair and the namesakes' at least
+    assert stored.keys() == everyone.keys()
     assert max(abs(stored[pair] - everyone[pair]) for pair in stored) < 1e-12
 
 
