@@ -2,6 +2,7 @@
 
     uv run python bench/scale.py --scale tiny|demo [--seed 42] [--engines duckdb,spark] [--spark-master local[*]]
     uv run python bench/scale.py --scale custom --people 400000   # a point between demo and province
+    uv run python bench/scale.py --scale province --engines duckdb --sample /work/samples/province-42  # a sample made before
 
 Generates the sample (or reuses the one bench/matching.py caches in .lienthong/bench/sample-<scale>-<seed>),
 loads every roster record delivered into an embedded PostgreSQL of its own, and runs a full linking
@@ -95,6 +96,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--engines", default="duckdb,spark")
     parser.add_argument("--spark-master", default="local[*]")
+    parser.add_argument("--sample", type=Path, default=None, help="an existing sample folder of this scale")
     args = parser.parse_args()
     engines = args.engines.split(",")
     if engines[0] != "duckdb":
@@ -103,7 +105,7 @@ def main() -> int:
     if (args.scale == "custom") != (args.people is not None):
         parser.error("--people goes with --scale custom, and only with it")
     name = f"{args.scale}{args.people or ''}-{args.seed}"
-    sample = ROOT / ".lienthong" / "bench" / f"sample-{name}"
+    sample = args.sample or ROOT / ".lienthong" / "bench" / f"sample-{name}"
     if not (sample / "manifest.json").exists():
         _generate({"scale": args.scale, "seed": args.seed, "people": args.people}, sample)
     from lienthong.sample.link_scoring import read_hard_negatives, read_truth, score_linking
@@ -131,7 +133,8 @@ def main() -> int:
                    "seconds": summary["wall_seconds"], "peak_memory_mb": peak_mb, "persons": summary["persons"],
                    "pairs_scored": summary["pairs_scored"],
                    "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
-                   "precision": scores["precision"], "recall": scores["recall"], "timings": summary["timings"]}
+                   "precision": scores["precision"], "recall": scores["recall"], "timings": summary["timings"],
+                   "peak_memory_mb_by_step": summary.get("peak_memory_mb", {})}
             rows.append(row)
             print(" ".join(f"{k} {v}" for k, v in row.items()), flush=True)
     finally:

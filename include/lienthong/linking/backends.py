@@ -28,7 +28,7 @@ from lienthong.linking.records import id_birth_years
 log = logging.getLogger(__name__)
 
 # DuckDB spills to "./.tmp" by default, i.e. into whatever folder the task runs in.
-DUCKDB_CONFIG = {"temp_directory": str(Path(tempfile.gettempdir()) / "lienthong-duckdb")}
+DUCKDB_TEMP = Path(tempfile.gettempdir()) / "lienthong-duckdb"
 # Spark settings a linking run starts from; the policy's ``spark_conf`` adds or overrides.
 # 200 shuffle partitions (Spark's default) cost more than they bring below a few million records.
 SPARK_DEFAULTS = {
@@ -56,9 +56,16 @@ def _scored_records(records: pd.DataFrame) -> pd.DataFrame:
 class DuckDBBackend:
     dialect = "duckdb"
 
+    def __init__(self, memory_limit: str | None = None, threads: int = 0):
+        """``memory_limit``: DuckDB's buffers (it spills past it; None: DuckDB's default, 80 % of the
+        machine's memory); ``threads``: 0 for one per core."""
+        self.config = {"temp_directory": str(DUCKDB_TEMP),
+                       **({"memory_limit": memory_limit} if memory_limit else {}),
+                       **({"threads": threads} if threads else {})}
+
     def api(self, records: pd.DataFrame, new_uids: list[str] = ()) -> DuckDBAPI:
         """A fresh in-process DuckDB holding ``records`` (and ``new_records``, those of ``new_uids``)."""
-        con = duckdb.connect(config=DUCKDB_CONFIG)
+        con = duckdb.connect(config=self.config)
         con.register("records_frame", _scored_records(records))
         con.execute("create table records as select * from records_frame")
         con.unregister("records_frame")
@@ -108,7 +115,7 @@ def open_backend(policy: LinkingPolicy) -> Iterator[Backend]:
     """The backend of ``policy.engine`` for one linking run; a Spark session is started here and
     stopped on the way out."""
     if policy.engine == "duckdb":
-        yield DUCKDB
+        yield DuckDBBackend(policy.duckdb_memory_limit, policy.duckdb_threads)
         return
     with spark_session(policy.spark_master, policy.spark_conf) as session:
         yield SparkBackend(session)

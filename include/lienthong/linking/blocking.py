@@ -17,6 +17,9 @@ a phone, a given name with a birth year or date):
 
 A record without a year of birth is blocked with the year its CCCD carries (``engine``).
 
+A night scores the changed records against those they can be blocked with (``candidates_sql``)
+rather than against every record.
+
 Training uses its own rules (exact id; given + family + birth date) so that each comparison is
 trained on pairs not blocked on it.
 """
@@ -61,3 +64,18 @@ def rules_with_pairs(keys: tuple[tuple[str, ...], ...], has_pair) -> list:
     else for the fallback keys."""
     found = [block_on(*key) for key in keys if has_pair(key)]
     return found or [block_on(*key) for key in FALLBACK_KEYS[keys] if has_pair(key)]
+
+
+def candidates_sql(changed: str, records: str = "identity.records") -> str:
+    """SQL for the uids of ``records`` that the records of ``changed`` (a table of ``record_uid``s)
+    can be blocked with, those included: sharing every key of a prediction rule, a missing year of
+    birth on either side counting as any year (scoring reads a CCCD's year there, ``backends``)."""
+
+    def agree(key: str) -> str:
+        if key == "birth_year":
+            return "(r.birth_year = n.birth_year or r.birth_year is null or n.birth_year is null)"
+        return f"r.{key} = n.{key}"
+
+    rules = [f"select r.record_uid from {records} n join {changed} c on c.record_uid = n.record_uid "
+             f"join {records} r on {' and '.join(agree(k) for k in keys)}" for keys in PREDICTION_KEYS]
+    return "\nunion\n".join([f"select record_uid from {changed}"] + rules)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Iterator
 
 import pandas as pd
 from splink import Linker
@@ -43,7 +44,7 @@ def train(records: pd.DataFrame, policy: LinkingPolicy, seed: int = 42, backend:
     linker = Linker("records", splink_settings(), db_api=backend.api(records), set_up_basic_logging=False)
 
     def has_pair(keys: tuple[str, ...]) -> bool:
-        return bool(records.dropna(subset=list(keys)).duplicated(subset=list(keys)).any())
+        return bool(records[list(keys)].dropna().duplicated().any())  # the keys only: no copy of every feature
 
     deterministic = rules_with_pairs(DETERMINISTIC_KEYS, has_pair)
     if len(deterministic) < len(DETERMINISTIC_KEYS):
@@ -82,32 +83,77 @@ def _pairs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(["uid_a", "uid_b"]).reset_index(drop=True)
 
 
+def _evidence_columns(columns: list[str]) -> list[str]:
+    """Of Splink's output columns, those stored with a pair: the uids, match weight and probability,
+    and each comparison's gamma and Bayes factor."""
+    return ["record_uid_l", "record_uid_r", "match_weight", "match_probability"] + \
+        [c for c in columns if c.startswith(("gamma_", "bf_"))]
+
+
 def _evidence(frame: pd.DataFrame) -> pd.DataFrame:
     """uid_a, uid_b, match_weight, match_probability, and the per-comparison gammas and Bayes factors."""
-    keep = ["record_uid_l", "record_uid_r", "match_weight", "match_probability"]
-    keep += [c for c in frame.columns if c.startswith(("gamma_", "bf_"))]
-    return _pairs(frame[keep].copy())
+    return _pairs(frame[_evidence_columns(frame.columns)].copy())
 
 
 def predict(records: pd.DataFrame, model: dict, policy: LinkingPolicy, backend: Backend = DUCKDB) -> pd.DataFrame:
-    """Every blocked pair at or above the evidence floor."""
-    linker = _linker(records, model, backend=backend)
-    frame = linker.inference.predict(threshold_match_probability=policy.evidence_floor).as_pandas_dataframe()
-    return _evidence(frame)
+    """Every blocked pair at or above the evidence floor, in one frame (``predict_chunks`` for a province)."""
+    chunks = list(predict_chunks(records, model, policy, backend))
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+
+
+def predict_chunks(records: pd.DataFrame, model: dict, policy: LinkingPolicy,
+                   backend: Backend = DUCKDB) -> Iterator[pd.DataFrame]:
+    """Every blocked pair at or above the evidence floor, one part of the records at a time.
+
+    Splink scores every blocked pair in one query and its result comes back whole; at a province
+    that frame (and Splink's working tables) is most of a run's memory. The records are split into
+    ``policy.chunks_for(len(records))`` parts by a hash of their uid, and each part's pairs (those
+    whose smaller uid lies in it: Splink orders a pair's uids) are scored in turn: every pair is
+    scored once, by the same model, so the pairs and their scores are those of one query.
+    """
+    chunks = policy.chunks_for(len(records))
+    api = backend.api(records)
+    for chunk in range(chunks):
+        chunked = json.loads(json.dumps(for_dialect(model, backend.dialect)))
+        if chunks > 1:
+            part = CHUNK_CONDITION[backend.dialect].format(chunks=chunks, chunk=chunk)
+            for rule in chunked["blocking_rules_to_generate_predictions"]:
+                rule["blocking_rule"] = f"({rule['blocking_rule']}) and {part}"
+        # One Linker per part on one database: Splink's cached tables (records with their term
+        # frequencies) are the database's and are built once.
+        linker = Linker("records", chunked, db_api=api, set_up_basic_logging=False)
+        scored = linker.inference.predict(threshold_match_probability=policy.evidence_floor)
+        # Plain identifiers, unquoted: a double-quoted name is a string literal to Spark.
+        columns = ", ".join(_evidence_columns([c.unquote().name for c in scored.columns]))
+        frame = linker.misc.query_sql(f"select {columns} from {scored.physical_name}", output_type="pandas")
+        scored.drop_table_from_database_and_remove_from_cache()
+        yield _pairs(frame)
+
+
+# A pair's part: a hash of its left record's uid (the smaller one) modulo the number of parts.
+CHUNK_CONDITION = {"duckdb": 'hash(l."record_uid") % {chunks} = {chunk}',
+                   "spark": "pmod(hash(l.`record_uid`), {chunks}) = {chunk}"}
 
 
 def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str], policy: LinkingPolicy,
-                backend: Backend = DUCKDB) -> pd.DataFrame:
-    """Pairs involving at least one of ``new_uids`` (new or changed records), against all records.
+                backend: Backend = DUCKDB, term_frequencies: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Pairs involving at least one of ``new_uids`` (new or changed records), against ``records``.
 
     Splink's ``find_matches_to_new_records`` blocks the new records against the whole input with
     the prediction rules; as the new records are part of that input, new-new pairs come too.
+    ``records`` may be only those the new ones can be blocked with (``blocking.candidates_sql``)
+    when ``term_frequencies`` gives, per column of ``TF_COLUMNS``, the term frequencies of all
+    records (``value``, ``tf``); else they are computed over ``records``.
     """
     if not new_uids:
         return _evidence(pd.DataFrame(columns=["record_uid_l", "record_uid_r", "match_weight", "match_probability"]))
     linker = _linker(records, model, new_uids, backend)
     for column in TF_COLUMNS:  # term frequencies of the whole input, not of the new records
-        linker.table_management.compute_tf_table(column)
+        if term_frequencies is None:
+            linker.table_management.compute_tf_table(column)
+        else:
+            linker.table_management.register_term_frequency_lookup(
+                term_frequencies[column].set_axis([column, f"tf_{column}"], axis=1), column)
     threshold = _weight(policy.evidence_floor)
     frame = linker.inference.find_matches_to_new_records(
         "new_records", blocking_rules=PREDICTION_RULES, match_weight_threshold=threshold

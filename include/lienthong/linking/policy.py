@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,10 @@ class LinkingPolicy:
     engine: str = "duckdb"
     spark_master: str = "local[*]"
     spark_conf: dict = dataclasses.field(default_factory=dict)
+    # Memory of a run (docs/linking.md, "Memory"); optional keys like the engine's.
+    score_chunk_records: int = 250_000  # records per part when scoring the pairs (``engine.predict_chunks``)
+    duckdb_memory_limit: str = "2GB"  # DuckDB's own buffers; past it DuckDB spills to a temporary folder
+    duckdb_threads: int = 0  # DuckDB's threads; 0: one per core
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -73,6 +78,13 @@ class LinkingPolicy:
             raise PolicyError("linking policy: spark_conf must map Spark settings to plain values "
                               f"(spark.driver.memory: 8g), got {self.spark_conf!r}")
         object.__setattr__(self, "spark_conf", {str(k): str(v) for k, v in self.spark_conf.items()})
+        if self.score_chunk_records < 1 or self.duckdb_threads < 0:
+            raise PolicyError("linking policy: expected score_chunk_records >= 1 and duckdb_threads >= 0 (0: one per "
+                              f"core), got {self.score_chunk_records}, {self.duckdb_threads}")
+        if not isinstance(self.duckdb_memory_limit, str) or not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B",
+                                                                              self.duckdb_memory_limit.strip()):
+            raise PolicyError("linking policy: duckdb_memory_limit must be a size such as 2GB or 512MB, "
+                              f"got {self.duckdb_memory_limit!r}")
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "the linking policy") -> LinkingPolicy:
@@ -101,6 +113,10 @@ class LinkingPolicy:
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def chunks_for(self, records: int) -> int:
+        """Parts to score the pairs of ``records`` records in."""
+        return max(1, -(-records // self.score_chunk_records))
 
     def u_sample_pairs(self, records: int) -> int:
         """Random pairs to draw for the u probabilities of ``records`` records."""

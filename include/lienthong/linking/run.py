@@ -2,9 +2,9 @@
 
 A full run (``link``) prepares every record, trains the Splink model, scores all blocked pairs,
 clusters and carries the previous ids over (``stable_ids``). An incremental run (``link_new``)
-reuses the stored model, prepares and scores only new or changed records (content hash) against
-everything, and reclusters only the people those records touch (plus records of review decisions
-taken since the last run). Both write ``identity.*`` in one transaction, the policy they used
+reuses the stored model, prepares and scores only new or changed records (content hash, compared
+in PostgreSQL) against the records they can be blocked with, and reclusters only the people those
+records touch (plus records of review decisions taken since the last run). Both write ``identity.*`` in one transaction, the policy they used
 recorded with the run. Splink trains and scores on the policy's engine (``backends``: DuckDB, or a
 Spark session opened for the run and stopped after it).
 """
@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import resource
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -21,15 +24,25 @@ import psycopg
 
 from lienthong.linking import engine, store
 from lienthong.linking.backends import Backend, open_backend
+from lienthong.linking.blocking import candidates_sql
 from lienthong.linking.clustering import Refusal, cluster
+from lienthong.linking.comparisons import TF_COLUMNS
 from lienthong.linking.conflicts import RecordFacts, given_spelling
 from lienthong.linking.policy import LinkingPolicy, load_policy
-from lienthong.linking.records import FEATURE_COLUMNS, INPUT_COLUMNS, content_hash, prepare_frame, record_uid
+from lienthong.linking.records import FEATURE_COLUMNS, INPUT_COLUMNS, content_hash_sql, prepare_frame
 from lienthong.linking.stable_ids import Event, assign
 from lienthong.linking.survivorship import DELETE_ORPHANS, refresh_sql
 from lienthong.warehouse import connect
 
+log = logging.getLogger(__name__)
+
 PERSON_ID_PREFIX = "LT"
+SOURCE_BATCH = 50_000  # source rows read and prepared at a time
+# The features scoring and clustering read (not the source key and content hash), and those of them
+# whose values repeat across records (held once each in memory: ``store.read_frame``).
+SCORED_COLUMNS = tuple(c for c in FEATURE_COLUMNS if c not in ("source_record_key", "content_hash"))
+SHARED_COLUMNS = ("org_code", "family_key", "middle_key", "given_key", "birth_date", "sex", "id_kind",
+                  "commune_code", "commune_candidates", "hamlet_key")
 FACT_COLUMNS = ("record_uid", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name",
                 "id_consistent")
 
@@ -47,9 +60,13 @@ class _Run:
     backend: Backend  # where Splink trains and scores (the policy's engine)
     started: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
+    # The process's peak resident memory (MB, DuckDB's included) at the end of each step: the step
+    # where it grows is the one that raised it.
+    peak_memory_mb: dict[str, float] = field(default_factory=dict)
 
     def lap(self, name: str) -> None:
         self.timings[name] = round(time.perf_counter() - self.started - sum(self.timings.values()), 2)
+        self.peak_memory_mb[name] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def link(url: str, source_sql: str, *, policy: LinkingPolicy | None = None, today: dt.date | None = None) -> dict:
@@ -74,8 +91,8 @@ def _link(url: str, source_sql: str, *, incremental: bool, policy: LinkingPolicy
     with connect(url) as conn, open_backend(policy) as backend:
         run = _start(conn, policy, incremental, backend)
         read, changed, records = _prepare(run, source_sql, today)
-        pairs = _score(run, records, changed)
-        scope = _scope(run, changed, pairs) if run.incremental else list(records["record_uid"])
+        scored, strong = _score(run, records, changed)
+        scope = _scope(run, changed, strong) if run.incremental else list(records["record_uid"])
         must, cannot = _decisions(conn)
         clusters, refused, edges = _cluster(run, records, scope, must, cannot)
         assignment, events, previous, links_changed = _assign(run, clusters)
@@ -83,7 +100,7 @@ def _link(url: str, source_sql: str, *, incremental: bool, policy: LinkingPolicy
         _record_events(run, events, clusters, edges, refused, must)
         _refresh_people(run, set(assignment.values()) | set(previous.values()))
         run.lap("write")
-        return _finish(run, records_read=read, changed=len(changed), pairs_scored=len(pairs),
+        return _finish(run, records_read=read, changed=len(changed), pairs_scored=scored,
                        reclustered=len(scope), links_changed=links_changed, events=events, refused=len(refused))
 
 
@@ -92,47 +109,67 @@ def _start(conn, policy: LinkingPolicy, incremental: bool, backend: Backend) -> 
     store.ensure_schema(conn)
     since = conn.execute("select max(started_at) from identity.runs").fetchone()[0]
     model_row = conn.execute("select settings from identity.model order by model_id desc limit 1").fetchone()
-    incremental = incremental and model_row is not None
+    # Content hashes stored before they were MD5s (blake2b, 24 hex digits) cannot be compared in SQL:
+    # the first night after the change links in full, which rewrites them.
+    stale = conn.execute("select exists (select 1 from identity.records where length(content_hash) <> 32)").fetchone()[0]
+    if incremental and model_row is not None and stale:
+        log.warning("linking: stored content hashes are of an older form; this run links every record in full")
+    incremental = incremental and model_row is not None and not stale
     run_id = conn.execute("insert into identity.runs (incremental, policy) values (%s, %s) returning run_id",
                           (incremental, json.dumps(policy.as_dict()))).fetchone()[0]
     return _Run(conn, policy, run_id, incremental, since, model_row[0] if incremental else None, backend)
 
 
 def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, list[str], pd.DataFrame]:
-    """Features of the new or changed records (all of them in a full run) stored; every record's
-    features read back. Returns the records read, the changed uids and the features."""
-    source = _read_source(run.conn, source_sql)
-    known = dict(run.conn.execute("select record_uid, content_hash from identity.records").fetchall()) \
-        if run.incremental else {}
-    changed_rows = [r for r in source
-                    if known.get(record_uid(r["org_code"], r["source_record_key"])) != content_hash(r)]
-    features = prepare_frame(changed_rows, today)
-    _upsert_records(run.conn, features)
+    """Features of the new or changed records (all of them in a full run) stored; the features of
+    every record (in an incremental run: of those the changed ones can be blocked with) read back.
+    Returns the records read, the changed uids and the features."""
+    read = run.conn.execute(f"select count(*) from ({source_sql}) as source").fetchone()[0]
+    changed = []
+    run.conn.execute("create temp table incoming (like identity.records including defaults) on commit drop")
+    for rows in _read_source(run.conn, source_sql, changed_only=run.incremental):
+        features = prepare_frame(rows, today)
+        store.copy_frame(run.conn, "incoming", features, list(FEATURE_COLUMNS))
+        changed += list(features["record_uid"])
+    _upsert_records(run.conn)
     run.lap("prepare")
-    records = store.read_frame(run.conn, f"select {', '.join(FEATURE_COLUMNS)} from identity.records")
+    where = ""
+    if run.incremental:  # only the records the changed ones can be scored against
+        store.temp_keys(run.conn, "changed", changed)
+        where = f" where record_uid in ({candidates_sql('changed')})"
+    records = store.read_frame(run.conn, f"select {', '.join(SCORED_COLUMNS)} from identity.records{where}",
+                               shared=SHARED_COLUMNS)
     records["birth_year"] = records["birth_year"].astype("Int64")
     run.lap("read_features")
-    return len(source), list(features["record_uid"]), records
+    return read, changed, records
 
 
-def _score(run: _Run, records: pd.DataFrame, changed: list[str]) -> pd.DataFrame:
+def _score(run: _Run, records: pd.DataFrame, changed: list[str]) -> tuple[int, set[str]]:
     """Score the pairs (the changed records' only, with the stored model, in an incremental run;
-    all of them with a newly trained model otherwise) and store them as evidence."""
+    all of them with a newly trained model otherwise) and store them as evidence, a part at a time.
+    Returns the pairs scored and, in an incremental run, the records of those at or above the threshold."""
     if run.incremental:
-        pairs = engine.predict_new(records, run.model, changed, run.policy, run.backend)
-        store.temp_keys(run.conn, "changed", changed)
+        term_frequencies = {column: _counts(run.conn, column) for column in TF_COLUMNS}
+        for frame in term_frequencies.values():
+            frame["n"] = frame["n"] / frame["n"].sum()
+        pairs = engine.predict_new(records, run.model, changed, run.policy, run.backend, term_frequencies)
         for side in ("uid_a", "uid_b"):
             run.conn.execute(f"delete from identity.match_pairs m using changed c where c.record_uid = m.{side}")
-    else:
-        run.model = engine.train(records, run.policy, backend=run.backend)
-        run.conn.execute("insert into identity.model (run_id, settings) values (%s, %s)",
-                         (run.run_id, json.dumps(run.model)))
-        run.lap("train")
-        pairs = engine.predict(records, run.model, run.policy, run.backend)
-        run.conn.execute("truncate identity.match_pairs")
+        _store_pairs(run.conn, pairs, run.run_id)
+        strong = pairs[pairs["match_probability"] >= run.policy.link_threshold]
+        run.lap("score")
+        return len(pairs), set(strong["uid_a"]) | set(strong["uid_b"])
+    run.model = engine.train(records, run.policy, backend=run.backend)
+    run.conn.execute("insert into identity.model (run_id, settings) values (%s, %s)",
+                     (run.run_id, json.dumps(run.model)))
+    run.lap("train")
+    run.conn.execute("truncate identity.match_pairs")
+    scored = 0
+    for pairs in engine.predict_chunks(records, run.model, run.policy, run.backend):
+        _store_pairs(run.conn, pairs, run.run_id)
+        scored += len(pairs)
     run.lap("score")
-    _store_pairs(run.conn, pairs, run.run_id)
-    return pairs
+    return scored, set()
 
 
 def _cluster(run: _Run, records: pd.DataFrame, scope: list[str], must: list[tuple[str, str]],
@@ -142,13 +179,18 @@ def _cluster(run: _Run, records: pd.DataFrame, scope: list[str], must: list[tupl
     edges = run.conn.execute(
         """select m.uid_a, m.uid_b, m.match_probability from identity.match_pairs m
            join scope a on a.record_uid = m.uid_a join scope b on b.record_uid = m.uid_b
-           where m.match_probability >= %s""", (run.policy.link_threshold,)).fetchall()
-    in_scope = records[records["record_uid"].isin(set(scope))] if run.incremental else records
-    facts = {row["record_uid"]: RecordFacts.from_features(row)
-             for row in in_scope[list(FACT_COLUMNS)].to_dict("records")}
-    clusters, refused = cluster(facts, edges, must, cannot, records["given_key"].value_counts().to_dict(),
-                                policy=run.policy,
-                                spelling_counts=records["name"].map(given_spelling).value_counts().to_dict())
+           where m.match_probability >= %s
+           order by m.match_probability desc, m.uid_a, m.uid_b""", (run.policy.link_threshold,)).fetchall()
+    # Ordered in full: clustering takes equal probabilities in the order given, which is then the
+    # same however the pairs were scored and stored (in parts or at once, on either engine).
+    in_scope = store.read_frame(run.conn, f"select {', '.join(FACT_COLUMNS)} from identity.records "
+                                          "join scope using (record_uid)") if run.incremental else records
+    # Row by row: a dict per record for all of a province at once is a few GB.
+    facts = {row[0]: RecordFacts.from_features(dict(zip(FACT_COLUMNS, row)))
+             for row in in_scope[list(FACT_COLUMNS)].itertuples(index=False, name=None)}
+    name_counts = dict(_counts(run.conn, "given_key").itertuples(index=False, name=None))
+    clusters, refused = cluster(facts, edges, must, cannot, name_counts,
+                                policy=run.policy, spelling_counts=_spelling_counts(run.conn))
     run.lap("cluster")
     return clusters, refused, edges
 
@@ -216,7 +258,7 @@ def _finish(run: _Run, *, events: list[Event], **counts) -> dict:
         "run_id": run.run_id, "incremental": run.incremental, "records": counts.pop("records_read"), **counts,
         "persons": run.conn.execute("select count(*) from identity.person").fetchone()[0],
         "review_queue": run.conn.execute("select count(*) from identity.review_queue").fetchone()[0],
-        "events": dict(by_kind), "timings": run.timings,
+        "events": dict(by_kind), "timings": run.timings, "peak_memory_mb": run.peak_memory_mb,
         "seconds": round(time.perf_counter() - run.started, 2),
     }
     run.conn.execute("update identity.runs set finished_at = now(), summary = %s where run_id = %s",
@@ -224,10 +266,33 @@ def _finish(run: _Run, *, events: list[Event], **counts) -> dict:
     return summary
 
 
-def _read_source(conn, source_sql: str) -> list[dict]:
-    with conn.cursor() as cur:
-        cur.execute(f"select {', '.join(INPUT_COLUMNS)} from ({source_sql}) as source")
-        return [dict(zip(INPUT_COLUMNS, row)) for row in cur.fetchall()]
+def _read_source(conn, source_sql: str, changed_only: bool) -> Iterator[list[dict]]:
+    """The source's rows (``changed_only``: those new or changed since they were stored, compared by
+    content hash in PostgreSQL), ``SOURCE_BATCH`` at a time: a province's rows are never all in memory."""
+    changes = (f" left join identity.records r using (org_code, source_record_key)"
+               f" where r.content_hash is distinct from {content_hash_sql('s')}") if changed_only else ""
+    with conn.cursor(name="linking_source") as cur:
+        cur.execute(f"select {', '.join('s.' + c for c in INPUT_COLUMNS)} from ({source_sql}) as s{changes}")
+        while rows := cur.fetchmany(SOURCE_BATCH):
+            yield [dict(zip(INPUT_COLUMNS, row)) for row in rows]
+
+
+def _counts(conn, column: str) -> pd.DataFrame:
+    """``value, n``: the records of each value of ``column`` (all records, not only those read)."""
+    return store.read_frame(conn, f"select {column} as value, count(*) as n from identity.records "
+                                  f"where {column} is not null group by {column}")
+
+
+def _spelling_counts(conn) -> dict[str, int]:
+    """Records per given name as written (``conflicts.given_spelling``), over all records, streamed."""
+    counts: Counter[str] = Counter()
+    with conn.cursor(name="linking_spellings") as cur:
+        cur.execute("select name, count(*) from identity.records where name is not null group by name")
+        while rows := cur.fetchmany(SOURCE_BATCH):
+            for name, n in rows:
+                if (spelling := given_spelling(name)) is not None:
+                    counts[spelling] += n
+    return dict(counts)
 
 
 def _mint(conn):
@@ -239,9 +304,8 @@ def _mint(conn):
     return mint
 
 
-def _upsert_records(conn, features: pd.DataFrame) -> None:
-    conn.execute("create temp table incoming (like identity.records including defaults) on commit drop")
-    store.copy_frame(conn, "incoming", features, list(FEATURE_COLUMNS))
+def _upsert_records(conn) -> None:
+    """The features in temporary table ``incoming`` into ``identity.records``."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in FEATURE_COLUMNS if c != "record_uid")
     conn.execute(f"insert into identity.records ({', '.join(FEATURE_COLUMNS)}) "
                  f"select {', '.join(FEATURE_COLUMNS)} from incoming "
@@ -262,7 +326,7 @@ def _decisions(conn) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return [(a, b) for a, b, d in rows if d == "same"], [(a, b) for a, b, d in rows if d == "different"]
 
 
-def _scope(run: _Run, changed: list[str], pairs: pd.DataFrame) -> list[str]:
+def _scope(run: _Run, changed: list[str], strong: set[str]) -> list[str]:
     """Records to recluster: the changed ones, those of fresh decisions, their linked neighbours,
     and every record of the people all of these belong to."""
     conn, since, threshold = run.conn, run.since, run.policy.link_threshold
@@ -271,8 +335,7 @@ def _scope(run: _Run, changed: list[str], pairs: pd.DataFrame) -> list[str]:
         for a, b in conn.execute("select record_key_a, record_key_b from identity.review_decisions "
                                  "where decided_at >= %s", (since,)).fetchall():
             seeds |= {a, b}
-    strong = pairs[pairs["match_probability"] >= threshold]
-    seeds |= set(strong["uid_a"]) | set(strong["uid_b"])
+    seeds |= strong
     store.temp_keys(conn, "seeds", seeds)
     rows = conn.execute(
         """

@@ -1,6 +1,7 @@
 """The identity schema in PostgreSQL: creation and bulk reads and writes."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import pandas as pd
@@ -13,11 +14,26 @@ def ensure_schema(conn: psycopg.Connection) -> None:
     conn.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
 
 
-def read_frame(conn: psycopg.Connection, sql: str, params=None) -> pd.DataFrame:
+READ_BATCH = 100_000  # rows fetched at a time by read_frame
+
+
+def read_frame(conn: psycopg.Connection, sql: str, params=None, shared: Collection[str] = ()) -> pd.DataFrame:
+    """The rows of ``sql`` as a DataFrame, fetched a batch at a time: the rows as Python tuples
+    and the frame are never both whole in memory. In the columns named in ``shared``, equal values
+    are one string object (each fetched value is otherwise its own: ~60 bytes a value, a GB over a
+    province's records for keys that repeat, such as family names, hamlets or dates)."""
     with conn.cursor() as cur:
         cur.execute(sql, params)
         columns = [d.name for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=columns)
+        seen: dict[str, dict] = {c: {} for c in shared}
+        frames = []
+        while rows := cur.fetchmany(READ_BATCH):
+            values = dict(zip(columns, zip(*rows)))
+            for column, known in seen.items():
+                values[column] = [known.setdefault(v, v) for v in values[column]]
+            frames.append(pd.DataFrame(values, columns=columns))
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else \
+            frames[0] if frames else pd.DataFrame(columns=columns)
 
 
 def copy_rows(conn: psycopg.Connection, table: str, columns: list[str], rows) -> None:

@@ -67,6 +67,31 @@ def test_ids_are_stable_across_a_night_of_changes(second_night):
     assert len(after) == summary["records"]
 
 
+def test_a_night_scores_against_candidates_as_against_every_record(second_night, module_url):
+    """The night read only the records its changed ones can be blocked with, and the term
+    frequencies of all records from PostgreSQL; scoring the changed records against every record
+    with the stored model gives the same pairs and scores."""
+    from lienthong.linking import engine, load_policy, store
+    from lienthong.linking.run import SCORED_COLUMNS
+
+    with psycopg.connect(module_url) as conn:
+        run_id, started = conn.execute("select run_id, started_at from identity.runs where incremental "
+                                       "order by run_id desc limit 1").fetchone()
+        model = conn.execute("select settings from identity.model order by model_id desc limit 1").fetchone()[0]
+        records = store.read_frame(conn, f"select {', '.join(SCORED_COLUMNS)} from identity.records")
+        changed = [u for (u,) in conn.execute("select record_uid from identity.records where updated_at >= %s",
+                                              (started,)).fetchall()]
+        stored = {(a, b): p for a, b, p in conn.execute(
+            "select uid_a, uid_b, match_probability from identity.match_pairs where run_id = %s", (run_id,))}
+    assert len(changed) == second_night["summary"]["changed"]
+    records["birth_year"] = records["birth_year"].astype("Int64")
+    pairs = engine.predict_new(records, model, changed, load_policy())
+    everyone = dict(zip(zip(pairs["uid_a"], pairs["uid_b"]), pairs["match_probability"]))
+    assert stored  # the typo'd CCCD's pair and the namesakes' at least
+    assert stored.keys() == everyone.keys()
+    assert max(abs(stored[pair] - everyone[pair]) for pair in stored) < 1e-12
+
+
 def test_a_typod_cccd_still_links(second_night):
     woman = second_night["woman"]
     after = second_night["after"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lienthong.linking import load_policy
-from lienthong.linking.backends import _scored_records, spark_session
+from lienthong.linking.backends import DuckDBBackend, _scored_records, spark_session
 from lienthong.linking.comparisons import for_dialect, splink_settings
 from lienthong.linking.policy import DEFAULT_FILE, PolicyError
 from lienthong.linking.records import prepare_frame
@@ -74,3 +74,24 @@ def test_scoring_reads_a_cccds_year_for_a_record_without_one_on_every_engine():
     scored = _scored_records(features)
     assert list(scored["birth_year"]) == [1985, 1970]
     assert pd.isna(features["birth_year"][0])  # the stored features keep the date as written
+
+
+def test_the_memory_keys_are_optional_and_checked(tmp_path):
+    assert (POLICY.score_chunk_records, POLICY.duckdb_memory_limit, POLICY.duckdb_threads) == (250_000, "2GB", 0)
+    assert POLICY.chunks_for(1) == 1 and POLICY.chunks_for(250_000) == 1 and POLICY.chunks_for(1_600_000) == 7
+    with pytest.raises(PolicyError, match="duckdb_memory_limit must be a size"):
+        POLICY.replace(duckdb_memory_limit="lots")
+    with pytest.raises(PolicyError, match="score_chunk_records >= 1"):
+        POLICY.replace(score_chunk_records=0)
+    # A policy file written before the memory keys still loads, with their defaults.
+    old = tmp_path / "linking.yml"
+    old.write_text(DEFAULT_FILE.read_text(encoding="utf-8").split("\n# Memory of a run")[0], encoding="utf-8")
+    assert load_policy(old).duckdb_memory_limit == "2GB"
+
+
+def test_duckdb_is_opened_with_the_policys_memory_limit_and_threads():
+    backend = DuckDBBackend(POLICY.duckdb_memory_limit, 1)
+    con = backend.api(pd.DataFrame({"record_uid": ["a|1"], "birth_year": pd.array([None], dtype="Int64"),
+                                    "id_kind": [None], "id_number": [None]}))._con
+    limit, threads = con.execute("select current_setting('memory_limit'), current_setting('threads')").fetchone()
+    assert (limit, threads) == ("1.8 GiB", 1)  # DuckDB shows 2GB (10^9 bytes) in GiB
