@@ -79,7 +79,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="keep the work folder (database, sample) here")
     args = parser.parse_args()
 
-    work = args.keep or Path(tempfile.mkdtemp(prefix=f"lienthong-bench-build-{args.scale}-"))
+    # Absolute: dbt runs in the rendered project folder, and its --target-path is under `work`.
+    work = (args.keep or Path(tempfile.mkdtemp(prefix=f"lienthong-bench-build-{args.scale}-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     sample = args.sample or work / "sample"
     if not args.sample:

@@ -22,24 +22,41 @@
 {%- endmacro %}
 
 {# The member key within one organisation: its record id (member_code); organisations without one
-   use md5(name key | birth date as written). #}
-{% macro _member_key(org, fields, name_expr) -%}
+   use md5(name key | birth date as written). The name and unit keys come from _key_values' laterals. #}
+{% macro _member_key(org, fields) -%}
     {% if 'member_code' in fields -%}
         '{{ org }}:' || upper(btrim(member_code))
     {%- else -%}
-        '{{ org }}:' || md5(concat_ws('|', {{ vn_key(name_expr) }}, btrim({{ _birth_text(fields) }})))
+        '{{ org }}:' || md5(concat_ws('|', name_v.text_key, btrim({{ _birth_text(fields) }})))
     {%- endif %}
 {%- endmacro %}
 
 {# The stable source record key (the contract with person linking): <org>:<member_code>, else
    <org>:md5(name key | birth date as written | unit name key). Same text every night for the same
    record; int_members__current appends #n to the 2nd.. exact duplicate in one unit. #}
-{% macro _record_key(org, fields, name_expr) -%}
+{% macro _record_key(org, fields) -%}
     {% if 'member_code' in fields -%}
         '{{ org }}:' || upper(btrim(member_code))
     {%- else -%}
-        '{{ org }}:' || md5(concat_ws('|', {{ vn_key(name_expr) }}, btrim({{ _birth_text(fields) }}), {{ vn_key(_col('unit_name', fields)) }}))
+        '{{ org }}:' || md5(concat_ws('|', name_v.text_key, btrim({{ _birth_text(fields) }}), unit_v.text_key))
     {%- endif %}
+{%- endmacro %}
+
+{# The name (name_v) and unit (unit_v) keys and clean forms, once per distinct value (per_value): the
+   keys of an organisation without member codes are built from them. `always` adds them also where
+   the keys do not need them (the model shows the clean forms). #}
+{% macro _key_values(fields, name_expr, always=false) -%}
+    {%- if always or 'member_code' not in fields %}
+    {{ per_value('name_v', {'text_key': vn_key(name_expr), 'text_clean': vn_clean(name_expr)}) }}
+    {{ per_value('unit_v', {'text_key': vn_key(_col('unit_name', fields)), 'text_clean': vn_clean(_col('unit_name', fields))}) }}
+    {%- endif %}
+{%- endmacro %}
+
+{# A date column as a date (vn_date) and, for births, a year (vn_birth_year), once per distinct text. #}
+{% macro _date_values(alias, expr, date_order, with_year=false) -%}
+    {%- set values = {'date_value': vn_date(expr, date_order)} -%}
+    {%- if with_year %}{% do values.update({'year_value': vn_birth_year(expr, date_order)}) %}{% endif -%}
+    {{ per_value(alias, values) }}
 {%- endmacro %}
 
 {% macro _full_name(fields) -%}
@@ -101,18 +118,18 @@ located as (
 select
     {{ _row_origin(org) }},
     '{{ entity }}'::text                                as entity,
-    {{ _record_key(org, fields, 'full_name_text') }}    as record_key,
-    {{ _member_key(org, fields, 'full_name_text') }}    as member_key,
+    {{ _record_key(org, fields) }}                      as record_key,
+    {{ _member_key(org, fields) }}                      as member_key,
     {{ _col('member_code', fields) }}                   as member_code,
-    {{ _change_kind(org, entity, fields) }}             as change_kind,
-    {{ vn_date(_col('changed_on', fields), date_order) }} as changed_on,
+    change_v.kind                                       as change_kind,
+    changed_v.date_value                                as changed_on,
     full_name_text                                      as full_name_raw,
-    {{ vn_clean('full_name_text') }}                    as full_name,
-    {{ vn_key('full_name_text') }}                      as name_key,
+    name_v.text_clean                                   as full_name,
+    name_v.text_key                                     as name_key,
     {{ _birth_text(fields) }}                           as birth_date_raw,
-    {{ vn_date(_birth_text(fields), date_order) }}      as birth_date,
-    {{ vn_birth_year(_birth_text(fields), date_order) }} as birth_year,
-    {{ _sex(org, _col('sex', fields)) }}                as sex,
+    birth_v.date_value                                  as birth_date,
+    birth_v.year_value                                  as birth_year,
+    sex_v.sex_code                                      as sex,
     {{ _col('sex', fields) }}                           as sex_raw,
     {{ _col('id_number', fields) }}                     as id_number_raw,
     {{ digits(_col('id_number', fields)) }}             as id_number,
@@ -120,14 +137,24 @@ select
     {{ vn_phone(_col('phone', fields)) }}               as phone,
     hamlet_text                                         as hamlet_raw,
     commune_text                                        as commune_raw,
-    {{ vn_clean('hamlet_text') }}                       as hamlet_name,
-    {{ vn_clean('commune_text') }}                      as commune_name,
+    hamlet_v.text_clean                                 as hamlet_name,
+    commune_v.text_clean                                as commune_name,
     {{ _col('unit_code', fields) }}                     as unit_code,
-    {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
-    {{ vn_clean(_col('employer', fields)) }}            as employer,
-    {{ vn_date(_col('joined_on', fields), date_order) }} as joined_on,
-    {{ vn_clean(_col('end_reason', fields)) }}          as end_reason
+    unit_v.text_clean                                   as unit_name,
+    employer_v.text_clean                               as employer,
+    joined_v.date_value                                 as joined_on,
+    end_reason_v.text_clean                             as end_reason
 from located
+{{ _key_values(fields, 'full_name_text', always=true) }}
+{{ per_value('change_v', {'kind': _change_kind(org, entity, fields)}) }}
+{{ _date_values('changed_v', _col('changed_on', fields), date_order) }}
+{{ _date_values('birth_v', _birth_text(fields), date_order, with_year=true) }}
+{{ per_value('sex_v', {'sex_code': _sex(org, _col('sex', fields))}) }}
+{{ per_value('hamlet_v', {'text_clean': vn_clean('hamlet_text')}) }}
+{{ per_value('commune_v', {'text_clean': vn_clean('commune_text')}) }}
+{{ per_value('employer_v', {'text_clean': vn_clean(_col('employer', fields))}) }}
+{{ _date_values('joined_v', _col('joined_on', fields), date_order) }}
+{{ per_value('end_reason_v', {'text_clean': vn_clean(_col('end_reason', fields))}) }}
 {% endmacro %}
 
 {% macro stage_dues(org, entity, fields, date_order='dmy') %}
@@ -137,14 +164,18 @@ with source as (
 
 select
     {{ _row_origin(org) }},
-    {{ _record_key(org, fields, _col('full_name', fields)) }} as record_key,
-    {{ _member_key(org, fields, _col('full_name', fields)) }} as member_key,
+    {{ _record_key(org, fields) }}                      as record_key,
+    {{ _member_key(org, fields) }}                      as member_key,
     period                                              as period_raw,
-    {{ vn_period_start('period') }}                     as period_start,
-    {{ vn_period_months('period') }}                    as period_months,
-    {{ digits(_col('amount', fields)) }}::numeric       as amount_vnd,
-    {{ vn_date(_col('paid_on', fields), date_order) }}  as paid_on
+    period_v.period_start,
+    period_v.period_months,
+    amount_v.amount_vnd,
+    paid_v.date_value                                   as paid_on
 from source
+{{ _key_values(fields, _col('full_name', fields)) }}
+{{ per_value('period_v', {'period_start': vn_period_start('period'), 'period_months': vn_period_months('period')}) }}
+{{ per_value('amount_v', {'amount_vnd': digits(_col('amount', fields)) ~ '::numeric'}) }}
+{{ _date_values('paid_v', _col('paid_on', fields), date_order) }}
 {% endmacro %}
 
 {% macro stage_activities(org, entity, fields, date_order='dmy') %}
@@ -154,13 +185,16 @@ with source as (
 
 select
     {{ _row_origin(org) }},
-    {{ _record_key(org, fields, _col('full_name', fields)) }} as record_key,
-    {{ _member_key(org, fields, _col('full_name', fields)) }} as member_key,
+    {{ _record_key(org, fields) }}                      as record_key,
+    {{ _member_key(org, fields) }}                      as member_key,
     {{ _col('unit_code', fields) }}                     as unit_code,
-    {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
-    {{ vn_date('session_on', date_order) }}             as session_on,
-    {{ vn_clean(_col('session_title', fields)) }}       as session_title
+    unit_v.text_clean                                   as unit_name,
+    session_v.date_value                                as session_on,
+    title_v.text_clean                                  as session_title
 from source
+{{ _key_values(fields, _col('full_name', fields), always=true) }}
+{{ _date_values('session_v', 'session_on', date_order) }}
+{{ per_value('title_v', {'text_clean': vn_clean(_col('session_title', fields))}) }}
 {% endmacro %}
 
 {% macro stage_reported_totals(org, entity, fields, date_order='dmy') %}

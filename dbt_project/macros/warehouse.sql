@@ -67,6 +67,13 @@
     (select coalesce(max(run_id), 0) from {{ ref('stg_identity__runs') }})
 {%- endmacro %}
 
+{# Post-hook of the models incremental by batch (indexed on batch_id): delete the rows of batches no
+   longer live (replaced by a rerun). Landing never deletes a batch's record, so these are the batches
+   with another status: an index probe each, where `not in (live batches)` read the whole table. #}
+{% macro delete_batches_not_live() -%}
+    delete from {{ this }} where batch_id in (select batch_id from {{ ref('stg_landing__batches') }} where status <> 'loaded')
+{%- endmacro %}
+
 {# Highest live batch id: incremental models remember how far they have read. #}
 {% macro live_batch_watermark() -%}
     (select coalesce(max(batch_id), 0) from {{ ref('stg_landing__batches') }} where status = 'loaded')

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', unique_key='batch_id', incremental_strategy='delete+insert', on_schema_change='fail',
-          post_hook="delete from {{ this }} where batch_id not in (select batch_id from {{ ref('stg_landing__batches') }} where status = 'loaded')") }}
+          indexes=[{'columns': ['batch_id']}], post_hook="{{ delete_batches_not_live() }}") }}
 -- depends_on: {{ ref('stg_landing__batches') }}
 -- A table, not a view: the current roll reads it three times, and at province scale it is millions of rows.
 -- Every live roster row of every organisation: full snapshots and changes, one shape.

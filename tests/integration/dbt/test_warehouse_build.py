@@ -229,3 +229,34 @@ def test_a_held_roll_released_after_later_nights_equals_full_rebuild(tiny_wareho
         for copy in held:
             assert release_batch(conn, copy).batch_id > copy
     _assert_night_equals_full_rebuild(tiny_warehouse)
+
+
+def test_a_nights_member_month_tests_read_the_rows_it_rebuilt(tiny_warehouse):
+    """fct_member_month's key and relationship tests read the touched people's rows (and new months):
+    a duplicate there fails the night; one in an untouched person's month is left to a full build."""
+    _catch_up(tiny_warehouse)
+    batch_id, org = tiny_warehouse.query(
+        "select batch_id, org_code from raw.batches where status = 'loaded' and entity = 'dues' and row_count > 0"
+        " order by batch_id desc limit 1")[0]
+    _land_copy(tiny_warehouse, org, "dues", batch_id, "2026-12-04", where="mod(row_number, 7) = 0")
+    tiny_warehouse.dbt("run", *MINE)
+    # A row of a person the night rebuilt, and one of a person it did not, in a month the window kept.
+    touched, untouched = (tiny_warehouse.query(
+        "select person_id, month_start from marts.fct_member_month where month_start <"
+        " (select max(month_start) from marts.fct_member_month) and person_id"
+        f" {'' if rebuilt else 'not'} in (select person_id from intermediate.int_member_month__touched) limit 1")[0]
+        for rebuilt in (True, False))
+    duplicate = ("insert into marts.fct_member_month select * from marts.fct_member_month"
+                 " where person_id = %s and month_start = %s returning 1")
+    key_test = ["--select", "fct_member_month,test_name:unique_combination"]
+    try:
+        tiny_warehouse.query(duplicate, untouched)
+        assert "PASS=1" in tiny_warehouse.dbt("test", *key_test)
+        tiny_warehouse.query(duplicate, touched)
+        out = tiny_warehouse.dbt("test", *key_test, check=False)
+        # dbt counts a failed test as an error; a failure, not a broken query.
+        assert "ERROR=1" in out and "Database Error" not in out and "Compilation Error" not in out, out[-3000:]
+    finally:
+        tiny_warehouse.query("delete from marts.fct_member_month where ctid in (select ctid from ("
+                             " select ctid, row_number() over (partition by org_code, person_id, month_start) as n"
+                             " from marts.fct_member_month) as d where n > 1) returning 1")

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', unique_key='batch_id', incremental_strategy='delete+insert', on_schema_change='fail',
-          post_hook="delete from {{ this }} where batch_id not in (select batch_id from {{ ref('stg_landing__batches') }} where status = 'loaded')") }}
+          indexes=[{'columns': ['batch_id']}], post_hook="{{ delete_batches_not_live() }}") }}
 -- depends_on: {{ ref('stg_landing__batches') }}
 -- Dues payments, one row per paid month (yearly dues spread over their 12 months). Incremental:
 -- only batches landed since the last build are read; rows of batches replaced since are removed.

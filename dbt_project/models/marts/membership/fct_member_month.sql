@@ -50,43 +50,53 @@ records as (
 
 ),
 
--- In a nightly run every part below is cut to the touched people and the new months before it is
--- aggregated.
-roll as (
-
-    select r.org_code, r.person_id, m.month_start, count(*)::int as records_on_roll
-    from records as r
-    join months as m
-      on coalesce(r.started_on, r.joined_on) <= m.month_end
-     and (r.ended_on is null or r.ended_on >= m.month_start)
-    {{ member_month_touched_only('r.person_id', 'm.month_start', window_gained) }}
-    group by 1, 2, 3
-
-),
-
+-- One row per record on the roll in a month, per dues row and per attendance row, aggregated once
+-- by person × organisation × month: hash joins and one hash aggregate, no sort (a join of three
+-- aggregates on md5 text keys sorted each of them). In a nightly run every branch is cut to the
+-- touched people and the new months before it is aggregated.
 member_person as (
 
     select distinct org_code, member_key, person_id from records
 
 ),
 
-dues as (
+activity as (
 
-    select mp.org_code, mp.person_id, d.dues_month as month_start, sum(d.amount_vnd) as dues_paid_vnd
+    select r.org_code, r.person_id, m.month_start,
+           1 as roll_record, null::numeric as amount_vnd, 0 as dues_row, 0 as session_row
+    from records as r
+    join months as m
+      on coalesce(r.started_on, r.joined_on) <= m.month_end
+     and (r.ended_on is null or r.ended_on >= m.month_start)
+    {{ member_month_touched_only('r.person_id', 'm.month_start', window_gained) }}
+
+    union all
+
+    select mp.org_code, mp.person_id, d.dues_month, 0, d.amount_vnd, 1, 0
     from {{ ref('fct_dues_payment') }} as d
+    join months as m on m.month_start = d.dues_month
     join member_person as mp using (org_code, member_key)
     {{ member_month_touched_only('mp.person_id', 'd.dues_month', window_gained) }}
-    group by 1, 2, 3
+
+    union all
+
+    select mp.org_code, mp.person_id, a.session_month, 0, null, 0, 1
+    from {{ ref('fct_activity_attendance') }} as a
+    join months as m on m.month_start = a.session_month
+    join member_person as mp using (org_code, member_key)
+    {{ member_month_touched_only('mp.person_id', 'a.session_month', window_gained) }}
 
 ),
 
-attendance as (
+person_months as (
 
-    select mp.org_code, mp.person_id, a.session_month as month_start, count(*)::int as sessions_attended
-    from {{ ref('fct_activity_attendance') }} as a
-    join member_person as mp using (org_code, member_key)
-    {{ member_month_touched_only('mp.person_id', 'a.session_month', window_gained) }}
-    group by 1, 2, 3
+    select org_code, person_id, month_start,
+           sum(roll_record)::int               as records_on_roll,
+           coalesce(sum(amount_vnd), 0)        as dues_paid_vnd,
+           sum(dues_row) > 0                   as dues_paid,
+           sum(session_row)::int                  as sessions_attended
+    from activity
+    group by org_code, person_id, month_start
 
 ),
 
@@ -95,32 +105,20 @@ people as (
     select person_id, min(birth_year) as birth_year, min(sex) as sex
     from records group by person_id
 
-),
-
-person_months as (
-
-    select org_code, person_id, month_start from roll
-    union select org_code, person_id, month_start from dues
-    union select org_code, person_id, month_start from attendance
-
 )
 
 select
     pm.org_code,
     pm.person_id,
     pm.month_start,
-    coalesce(r.records_on_roll, 0)                      as records_on_roll,
-    coalesce(r.records_on_roll, 0) > 0                  as on_roll,
-    coalesce(d.dues_paid_vnd, 0)                        as dues_paid_vnd,
-    d.person_id is not null                             as dues_paid,
-    coalesce(a.sessions_attended, 0)                    as sessions_attended,
-    a.person_id is not null                             as attended,
+    pm.records_on_roll,
+    pm.records_on_roll > 0                              as on_roll,
+    pm.dues_paid_vnd,
+    pm.dues_paid,
+    pm.sessions_attended,
+    pm.sessions_attended > 0                            as attended,
     {{ member_eligible('pm.org_code', 'p.birth_year', 'p.sex', 'pm.month_start') }} as eligible,
     {{ live_batch_watermark() }}                        as built_through_batch_id,
     {{ identity_watermark() }}                          as built_through_identity_run
 from person_months as pm
-join months as m using (month_start)
-left join roll as r using (org_code, person_id, month_start)
-left join dues as d using (org_code, person_id, month_start)
-left join attendance as a using (org_code, person_id, month_start)
 left join people as p using (person_id)
