@@ -46,7 +46,7 @@
     select p.period_key, x.org_code,
            count(*) filter (where x.in_current and not x.in_previous) as {{ added }},
            count(*) filter (where x.in_previous and not x.in_current) as {{ removed }}
-    from {{ ref('int_review__periods') }} as p
+    from {{ ref('rpt_review_periods') }} as p
     join lateral (
         select org_code, {{ key_column }},
                bool_or(period_key = p.period_key) as in_current,

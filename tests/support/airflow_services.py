@@ -217,12 +217,17 @@ class AirflowServices:
         return AirflowServicesError("\n".join(parts))
 
     # -- the REST API ------------------------------------------------------------------------------
+    # A bound that only keeps a hung call from hanging the test: the API server (one worker, its own
+    # request timeout 120 s) answered a plain GET after more than 30 s on a 2-core machine at load 24.
+    # Calls are not retried: creating a backfill is not idempotent.
+    API_TIMEOUT = 180.0
+
     def api(self, method: str, path: str, **kwargs) -> httpx.Response:
         """A call to the public API (`/api/v2/…`) as the admin user."""
         if self._token is None:
             self._token = self._login()
         response = httpx.request(method, f"{self.url}{path}", headers={"Authorization": f"Bearer {self._token}"},
-                                 timeout=30, **kwargs)
+                                 timeout=self.API_TIMEOUT, **kwargs)
         response.raise_for_status()
         return response
 
@@ -232,9 +237,9 @@ class AirflowServices:
         if passwords.exists():
             username, password = next(iter(json.loads(passwords.read_text()).items()))
             response = httpx.post(f"{self.url}/auth/token", json={"username": username, "password": password},
-                                  timeout=30)
+                                  timeout=self.API_TIMEOUT)
         else:  # simple_auth_manager_all_admins
-            response = httpx.get(f"{self.url}/auth/token", timeout=30)
+            response = httpx.get(f"{self.url}/auth/token", timeout=self.API_TIMEOUT)
         response.raise_for_status()
         return response.json()["access_token"]
 

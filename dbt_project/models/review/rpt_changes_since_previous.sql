@@ -28,7 +28,7 @@ unit_moves as (
 transfers as (
 
     select p.period_key, m.org_code, count(*) as transferred
-    from {{ ref('int_review__periods') }} as p
+    from {{ ref('rpt_review_periods') }} as p
     join unit_moves as m on m.valid_from::date between p.first_month and p.last_day
     group by 1, 2
 

@@ -20,7 +20,7 @@ with first_roll as (
 months as (
 
     select p.period_key, p.first_month, p.last_day, row_number() over (order by p.first_month)::int as month_no
-    from {{ ref('int_review__periods') }} as p
+    from {{ ref('rpt_review_periods') }} as p
     cross join first_roll
     where p.period_kind = 'month' and p.first_month >= first_roll.first_month
 

@@ -52,6 +52,6 @@ select
     round(e.eligible_population)::int                                 as eligible_population,
     round(coalesce(m.members, 0) / nullif(e.eligible_population, 0), 4) as gathering_rate
 from eligible as e
-cross join {{ ref('int_review__periods') }} as p
+cross join {{ ref('rpt_review_periods') }} as p
 left join members as m on m.period_key = p.period_key and m.org_code = e.org_code
                       and m.new_admin_unit_key = e.new_admin_unit_key

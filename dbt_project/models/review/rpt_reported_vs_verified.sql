@@ -18,7 +18,7 @@ reported_in_period as (
 
     select distinct on (p.period_key, r.unit_key)
            p.period_key, r.org_code, r.unit_key, r.unit_name, r.report_month, r.reported_count
-    from {{ ref('int_review__periods') }} as p
+    from {{ ref('rpt_review_periods') }} as p
     join reported as r on r.report_month <= p.last_month
     order by p.period_key, r.unit_key, r.report_month desc, r.reported_count desc
 

@@ -14,4 +14,4 @@ select
 from {{ ref('int_review__verification_answers') }} as a
 left join {{ ref('int_membership__records') }} as r
   on r.source_record_key = a.source_record_key and r.org_code = a.org_code
-left join {{ ref('int_review__periods') }} as p on p.period_key = a.period_key and p.period_kind = 'month'
+left join {{ ref('rpt_review_periods') }} as p on p.period_key = a.period_key and p.period_kind = 'month'

@@ -54,7 +54,9 @@ SCHEMA_OWNERS: Mapping[str, str] = {
     "access": "transformer",  # the pseudonym key: readable by its owner only
 }
 BI_SCHEMA = "bi"
-AGGREGATE_PREFIX = "agg_"  # bi relations every analyst may read: cross-organisation figures only
+# bi relations every analyst may read (cross-organisation figures only): the models of the
+# aggregates folder, whose declared sensitivity the project-rules test ties to this prefix.
+AGGREGATE_PREFIX = "agg_"
 ORG_COLUMN = "org_code"
 # What the reviewer does in the linker's schema: read the evidence, decide pairs, clear the queue.
 REVIEWER_IDENTITY: Mapping[str, tuple[str, ...]] = {

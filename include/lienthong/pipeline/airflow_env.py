@@ -40,6 +40,11 @@ def airflow_environment(settings: Settings, warehouse_url: str, base: dict[str, 
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get(
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}?timeout=60"
             ),
+            # A task's worker tells the API server it starts (and later finishes) with calls that are
+            # not idempotent; at the default 5 s timeout a starved API server (a 2-core machine at load
+            # 20) answered the first call after 34 s, the worker retried it, the retry was refused
+            # (the task was no longer queued) and the task failed into a 5-minute retry.
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": env.get("AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT", "120"),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             # Task logs quote batches and errors: the owner's alone (Airflow's default is 0o664/0o775).
             "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",

@@ -1,9 +1,11 @@
 """Run Great Expectations suites against the warehouse and keep every result in ``dq``.
 
 Each expectation carries GX's own ``severity``: ``critical`` stops the pipeline, ``warning`` and
-``info`` are reported and kept but let the run go on. Mart suites are JSON files under
-``expectations/marts/`` naming a table (``meta.table``) or a query (``meta.query``, e.g. orphans for
-referential integrity); landed-batch suites are built by :mod:`lienthong.quality.batches`.
+``info`` are reported and kept but let the run go on. Every suite has one shape: a name, a
+``meta.label`` for people, a ``meta.query`` giving the rows it checks, and its expectations. Mart
+suites are JSON files under ``expectations/marts/`` (the cross-table plausibility gates; keys,
+relationships and value ranges are dbt tests); landed-batch suites are built by
+:mod:`lienthong.quality.batches`.
 """
 from __future__ import annotations
 
@@ -52,8 +54,10 @@ def load_suite_file(path: Path) -> dict:
     except (OSError, json.JSONDecodeError) as err:
         raise ValueError(f"{path}: not a readable suite file: {err}") from err
     meta = spec.get("meta", {})
-    if "." not in meta.get("table", "") and not meta.get("query"):
-        raise ValueError(f"{path}: meta.table must name the table as schema.table (or meta.query give a query)")
+    missing = [key for key in ("label", "query") if not str(meta.get(key, "")).strip()]
+    if missing:
+        raise ValueError(f"{path}: meta.{' and meta.'.join(missing)} missing: a suite names what it checks"
+                         " (meta.label) and gives the rows to check (meta.query, a SELECT)")
     return spec
 
 
@@ -64,23 +68,19 @@ def validate(url: str, suite_path: Path, run_id: str) -> ValidationOutcome:
 
 def validate_spec(url: str, spec: dict, run_id: str, *, org_code: str | None = None,
                   entity: str | None = None, batch_id: int | None = None) -> ValidationOutcome:
-    """Validate an in-memory suite spec (name, meta.table or meta.query, expectations with severity)."""
+    """Validate an in-memory suite spec (name, meta.label, meta.query, expectations with severity)."""
     import great_expectations as gx  # heavy: import only when a validation runs
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     meta = spec["meta"]
-    label = meta.get("table") or meta.get("label") or spec["name"]
+    label = meta["label"]
     context = gx.get_context(mode="ephemeral")
     # Progress bars would interleave with task logs line by line.
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_postgres(
         name="warehouse", connection_string=url.replace("postgresql://", "postgresql+psycopg://", 1))
-    if meta.get("query"):
-        # GX takes only "SELECT …" queries; wrapping also allows WITH and UNION.
-        asset = source.add_query_asset(name="query", query=f"SELECT * FROM ({meta['query']}) AS q")
-    else:
-        schema, table = meta["table"].split(".", 1)
-        asset = source.add_table_asset(name=table, table_name=table, schema_name=schema)
+    # GX takes only "SELECT …" queries; wrapping also allows WITH and UNION.
+    asset = source.add_query_asset(name="query", query=f"SELECT * FROM ({meta['query']}) AS q")
     batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
     suite = gx.ExpectationSuite(name=spec["name"], expectations=spec["expectations"])
     result = batch.validate(suite)

@@ -80,10 +80,10 @@ def rows(conn, query: str, params: tuple = ()) -> list:
 
 
 def load_period(conn, period_key: str) -> Period:
-    row = conn.execute("select period_key, period_kind, first_month, last_day from intermediate.int_review__periods"
+    row = conn.execute("select period_key, period_kind, first_month, last_day from review.rpt_review_periods"
                        " where period_key = %s", (period_key,)).fetchone()
     if row is None:
-        known = [k for (k,) in conn.execute("select period_key from intermediate.int_review__periods"
+        known = [k for (k,) in conn.execute("select period_key from review.rpt_review_periods"
                                              " order by first_month desc, period_kind limit 8")]
         raise ReviewNotReady(f"no review period {period_key!r} in the warehouse (latest: {', '.join(known)}); "
                              "run the warehouse build first, or pick one of those.")
@@ -95,7 +95,6 @@ class ReviewData:
     """Every figure of one period's report, read once: the HTML and the workbook both render it."""
     period: Period
     haves: list
-    people_total: int
     flags: list
     suspected: list
     weights: list
@@ -109,6 +108,11 @@ class ReviewData:
     scorecard: list
     loop: object  # lienthong.review.verification.LoopData, or None for quarters and years
 
+    @property
+    def people_total(self) -> int:
+        """Distinct people on any roll: each falls in exactly one band of organisations belonged to."""
+        return sum(self.bands.values())
+
 
 def load_review(conn, period: Period) -> ReviewData:
     from lienthong.review.verification import load_loop
@@ -119,8 +123,6 @@ def load_review(conn, period: Period) -> ReviewData:
         haves=rows(conn, "select org_code, roll_records, people, has_person, has_name, has_unit, has_dues,"
                          " has_attendance, all_five, flagged_records from review.rpt_five_haves"
                          " where period_key = %s order by org_code", key),
-        people_total=conn.execute("select count(distinct person_id) from intermediate.int_review__member_status"
-                                  " where period_key = %s", key).fetchone()[0],
         # The rules' order and labels are the declaration's (var('review_flags'), review.rpt_member_flag_rules).
         flags=rows(conn, "select f.org_code, f.flag_kind, r.flag_label, count(*) as records"
                          " from review.rpt_member_flags as f join review.rpt_member_flag_rules as r using (flag_kind)"

@@ -203,7 +203,7 @@ def load_loop(conn, period) -> LoopData | None:
         rates=rows(
             conn, "select u.org_code, u.period_key, sum(u.answered_of_previous) as answered,"
             " sum(u.listed_previous) as listed"
-            " from review.rpt_verification_by_unit as u join intermediate.int_review__periods as p using (period_key)"
+            " from review.rpt_verification_by_unit as u join review.rpt_review_periods as p using (period_key)"
             " where p.last_day <= %s group by 1, 2 having sum(u.listed_previous) > 0 order by 2", (period.last,)),
         overdue=rows(
             conn, "select org_code, commune_name, unit_name, overdue, listed, promised_not_done"

@@ -45,6 +45,13 @@ def layer(model: dict) -> str:
     return parts[parts.index("models") + 1]
 
 
+def prefixes(model: dict) -> tuple[str, ...]:
+    """A layer's building blocks (a layer's own `intermediate/` folder, as review has) are `int_`."""
+    parts = Path(model["original_file_path"]).parts
+    inner = parts[parts.index("models") + 2:-1]
+    return PREFIXES["intermediate"] if "intermediate" in inner else PREFIXES[layer(model)]
+
+
 def violations(manifest: dict) -> set[tuple[str, str]]:
     nodes = manifest["nodes"]
     models = {uid: node for uid, node in nodes.items() if node["resource_type"] == "model"}
@@ -69,7 +76,7 @@ def violations(manifest: dict) -> set[tuple[str, str]]:
                 p in models and layer(models[p]) != "staging" for p in parents),
             "layer_direction": any(p in models and layer(models[p]) in FORBIDDEN_PARENTS.get(where, ())
                                    for p in parents),
-            "naming": not name.startswith(PREFIXES[where]),
+            "naming": not name.startswith(prefixes(model)),
             "undocumented_model": not model.get("description", "").strip(),
             "untested_model": relation and uid not in tested and not contracted,
             "missing_primary_key_test": relation and uid not in keyed and "primary_key" not in constraints,
@@ -83,6 +90,23 @@ def test_every_model_sits_in_a_known_layer(manifest):
     unknown = sorted(m["original_file_path"] for m in manifest["nodes"].values()
                      if m["resource_type"] == "model" and layer(m) not in LAYERS)
     assert not unknown, f"models outside {LAYERS}: {unknown}"
+
+
+def test_each_bi_folder_declares_its_sensitivity_and_the_relation_names_follow_it(manifest):
+    """The access sync grants bi.agg_* to every analyst: only the aggregates folder may publish such names."""
+    wrong = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or layer(node) != "bi" or node["config"]["materialized"] == "ephemeral":
+            continue
+        sensitivity = node["config"].get("meta", {}).get("sensitivity")
+        relation = node["alias"] or node["name"]
+        published = node["schema"] == "bi"
+        expected = {"aggregate": published and relation.startswith("agg_"),
+                    "pseudonymised": published and not relation.startswith("agg_"),
+                    "restricted": not published}.get(sensitivity, False)
+        if not expected:
+            wrong.append((node["original_file_path"], sensitivity, f'{node["schema"]}.{relation}'))
+    assert not wrong, f"BI models whose folder sensitivity and relation disagree: {wrong}"
 
 
 def test_the_project_follows_its_rules_but_for_the_documented_exceptions(manifest):

@@ -34,5 +34,5 @@ select
     case when m.first_roll_month <= (p.last_month - make_interval(months => {{ var('review')['no_attendance_months'] }} - 1))::date
          then coalesce(m.last_attended_month, '1900-01-01'::date) < (p.last_month - make_interval(months => {{ var('review')['no_attendance_months'] }} - 1))::date
          else false end as no_attendance
-from {{ ref('int_review__periods') }} as p
+from {{ ref('rpt_review_periods') }} as p
 join member_months as m on m.month_start = p.last_month and m.on_roll

@@ -1,7 +1,7 @@
 -- The new (2025) communes and the old communes they replace (an old commune split across several
 -- new ones is listed under each), so people find their commune under either name. Public reference
 -- data, no counts: an agg_* table so every analyst, and the public pages, may read it.
-{{ config(schema='bi', alias='agg_communes', materialized='table') }}
+{{ config(alias='agg_communes') }}
 
 with old_names as (
 

@@ -1,6 +1,6 @@
 -- Cross-organisation figures for every analyst: people on both rolls, per pair of organisations
 -- (the diagonal is each organisation's distinct people). Aggregates only: no person_key.
-{{ config(schema='bi', alias='agg_organisation_overlap', materialized='table') }}
+{{ config(alias='agg_organisation_overlap') }}
 
 with rolls as (
 

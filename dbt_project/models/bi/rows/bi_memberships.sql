@@ -4,7 +4,7 @@
 -- (macros/anonymity.sql): a unit name only where k members of that unit look alike. Per-organisation
 -- rows, so `lienthong access sync` puts it under row-level security (each organisation's analysts
 -- see their own members only).
-{{ config(schema='bi', alias='memberships', materialized='table') }}
+{{ config(alias='memberships') }}
 
 with memberships as (
 

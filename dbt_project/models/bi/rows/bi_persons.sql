@@ -2,7 +2,7 @@
 -- hamlet, religion or ethnicity; the quasi-identifiers (age band, sex, commune, organisation count)
 -- are released only where at least var('bi_k_anonymity') people share them, coarser otherwise
 -- (macros/anonymity.sql). bi and reviewer only.
-{{ config(schema='bi', alias='persons', materialized='table') }}
+{{ config(alias='persons') }}
 
 with people as (
 

@@ -1,6 +1,6 @@
 -- Per organisation and commune: members, distinct people, and how many of them are also on another
 -- organisation's roll. Aggregates only, readable by every analyst.
-{{ config(schema='bi', alias='agg_members_by_commune', materialized='table') }}
+{{ config(alias='agg_members_by_commune') }}
 
 with rolls as (
 

@@ -4,7 +4,7 @@
 -- commune_key '*' the whole province ('?' people whose commune is not resolved). The public
 -- information pages (lienthong.site) are built from this table, so it is what the public may see:
 -- small cells suppressed, then complementary suppression so no hidden cell follows from a margin.
-{{ config(schema='bi', alias='agg_activity_by_commune', materialized='table') }}
+{{ config(alias='agg_activity_by_commune') }}
 -- Additive over communes and over organisations (the '*' rows are sums of the cells).
 {% set additive = ['members', 'active_members', 'joined', 'left_roll', 'sessions_held', 'attendances'] %}
 -- Distinct people: additive over communes only (one commune per person).

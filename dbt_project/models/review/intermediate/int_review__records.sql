@@ -6,7 +6,7 @@
 -- organisation or registered in the population database), eligibility, dues and attendance.
 with periods as (
 
-    select * from {{ ref('int_review__periods') }}
+    select * from {{ ref('rpt_review_periods') }}
 
 ),
 
