@@ -61,7 +61,9 @@ phones as (
 ),
 
 -- Another record of the same unit with the same name and another birth year (a typo in a date
--- rarely changes the year; linking may have taken the copy for the same person, so any record).
+-- rarely changes the year; linking may have taken the copy for the same person, so any record),
+-- that joined no later than this one: a copy is put on the roll after the member it copies, so the
+-- member (without an ID too) is not the one flagged.
 name_copies as (
 
     select r.period_key, r.source_record_key,
@@ -70,6 +72,7 @@ name_copies as (
     join records as o
       on o.period_key = r.period_key and o.unit_key = r.unit_key and o.name_key = r.name_key
      and o.source_record_key <> r.source_record_key and o.birth_year <> r.birth_year
+     and not coalesce(o.joined_on > r.joined_on, false)
     where r.name_key is not null
     group by 1, 2
 
@@ -140,6 +143,20 @@ hamlet_copies as (
 
 ),
 
+-- The age (years) above which only (1 - late_join_quantile) of an organisation's records joined:
+-- members join soon after they may (a woman at 18-30, a veteran after the service); a name padded
+-- onto the roll is given any adult age, with a recent joining date.
+join_ages as (
+
+    select period_key, org_code,
+           percentile_disc({{ var('review')['late_join_quantile'] }})
+               within group (order by extract(year from joined_on)::int - birth_year) as late_join_age
+    from records
+    where joined_on is not null and birth_year is not null
+    group by 1, 2
+
+),
+
 evidence as (
 
     select
@@ -155,7 +172,11 @@ evidence as (
         cc.commune_copied_record_keys,
         hc.hamlet_copied_record_keys,
         np.name_people,
-        pp.period_people
+        pp.period_people,
+        ja.late_join_age,
+        (joined_on > (last_day - interval '{{ var('review')['recent_join_years'] }} years')::date) as joined_recently,
+        (joined_on > (last_day - interval '{{ var('review')['recent_join_years'] }} years')::date
+         and extract(year from joined_on)::int - birth_year > ja.late_join_age)                  as joined_late
     from records as r
     left join same_person_records as same using (period_key, org_code, person_id)
     left join unit_ids as u using (period_key, unit_key)
@@ -166,6 +187,7 @@ evidence as (
     left join hamlet_copies as hc using (period_key, source_record_key)
     left join name_people as np using (period_key, name_key)
     left join period_people as pp using (period_key)
+    left join join_ages as ja using (period_key, org_code)
 
 ),
 
@@ -310,6 +332,14 @@ rules as (
         'Đơn vị có ' || round(100 * unit_id_share) || '% hồ sơ có CCCD/CMND'           as no_id_in_id_unit_text,
         joined_on                                                                      as no_id_in_id_unit_from,
 
+        -- Joined recently at an age few of the organisation's members joined at.
+        coalesce(joined_late, false)                                                   as late_join,
+        'Kết nạp ngày ' || to_char(joined_on, 'DD/MM/YYYY') || ' lúc '
+            || (extract(year from joined_on)::int - birth_year) || ' tuổi; '
+            || round(100 * {{ var('review')['late_join_quantile'] }}) || '% hồ sơ của tổ chức kết nạp từ '
+            || late_join_age || ' tuổi trở xuống'                                       as late_join_text,
+        joined_on                                                                      as late_join_from,
+
         -- Three weak tells, read only beside a missing ID (records that already carry no_identity):
         -- no way to reach the person, a birth day no one knows, on no other organisation's roll.
         ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and phone is null)   as unreachable,
@@ -331,6 +361,13 @@ rules as (
                                                                                        as only_roll,
         'Không có CCCD/CMND, không có trên danh sách của tổ chức nào khác'             as only_roll_text,
         joined_on                                                                      as only_roll_from,
+
+        -- Weak beside a missing ID: a name padded onto a roll carries a recent joining date. Not
+        -- where late_join fired (it says more), so the score does not count one date twice.
+        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and joined_recently
+         and not coalesce(joined_late, false))                                        as recent_join,
+        'Không có CCCD/CMND, kết nạp ngày ' || to_char(joined_on, 'DD/MM/YYYY')        as recent_join_text,
+        joined_on                                                                      as recent_join_from,
 
         -- On the roll long enough to have missed every activity (attendance lapsed) and never seen at
         -- one: real members who stopped coming once came; a name that is only on paper never did.
