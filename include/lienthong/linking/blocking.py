@@ -8,8 +8,9 @@ a phone, a given name with a birth year or date):
 - same given name, family name and birth year (covers typo'd ids, missing ids and phones,
   year-only and swapped dates);
 - same family and middle names and full birth date (covers a typo in the given name);
-- same family and middle names, birth year and hamlet (a typo in the given name where one side
-  has the year only or a 01/01 placeholder);
+- same family name, birth year and hamlet (a typo in the given name where one side has the year
+  only or a 01/01 placeholder, the middle name dropped or not; a hamlet holds few people of one
+  family name and year);
 - same given and family names and hamlet (a blank birth date next to a missing phone or an ID of
   the other kind: CMND in one roll, CCCD in the other);
 - same family name, full birth date and hamlet (a typo in the given name where the other record
@@ -32,7 +33,7 @@ PREDICTION_KEYS = (
     ("phone",),
     ("given_key", "family_key", "birth_year"),
     ("family_key", "middle_key", "birth_date"),
-    ("family_key", "middle_key", "birth_year", "hamlet_key"),
+    ("family_key", "birth_year", "hamlet_key"),
     ("given_key", "family_key", "hamlet_key"),
     ("family_key", "birth_date", "hamlet_key"),
 )
