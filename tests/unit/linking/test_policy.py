@@ -10,14 +10,14 @@ POLICY = load_policy()
 
 
 def test_the_default_file_holds_every_value():
-    assert POLICY.link_threshold == 0.95 and POLICY.review_floor == 0.5 and POLICY.max_id_edits == 2
+    assert POLICY.link_threshold == 0.9 and POLICY.review_floor == 0.5 and POLICY.max_id_edits == 2
     assert POLICY.u_sample_pairs(10) == POLICY.u_sample_min_pairs
     assert POLICY.u_sample_pairs(10**9) == POLICY.u_sample_max_pairs
 
 
 def test_a_deployment_file_is_read_from_the_environment(tmp_path, monkeypatch):
     own = tmp_path / "linking.yml"
-    own.write_text(DEFAULT_FILE.read_text(encoding="utf-8").replace("link_threshold: 0.95", "link_threshold: 0.97"),
+    own.write_text(DEFAULT_FILE.read_text(encoding="utf-8").replace("link_threshold: 0.9 ", "link_threshold: 0.97 "),
                    encoding="utf-8")
     monkeypatch.setenv("LIENTHONG_LINKING_POLICY", str(own))
     assert load_policy().link_threshold == 0.97
