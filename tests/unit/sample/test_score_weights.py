@@ -1,8 +1,8 @@
 """The suspicion score's naive-Bayes weights (lienthong.sample.score_weights) on made-up samples."""
 import math
 
-from lienthong.sample.score_weights import (best_threshold, fit, implying_rules, lowest_precise_threshold,
-                                            precision_recall_at, rule_weight, scores)
+from lienthong.sample.score_weights import (best_threshold, calibrate_intercepts, fit, implying_rules,
+                                            lowest_precise_threshold, precision_recall_at, rule_weight, scores)
 
 KINDS = ["no_identity", "placeholder_phone", "impossible_age", "ineligible_age", "no_dues"]
 SCORED = {"no_identity", "placeholder_phone", "impossible_age", "ineligible_age"}
@@ -93,3 +93,23 @@ def test_a_stronger_rule_and_the_one_it_implies_add_up_to_the_stronger_rules_evi
     own = rule_weight(10, 25, 0, 100, strength=2)  # impossible_age on its own, among records without an ID
     assert weights["ineligible_age"][0] > 1
     assert math.isclose(weights["impossible_age"][0] + weights["ineligible_age"][0], own)
+
+
+def test_each_delivery_shape_gets_the_intercept_that_puts_its_precise_threshold_at_the_default():
+    # Full deliveries: no_dues fires beside the ghosts' tells (weighs nothing: inactivity is not
+    # scored). Seen as roll-only, the same records; the ghosts without a tell score as a missing ID.
+    weights = fit([SAMPLE], KINDS, SCORED, strength=2)
+    assert weights["intercept_roll_only"] == weights["intercept"]
+    roll_only = [{**SAMPLE, "roll_only": True,
+                  "features": [[*x[:4], 0] for x in SAMPLE["features"]]}]
+    found = calibrate_intercepts(weights, {"intercept": [(weights, [SAMPLE])], "intercept_roll_only": [(weights, roll_only)]},
+                                 KINDS, precision=0.95, threshold=0.9)
+    assert set(found) == {"intercept", "intercept_roll_only"}
+    for samples in ([SAMPLE], roll_only):
+        scored = scores(samples, KINDS, weights)
+        precision, recall = precision_recall_at(scored, 0.9)
+        assert precision == 1.0 and math.isclose(recall, 15 / 25)  # the 15 ghosts with a tell, no real member
+        # the threshold sits just above the missing-ID-alone records (10 ghosts, 100 real members)
+        assert max(p for p, y, _ in scored if not y) < 0.9
+    # a missing ID alone stays below the threshold
+    assert 1 / (1 + math.exp(-(weights["intercept_roll_only"][0] + weights["no_identity"][0]))) < 0.9
