@@ -113,3 +113,32 @@ def test_each_delivery_shape_gets_the_intercept_that_puts_its_precise_threshold_
         assert max(p for p, y, _ in scored if not y) < 0.9
     # a missing ID alone stays below the threshold
     assert 1 / (1 + math.exp(-(weights["intercept_roll_only"][0] + weights["no_identity"][0]))) < 0.9
+
+
+def test_paying_or_attending_where_it_is_delivered_weighs_against_a_ghost_and_not_on_a_roll_only_delivery():
+    kinds, scored = ["no_identity", "never_attended"], {"no_identity", "never_attended"}
+    features = [[0, 0]] * 900 + [[1, 0]] * 100 + [[0, 1]] * 50 + [[1, 1]] * 20 + [[1, 0]] * 1
+    labels = [0] * 1050 + [1] * 21
+    sample = {"features": features, "labels": labels}
+    weights = fit([sample], kinds, scored, strength=2, delivery_rules=("never_attended",))
+    absent = rule_weight(1, 21, 1000, 1050, strength=2)  # none of the delivery rules fired
+    assert weights["seen_in_deliveries"] == (absent, absent) and absent < -2
+    roll_only = {**sample, "roll_only": True, "features": [[x[0], 0] for x in features]}
+    full_score = scores([sample], kinds, weights, ("never_attended",))
+    roll_score = scores([roll_only], kinds, weights, ("never_attended",))
+    # the first scored record: a real member without an ID who attends; the absence weight applies
+    # where attendance is delivered only (records that fired nothing are not scored)
+    assert math.isclose(math.log(full_score[0][0] / (1 - full_score[0][0])),
+                        weights["intercept"][0] + weights["no_identity"][0] + absent)
+    assert math.isclose(math.log(roll_score[0][0] / (1 - roll_score[0][0])),
+                        weights["intercept_roll_only"][0] + weights["no_identity"][0])
+    # without delivery rules the term is not fitted
+    assert fit([sample], kinds, scored, strength=2)["seen_in_deliveries"] == (0.0, 0.0)
+
+
+def test_a_shapes_threshold_is_the_highest_of_its_samples_in_sample_and_held_out():
+    weights = fit([SAMPLE], KINDS, SCORED, strength=2)
+    strict = {**weights, "intercept": (weights["intercept"][0] + 3, weights["intercept"][1] + 3)}  # scores higher
+    alone = calibrate_intercepts(dict(weights), {"intercept": [(weights, [SAMPLE])]}, KINDS, 0.95, 0.9)
+    both = calibrate_intercepts(dict(weights), {"intercept": [(weights, [SAMPLE]), (strict, [SAMPLE])]}, KINDS, 0.95, 0.9)
+    assert both["intercept"] > alone["intercept"]
