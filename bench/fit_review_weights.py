@@ -17,9 +17,16 @@ is the log-odds of a ghost among records with an ID, no_identity's weight the st
 among records without one. The samples carry GHOST_BOOST times the demo's rate of ghosts (every
 ghost's tells drawn at the demo's rates): the per-rule rates get that many more ghosts to count, and
 each ghost counts as 1/GHOST_BOOST of one in the intercept and in the precision below, so both are
-the demo's. Prints the weights, the threshold maximising F1 and the lowest threshold keeping
-`--precision` on the fitting data (the default threshold, vars.review.suspicion_threshold),
-writes the seed, then one JSON line.
+the demo's. One intercept per delivery shape: `intercept` where dues or activities are delivered,
+`intercept_roll_only` where only the roll is (the fitting samples seen with the dues and attendance
+rules off), and the term `seen_in_deliveries` where dues or activities are delivered and no ghost
+rule reading them fired (the person paid or attended: nearly every ghost fires one). Each intercept
+is shifted so that the default threshold (vars.review.suspicion_threshold) sits where, on that
+shape's fitting data, the lowest threshold keeping `--precision` lies: the highest such threshold of
+the samples scored by these weights and of each sample scored by weights fitted on the others (held
+out, which in-sample scores are not: the margin). Prints the
+weights, each shape's threshold before the shift and the F1 maximum, writes the seed, then one
+JSON line.
 """
 from __future__ import annotations
 
@@ -48,9 +55,6 @@ FIT_ON = (("demo_full", 42, 9000, False), ("demo_full", 314, 10000, True))
 # fifth of them); the hard cases' ghost copies likewise.
 GHOST_BOOST = 5
 SCORED_SUGGESTIONS = ("ghost", "ineligible")
-# The rules that read dues or attendance: off on a roll-only delivery. The fitting samples seen as
-# roll-only (these rules off, the rest as they are) must keep the precision at the threshold too.
-DELIVERY_RULES = ("no_dues", "no_attendance", "never_attended", "seen_nowhere_else")
 
 
 def main() -> int:
@@ -66,8 +70,7 @@ def main() -> int:
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
     from lienthong.sample.noise import load_noise
-    from lienthong.sample.score_weights import (best_threshold, fit, lowest_precise_threshold, precision_recall_at,
-                                                scores)
+    from lienthong.sample.score_weights import best_threshold, calibrate_intercepts, fit, precision_recall_at, scores
     from lienthong.sample.scoring import ghost_labels
     from lienthong.warehouse import resolve_url
 
@@ -109,33 +112,44 @@ def main() -> int:
     # The score weighs what points to a made-up member; duplicates, departures and inactivity are
     # other problems with their own flags (a real member who stopped coming is not a ghost).
     scored = {rule["kind"] for rule in project["vars"]["review_flags"] if rule["suggests"] in SCORED_SUGGESTIONS}
-    weights = fit(samples, kinds, scored, args.strength)
+    # The rules that read dues or attendance (`reads: deliveries`): off on a roll-only delivery.
+    delivery_rules = tuple(rule["kind"] for rule in project["vars"]["review_flags"] if rule.get("reads") == "deliveries")
+    weights = fit(samples, kinds, scored, args.strength, delivery_rules)
+    # The fitting samples seen as roll-only deliveries: those rules off, the rest as they are.
+    roll_only = [{**s, "roll_only": True, "features": [[0 if kind in delivery_rules else f for kind, f in zip(kinds, x)]
+                                                       for x in s["features"]]} for s in samples]
+    # Each shape's threshold: on every sample with these weights, and on each sample with weights
+    # fitted on the others (held out), the highest.
+    held_out = [fit(samples[:i] + samples[i + 1:], kinds, scored, args.strength, delivery_rules)
+                for i in range(len(samples))] if len(samples) > 1 else []
+    shapes = {term: [(weights, shaped), *((w, [shaped[i]]) for i, w in enumerate(held_out))]
+              for term, shaped in (("intercept", samples), ("intercept_roll_only", roll_only))}
+    default = float(project["vars"]["review"]["suspicion_threshold"])
+    shape_thresholds = calibrate_intercepts(weights, shapes, kinds, args.precision, default, delivery_rules)
     with WEIGHTS.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["term", "weight", "weight_with_id"])
         writer.writerows((term, round(a, 3), round(b, 3)) for term, (a, b) in weights.items())
-    scored_records = scores(samples, kinds, weights)
-    roll_only = [{**s, "features": [[0 if kind in DELIVERY_RULES else f for kind, f in zip(kinds, x)]
-                                    for x in s["features"]]} for s in samples]
-    scored_roll_only = scores(roll_only, kinds, weights)
+    scored_records = scores(samples, kinds, weights, delivery_rules)
+    scored_roll_only = scores(roll_only, kinds, weights, delivery_rules)
     threshold, f1 = best_threshold(scored_records)
-    default = max(lowest_precise_threshold(scored_records, args.precision),
-                  lowest_precise_threshold(scored_roll_only, args.precision))
     precision, recall = precision_recall_at(scored_records, default)
     roll_precision, roll_recall = precision_recall_at(scored_roll_only, default)
     print(f"  {'term':20} {'no ID':>7} {'with ID':>8}")
     for term, (a, b) in weights.items():
         print(f"  {term:20} {a:+7.2f} {b:+8.2f}")
-    print(f"  threshold maximising F1 on the fitting data: {threshold} (F1 {f1:.3f})")
-    print(f"  lowest threshold keeping precision {args.precision} on the fitting data, full and seen as roll-only:"
-          f" {default} (full: precision {precision}, recall {recall:.3f}; roll-only: precision {roll_precision},"
-          f" recall {roll_recall:.3f}): set vars.review.suspicion_threshold to it")
+    print(f"  threshold maximising F1 on the fitting data (full deliveries, calibrated): {threshold} (F1 {f1:.3f})")
+    print(f"  lowest threshold keeping precision {args.precision} before calibration: full {shape_thresholds['intercept']:.4f},"
+          f" roll-only {shape_thresholds['intercept_roll_only']:.4f}; intercepts shifted so both sit at"
+          f" vars.review.suspicion_threshold {default} (full: precision {precision}, recall {recall:.3f};"
+          f" roll-only: precision {roll_precision}, recall {roll_recall:.3f})")
     records = sum(len(s["labels"]) for s in samples)
     ghosts = sum(sum(s["labels"]) for s in samples)
     print(json.dumps({"bench": "fit_review_weights", "fitted_on": [list(f) for f in FIT_ON], "records": records,
                       "ghosts": ghosts, "ghost_boost": GHOST_BOOST, "strength": args.strength,
                       "best_threshold": threshold, "best_f1": round(f1, 3), "precision_target": args.precision,
-                      "default_threshold": default, "default_precision": precision and round(precision, 3),
+                      "default_threshold": default,
+                      "shape_thresholds": {t: round(v, 4) for t, v in shape_thresholds.items()}, "default_precision": precision and round(precision, 3),
                       "default_recall": round(recall, 3), "roll_only_precision": roll_precision and round(roll_precision, 3),
                       "roll_only_recall": round(roll_recall, 3),
                       "weights": {t: [round(a, 3), round(b, 3)] for t, (a, b) in weights.items()}}))

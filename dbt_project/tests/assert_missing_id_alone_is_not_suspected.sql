@@ -1,6 +1,7 @@
 -- A missing ID alone must not make a real member suspected: the score of a record that fired only
--- no_identity stays below the threshold (fails with the offending weights otherwise).
-select flag_kind, weight, score_intercept, suspicion_threshold
+-- no_identity stays below the threshold, whatever the organisation delivers (the intercept of full
+-- deliveries and of roll-only ones; fails with the offending weights otherwise).
+select flag_kind, weight, score_intercept, score_intercept_roll_only, suspicion_threshold
 from {{ ref('rpt_member_flag_rules') }}
 where flag_kind = 'no_identity'
-  and 1 / (1 + exp(-(score_intercept + weight))) >= suspicion_threshold
+  and 1 / (1 + exp(-(greatest(score_intercept, score_intercept_roll_only) + weight))) >= suspicion_threshold

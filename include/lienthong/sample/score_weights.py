@@ -1,8 +1,9 @@
 """Naive-Bayes (Fellegi-Sunter) weights of the suspicion score, fitted on a sample's planted truth
 (bench/fit_review_weights.py; docs/review.md, "The suspicion score"). A sample is the rules'
 booleans per review record (`features`, in `kinds` order) and whether the record is a planted ghost
-(`labels`), as lienthong.sample.scoring.ghost_labels reads them, and optionally `boost`: how many
-times the demo's rate of ghosts were planted in it. More ghosts give the per-rule rates more to
+(`labels`), as lienthong.sample.scoring.ghost_labels reads them, optionally `boost`: how many
+times the demo's rate of ghosts were planted in it, and `roll_only`: its organisations deliver only
+their rolls (the score's `intercept_roll_only` applies). More ghosts give the per-rule rates more to
 count; each ghost then stands for 1/boost of one, so the intercept (the odds of a ghost) and the
 precision a threshold is chosen on are the demo's."""
 from __future__ import annotations
@@ -33,9 +34,12 @@ def implying_rules(rows: list, kinds: list[str], k: int, scored: set[str], share
     return found
 
 
-def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float) -> dict[str, tuple[float, float]]:
+def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float,
+        delivery_rules: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
     """term -> (weight without a valid ID, weight with one); samples hold `features` and `labels`.
-    Rules outside `scored` (what points to another problem than a ghost) get 0."""
+    Rules outside `scored` (what points to another problem than a ghost) get 0. `delivery_rules`:
+    the scored rules that read dues or attendance; where they can fire and none did (the person paid
+    or attended), that absence is evidence too: the term `seen_in_deliveries`."""
     rows = [(x, y) for s in samples for x, y in zip(s["features"], s["labels"])]
     no_id = kinds.index("no_identity")
 
@@ -45,7 +49,9 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
         real = sum(1 - y for x, y in rows if x[no_id] == lacks)
         return math.log((ghosts + 0.5) / (real + 0.5))
 
-    weights = {"intercept": (log_odds(0), log_odds(0)), "no_identity": (log_odds(1) - log_odds(0), 0.0)}
+    # One intercept per delivery shape (calibrated apart by calibrate_intercepts); both start at the prior.
+    weights = {"intercept": (log_odds(0), log_odds(0)), "intercept_roll_only": (log_odds(0), log_odds(0)),
+               "no_identity": (log_odds(1) - log_odds(0), 0.0)}
     implied_by: dict[str, list[str]] = {}
     for k, kind in enumerate(kinds):
         if kind == "no_identity":
@@ -80,25 +86,47 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
     for kind, stronger in implied_by.items():
         for other in stronger:
             weights[other] = tuple(a - b for a, b in zip(weights[other], weights[kind]))
+    weights["seen_in_deliveries"] = (0.0, 0.0)
+    delivered = [i for i, kind in enumerate(kinds) if kind in delivery_rules and kind in scored]
+    # Nearly every ghost fires a dues or attendance rule where those are delivered, few real members
+    # do: a rule's weight says what its firing adds, this term what none firing takes away (naive
+    # Bayes' other half, over the rules together since they fire together). Only on samples whose
+    # deliveries can fire them; over both strata (paying or attending has nothing to do with the ID).
+    counted = [(not any(x[i] for i in delivered), y) for s in samples if not s.get("roll_only")
+               if any(x[i] for x in s["features"] for i in delivered) for x, y in zip(s["features"], s["labels"])]
+    if delivered and counted:
+        ghosts = sum(y for _, y in counted)
+        absent = rule_weight(sum(a for a, y in counted if y), ghosts, sum(a for a, y in counted if not y),
+                             len(counted) - ghosts, strength)
+        weights["seen_in_deliveries"] = (absent, absent)
     return weights
 
 
-def scores(samples: list[dict], kinds: list[str], weights: dict) -> list[tuple[float, int, float]]:
+def scores(samples: list[dict], kinds: list[str], weights: dict,
+           delivery_rules: tuple[str, ...] = ()) -> list[tuple[float, int, float]]:
     """(score, label, weight) of every record that fired a rule (what rpt_member_suspicion scores);
     weight 1/boost for a ghost of a boosted sample, else 1."""
     no_id = kinds.index("no_identity")
+    delivered = [i for i, kind in enumerate(kinds) if kind in delivery_rules]
     out = []
     for s in samples:
         for x, y in zip(s["features"], s["labels"]):
             if not any(x):
                 continue
             stratum = 0 if x[no_id] else 1
-            total = weights["intercept"][0] + sum(weights[k][stratum] for k, f in zip(kinds, x) if f)
+            if s.get("roll_only"):
+                intercept = weights["intercept_roll_only"][0]
+            else:
+                intercept = weights["intercept"][0] + (weights.get("seen_in_deliveries", (0.0,))[0]
+                                                       if delivered and not any(x[i] for i in delivered) else 0.0)
+            total = intercept + sum(weights[k][stratum] for k, f in zip(kinds, x) if f)
             out.append((1 / (1 + math.exp(-total)), y, 1 / s.get("boost", 1) if y else 1.0))
     return out
 
 
 GRID = [step / 20 for step in range(1, 20)]  # thresholds considered: 0.05 ... 0.95
+# Finer where it matters, for calibrating an intercept: log-odds -3 ... +8 in steps of 0.25.
+LOGIT_GRID = [1 / (1 + math.exp(-step / 4)) for step in range(-12, 33)]
 
 
 def precision_recall_at(scored: list[tuple[float, int, float]], threshold: float) -> tuple[float | None, float]:
@@ -120,14 +148,33 @@ def best_threshold(scored: list[tuple[float, int, float]]) -> tuple[float, float
     return best
 
 
-def lowest_precise_threshold(scored: list[tuple[float, int, float]], precision: float) -> float:
+def lowest_precise_threshold(scored: list[tuple[float, int, float]], precision: float,
+                             grid: list[float] = GRID) -> float:
     """The lowest threshold (on the grid) at which the fitting data's precision reaches `precision` and
     stays there at every higher one (one that flags nothing counts as precise): as much recall as
     that precision allows."""
-    chosen = GRID[-1]
-    for threshold in reversed(GRID):
+    chosen = grid[-1]
+    for threshold in reversed(grid):
         reached, _ = precision_recall_at(scored, threshold)
         if reached is not None and reached < precision:
             break
         chosen = threshold
     return chosen
+
+
+def calibrate_intercepts(weights: dict, shapes: dict[str, list[tuple[dict, list[dict]]]], kinds: list[str],
+                         precision: float, threshold: float, delivery_rules: tuple[str, ...] = ()) -> dict[str, float]:
+    """Shift each delivery shape's intercept so that a record reaches `threshold` where the lowest
+    threshold keeping `precision` (LOGIT_GRID) lies on that shape's fitting data: full deliveries
+    hold more evidence (dues, attendance) than a roll alone, so one intercept for both trades the
+    one's precision for the other's recall. shapes: intercept term -> (weights, samples seen in that
+    shape) pairs, the weights before calibration: `weights` on every sample, and weights fitted
+    without a sample on that sample (held out: the margin in-sample scores lack); the highest of
+    their thresholds counts. Changes `weights` in place; returns each shape's threshold."""
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    found = {term: max(lowest_precise_threshold(scores(samples, kinds, scoring, delivery_rules), precision, LOGIT_GRID)
+                       for scoring, samples in pairs)
+             for term, pairs in shapes.items()}
+    for term, at in found.items():
+        weights[term] = tuple(w + logit(threshold) - logit(at) for w in weights[term])
+    return found

@@ -1,8 +1,8 @@
 """The suspicion score's naive-Bayes weights (lienthong.sample.score_weights) on made-up samples."""
 import math
 
-from lienthong.sample.score_weights import (best_threshold, fit, implying_rules, lowest_precise_threshold,
-                                            precision_recall_at, rule_weight, scores)
+from lienthong.sample.score_weights import (best_threshold, calibrate_intercepts, fit, implying_rules,
+                                            lowest_precise_threshold, precision_recall_at, rule_weight, scores)
 
 KINDS = ["no_identity", "placeholder_phone", "impossible_age", "ineligible_age", "no_dues"]
 SCORED = {"no_identity", "placeholder_phone", "impossible_age", "ineligible_age"}
@@ -93,3 +93,52 @@ def test_a_stronger_rule_and_the_one_it_implies_add_up_to_the_stronger_rules_evi
     own = rule_weight(10, 25, 0, 100, strength=2)  # impossible_age on its own, among records without an ID
     assert weights["ineligible_age"][0] > 1
     assert math.isclose(weights["impossible_age"][0] + weights["ineligible_age"][0], own)
+
+
+def test_each_delivery_shape_gets_the_intercept_that_puts_its_precise_threshold_at_the_default():
+    # Full deliveries: no_dues fires beside the ghosts' tells (weighs nothing: inactivity is not
+    # scored). Seen as roll-only, the same records; the ghosts without a tell score as a missing ID.
+    weights = fit([SAMPLE], KINDS, SCORED, strength=2)
+    assert weights["intercept_roll_only"] == weights["intercept"]
+    roll_only = [{**SAMPLE, "roll_only": True,
+                  "features": [[*x[:4], 0] for x in SAMPLE["features"]]}]
+    found = calibrate_intercepts(weights, {"intercept": [(weights, [SAMPLE])], "intercept_roll_only": [(weights, roll_only)]},
+                                 KINDS, precision=0.95, threshold=0.9)
+    assert set(found) == {"intercept", "intercept_roll_only"}
+    for samples in ([SAMPLE], roll_only):
+        scored = scores(samples, KINDS, weights)
+        precision, recall = precision_recall_at(scored, 0.9)
+        assert precision == 1.0 and math.isclose(recall, 15 / 25)  # the 15 ghosts with a tell, no real member
+        # the threshold sits just above the missing-ID-alone records (10 ghosts, 100 real members)
+        assert max(p for p, y, _ in scored if not y) < 0.9
+    # a missing ID alone stays below the threshold
+    assert 1 / (1 + math.exp(-(weights["intercept_roll_only"][0] + weights["no_identity"][0]))) < 0.9
+
+
+def test_paying_or_attending_where_it_is_delivered_weighs_against_a_ghost_and_not_on_a_roll_only_delivery():
+    kinds, scored = ["no_identity", "never_attended"], {"no_identity", "never_attended"}
+    features = [[0, 0]] * 900 + [[1, 0]] * 100 + [[0, 1]] * 50 + [[1, 1]] * 20 + [[1, 0]] * 1
+    labels = [0] * 1050 + [1] * 21
+    sample = {"features": features, "labels": labels}
+    weights = fit([sample], kinds, scored, strength=2, delivery_rules=("never_attended",))
+    absent = rule_weight(1, 21, 1000, 1050, strength=2)  # none of the delivery rules fired
+    assert weights["seen_in_deliveries"] == (absent, absent) and absent < -2
+    roll_only = {**sample, "roll_only": True, "features": [[x[0], 0] for x in features]}
+    full_score = scores([sample], kinds, weights, ("never_attended",))
+    roll_score = scores([roll_only], kinds, weights, ("never_attended",))
+    # the first scored record: a real member without an ID who attends; the absence weight applies
+    # where attendance is delivered only (records that fired nothing are not scored)
+    assert math.isclose(math.log(full_score[0][0] / (1 - full_score[0][0])),
+                        weights["intercept"][0] + weights["no_identity"][0] + absent)
+    assert math.isclose(math.log(roll_score[0][0] / (1 - roll_score[0][0])),
+                        weights["intercept_roll_only"][0] + weights["no_identity"][0])
+    # without delivery rules the term is not fitted
+    assert fit([sample], kinds, scored, strength=2)["seen_in_deliveries"] == (0.0, 0.0)
+
+
+def test_a_shapes_threshold_is_the_highest_of_its_samples_in_sample_and_held_out():
+    weights = fit([SAMPLE], KINDS, SCORED, strength=2)
+    strict = {**weights, "intercept": (weights["intercept"][0] + 3, weights["intercept"][1] + 3)}  # scores higher
+    alone = calibrate_intercepts(dict(weights), {"intercept": [(weights, [SAMPLE])]}, KINDS, 0.95, 0.9)
+    both = calibrate_intercepts(dict(weights), {"intercept": [(weights, [SAMPLE]), (strict, [SAMPLE])]}, KINDS, 0.95, 0.9)
+    assert both["intercept"] > alone["intercept"]

@@ -1,7 +1,7 @@
 -- The ghost-flag rules as the review reads them (var('review_flags') in dbt_project.yml): kind,
 -- Vietnamese label and rule text, report order, severity, what the flag suggests, and the rule's
--- weights in the suspicion score (on a record without / with a valid ID) with the score's intercept
--- and threshold (seeds/review_score_weights.csv, var('review').suspicion_threshold), so the report
+-- weights in the suspicion score (on a record without / with a valid ID) with the score's intercepts
+-- (where dues or activities are delivered, and where only the roll is) and threshold (seeds/review_score_weights.csv, var('review').suspicion_threshold), so the report
 -- shows the weights next to the score.
 {% set rules = review_flag_rules() %}
 with rules as (
@@ -26,6 +26,8 @@ select
     coalesce(w.weight, 0)                                                    as weight,
     coalesce(w.weight_with_id, 0)                                            as weight_with_id,
     coalesce((select weight from weights where term = 'intercept'), 0)       as score_intercept,
+    coalesce((select weight from weights where term = 'intercept_roll_only'), 0) as score_intercept_roll_only,
+    coalesce((select weight from weights where term = 'seen_in_deliveries'), 0) as score_seen_in_deliveries,
     {{ var('review')['suspicion_threshold'] }}::numeric                      as suspicion_threshold
 from rules as r
 left join weights as w on w.term = r.flag_kind

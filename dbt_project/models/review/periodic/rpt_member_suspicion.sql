@@ -1,6 +1,7 @@
 {{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}]) }}
 -- Hồ sơ nghi "ảo": one row per flagged record and period with its suspicion score, the weights that
--- make it up (each rule's Vietnamese label and weight, largest first), whether it reaches the
+-- make it up (each rule's Vietnamese label and weight, largest first; then the weight of having paid
+-- or attended where dues or activities are delivered), whether it reaches the
 -- threshold (var('review').suspicion_threshold) and its rank in its unit, for the verification lists.
 select
     period_key,
@@ -15,6 +16,8 @@ select
     min(suspicion_score)                                                               as suspicion_score,
     min(suspicion_score) >= {{ var('review')['suspicion_threshold'] }}                 as suspected,
     string_agg(flag_label || ' ' || to_char(weight, 'SG0.0'), '; ' order by weight desc, flag_order)
+        || case when min(delivery_weight) <> 0
+                then '; Có đóng phí hoặc sinh hoạt ' || to_char(min(delivery_weight), 'SG0.0') else '' end
                                                                                        as score_weights,
     count(*)                                                                           as flags,
     rank() over (partition by period_key, unit_key order by min(suspicion_score) desc) as rank_in_unit
