@@ -7,12 +7,14 @@
 --    creates a new record and supersedes the member's others;
 --  - its organisation has a new full snapshot (on_current_roll of every record follows the latest
 --    snapshot), or a delivery day of its organisation's roll was landed again (the replaced batch's
---    rows are gone, so whole organisation).
+--    rows are gone, so whole organisation);
+--  - its commune now resolves otherwise (int_admin__communes is rebuilt every night from the
+--    reference seeds: a corrected crosswalk re-keys the records written with that commune).
 -- The watermark is the highest batch a state was last changed by (last_batch_id): no batch above it
 -- had been read, so reading again from there rebuilds at worst a little more than needed, never less.
 -- Empty when int_membership__states does not exist yet or is rebuilt from scratch. Not a ref() of it:
 -- it is the downstream model's previous state, read before it is rebuilt.
--- depends_on: {{ ref('int_roster__events') }} {{ ref('stg_landing__batches') }}
+-- depends_on: {{ ref('int_roster__events') }} {{ ref('stg_landing__batches') }} {{ ref('int_admin__communes') }}
 {% set states = adapter.get_relation(database=target.database, schema='intermediate', identifier='int_membership__states')
                 if execute and not flags.FULL_REFRESH else none %}
 {% if states is none %}
@@ -56,6 +58,11 @@ touched as (
     union
     select s.org_code, s.source_record_key
     from {{ states }} as s where s.org_code in (select org_code from whole_orgs)
+    union
+    select s.org_code, s.source_record_key
+    from {{ states }} as s left join {{ ref('int_admin__communes') }} as ac using (commune_raw)
+    where (s.written_admin_unit_key, s.new_admin_unit_key, s.commune_resolution)
+          is distinct from (ac.admin_unit_key, ac.new_admin_unit_key, ac.resolution)
 
 )
 
