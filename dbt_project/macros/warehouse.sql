@@ -141,3 +141,25 @@
 {% macro any_suppressed(counts) -%}
     ({% for count in counts %}{{ count }} between 1 and {{ var('bi_min_cell_count') }} - 1{% if not loop.last %} or {% endif %}{% endfor %})
 {%- endmacro %}
+
+
+{# int_membership__records, nightly: delete the records that differ from their state (a record the
+   states dropped, or whose last event, start, roll status or end moved: what a rebuilt state changes)
+   and those whose person linking has moved, linked or unlinked since they were built. Hash joins of
+   the records with the states and linking's output: read-only, where rebuilding every record writes
+   them all; and a night that failed after the states were built is caught up by the next. #}
+{% macro delete_records_to_rebuild() -%}
+    delete from {{ this }} as r
+    using (
+        select b.source_record_key
+        from {{ this }} as b
+        left join {{ ref('int_membership__states') }} as s on s.source_record_key = b.source_record_key
+        left join {{ ref('stg_identity__record_person') }} as rp
+          on rp.org_code = b.org_code and rp.source_record_key = b.source_record_key
+        where s.source_record_key is null
+           or (b.last_batch_id, b.started_on, b.on_current_roll, b.ended_on)
+              is distinct from (s.last_batch_id, s.started_on, s.on_current_roll, s.ended_on)
+           or b.person_is_linked is distinct from (rp.person_id is not null) or b.person_id <> rp.person_id
+    ) as rebuilt
+    where r.source_record_key = rebuilt.source_record_key
+{%- endmacro %}

@@ -1,21 +1,36 @@
-{{ config(materialized='table', indexes=[{'columns': ['source_record_key'], 'unique': true},
-                                          {'columns': ['member_key']}]) }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
+          indexes=[{'columns': ['source_record_key'], 'unique': true}, {'columns': ['member_key']}],
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where source_record_key in (select source_record_key from {{ ref('int_membership__touched') }}){% endif %}") }}
 -- One row per membership record ever seen on a roll, in its latest state (no person key: person
 -- linking reads the current roll from here, so this must not depend on linking's output). The current roll is the
 -- organisation's latest full snapshot plus the changes delivered after it: a record is on it when
 -- it is in that snapshot or joined/was transferred since, and has not left since. A transfer in an
 -- organisation without member codes arrives as a record in the new unit (a new key): the record of
 -- the same member (name, birth date) in another unit ends with it.
+-- Incremental per record: a night deletes the records int_membership__touched lists and builds them
+-- again from all their events (index probes on source_record_key); a full rebuild gives the same rows.
+-- depends_on: {{ ref('int_membership__touched') }}
 with events as (
 
     select * from {{ ref('int_roster__events') }}
+    {% if is_incremental() %}
+    where source_record_key in (select source_record_key from {{ ref('int_membership__touched') }})
+    {% endif %}
 
 ),
 
 latest_snapshot as (
 
-    select org_code, max(delivery_date) as snapshot_date
-    from events where change_kind = 'snapshot' group by org_code
+    -- The latest live batch holding snapshot rows, per organisation: a probe of the events' batch
+    -- index per batch, not a scan of every event (a night reads only the touched records' events).
+    select b.org_code, max(s.delivery_date) as snapshot_date
+    from {{ ref('stg_landing__batches') }} as b
+    cross join lateral (
+        select e.delivery_date from {{ ref('int_roster__events') }} as e
+        where e.batch_id = b.batch_id and e.change_kind = 'snapshot' limit 1
+    ) as s
+    where b.status = 'loaded'
+    group by b.org_code
 
 ),
 
@@ -38,8 +53,13 @@ last_state as (
 
 transfers as (
 
-    select org_code, member_key, source_record_key as new_record_key, delivery_date
-    from events where change_kind = 'transfer'
+    select t.org_code, t.member_key, t.source_record_key as new_record_key, t.delivery_date
+    from {{ ref('int_roster__events') }} as t
+    where t.change_kind = 'transfer'
+    {% if is_incremental() %}
+    -- Only the touched records' members (the events' partial index on transfers).
+      and (t.org_code, t.member_key) in (select org_code, member_key from events)
+    {% endif %}
 
 ),
 

@@ -1,6 +1,13 @@
 {{ config(materialized='incremental', unique_key='batch_id', incremental_strategy='delete+insert', on_schema_change='fail',
-          indexes=[{'columns': ['batch_id']}], post_hook="{{ delete_batches_not_live() }}") }}
+          indexes=[{'columns': ['batch_id']}],
+          post_hook=["{{ delete_batches_not_live() }}",
+                     "create index if not exists int_roster__events_record on {{ this }} (source_record_key)",
+                     "create index if not exists int_roster__events_transfer on {{ this }} (org_code, member_key)
+                      where change_kind = 'transfer'"]) }}
 -- depends_on: {{ ref('stg_landing__batches') }}
+-- The post-hooks index the rows int_membership__states rebuilds a night from (a record's events, the
+-- transfers naming its member): index probes, not scans. Hooks, not `indexes`, so a warehouse built
+-- before them gains them on its next night.
 -- A table, not a view: the current roll reads it three times, and at province scale it is millions of rows.
 -- Every live roster row of every organisation: full snapshots and changes, one shape.
 -- source_record_key = the stable record key, with #n on the 2nd.. identical record of one snapshot

@@ -18,10 +18,11 @@ MINE = ["--select", "+fct_member_month", "+fct_membership_history", "+dim_org_un
         "+rpt_members_by_commune", "+int_people__source_records", "+dim_date", "+dim_organisation", "+dim_admin_unit",
         "+dim_person"]
 
-# Marts that must be identical after an incremental night and after a full rebuild (snapshot-fed
+# Models that must be identical after an incremental night and after a full rebuild (snapshot-fed
 # history tables are excluded: their validity timestamps are the build times).
 # built_through_batch_id is the incremental watermark: build metadata, not content.
-COMPARED = ["marts.fct_membership", "marts.dim_person", "marts.fct_dues_payment", "marts.fct_activity_attendance",
+COMPARED = ["intermediate.int_membership__states", "intermediate.int_membership__records",
+            "marts.fct_membership", "marts.dim_person", "marts.fct_dues_payment", "marts.fct_activity_attendance",
             "marts.fct_member_month", "review.rpt_members_by_commune", "review.rpt_dq_scorecard"]
 
 
@@ -229,6 +230,43 @@ def test_a_held_roll_released_after_later_nights_equals_full_rebuild(tiny_wareho
         for copy in held:
             assert release_batch(conn, copy).batch_id > copy
     _assert_night_equals_full_rebuild(tiny_warehouse)
+
+
+def test_a_transfer_without_member_codes_ends_the_old_record_and_equals_full_rebuild(tiny_warehouse):
+    """In an organisation without member codes a transfer is a new record (a new key) that supersedes
+    the member's record in the old unit: that record leaves the roll tonight though none of its own
+    events is new (int_membership__touched lists it by the member)."""
+    from lienthong.config.organisations import load_organisations
+
+    _catch_up(tiny_warehouse)
+    org = next(o for o in load_organisations()
+               if o.sends("roster_changes") and "member_code" not in o.entity("roster_changes").fields)
+    label = next(text for text, kind in org.change_kinds.items() if kind == "transfer")
+    raw_of = {"full_name": "full_name_raw", "birth_date": "birth_date_raw", "sex": "sex_raw",
+              "id_number": "id_number_raw", "phone": "phone_raw", "hamlet": "hamlet_raw", "commune": "commune_raw"}
+    fields = [f for f in org.entity("roster_changes").fields if f in raw_of]
+    key, member_key, unit, *values = tiny_warehouse.query(
+        f"select source_record_key, member_key, unit_name, {', '.join(raw_of[f] for f in fields)}"
+        " from intermediate.int_membership__states as s where org_code = %s and on_current_roll"
+        " and (select count(*) from intermediate.int_membership__states as o"
+        "      where o.org_code = s.org_code and o.member_key = s.member_key) = 1"
+        " order by source_record_key limit 1", (org.code,))[0]
+    (other_unit,) = tiny_warehouse.query(
+        "select unit_name from intermediate.int_membership__states where org_code = %s and unit_name <> %s"
+        " order by unit_name limit 1", (org.code, unit))[0]
+    ((batch_id,),) = tiny_warehouse.query(
+        "insert into raw.batches (org_code, entity, delivery_date, source, checksum, status, row_count)"
+        " values (%s, 'roster_changes', date '2026-12-05', 'test', 'transfer-without-codes-test', 'loaded', 1)"
+        " returning batch_id", (org.code,))
+    tiny_warehouse.query(
+        f"insert into raw.{org.code}__roster_changes (batch_id, delivery_date, row_number, change_type, unit_name,"
+        f" {', '.join(fields)}) values (%s, date '2026-12-05', 1, %s, %s, {', '.join(['%s'] * len(fields))})"
+        " returning 1", (batch_id, label, other_unit, *values))
+    _assert_night_equals_full_rebuild(tiny_warehouse)
+    records = tiny_warehouse.query(
+        "select source_record_key = %s, unit_name, on_current_roll from intermediate.int_membership__states"
+        " where org_code = %s and member_key = %s order by 1", (key, org.code, member_key))
+    assert records == [(False, other_unit, True), (True, unit, False)]
 
 
 def test_a_nights_member_month_tests_read_the_rows_it_rebuilt(tiny_warehouse):
