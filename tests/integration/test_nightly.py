@@ -6,6 +6,8 @@ import csv
 import json
 import re
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import yaml
 from python_calamine import CalamineWorkbook
 
 from lienthong.config.organisations import load_organisations
+from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
 from lienthong.pipeline.nightly import run_dag
 from lienthong.sample.scoring import flag_scores
 from lienthong.warehouse import connect
@@ -179,3 +182,28 @@ def test_ghost_flags_find_the_planted_ghosts(nightly):
     texts = [text for _, text in evidence]
     for start in ("Từ trần theo dữ liệu dân cư ngày ", "Chuyển đi nơi khác theo dữ liệu dân cư ngày "):
         assert any(re.fullmatch(re.escape(start) + r"\d{2}/\d{2}/\d{4}", t) for t in texts), (start, texts[:5])
+
+
+def _plan_nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+def test_the_flags_self_joins_stay_hashed_once_the_records_have_statistics(nightly):
+    """int_review__record_flags joins its records to themselves on correlated keys; once autovacuum had
+    analysed int_review__records, the planner took those joins for one row and nested-looped over the
+    whole CTE (a 3 s build on the tiny sample ran past CI's 30-minute bound). Its pre-hook must rule that out."""
+    url, project = nightly["url"], dbt_project(nightly["settings"])
+    subprocess.run([str(Path(sys.executable).with_name("dbt")), "compile", "--select", "int_review__record_flags",
+                    "--project-dir", str(project), "--profiles-dir", str(project)],
+                   env=dbt_environment(url), cwd=project, capture_output=True, text=True, check=True)
+    node = json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))[
+        "nodes"]["model.lienthong.int_review__record_flags"]
+    with connect(url) as conn:
+        conn.execute("analyze intermediate.int_review__records")
+        for hook in node["config"]["pre-hook"]:  # in this transaction, as dbt runs them
+            conn.execute(hook["sql"])
+        plan = conn.execute("explain (format json) " + node["compiled_code"]).fetchone()[0][0]["Plan"]
+    loops = [n.get("Parent Relationship") for n in _plan_nodes(plan) if n["Node Type"] == "Nested Loop"]
+    assert not loops, f"nested loops in the plan of int_review__record_flags: {loops}"

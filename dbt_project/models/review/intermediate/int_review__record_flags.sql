@@ -1,4 +1,9 @@
-{{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}]) }}
+{{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}],
+          pre_hook="set local enable_nestloop = off") }}
+-- No nested loops (for this model's transaction only): the copies below join `records` to itself on
+-- three correlated columns, which the planner, once the table has statistics, estimates at one row
+-- and answers with a nested loop rescanning the whole CTE per row: on the tiny sample over 10 minutes
+-- against 3 s hashed, and which plan won depended on whether autovacuum had analysed the table yet.
 -- One row per review record (int_review__records) and one boolean per ghost-flag rule
 -- (var('review_flags')): <kind> fires the rule, <kind>_evidence says what in the data fired it
 -- (Vietnamese, for the reviewer), <kind>_since the date the evidence starts when known; both null
