@@ -86,7 +86,7 @@ scored as not materialized (
 )
 
 -- One branch per rule over the records it fired on (a lateral VALUES unpivot built every rule's
--- row for every record: 8 of the model's 9 s at demo).
+-- row for every record: 7 s of the query's 8.5 s at demo).
 {%- for rule in rules %}
 
 select
