@@ -48,9 +48,11 @@ changes as (
 
 ),
 
+-- The organisations a person is on the roll of in a month, and the first of them (by code): the
+-- row that counts the person once where organisations are summed over.
 organisations_held as (
 
-    select person_id, month_start, count(distinct org_code) as organisation_count
+    select person_id, month_start, count(*) as organisation_count, min(org_code) as first_org_code
     from roll group by 1, 2
 
 ),
@@ -66,19 +68,25 @@ person_month as (
 
 ),
 
+-- Counted rows, not distinct values (a distinct count sorts each grouping set): fct_member_month
+-- has one row per organisation, person and month, and a person one commune, so a person is one row
+-- of an organisation's month, and across organisations the row of their first organisation.
 monthly_people as (
 
     select
         pm.month_start,
         coalesce(pm.org_code, '*')                                                           as org_code,
         coalesce(pc.commune_key, '*')                                                        as commune_key,
-        count(distinct pm.org_code || ':' || pm.person_id) filter (where pm.on_roll)         as members,
-        count(distinct pm.org_code || ':' || pm.person_id) filter (where pm.active)          as active_members,
+        count(*) filter (where pm.on_roll)                                                   as members,
+        count(*) filter (where pm.active)                                                    as active_members,
         sum(pm.joined)                                                                       as joined,
         sum(pm.left_roll)                                                                    as left_roll,
         sum(pm.sessions_attended)                                                            as attendances,
-        count(distinct pm.person_id) filter (where pm.on_roll)                               as people,
-        count(distinct pm.person_id) filter (where pm.on_roll and oh.organisation_count > 1) as people_in_several_organisations
+        case when grouping(pm.org_code) = 0 then count(*) filter (where pm.on_roll)
+             else count(*) filter (where pm.on_roll and pm.org_code = oh.first_org_code) end as people,
+        case when grouping(pm.org_code) = 0 then count(*) filter (where pm.on_roll and oh.organisation_count > 1)
+             else count(*) filter (where pm.on_roll and oh.organisation_count > 1
+                                     and pm.org_code = oh.first_org_code) end               as people_in_several_organisations
     from person_month as pm
     join person_commune as pc using (person_id)
     left join organisations_held as oh using (person_id, month_start)
@@ -86,13 +94,10 @@ monthly_people as (
 
 ),
 
-member_person as (
-
-    select distinct org_code, member_key, person_id from {{ ref('int_membership__records') }}
-
-),
-
 -- A session is one unit's meeting on one day; it belongs to the commune of (the first of) its attendees.
+-- Joined to the records themselves, not to their distinct members: a member on two records adds a
+-- row to a session grouped once, and the planner, which took the join to distinct members for a
+-- few rows (897 for 144,147 at demo) and sorted every attendance, hashes.
 sessions as (
 
     select a.org_code, a.session_month as month_start,
@@ -100,16 +105,18 @@ sessions as (
                || coalesce(a.session_title, '') as session_id,
            min(pc.commune_key) as commune_key
     from {{ ref('fct_activity_attendance') }} as a
-    join member_person as mp using (org_code, member_key)
+    join {{ ref('int_membership__records') }} as mr using (org_code, member_key)
     join person_commune as pc using (person_id)
     group by 1, 2, 3
 
 ),
 
+-- Counted, not distinct: a session is one row of its organisation's month (its key starts with
+-- the organisation), and a null key (no session day) is not counted either way.
 monthly_sessions as (
 
     select month_start, coalesce(org_code, '*') as org_code, coalesce(commune_key, '*') as commune_key,
-           count(distinct session_id) as sessions_held
+           count(session_id) as sessions_held
     from sessions
     group by month_start, grouping sets ((org_code, commune_key), (org_code), (commune_key), ())
 

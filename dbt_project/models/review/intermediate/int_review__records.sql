@@ -1,9 +1,16 @@
 {{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}]) }}
 {% set sex_rules = {} %}
 {% for org, config in org_config().items() %}{% if config['eligibility'].sex %}{% do sex_rules.update({org: config['eligibility'].sex}) %}{% endif %}{% endfor %}
+{# A record is on a roll at a period's end when it started by the period's last day and had not
+   ended before its last month (record r, period p). #}
+{% set on_roll_at_end %}coalesce(r.started_on, r.joined_on, '1900-01-01'::date) <= p.last_day
+     and (r.ended_on is null or r.ended_on >= p.last_month){% endset %}
 -- Every roster record on a roll at the end of each review period, with the evidence the ghost
 -- rules read (int_review__record_flags): identity, ages, duplicates, departures (reported by another
 -- organisation or registered in the population database), eligibility, dues and attendance.
+-- A record is on the rolls of most of the 19 periods: what does not depend on the period is
+-- computed once per record (record_facts), and only the few people with several records in one
+-- organisation, or a departure, are matched to periods for those facts (no sort of every row).
 with periods as (
 
     select * from {{ ref('rpt_review_periods') }}
@@ -16,13 +23,47 @@ records as (
 
 ),
 
-at_end as (
+record_facts as (
 
-    select p.period_key, p.period_kind, p.last_month, p.last_day, r.*
-    from periods as p
-    join records as r
-      on coalesce(r.started_on, r.joined_on, '1900-01-01'::date) <= p.last_day
-     and (r.ended_on is null or r.ended_on >= p.last_month)
+    select
+        r.*,
+        o.sends_dues,
+        o.sends_activities,
+        coalesce(dp.organisation_count, 1)                                                   as person_organisations,
+        case when r.id_number ~ '^\d{12}$'
+             then case when substr(r.id_number, 4, 1)::int % 2 = 0 then 'M' else 'F' end end as id_sex,
+        case when r.id_number ~ '^\d{12}$'
+             then 1900 + (substr(r.id_number, 4, 1)::int / 2) * 100 + substr(r.id_number, 5, 2)::int end
+                                                                                           as id_birth_year,
+        -- Has a real person: an ID of a valid shape, or the same person found in another organisation.
+        (r.id_number ~ '^(\d{12}|\d{9})$' or coalesce(dp.organisation_count, 1) > 1)         as has_person,
+        (r.full_name is not null and r.full_name ~ '\S+\s+\S+')                              as has_name,
+        (r.unit_name is not null)                                                            as has_unit,
+        -- The organisation's sex rule (its config's eligibility) broken by the record's own sex.
+        {% if sex_rules %}(r.sex is not null and case r.org_code
+            {%- for org, sex in sex_rules.items() %} when '{{ org }}' then r.sex <> '{{ sex }}'{% endfor %}
+            else false end){% else %}false{% endif %}                                             as breaks_sex_rule,
+        count(*) over (partition by r.org_code, r.person_id) > 1                             as several_in_org
+    from records as r
+    join {{ ref('organisations') }} as o using (org_code)
+    left join {{ ref('dim_person') }} as dp using (person_id)
+
+),
+
+-- The person's second (third, ...) record in the organisation on the roll at the period's end,
+-- ordered by joining: numbered among the people with several records in one organisation only.
+duplicates as (
+
+    select period_key, source_record_key
+    from (
+        select p.period_key, r.source_record_key,
+               row_number() over (partition by p.period_key, r.org_code, r.person_id
+                                  order by r.joined_on nulls last, r.source_record_key) as nth_in_org
+        from periods as p
+        join record_facts as r on {{ on_roll_at_end }}
+        where r.several_in_org
+    ) as numbered
+    where nth_in_org > 1
 
 ),
 
@@ -55,34 +96,25 @@ departures as (
 
 ),
 
--- The first departure by the period's end, the population database's first on the same day (a hash
--- join on the person, not a per-record subquery). Keyed by period, organisation and person like the
--- member status, so joining it back is an equi-join on all three keys: keyed by record, the planner
--- merged on the period alone and compared every record with every departure of the period.
+-- The first departure by the period's end, the population database's first on the same day, per
+-- period, organisation and person: it depends on no more than those, so only the people with a
+-- departure are matched to periods (hash joins on the person, then an equi-join on all three keys).
 departed as (
 
-    select distinct on (a.period_key, a.org_code, a.person_id)
-        a.period_key, a.org_code, a.person_id, d.departure_kind, d.departure_source, d.reported_by, d.ended_on
-    from at_end as a
-    join departures as d
-      on d.person_id = a.person_id and d.reported_by is distinct from a.org_code and d.ended_on <= a.last_day
-    order by a.period_key, a.org_code, a.person_id, d.ended_on, d.departure_source desc
+    select distinct on (p.period_key, k.org_code, k.person_id)
+        p.period_key, k.org_code, k.person_id, d.departure_kind, d.departure_source, d.reported_by, d.ended_on
+    from (select distinct org_code, person_id from records) as k
+    join departures as d on d.person_id = k.person_id and d.reported_by is distinct from k.org_code
+    join periods as p on d.ended_on <= p.last_day
+    order by p.period_key, k.org_code, k.person_id, d.ended_on, d.departure_source desc
 
 ),
 
-id_digits as (
+at_end as (
 
-    select
-        a.*,
-        case when a.id_number ~ '^\d{12}$'
-             then case when substr(a.id_number, 4, 1)::int % 2 = 0 then 'M' else 'F' end end     as id_sex,
-        case when a.id_number ~ '^\d{12}$'
-             then 1900 + (substr(a.id_number, 4, 1)::int / 2) * 100 + substr(a.id_number, 5, 2)::int end
-                                                                                               as id_birth_year,
-        extract(year from a.last_day)::int - a.birth_year                                     as age_at_end,
-        row_number() over (partition by a.period_key, a.org_code, a.person_id
-                           order by a.joined_on nulls last, a.source_record_key)              as nth_in_org
-    from at_end as a
+    select p.period_key, p.period_kind, p.last_day, extract(year from p.last_day)::int - r.birth_year as age_at_end, r.*
+    from periods as p
+    join record_facts as r on {{ on_roll_at_end }}
 
 )
 
@@ -110,36 +142,31 @@ select
     r.birth_date,
     r.phone,
     r.hamlet_name,
-    o.sends_dues,
-    o.sends_activities,
-    coalesce(dp.organisation_count, 1)                                                       as person_organisations,
+    r.sends_dues,
+    r.sends_activities,
+    r.person_organisations,
     r.id_sex,
     r.id_birth_year,
     r.age_at_end,
     {{ years_outside_age('r.org_code', 'r.age_at_end') }}                                   as years_outside_age,
-    -- Has a real person: an ID of a valid shape, or the same person found in another organisation.
-    (r.id_number ~ '^(\d{12}|\d{9})$' or coalesce(dp.organisation_count, 1) > 1)             as has_person,
-    (r.full_name is not null and r.full_name ~ '\S+\s+\S+')                                  as has_name,
-    (r.unit_name is not null)                                                                as has_unit,
+    r.has_person,
+    r.has_name,
+    r.has_unit,
     -- Dues and attendance are judged only where the organisation reports them (its config sends
     -- dues / activities): null is "not reported" (chưa báo cáo), not "not paid".
-    case when o.sends_dues then not coalesce(s.no_dues, false) end                           as has_dues,
-    case when o.sends_activities then not coalesce(s.no_attendance, false) end               as has_attendance,
+    case when r.sends_dues then not coalesce(s.no_dues, false) end                           as has_dues,
+    case when r.sends_activities then not coalesce(s.no_attendance, false) end               as has_attendance,
     -- Evidence the ghost rules read (int_review__record_flags holds one boolean per rule).
-    (r.nth_in_org > 1)                                                                       as duplicate_in_org,
+    (dup.source_record_key is not null)                                                      as duplicate_in_org,
     dep.departure_kind,
     dep.departure_source,
     dep.reported_by                                                                          as departure_reported_by,
     dep.ended_on                                                                             as departed_on,
     not coalesce(s.eligible, true)                                                           as ineligible,
-    -- The organisation's sex rule (its config's eligibility) broken by the record's own sex.
-    {% if sex_rules %}(r.sex is not null and case r.org_code
-        {%- for org, sex in sex_rules.items() %} when '{{ org }}' then r.sex <> '{{ sex }}'{% endfor %}
-        else false end){% else %}false{% endif %}                                                 as breaks_sex_rule,
-    o.sends_dues and coalesce(s.no_dues, false)                                              as dues_lapsed,
-    o.sends_activities and coalesce(s.no_attendance, false)                                  as attendance_lapsed
-from id_digits as r
-join {{ ref('organisations') }} as o using (org_code)
+    r.breaks_sex_rule,
+    r.sends_dues and coalesce(s.no_dues, false)                                              as dues_lapsed,
+    r.sends_activities and coalesce(s.no_attendance, false)                                  as attendance_lapsed
+from at_end as r
 left join {{ ref('int_review__member_status') }} as s using (period_key, org_code, person_id)
-left join {{ ref('dim_person') }} as dp using (person_id)
 left join departed as dep using (period_key, org_code, person_id)
+left join duplicates as dup using (period_key, source_record_key)

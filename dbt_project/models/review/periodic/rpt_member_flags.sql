@@ -14,68 +14,110 @@
 {# The ghost rules reading dues or attendance: where they can fire and none did, that absence is evidence. #}
 {% set delivery_tells = rules | selectattr('reads', 'defined') | selectattr('reads', 'equalto', 'deliveries')
                               | selectattr('suggests', 'equalto', 'ghost') | map(attribute='kind') | list %}
-with fired as (
+with weights as (
 
-select
-    f.period_key,
-    f.org_code,
-    f.unit_key,
-    f.unit_name,
-    f.commune_name,
-    f.new_admin_unit_key,
-    f.source_record_key,
-    f.member_code,
-    f.person_id,
-    f.full_name,
-    coalesce(f.no_identity, false)                                                     as lacks_id,
-    (f.has_dues is null and f.has_attendance is null)                                  as roll_only,
-    -- Dues or activities delivered and no ghost rule reading them fired: the person paid or attended.
-    (not (f.has_dues is null and f.has_attendance is null)
-     and not ({% for kind in delivery_tells %}coalesce(f.{{ kind }}, false){{ ' or ' if not loop.last }}{% else %}true{% endfor %}))
-                                                                                       as seen_in_deliveries,
-    r.flag_kind,
-    r.flag_label,
-    r.rule,
-    r.evidence,
-    r.since,
-    r.flag_order,
-    r.severity
-from {{ ref('int_review__record_flags') }} as f
-cross join lateral (values
-    {%- for rule in rules %}
-    ({{ sql_text(rule.kind) }}, f.{{ rule.kind }}, {{ sql_text(rule.label) }}, {{ sql_text(rule.rule) }},
-     f.{{ rule.kind }}_evidence, f.{{ rule.kind }}_since, {{ rule.order }}, {{ sql_text(rule.severity) }}){{ ',' if not loop.last }}
-    {%- endfor %}
-) as r(flag_kind, fires, flag_label, rule, evidence, since, flag_order, severity)
-where r.fires
+    select term, weight, weight_with_id from {{ ref('review_score_weights') }}
 
 ),
 
-weights as (
+-- The seed as one row: per rule its two weights, the intercepts and the delivery weight (0 where
+-- the seed has none), so that a record's weights and score are arithmetic on its own row: no join
+-- per fired rule, no subquery per row, no window (sort) over a record's fired rules.
+weight_row as (
 
-    select term, weight, weight_with_id from {{ ref('review_score_weights') }}
+    select
+        {%- for rule in rules %}
+        coalesce(max(weight) filter (where term = {{ sql_text(rule.kind) }}), 0)                    as {{ rule.kind }}__weight,
+        coalesce(max(weight_with_id) filter (where term = {{ sql_text(rule.kind) }}), 0)            as {{ rule.kind }}__weight_with_id,
+        {%- endfor %}
+        coalesce(max(weight) filter (where term = 'intercept'), 0)                           as intercept,
+        coalesce(max(weight) filter (where term = 'intercept_roll_only'), 0)                 as intercept_roll_only,
+        coalesce(max(weight) filter (where term = 'seen_in_deliveries'), 0)                  as seen_in_deliveries
+    from weights
+
+),
+
+-- The records any rule fired on (a fifth of them at demo), read once and materialized: every
+-- rule's branch below reads these, not the whole table.
+flagged as materialized (
+
+    select
+        f.*,
+        coalesce(f.no_identity, false)                                                     as lacks_id,
+        (f.has_dues is null and f.has_attendance is null)                                  as roll_only,
+        -- Dues or activities delivered and no ghost rule reading them fired: the person paid or attended.
+        (not (f.has_dues is null and f.has_attendance is null)
+         and not ({% for kind in delivery_tells %}coalesce(f.{{ kind }}, false){{ ' or ' if not loop.last }}{% else %}true{% endfor %}))
+                                                                                           as seen_in_deliveries
+    from {{ ref('int_review__record_flags') }} as f
+    where {{ any_review_flag() }}
 
 ),
 
 weighted as (
 
     select
-        fired.*,
-        coalesce(case when fired.lacks_id then w.weight else w.weight_with_id end, 0) as weight,
-        coalesce((select weight from weights
-                  where term = case when fired.roll_only then 'intercept_roll_only' else 'intercept' end), 0)
-                                                                                       as score_intercept,
-        case when fired.seen_in_deliveries
-             then coalesce((select weight from weights where term = 'seen_in_deliveries'), 0) else 0 end
-                                                                                       as delivery_weight
-    from fired
-    left join weights as w on w.term = fired.flag_kind
+        f.*,
+        {%- for rule in rules %}
+        case when f.lacks_id then w.{{ rule.kind }}__weight else w.{{ rule.kind }}__weight_with_id end
+                                                                                           as {{ rule.kind }}__weight,
+        {%- endfor %}
+        case when f.roll_only then w.intercept_roll_only else w.intercept end              as score_intercept,
+        case when f.seen_in_deliveries then w.seen_in_deliveries else 0 end                as delivery_weight
+    from flagged as f
+    cross join weight_row as w
+
+),
+
+-- Not materialized: inlined into each rule's branch below, so that a branch scores only the records
+-- its rule fired on.
+scored as not materialized (
+
+    select
+        weighted.*,
+        round((1 / (1 + exp(-(score_intercept + delivery_weight
+            -- The weights of every rule the record fired.
+            {%- for rule in rules %}
+            + case when {{ rule.kind }} then {{ rule.kind }}__weight else 0 end
+            {%- endfor %}
+        ))))::numeric, 4)                                                                  as suspicion_score
+    from weighted
 
 )
 
+-- One branch per rule over the records it fired on (a lateral VALUES unpivot built every rule's
+-- row for every record: 7 s of the query's 8.5 s at demo).
+{%- for rule in rules %}
+
 select
-    weighted.*,
-    round((1 / (1 + exp(-(score_intercept + delivery_weight
-        + sum(weight) over (partition by period_key, source_record_key)))))::numeric, 4)
-                                                                                       as suspicion_score
-from weighted
+    period_key,
+    org_code,
+    unit_key,
+    unit_name,
+    commune_name,
+    new_admin_unit_key,
+    source_record_key,
+    member_code,
+    person_id,
+    full_name,
+    lacks_id,
+    roll_only,
+    seen_in_deliveries,
+    {{ sql_text(rule.kind) }}::text                                                       as flag_kind,
+    {{ sql_text(rule.label) }}::text                                                      as flag_label,
+    {{ sql_text(rule.rule) }}::text                                                       as rule,
+    {{ rule.kind }}_evidence                                                           as evidence,
+    {{ rule.kind }}_since                                                              as since,
+    {{ rule.order }}                                                                   as flag_order,
+    {{ sql_text(rule.severity) }}::text                                                   as severity,
+    {{ rule.kind }}__weight                                                            as weight,
+    score_intercept,
+    delivery_weight,
+    suspicion_score
+from scored
+where {{ rule.kind }}
+{%- if not loop.last %}
+
+union all
+{%- endif %}
+{%- endfor %}

@@ -1,7 +1,9 @@
 -- How many people belong to 1, 2, or 3 or more organisations, per review period.
+-- Rows, not distinct organisations: the member status has one row per period, organisation and
+-- person (its unique_combination test), and a plain count hashes where a distinct one sorts.
 with per_person as (
 
-    select period_key, person_id, count(distinct org_code) as organisations
+    select period_key, person_id, count(*) as organisations
     from {{ ref('int_review__member_status') }}
     group by 1, 2
 

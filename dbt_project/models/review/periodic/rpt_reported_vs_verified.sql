@@ -14,13 +14,28 @@ with reported as (
 
 ),
 
+-- The latest report of each unit by each period's end, the larger count where a month has two:
+-- each unit's months reported, each with the month its next report starts, joined to the periods
+-- whose last month falls in between. Joining every report to every later period and keeping the
+-- latest sorted all those pairs and computed the unit key (an md5 of its names) for each: 3 of the
+-- model's 4.4 s at demo.
+reported_months as (
+
+    select *, lead(report_month) over (partition by unit_key order by report_month) as next_report_month
+    from (
+        select distinct on (unit_key, report_month) org_code, unit_key, unit_name, report_month, reported_count
+        from reported
+        order by unit_key, report_month, reported_count desc
+    ) as latest_of_month
+
+),
+
 reported_in_period as (
 
-    select distinct on (p.period_key, r.unit_key)
-           p.period_key, r.org_code, r.unit_key, r.unit_name, r.report_month, r.reported_count
+    select p.period_key, r.org_code, r.unit_key, r.unit_name, r.report_month, r.reported_count
     from {{ ref('rpt_review_periods') }} as p
-    join reported as r on r.report_month <= p.last_month
-    order by p.period_key, r.unit_key, r.report_month desc, r.reported_count desc
+    join reported_months as r
+      on r.report_month <= p.last_month and (r.next_report_month is null or r.next_report_month > p.last_month)
 
 ),
 
