@@ -14,6 +14,11 @@ with records as (
 
     select
         *,
+        -- Read by a dozen rules and the copies: matched once per row, not at each. A phone no one has:
+        -- one digit repeated, a run of the keypad, or not 10 digits.
+        coalesce(id_number ~ '^(\d{12}|\d{9})$', false) as has_valid_id,
+        (phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
+         or phone !~ '^0\d{9}$')                                                     as phone_is_placeholder,
         nullif(regexp_replace(regexp_replace({{ vn_key('hamlet_name') }},
             '^(khu pho|kp|ap|thon|xom|khom|to dan pho|to|ban|buon|lang)\.?\s*', ''), '\s', '', 'g'), '') as hamlet_key
     from {{ ref('int_review__records') }}
@@ -30,11 +35,12 @@ same_person_records as (
 
 ),
 
--- Share of a unit's records with a valid ID: a record without one stands out where nearly all have one.
+-- Share of a unit's records with a valid ID (of those giving a number): a record without one stands
+-- out where nearly all have one.
 unit_ids as (
 
     select period_key, unit_key, count(*) as unit_records,
-           avg((id_number ~ '^(\d{12}|\d{9})$')::int) as unit_id_share
+           avg(has_valid_id::int) filter (where id_number is not null) as unit_id_share
     from records
     group by period_key, unit_key
 
@@ -68,7 +74,8 @@ phones as (
 -- Another record of the same unit with the same name and another birth year (a typo in a date
 -- rarely changes the year; linking may have taken the copy for the same person, so any record),
 -- that joined no later than this one: a copy is put on the roll after the member it copies, so the
--- member (without an ID too) is not the one flagged.
+-- member (without an ID too) is not the one flagged. Only a record without a valid ID can be a
+-- copy (name_copy reads no other), so only those are matched: a fifteenth of the join.
 name_copies as (
 
     select r.period_key, r.source_record_key,
@@ -78,7 +85,7 @@ name_copies as (
       on o.period_key = r.period_key and o.unit_key = r.unit_key and o.name_key = r.name_key
      and o.source_record_key <> r.source_record_key and o.birth_year <> r.birth_year
      and not coalesce(o.joined_on > r.joined_on, false)
-    where r.name_key is not null
+    where r.name_key is not null and not r.has_valid_id
     group by 1, 2
 
 ),
@@ -123,9 +130,9 @@ commune_copies as (
     join commune_names as n using (period_key, new_admin_unit_key, name_key)
     join records as o
       on o.period_key = r.period_key and o.new_admin_unit_key = r.new_admin_unit_key and o.name_key = r.name_key
-     and o.unit_key is distinct from r.unit_key and o.person_id is distinct from r.person_id and o.id_number ~ '^(\d{12}|\d{9})$'
+     and o.unit_key is distinct from r.unit_key and o.person_id is distinct from r.person_id and o.has_valid_id
      and o.birth_year is not null and o.birth_year is distinct from r.birth_year
-    where (r.id_number is null or r.id_number !~ '^(\d{12}|\d{9})$') and n.name_birth_years <= 2
+    where not r.has_valid_id and n.name_birth_years <= 2
     group by 1, 2
 
 ),
@@ -142,8 +149,8 @@ hamlet_copies as (
     join records as o
       on o.period_key = r.period_key and o.new_admin_unit_key = r.new_admin_unit_key and o.hamlet_key = r.hamlet_key
      and o.name_key = r.name_key and o.unit_key is distinct from r.unit_key and o.person_id is distinct from r.person_id
-     and o.id_number ~ '^(\d{12}|\d{9})$' and o.birth_year is not null and o.birth_year is distinct from r.birth_year
-    where (r.id_number is null or r.id_number !~ '^(\d{12}|\d{9})$')
+     and o.has_valid_id and o.birth_year is not null and o.birth_year is distinct from r.birth_year
+    where not r.has_valid_id
     group by 1, 2
 
 ),
@@ -201,7 +208,7 @@ rules as (
     select
         *,
 
-        (id_number is null or id_number !~ '^(\d{12}|\d{9})$')                         as no_identity,
+        not has_valid_id                         as no_identity,
         coalesce('Số ghi trên danh sách: ' || id_number, 'Để trống số CCCD/CMND')      as no_identity_text,
         joined_on                                                                      as no_identity_from,
 
@@ -245,9 +252,7 @@ rules as (
                  'Chưa thấy lần sinh hoạt nào')                                        as no_attendance_text,
         coalesce((last_attended_month + interval '1 month')::date, first_roll_month)   as no_attendance_from,
 
-        -- A phone no one has: one digit repeated, a run of the keypad, or not 10 digits.
-        (phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
-         or phone !~ '^0\d{9}$')                                                      as placeholder_phone,
+        phone_is_placeholder                                                           as placeholder_phone,
         'Số điện thoại: ' || phone                                                     as placeholder_phone_text,
         joined_on                                                                      as placeholder_phone_from,
 
@@ -274,7 +279,7 @@ rules as (
 
         -- Older than old_age but not impossible, beside a missing ID: few real members, many invented
         -- ages (a real member that old with an ID is not flagged).
-        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$')
+        (not has_valid_id
          and age_at_end > {{ var('review')['old_age'] }} and age_at_end <= {{ var('review')['max_plausible_age'] }})
                                                                                        as very_old,
         'tuổi ' || age_at_end || ', không có CCCD/CMND'                                as very_old_text,
@@ -300,7 +305,7 @@ rules as (
         'Số CCCD ' || id_number || ' mang năm sinh ' || id_birth_year                  as impossible_id_text,
         joined_on                                                                      as impossible_id_from,
 
-        (copied_record_keys is not null and (id_number is null or id_number !~ '^(\d{12}|\d{9})$'))
+        (copied_record_keys is not null and not has_valid_id)
                                                                                        as name_copy,
         'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, khác ngày sinh, không có CCCD'
                                                                                        as name_copy_text,
@@ -309,7 +314,7 @@ rules as (
         -- The copy of a name so rare that a real namesake in the unit is unlikely: the unit's records
         -- times the share of people carrying the name (other than this record's) stays below
         -- rare_name_expected. A common name ("Nguyễn Thị Mai") has real namesakes in many units.
-        (copied_record_keys is not null and (id_number is null or id_number !~ '^(\d{12}|\d{9})$')
+        (copied_record_keys is not null and not has_valid_id
          and unit_records * (name_people - 1)::numeric / period_people
              < {{ var('review')['rare_name_expected'] }})                               as name_copy_rare,
         'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, không có CCCD; họ tên này chỉ '
@@ -331,7 +336,7 @@ rules as (
                                                                                        as name_copy_hamlet_text,
         joined_on                                                                      as name_copy_hamlet_from,
 
-        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$')
+        (not has_valid_id
          and unit_records >= {{ var('review')['id_unit_min_records'] }}
          and unit_id_share >= {{ var('review')['id_unit_share'] }})                    as no_id_in_id_unit,
         'Đơn vị có ' || round(100 * unit_id_share) || '% hồ sơ có CCCD/CMND'           as no_id_in_id_unit_text,
@@ -347,29 +352,29 @@ rules as (
 
         -- Three weak tells, read only beside a missing ID (records that already carry no_identity):
         -- no way to reach the person, a birth day no one knows, on no other organisation's roll.
-        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and phone is null)   as unreachable,
+        (not has_valid_id and phone is null)   as unreachable,
         'Không có CCCD/CMND, không có số điện thoại'                                   as unreachable_text,
         joined_on                                                                      as unreachable_from,
 
-        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$')
+        (not has_valid_id
          and (birth_date is null or to_char(birth_date, 'MM-DD') = '01-01'))           as vague_birth,
         coalesce('Ngày sinh ghi ' || to_char(birth_date, 'DD/MM/YYYY'), 'Không có ngày, tháng sinh')
             || ', không có CCCD/CMND'                                                  as vague_birth_text,
         joined_on                                                                      as vague_birth_from,
 
         -- Neither an ID nor a year of birth: no one can tell who this is (a graded vague_birth).
-        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and birth_year is null) as no_birth_year,
+        (not has_valid_id and birth_year is null) as no_birth_year,
         'Không có CCCD/CMND, không có năm sinh'                                        as no_birth_year_text,
         joined_on                                                                      as no_birth_year_from,
 
-        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and person_organisations = 1)
+        (not has_valid_id and person_organisations = 1)
                                                                                        as only_roll,
         'Không có CCCD/CMND, không có trên danh sách của tổ chức nào khác'             as only_roll_text,
         joined_on                                                                      as only_roll_from,
 
         -- Weak beside a missing ID: a name padded onto a roll carries a recent joining date. Not
         -- where late_join fired (it says more), so the score does not count one date twice.
-        ((id_number is null or id_number !~ '^(\d{12}|\d{9})$') and joined_recently
+        (not has_valid_id and joined_recently
          and not coalesce(joined_late, false))                                        as recent_join,
         'Không có CCCD/CMND, kết nạp ngày ' || to_char(joined_on, 'DD/MM/YYYY')        as recent_join_text,
         joined_on                                                                      as recent_join_from,
