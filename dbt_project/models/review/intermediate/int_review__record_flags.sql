@@ -10,18 +10,37 @@
 -- when the rule did not fire. A new rule is its declaration in dbt_project.yml and, in `rules`
 -- below, its boolean (<kind>), evidence text (<kind>_text) and start date (<kind>_from).
 {% set rules = review_flag_rules() %}
-with records as (
+-- A hamlet's key and whether a phone is one no one has (one digit repeated, a run of the keypad, or
+-- not 10 digits), once per distinct name and number rather than for each record in each of 19 periods.
+with hamlet_keys as (
+
+    select hamlet_name,
+           nullif(regexp_replace(regexp_replace({{ vn_key('hamlet_name') }},
+               '^(khu pho|kp|ap|thon|xom|khom|to dan pho|to|ban|buon|lang)\.?\s*', ''), '\s', '', 'g'), '') as hamlet_key
+    from (select distinct hamlet_name from {{ ref('int_review__records') }} where hamlet_name is not null) as h
+
+),
+
+phone_checks as (
+
+    select phone,
+           (phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
+            or phone !~ '^0\d{9}$') as phone_is_placeholder
+    from (select distinct phone from {{ ref('int_review__records') }} where phone is not null) as p
+
+),
+
+records as (
 
     select
-        *,
-        -- Read by a dozen rules and the copies: matched once per row, not at each. A phone no one has:
-        -- one digit repeated, a run of the keypad, or not 10 digits.
-        coalesce(id_number ~ '^(\d{12}|\d{9})$', false) as has_valid_id,
-        (phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
-         or phone !~ '^0\d{9}$')                                                     as phone_is_placeholder,
-        nullif(regexp_replace(regexp_replace({{ vn_key('hamlet_name') }},
-            '^(khu pho|kp|ap|thon|xom|khom|to dan pho|to|ban|buon|lang)\.?\s*', ''), '\s', '', 'g'), '') as hamlet_key
-    from {{ ref('int_review__records') }}
+        r.*,
+        -- Read by a dozen rules and the copies: matched once per row, not at each.
+        coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false) as has_valid_id,
+        pc.phone_is_placeholder,
+        hk.hamlet_key
+    from {{ ref('int_review__records') }} as r
+    left join phone_checks as pc on pc.phone = r.phone
+    left join hamlet_keys as hk on hk.hamlet_name = r.hamlet_name
 
 ),
 
