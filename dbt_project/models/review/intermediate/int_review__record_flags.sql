@@ -111,19 +111,19 @@ name_copies as (
 
 -- How many people (all organisations) carry a name in the period, and how many people there are:
 -- the number of real namesakes a unit of n records should hold is about n * (carriers - 1) / people.
+-- The distinct people are hashed, then counted: count(distinct) would sort every record.
 name_people as (
 
-    select period_key, name_key, count(distinct person_id) as name_people
-    from records
-    where name_key is not null
+    select period_key, name_key, count(person_id) as name_people
+    from (select distinct period_key, name_key, person_id from records where name_key is not null) as d
     group by 1, 2
 
 ),
 
 period_people as (
 
-    select period_key, count(distinct person_id) as period_people
-    from records
+    select period_key, count(person_id) as period_people
+    from (select distinct period_key, person_id from records) as d
     group by 1
 
 ),
@@ -138,37 +138,26 @@ commune_names as (
 
 ),
 
--- A record without a valid ID that carries the rare name of someone on another unit's (or another
+-- A record without a valid ID that carries the name of someone on another unit's (or another
 -- organisation's) roll in the same commune whose record has a valid ID and a birth year the copy
--- lacks or contradicts: a real member's name copied onto a roll (ghost copies across organisations).
+-- lacks or contradicts: a real member's name copied onto a roll. commune_copied_record_keys where the
+-- name is rare in the commune (ghost copies across organisations); hamlet_copied_record_keys where
+-- both are in the same hamlet (a member copied onto another roll where they live; whether the name is
+-- rare for the hamlet's size is read in `rules`). One join for both: the hamlet's pairs are among the
+-- commune's.
 commune_copies as (
 
     select r.period_key, r.source_record_key,
-           string_agg(distinct o.source_record_key, ', ') as commune_copied_record_keys
+           string_agg(distinct o.source_record_key, ', ') filter (where n.name_birth_years <= 2)
+               as commune_copied_record_keys,
+           string_agg(distinct o.source_record_key, ', ') filter (where o.hamlet_key = r.hamlet_key)
+               as hamlet_copied_record_keys
     from records as r
     join commune_names as n using (period_key, new_admin_unit_key, name_key)
     join records as o
       on o.period_key = r.period_key and o.new_admin_unit_key = r.new_admin_unit_key and o.name_key = r.name_key
      and o.unit_key is distinct from r.unit_key and o.person_id is distinct from r.person_id and o.has_valid_id
      and o.birth_year is not null and o.birth_year is distinct from r.birth_year
-    where not r.has_valid_id and n.name_birth_years <= 2
-    group by 1, 2
-
-),
-
--- The same across units in one hamlet: a record without a valid ID carrying the name of another
--- person on another unit's (or organisation's) roll in the same hamlet of the commune, whose record
--- has a valid ID and a birth year this one lacks or contradicts (a member copied onto another roll
--- where they live). Whether the name is rare for the hamlet's size is read in `rules`.
-hamlet_copies as (
-
-    select r.period_key, r.source_record_key,
-           string_agg(distinct o.source_record_key, ', ') as hamlet_copied_record_keys
-    from records as r
-    join records as o
-      on o.period_key = r.period_key and o.new_admin_unit_key = r.new_admin_unit_key and o.hamlet_key = r.hamlet_key
-     and o.name_key = r.name_key and o.unit_key is distinct from r.unit_key and o.person_id is distinct from r.person_id
-     and o.has_valid_id and o.birth_year is not null and o.birth_year is distinct from r.birth_year
     where not r.has_valid_id
     group by 1, 2
 
@@ -201,7 +190,7 @@ evidence as (
         p.phone_hamlets,
         c.copied_record_keys,
         cc.commune_copied_record_keys,
-        hc.hamlet_copied_record_keys,
+        cc.hamlet_copied_record_keys,
         np.name_people,
         pp.period_people,
         ja.late_join_age,
@@ -215,7 +204,6 @@ evidence as (
     left join phones as p using (period_key, phone)
     left join name_copies as c using (period_key, source_record_key)
     left join commune_copies as cc using (period_key, source_record_key)
-    left join hamlet_copies as hc using (period_key, source_record_key)
     left join name_people as np using (period_key, name_key)
     left join period_people as pp using (period_key)
     left join join_ages as ja using (period_key, org_code)
