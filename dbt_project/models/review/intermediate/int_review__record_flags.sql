@@ -67,11 +67,12 @@ unit_ids as (
 
 -- How many people (all organisations) the rolls place in a hamlet of a commune: a hamlet only one
 -- person is placed in is one the commune may not have. Keyed without "ấp", "khu phố", "KP", spaces.
+-- Distinct people hashed, then counted (as name_people).
 hamlets as (
 
-    select period_key, new_admin_unit_key, hamlet_key, count(distinct person_id) as hamlet_people
-    from records
-    where hamlet_key is not null and new_admin_unit_key is not null
+    select period_key, new_admin_unit_key, hamlet_key, count(person_id) as hamlet_people
+    from (select distinct period_key, new_admin_unit_key, hamlet_key, person_id from records
+          where hamlet_key is not null and new_admin_unit_key is not null) as d
     group by 1, 2, 3
 
 ),
