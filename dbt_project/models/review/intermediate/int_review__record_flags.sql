@@ -216,7 +216,7 @@ rules as (
     select
         *,
 
-        not has_valid_id                         as no_identity,
+        not has_valid_id                                                               as no_identity,
         coalesce('Số ghi trên danh sách: ' || id_number, 'Để trống số CCCD/CMND')      as no_identity_text,
         joined_on                                                                      as no_identity_from,
 

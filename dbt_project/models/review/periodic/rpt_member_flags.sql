@@ -14,11 +14,7 @@
 {# The ghost rules reading dues or attendance: where they can fire and none did, that absence is evidence. #}
 {% set delivery_tells = rules | selectattr('reads', 'defined') | selectattr('reads', 'equalto', 'deliveries')
                               | selectattr('suggests', 'equalto', 'ghost') | map(attribute='kind') | list %}
-with weights as (
-
-    select term, weight, weight_with_id from {{ ref('review_score_weights') }}
-
-),
+with
 
 -- The seed as one row: per rule its two weights, the intercepts and the delivery weight (0 where
 -- the seed has none), so that a record's weights and score are arithmetic on its own row: no join
@@ -33,7 +29,7 @@ weight_row as (
         coalesce(max(weight) filter (where term = 'intercept'), 0)                           as intercept,
         coalesce(max(weight) filter (where term = 'intercept_roll_only'), 0)                 as intercept_roll_only,
         coalesce(max(weight) filter (where term = 'seen_in_deliveries'), 0)                  as seen_in_deliveries
-    from weights
+    from {{ ref('review_score_weights') }}
 
 ),
 
