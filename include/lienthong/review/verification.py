@@ -70,9 +70,11 @@ def _file_name(unit_key: str, unit_name: str | None) -> str:
 def _write_workbook(path: Path, period, org_name: str, unit_name: str, rows: list[tuple],
                     suggestions: list[tuple]) -> Path:
     # xlsxwriter, the project's runtime writer (openpyxl is a test dependency). Text from the rolls
-    # stays text: a name starting with "=" is never a formula, a URL never a link.
+    # stays text: a name starting with "=" is never a formula, a URL never a link. A unit's list is
+    # small, so it is assembled in memory: xlsxwriter's default writes and deletes a temporary file
+    # per part of every workbook (about 11 per unit), which cost most of the review's time.
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                           "default_date_format": "dd/mm/yyyy"})
+                                           "default_date_format": "dd/mm/yyyy", "in_memory": True})
     header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
     to_fill = {"locked": False, "bg_color": "#FFF2CC", "border": 1, "border_color": "#BFBFBF"}
     fill_formats = [book.add_format(to_fill), book.add_format({**to_fill, "num_format": "@"}),  # an ID stays text

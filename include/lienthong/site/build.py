@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
+import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,9 +237,10 @@ class SiteBuilder:
                     lead="Gõ tên xã, phường mới hoặc tên cũ (trước ngày 01/07/2025); có dấu hay không dấu đều được.",
                     template="search.html.j2", breadcrumb=[("Trang chủ", "index.html")])
 
-    def pages(self) -> list[Page]:
-        return [self.province(), *(self.organisation(o) for o in self.orgs),
-                *(self.commune(c) for c in self.data.communes), self.search()]
+    def page_specs(self) -> list[tuple[str, tuple]]:
+        """Every page as (method, arguments), in site order: what another process needs to build it."""
+        return [("province", ()), *(("organisation", (o,)) for o in self.orgs),
+                *(("commune", (c,)) for c in self.data.communes), ("search", ())]
 
     def search_index(self) -> list[dict]:
         entries = [{"n": c.name, "o": "; ".join(c.old_names), "k": "Xã/Phường", "u": self.commune_path(c)}
@@ -252,10 +256,50 @@ def _environment() -> Environment:
     return env
 
 
-def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_names: dict[str, str]) -> list[Path]:
-    """Render every page into `folder` (its content replaced as a whole, so no stale page survives)."""
+# Each page's charts take most of a build (matplotlib lays out every tick label: ~0.1 s a chart,
+# two a commune), so pages are rendered in worker processes, one per core up to this many. Below
+# MIN_PAGES_FOR_WORKERS pages, starting the workers (each imports matplotlib) costs more than it saves.
+MAX_WORKERS = 4
+MIN_PAGES_FOR_WORKERS = 24
+_worker: tuple[SiteBuilder, Environment] | None = None
+
+
+def _start_worker(data: SiteData, org_names: dict[str, str], short_names: dict[str, str]) -> None:
+    global _worker
+    _worker = (SiteBuilder(data, org_names, short_names), _environment())
+
+
+def _render_page(spec: tuple[str, tuple]) -> tuple[str, str]:
+    """One page's path and HTML, in the process ``_start_worker`` prepared."""
+    builder, env = _worker
+    method, args = spec
+    page = getattr(builder, method)(*args)
+    return page.path, env.get_template(page.template).render(page=page, root=page.root,
+                                                             period_label=builder.period_label)
+
+
+def default_workers(pages: int) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1 if pages < MIN_PAGES_FOR_WORKERS else min(cores, MAX_WORKERS)
+
+
+def _rendered_pages(data: SiteData, org_names: dict[str, str], short_names: dict[str, str],
+                    specs: list[tuple[str, tuple]], workers: int) -> list[tuple[str, str]]:
+    if workers <= 1:
+        _start_worker(data, org_names, short_names)
+        return [_render_page(spec) for spec in specs]
+    # spawn, not fork: the caller may be an Airflow task process with threads of its own.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+                             initargs=(data, org_names, short_names)) as pool:
+        return list(pool.map(_render_page, specs, chunksize=max(1, len(specs) // (workers * 4))))
+
+
+def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_names: dict[str, str],
+               workers: int | None = None) -> list[Path]:
+    """Render every page into `folder` (its content replaced as a whole, so no stale page survives).
+    ``workers``: processes rendering pages (default: ``default_workers``); the bytes are the same."""
     builder = SiteBuilder(data, org_names, short_names)
-    env = _environment()
+    specs = builder.page_specs()
     staging = folder.with_name(folder.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(STATIC, staging)
@@ -263,13 +307,12 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     # A script, not a .json fetched at run time: browsers refuse fetch() on pages opened from disk.
     (staging / "search-index.js").write_text(f"window.LIENTHONG_SEARCH = {index};\n", encoding="utf-8")
     written = []
-    for page in builder.pages():
-        target = staging / page.path
+    workers = default_workers(len(specs)) if workers is None else workers
+    for path, html in _rendered_pages(data, org_names, short_names, specs, workers):
+        target = staging / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(env.get_template(page.template).render(page=page, root=page.root,
-                                                                 period_label=builder.period_label),
-                          encoding="utf-8")
-        written.append(folder / page.path)
+        target.write_text(html, encoding="utf-8")
+        written.append(folder / path)
     # Published pages, aggregates only: readable by the web server's account, whatever the umask
     # (the rest of the output folder is the owner's alone).
     for path in [staging, *staging.rglob("*")]:

@@ -63,12 +63,12 @@ def test_search_index_lists_communes_with_their_old_names(tmp_path):
     assert "Xã Ninh Sơn" in tan_ninh["o"] and tan_ninh["u"] == "xa/00001.html"
 
 
-def test_rebuilding_gives_the_same_bytes_and_leaves_no_stale_page(tmp_path):
+def test_rebuilding_gives_the_same_bytes_in_one_process_or_several_and_leaves_no_stale_page(tmp_path):
     data, names, shorts = sample_data()
-    write_site(data, tmp_path / "a", names, shorts)
+    write_site(data, tmp_path / "a", names, shorts, workers=1)
     (tmp_path / "a" / "stale.html").write_text("old")
-    write_site(data, tmp_path / "a", names, shorts)
-    write_site(data, tmp_path / "b", names, shorts)
+    write_site(data, tmp_path / "a", names, shorts, workers=1)
+    write_site(data, tmp_path / "b", names, shorts, workers=2)  # pages rendered in worker processes
     assert not (tmp_path / "a" / "stale.html").exists()
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
