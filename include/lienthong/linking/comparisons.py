@@ -9,7 +9,9 @@
 - IDs: exact, or one Damerau-Levenshtein edit (a digit typo or two adjacent digits swapped);
   a CCCD never compares with a CMND (different numbers of the same person).
 - Address: same new commune and hamlet, same commune, or overlapping candidates when an old
-  split commune could not be resolved.
+  split commune could not be resolved (with the same hamlet key, then without): a roll that still
+  writes the pre-2025 name of a split commune names the person's hamlet as well, and the hamlet
+  tells the one record from a namesake elsewhere in the old commune.
 
 The levels' SQL is written once, for both engines Splink runs on (``backends``: DuckDB and Spark).
 Splink renders its own levels for each; the custom conditions here are plain SQL both engines read
@@ -42,6 +44,12 @@ _PER_DIALECT = {
     "candidates_overlap": {
         "duckdb": "list_has_any(string_split(commune_candidates_l, ' '), string_split(commune_candidates_r, ' '))",
         "spark": "arrays_overlap(split(commune_candidates_l, ' '), split(commune_candidates_r, ' '))",
+    },
+    "candidates_overlap_same_hamlet": {
+        "duckdb": "list_has_any(string_split(commune_candidates_l, ' '), string_split(commune_candidates_r, ' ')) "
+                  "and hamlet_key_l = hamlet_key_r",
+        "spark": "arrays_overlap(split(commune_candidates_l, ' '), split(commune_candidates_r, ' ')) "
+                 "and hamlet_key_l = hamlet_key_r",
     },
 }
 STORED_DIALECT = "duckdb"
@@ -111,6 +119,7 @@ def comparisons() -> list[cl.CustomComparison]:
                 cll.CustomLevel("commune_code_l = commune_code_r and hamlet_key_l = hamlet_key_r",
                                 "same commune and hamlet"),
                 cll.CustomLevel("commune_code_l = commune_code_r", "same commune"),
+                _PerDialectLevel("candidates_overlap_same_hamlet", "split commune may be the same, same hamlet"),
                 _PerDialectLevel("candidates_overlap", "split commune may be the same"),
                 cll.ElseLevel(),
             ],

@@ -1,0 +1,35 @@
+"""The place comparison's levels, read from the SQL Splink renders (DuckDB, as the stored model)."""
+import duckdb
+
+from lienthong.linking.comparisons import splink_settings
+from lienthong.linking.records import commune_features, hamlet_key
+
+OLD_SPLIT = "Xã Tân Phong, Huyện Tân Biên"  # split by the 2025 reform into Tân Phú and Thạnh Bình
+NEW = "Xã Tân Phú"
+
+
+def _place_level(left: tuple[str, str], right: tuple[str, str]) -> str:
+    """The label of the first place level whose condition holds for two (commune, hamlet) texts."""
+    comparison = next(c for c in splink_settings().get_settings("duckdb").as_dict()["comparisons"]
+                      if c["output_column_name"] == "place")
+    row = {}
+    for side, (commune, hamlet) in (("l", left), ("r", right)):
+        code, candidates = commune_features(commune)
+        row |= {f"commune_code_{side}": code, f"commune_candidates_{side}": candidates,
+                f"hamlet_key_{side}": hamlet_key(hamlet)}
+    columns = ", ".join(f"{'NULL' if v is None else repr(v)}::varchar as {k}" for k, v in row.items())
+    with duckdb.connect() as conn:
+        for level in comparison["comparison_levels"]:
+            if level["sql_condition"] == "ELSE" or conn.execute(f"select coalesce(({level['sql_condition']}), false) from (select {columns})").fetchone()[0]:
+                return level["label_for_charts"]
+    raise AssertionError("no level matched")
+
+
+def test_the_old_name_of_a_split_commune_with_the_same_hamlet_is_its_own_level():
+    """A roll that still writes the pre-reform commune (split: two new communes fit) next to a roll
+    with the new name: the same hamlet key is a level above mere overlap, below the exact commune."""
+    assert commune_features(OLD_SPLIT)[0] is None and len(commune_features(OLD_SPLIT)[1].split()) == 2
+    assert _place_level((OLD_SPLIT, "Ấp 3"), (NEW, "ap 3")) == "split commune may be the same, same hamlet"
+    assert _place_level((OLD_SPLIT, "Ấp 3"), (NEW, "Ấp 4")) == "split commune may be the same"
+    assert _place_level((NEW, "Ấp 3"), (NEW, "Ấp 3")) == "same commune and hamlet"
+    assert _place_level((NEW, "Ấp 3"), ("Phường Tân Ninh", "Ấp 3")).startswith("All other")
