@@ -113,6 +113,8 @@ def comparisons() -> list[cl.CustomComparison]:
         cl.CustomComparison([cll.NullLevel("phone"), cll.ExactMatchLevel("phone"), cll.ElseLevel()],
                             "phone", "Mobile phone"),
         cl.CustomComparison([cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()], "sex", "Sex"),
+        cl.CustomComparison([cll.ExactMatchLevel("org_code"), cll.ElseLevel()], "org_code",
+                            "Roll (a person is on one organisation's roll once)"),
         cl.CustomComparison(
             [
                 cll.NullLevel("commune_candidates"),
@@ -135,7 +137,6 @@ def splink_settings() -> SettingsCreator:
         unique_id_column_name="record_uid",
         comparisons=comparisons(),
         blocking_rules_to_generate_predictions=PREDICTION_RULES,
-        additional_columns_to_retain=["org_code"],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 # the clustering rules, which an agreeing ID can lift. Names, phone and sex keep their learned m:
 # twins and households differ on them, and that veto keeps them out of the scored pairs (a floor
 # on phone and sex merged twins on untuned-a).
-M_FLOOR_COMPARISONS = ("birth", "id_number")
+M_FLOOR_COMPARISONS = ("birth", "id_number", "org_code")
 
 
 def train(records: pd.DataFrame, policy: LinkingPolicy, seed: int = 42, backend: Backend = DUCKDB) -> dict:
