@@ -8,6 +8,10 @@
   placeholder (same year); same year otherwise.
 - IDs: exact, or one Damerau-Levenshtein edit (a digit typo or two adjacent digits swapped);
   a CCCD never compares with a CMND (different numbers of the same person).
+- Roll: the same organisation's roll or another. A member is listed once on a roll, so two entries
+  on one roll are most often two people (namesakes, twins in one youth union branch) and one
+  person's records are mostly on different rolls; EM learns how much (the m is floored, so a
+  duplicate entry on one roll is no veto).
 - Address: same new commune and hamlet, same commune, or overlapping candidates when an old
   split commune could not be resolved (with the same hamlet key, then without): a roll that still
   writes the pre-2025 name of a split commune names the person's hamlet as well, and the hamlet
