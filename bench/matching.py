@@ -240,8 +240,8 @@ def main() -> int:
                   f"{row['same_person']} of one person", flush=True)
         ours["missed_pairs"] = _missed(url, night["clusters"], truth, ids)
         for subset, label in (("all", "true pairs missed"), ("no_shared_id", "true pairs missed, no shared ID")):
-            print(f"  linker {label}: " + ", ".join(f"{where} {n}" for where, n in ours["missed_pairs"][subset].items()),
-                  flush=True)
+            where_went = ours["missed_pairs"][subset].items()
+            print(f"  linker {label}: " + ", ".join(f"{where} {n}" for where, n in where_went), flush=True)
         figures = {
             "bench": "matching", "setting": name, "scale": setting["scale"], "seed": setting["seed"],
             "records": total, "noise_mix": noise_mix({u: truth[u] for u in night["clusters"] if u in truth}),

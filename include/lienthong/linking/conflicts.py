@@ -214,8 +214,9 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
             sx, sy = (x.given_marked, y.given_marked) if marked else (gx, gy)
             counts = spelling_counts if marked else name_counts
             cx, cy = counts.get(sx, 0), counts.get(sy, 0)
-            if (min(cx, cy) >= policy.name_variant_min_count and min(cx, cy) >= policy.name_variant_min_share * max(cx, cy)
-                    and is_syllable(sx) and is_syllable(sy)):
+            common = (min(cx, cy) >= policy.name_variant_min_count
+                      and min(cx, cy) >= policy.name_variant_min_share * max(cx, cy))
+            if common and is_syllable(sx) and is_syllable(sy):
                 return "given names one letter apart, both common names"
             if x.given_marked and y.given_marked:
                 return _marks_differ_past_a_typo(x.given_marked, y.given_marked)

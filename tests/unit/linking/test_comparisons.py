@@ -15,7 +15,9 @@ def _level(name: str, row: dict) -> str:
     columns = ", ".join(f"{'NULL' if v is None else repr(v)}::varchar as {k}" for k, v in row.items())
     with duckdb.connect() as conn:
         for level in comparison["comparison_levels"]:
-            if level["sql_condition"] == "ELSE" or conn.execute(f"select coalesce(({level['sql_condition']}), false) from (select {columns})").fetchone()[0]:
+            condition = level["sql_condition"]
+            if condition == "ELSE" or conn.execute(
+                    f"select coalesce(({condition}), false) from (select {columns})").fetchone()[0]:
                 return level["label_for_charts"]
     raise AssertionError("no level matched")
 
