@@ -10,7 +10,8 @@ up to the day before the last into an embedded PostgreSQL of its own, runs the l
 the last day's changes incrementally, and the baseline on the full set of records. Scores
 (``lienthong.sample.link_scoring``) are pairwise precision / recall / F1, recall on true pairs
 sharing no exact ID, per noise kind and per hard-negative kind (households, twins, name-copying
-ghosts), and ghost records merged into someone, over all records delivered. Each engine runs in
+ghosts), ghost records merged into someone, over all records delivered, and where the missed true
+pairs went (refused by which rule, scored in the review band or below, never compared). Each engine runs in
 its own process so that its peak memory (ru_maxrss, the interpreter included; the PostgreSQL
 server is not counted) is its own.
 Prints human lines, then the figures as one JSON line (last line of output).
@@ -106,6 +107,55 @@ def _refusals(refusals: list[tuple[str, str, str]], truth: dict) -> dict[str, di
     return dict(sorted(counts.items()))
 
 
+def _missed(url: str, clusters: dict[str, str], truth: dict, ids: dict[str, str | None]) -> dict[str, dict[str, int]]:
+    """Where the true pairs the linker did not put together went, each pair once: ``refused: <rule>``
+    (the pair itself refused), ``linked score, not linked`` (at or above the link threshold with no
+    refusal of its own: another pair across the two clusters was refused, or a record fits two), ``review
+    band`` (review floor to link threshold), ``below review floor`` (stored: evidence floor to review
+    floor), ``blocked, below evidence floor`` (compared, not stored), ``never compared`` (no blocking
+    rule holds). For all missed pairs and for those whose records share no exact ID."""
+    from lienthong.linking import engine, load_policy
+
+    policy = load_policy()
+    by_person: dict[str, list[str]] = {}
+    for uid in clusters:
+        if uid in truth:
+            by_person.setdefault(truth[uid].person, []).append(uid)
+    missed = [(a, b) for members in by_person.values() for i, a in enumerate(sorted(members))
+              for b in sorted(members)[i + 1:] if clusters[a] != clusters[b]]
+    with psycopg.connect(url) as conn:
+        scored = {}
+        for a_col, b_col in (("uid_a", "uid_b"), ("uid_b", "uid_a")):
+            rows = conn.execute(f"select m.{a_col}, m.{b_col}, m.match_probability, m.refused_reason "
+                                f"from identity.match_pairs m join unnest(%s::text[], %s::text[]) as t(a, b) "
+                                f"on m.{a_col} = t.a and m.{b_col} = t.b",
+                                ([a for a, _ in missed], [b for _, b in missed])).fetchall()
+            scored |= {(a, b): (p, reason) for a, b, p, reason in rows}
+        unscored = sorted({u for pair in missed if pair not in scored for u in pair})
+        cur = conn.execute("select * from identity.records where record_uid = any(%s)", (unscored,))
+        names = [d.name for d in cur.description]
+        features = {row[names.index("record_uid")]: dict(zip(names, row)) for row in cur.fetchall()}
+
+    def bucket(a: str, b: str) -> str:
+        if (a, b) in scored:
+            probability, reason = scored[(a, b)]
+            if reason:
+                return f"refused: {reason}"
+            if probability >= policy.link_threshold:
+                return "linked score, not linked"
+            return "review band" if probability >= policy.review_floor else "below review floor"
+        return ("blocked, below evidence floor" if engine.blocked_by(features[a], features[b])
+                else "never compared")
+
+    out: dict[str, dict[str, int]] = {"all": {}, "no_shared_id": {}}
+    for a, b in missed:
+        where = bucket(a, b)
+        out["all"][where] = out["all"].get(where, 0) + 1
+        if not ids.get(a) or ids.get(a) != ids.get(b):
+            out["no_shared_id"][where] = out["no_shared_id"].get(where, 0) + 1
+    return {k: dict(sorted(v.items(), key=lambda kv: -kv[1])) for k, v in out.items()}
+
+
 def _merged(base: dict, overrides: dict) -> dict:
     out = dict(base)
     for key, value in overrides.items():
@@ -188,6 +238,10 @@ def main() -> int:
         for reason, row in ours["refused_by_rule"].items():
             print(f"  linker refused ({reason}): {row['different_people']} pairs of two people, "
                   f"{row['same_person']} of one person", flush=True)
+        ours["missed_pairs"] = _missed(url, night["clusters"], truth, ids)
+        for subset, label in (("all", "true pairs missed"), ("no_shared_id", "true pairs missed, no shared ID")):
+            where_went = ours["missed_pairs"][subset].items()
+            print(f"  linker {label}: " + ", ".join(f"{where} {n}" for where, n in where_went), flush=True)
         figures = {
             "bench": "matching", "setting": name, "scale": setting["scale"], "seed": setting["seed"],
             "records": total, "noise_mix": noise_mix({u: truth[u] for u in night["clusters"] if u in truth}),

@@ -8,8 +8,14 @@
   placeholder (same year); same year otherwise.
 - IDs: exact, or one Damerau-Levenshtein edit (a digit typo or two adjacent digits swapped);
   a CCCD never compares with a CMND (different numbers of the same person).
+- Roll: the same organisation's roll or another. A member is listed once on a roll, so two entries
+  on one roll are most often two people (namesakes, twins in one youth union branch) and one
+  person's records are mostly on different rolls; EM learns how much (the m is floored, so a
+  duplicate entry on one roll is no veto).
 - Address: same new commune and hamlet, same commune, or overlapping candidates when an old
-  split commune could not be resolved.
+  split commune could not be resolved (with the same hamlet key, then without): a roll that still
+  writes the pre-2025 name of a split commune names the person's hamlet as well, and the hamlet
+  tells the one record from a namesake elsewhere in the old commune.
 
 The levels' SQL is written once, for both engines Splink runs on (``backends``: DuckDB and Spark).
 Splink renders its own levels for each; the custom conditions here are plain SQL both engines read
@@ -42,6 +48,12 @@ _PER_DIALECT = {
     "candidates_overlap": {
         "duckdb": "list_has_any(string_split(commune_candidates_l, ' '), string_split(commune_candidates_r, ' '))",
         "spark": "arrays_overlap(split(commune_candidates_l, ' '), split(commune_candidates_r, ' '))",
+    },
+    "candidates_overlap_same_hamlet": {
+        "duckdb": "list_has_any(string_split(commune_candidates_l, ' '), string_split(commune_candidates_r, ' ')) "
+                  "and hamlet_key_l = hamlet_key_r",
+        "spark": "arrays_overlap(split(commune_candidates_l, ' '), split(commune_candidates_r, ' ')) "
+                 "and hamlet_key_l = hamlet_key_r",
     },
 }
 STORED_DIALECT = "duckdb"
@@ -105,12 +117,15 @@ def comparisons() -> list[cl.CustomComparison]:
         cl.CustomComparison([cll.NullLevel("phone"), cll.ExactMatchLevel("phone"), cll.ElseLevel()],
                             "phone", "Mobile phone"),
         cl.CustomComparison([cll.NullLevel("sex"), cll.ExactMatchLevel("sex"), cll.ElseLevel()], "sex", "Sex"),
+        cl.CustomComparison([cll.ExactMatchLevel("org_code"), cll.ElseLevel()], "org_code",
+                            "Roll (a person is on one organisation's roll once)"),
         cl.CustomComparison(
             [
                 cll.NullLevel("commune_candidates"),
                 cll.CustomLevel("commune_code_l = commune_code_r and hamlet_key_l = hamlet_key_r",
                                 "same commune and hamlet"),
                 cll.CustomLevel("commune_code_l = commune_code_r", "same commune"),
+                _PerDialectLevel("candidates_overlap_same_hamlet", "split commune may be the same, same hamlet"),
                 _PerDialectLevel("candidates_overlap", "split commune may be the same"),
                 cll.ElseLevel(),
             ],
@@ -126,7 +141,6 @@ def splink_settings() -> SettingsCreator:
         unique_id_column_name="record_uid",
         comparisons=comparisons(),
         blocking_rules_to_generate_predictions=PREDICTION_RULES,
-        additional_columns_to_retain=["org_code"],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )

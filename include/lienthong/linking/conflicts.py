@@ -12,7 +12,8 @@ together may hold numbers one digit apart, so a near ID does not override):
 - the given names differ by more than one letter, or by one letter where both spellings are
   names in their own right (each common in the input, not a typo of the other: Tâm / Tân;
   counted as written, marks and all, when both records carry marks: the key "hong" is Hồng's and
-  also that of Hơng, a typo of Hương), or
+  also that of Hơng, a typo of Hương; and both spellings Vietnamese syllables, ``is_syllable``:
+  "Khiêmm" is no name however often a roll repeats it), or
   only by a tone or vowel mark where both records are written with marks (Hạnh / Hanh):
   siblings, twins;
 - both records have a year of birth and the years differ, where a record without a date takes
@@ -44,6 +45,7 @@ import numpy as np
 
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
+from lienthong.text.names import is_syllable
 
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 
@@ -205,11 +207,16 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
             if not _one_edit(gx, gy):
                 return "different given names"
             # Written with marks on both sides, a spelling is a name in its own right when it is common
-            # as written: a key conflates names ("hong": Hồng, and Hơng, a typo of Hương).
-            cx, cy = ((spelling_counts.get(x.given_marked, 0), spelling_counts.get(y.given_marked, 0))
-                      if spelling_counts is not None and x.given_marked and y.given_marked
-                      else (name_counts.get(gx, 0), name_counts.get(gy, 0)))
-            if min(cx, cy) >= policy.name_variant_min_count and min(cx, cy) >= policy.name_variant_min_share * max(cx, cy):
+            # as written: a key conflates names ("hong": Hồng, and Hơng, a typo of Hương). And only a
+            # spelling that can be a Vietnamese syllable is a name: a doubled or swapped letter makes a
+            # word no name is spelt with, however often a sloppy roll repeats it.
+            marked = spelling_counts is not None and bool(x.given_marked and y.given_marked)
+            sx, sy = (x.given_marked, y.given_marked) if marked else (gx, gy)
+            counts = spelling_counts if marked else name_counts
+            cx, cy = counts.get(sx, 0), counts.get(sy, 0)
+            common = (min(cx, cy) >= policy.name_variant_min_count
+                      and min(cx, cy) >= policy.name_variant_min_share * max(cx, cy))
+            if common and is_syllable(sx) and is_syllable(sy):
                 return "given names one letter apart, both common names"
             if x.given_marked and y.given_marked:
                 return _marks_differ_past_a_typo(x.given_marked, y.given_marked)

@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 # so their m stay at or above the policy's ``m_floor``; conflicting dates and IDs are refused by
 # the clustering rules, which an agreeing ID can lift. Names, phone and sex keep their learned m:
 # twins and households differ on them, and that veto keeps them out of the scored pairs (a floor
-# on phone and sex merged twins on untuned-a).
-M_FLOOR_COMPARISONS = ("birth", "id_number")
+# on phone and sex merged twins on untuned-a). The roll is floored too: where no one person is on
+# one roll twice in the sample, two entries on one roll must still be able to link (a duplicate).
+M_FLOOR_COMPARISONS = ("birth", "id_number", "org_code")
 
 
 def train(records: pd.DataFrame, policy: LinkingPolicy, seed: int = 42, backend: Backend = DUCKDB) -> dict:

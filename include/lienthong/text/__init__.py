@@ -8,7 +8,7 @@ from lienthong.text.addresses import CommuneMatch, CommuneRef, crosswalk, lookup
 from lienthong.text.dates import BirthDate, parse_birth_date, parse_date
 from lienthong.text.errors import ParseError
 from lienthong.text.ids import PersonId, normalise_sex, parse_person_id
-from lienthong.text.names import NameParts, name_key, normalise_name, split_name
+from lienthong.text.names import NameParts, is_syllable, name_key, normalise_name, split_name
 from lienthong.text.phones import normalise_phone
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "ParseError",
     "PersonId",
     "crosswalk",
+    "is_syllable",
     "lookup_commune",
     "name_key",
     "normalise_name",

@@ -132,3 +132,42 @@ def split_name(s: str) -> NameParts:
     if len(words) == 1:
         return NameParts("", "", words[0])
     return NameParts(words[0], " ".join(words[1:-1]), words[-1])
+
+
+# The syllables a Vietnamese name is made of: an initial consonant (or none) and a rhyme. Rhymes are
+# written here without tone but with their vowel marks; the coda a nucleus takes is listed with it.
+_ONSETS = ("ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "th", "tr", "qu", "b", "c", "d", "đ", "g", "h",
+           "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "")
+_OPEN_RHYMES = ("a e ê i y o ô ơ u ư ai ao au ay âu ây eo êu ia iu iêu yêu oa oe oi ôi ơi ua uê ui uy ưa ưi ưu "
+                "uôi ươi ươu oai oay oao oeo uây uya uyu uơ").split()
+_CLOSED_RHYMES = {  # nucleus -> the codas it takes
+    "a": "c ch m n ng nh p t", "ă": "c m n ng p t", "â": "c m n ng p t", "e": "c m n ng p t",
+    "ê": "ch m n nh p t ng", "i": "ch m n nh p t", "o": "c m n ng p t", "oo": "c ng", "ô": "c m n ng p t",
+    "ơ": "m n p t", "u": "c m n ng p t", "ư": "c m n ng t", "iê": "c m n ng p t", "yê": "m n t",
+    "uô": "c m n ng t", "ươ": "c m n ng p t", "oa": "c ch m n ng nh p t", "oă": "c m n ng t",
+    "oe": "n t", "uâ": "n ng t", "uê": "ch nh n", "uy": "ch n nh t", "uyê": "n t",
+}
+_RHYMES = frozenset(_OPEN_RHYMES) | {nucleus + coda for nucleus, codas in _CLOSED_RHYMES.items()
+                                      for coda in codas.split()}
+_BARE_RHYMES = frozenset(name_key(r) for r in _RHYMES)
+
+
+def is_syllable(word: str) -> bool:
+    """Whether one word can be a Vietnamese syllable: an initial consonant, a rhyme of the language
+    and at most one tone ("Hương", "Quỳnh", "Huong"; not "Hươngg", "Laan", "Quỳỳnh", "Hơng"). A word
+    written without any marks is read by its letters alone (any marks might have been dropped);
+    one with marks must be spelt as written ("Hơng" is no syllable although its letters are Hồng's)."""
+    nfd = unicodedata.normalize("NFD", word.strip().lower())
+    if not nfd or sum(ch in _TONES for ch in nfd) > 1:
+        return False
+    toneless = unicodedata.normalize("NFC", "".join(ch for ch in nfd if ch not in _TONES))
+    marked = not toneless.isascii()
+    rhymes, text = (_RHYMES, toneless) if marked else (_BARE_RHYMES, toneless.replace("đ", "d"))
+    for onset in _ONSETS:
+        if text.startswith(onset):
+            rest = text[len(onset):]
+            if rest in rhymes:
+                return True
+            if onset in ("gi", "qu") and rest == "":  # "gì" is gi + i, read below as g + i
+                continue
+    return text[:1] == "g" and text[1:] in rhymes or text[:1] == "q" and text[1:2] == "u" and text[1:] in rhymes

@@ -235,3 +235,30 @@ def test_a_spelling_is_a_name_when_common_as_written_not_by_its_unaccented_key()
 def test_the_given_name_as_written():
     assert given_spelling("Huỳnh Thị Hơng") == "hơng" and given_spelling("Nguyễn Thị Lan") == "lan"
     assert given_spelling("Nguyen Thi Lan") is None and given_spelling(None) is None and given_spelling(" ") is None
+
+
+def test_a_typo_repeated_on_a_sloppy_roll_is_still_no_name():
+    """"Khiêmm" (a doubled letter) and "Khiêm" are one letter apart and, on a roll that repeats the
+    typo, both common enough to count as names; but "Khiêmm" is no Vietnamese syllable, so it is a
+    typo and links. "Tâm" / "Tân" (twins) are both syllables and stay apart; so do "Thư" / "Tư"
+    (a typo that makes another real name still goes to review). By keys alike ("laan" / "lan")."""
+    spellings = {"khiêm": 20, "khiêmm": 3, "tâm": 870, "tân": 390, "thư": 500, "tư": 300}
+    keys = {"khiem": 20, "khiemm": 3, "tam": 900, "tan": 400, "thu": 520, "tu": 310, "lan": 40, "laan": 4}
+    facts = {"a": _person("khiem", "1980-03-05", marked="khiêm"), "b": _person("khiemm", "1980-03-05", marked="khiêmm"),
+             "c": _person("tam", "1990-04-02", marked="tâm"), "d": _person("tan", "1990-04-02", marked="tân"),
+             "e": _person("thu", "1975-06-07", marked="thư"), "f": _person("tu", "1975-06-07", marked="tư"),
+             "g": _person("lan", "1966-02-03"), "h": _person("laan", "1966-02-03")}
+    edges = [("a", "b", 0.9999), ("c", "d", 0.9999), ("e", "f", 0.9999), ("g", "h", 0.9999)]
+    clusters, refused = cluster(facts, edges, name_counts=keys, spelling_counts=spellings)
+    assert clusters["a"] == clusters["b"] and clusters["g"] == clusters["h"]
+    assert clusters["c"] != clusters["d"] and clusters["e"] != clusters["f"]
+    assert [r.reason for r in refused] == ["given names one letter apart, both common names"] * 2
+
+
+def test_which_words_can_be_vietnamese_syllables():
+    from lienthong.text import is_syllable
+
+    for word in ("Hương", "Quỳnh", "huong", "Nguyệt", "Khuyên", "Thủy", "Gì", "Hoè", "Khuya", "Ý", "ĐÀO"):
+        assert is_syllable(word), word
+    for word in ("Hươngg", "Laan", "Quỳỳnh", "Hơng", "Lnah", "Tââm", "Hùnng", ""):
+        assert not is_syllable(word), word
