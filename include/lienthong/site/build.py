@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
-import os
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from lienthong.config.organisations import load_organisations
 from lienthong.review import charts
 from lienthong.site.data import ALL, UNRESOLVED, Commune, SiteData, read_site_data
 from lienthong.text.numbers import vn_number, vn_percent
+from lienthong.workers import map_in_workers, worker_count
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -257,9 +255,7 @@ def _environment() -> Environment:
 
 
 # Each page's charts take most of a build (matplotlib lays out every tick label: ~0.1 s a chart,
-# two a commune), so pages are rendered in worker processes, one per core up to this many. Below
-# MIN_PAGES_FOR_WORKERS pages, starting the workers (each imports matplotlib) costs more than it saves.
-MAX_WORKERS = 4
+# two a commune), so pages are rendered in worker processes from this many pages up.
 MIN_PAGES_FOR_WORKERS = 24
 _worker: tuple[SiteBuilder, Environment] | None = None
 
@@ -278,26 +274,11 @@ def _render_page(spec: tuple[str, tuple]) -> tuple[str, str]:
                                                              period_label=builder.period_label)
 
 
-def default_workers(pages: int) -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 1 if pages < MIN_PAGES_FOR_WORKERS else min(cores, MAX_WORKERS)
-
-
-def _rendered_pages(data: SiteData, org_names: dict[str, str], short_names: dict[str, str],
-                    specs: list[tuple[str, tuple]], workers: int) -> list[tuple[str, str]]:
-    if workers <= 1:
-        _start_worker(data, org_names, short_names)
-        return [_render_page(spec) for spec in specs]
-    # spawn, not fork: the caller may be an Airflow task process with threads of its own.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-                             initargs=(data, org_names, short_names)) as pool:
-        return list(pool.map(_render_page, specs, chunksize=max(1, len(specs) // (workers * 4))))
-
-
 def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_names: dict[str, str],
                workers: int | None = None) -> list[Path]:
     """Render every page into `folder` (its content replaced as a whole, so no stale page survives).
-    ``workers``: processes rendering pages (default: ``default_workers``); the bytes are the same."""
+    ``workers``: processes rendering pages (default: one per core from MIN_PAGES_FOR_WORKERS pages
+    up); the bytes are the same."""
     builder = SiteBuilder(data, org_names, short_names)
     specs = builder.page_specs()
     staging = folder.with_name(folder.name + ".building")
@@ -307,8 +288,8 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     # A script, not a .json fetched at run time: browsers refuse fetch() on pages opened from disk.
     (staging / "search-index.js").write_text(f"window.LIENTHONG_SEARCH = {index};\n", encoding="utf-8")
     written = []
-    workers = default_workers(len(specs)) if workers is None else workers
-    for path, html in _rendered_pages(data, org_names, short_names, specs, workers):
+    workers = worker_count(len(specs), MIN_PAGES_FOR_WORKERS) if workers is None else workers
+    for path, html in map_in_workers(_render_page, specs, workers, _start_worker, (data, org_names, short_names)):
         target = staging / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
