@@ -15,6 +15,7 @@ the review schema's flags and suggestions, nothing else), written into the owner
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -150,10 +151,7 @@ def _as_reviewer(conn) -> None:
 
 def write_verification_lists(conn, period, org_names: dict[str, str], folder: Path) -> list[Path]:
     """One workbook per unit with flagged records or suggestions in the period, under ``folder/<org>/``;
-    returns the paths.
-    Files are written whole under a temporary name, then renamed (readers never see half a file)."""
-    from lienthong.config.settings import make_private
-
+    returns the paths (``write_unit_lists``)."""
     units: dict[tuple[str, str], dict] = {}
 
     def unit(org, unit_key, unit_name):
@@ -170,15 +168,64 @@ def write_verification_lists(conn, period, org_names: dict[str, str], folder: Pa
             (key, member_code, full_name, birth_year, id_number, label, evidence, since, listed_before, commune))
     for org, unit_key, unit_name, commune, *rest in suggested:
         unit(org, unit_key, unit_name)["suggestions"].append((commune, unit_name, *rest))
-    paths = []
+    return write_unit_lists(units, period, org_names, folder)
+
+
+# What each list in a folder was written from (content fingerprint, then the file's size and mtime).
+MANIFEST = ".da_ghi.json"
+# A change to how a list is laid out (this module, the answers' vocabulary) rewrites every list.
+_LAYOUT = hashlib.md5(Path(__file__).read_bytes() + Path(__file__).with_name("outcomes.py").read_bytes()).hexdigest()
+
+
+def write_unit_lists(units: dict[tuple[str, str], dict], period, org_names: dict[str, str], folder: Path) -> list[Path]:
+    """Write ``units`` ((org, unit key) -> name, rows, suggestions) as one workbook each; return their paths.
+
+    The review renders the open month every night, and most units' lists do not change from one
+    night to the next: a list whose content, layout and file are as the folder's manifest recorded
+    is left as it is (a province has tens of thousands of units, ~5 ms each). A unit no longer listed
+    loses its file, so no list outlives its flags. Files are written whole under a temporary name,
+    then renamed (readers never see half a file)."""
+    from lienthong.config.settings import make_private
+
+    manifest_path = folder / MANIFEST
+    try:
+        previous = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        previous = {}
+    manifest, paths = {}, []
     for (org, unit_key), found in units.items():
         target = make_private(folder / org) / _file_name(unit_key, found["name"])
-        tmp = target.with_suffix(".tmp")
-        _write_workbook(tmp, period, org_names.get(org, org), found["name"] or "", found["rows"], found["suggestions"])
-        tmp.chmod(0o600)
-        tmp.replace(target)
+        job = (period, org_names.get(org, org), found["name"] or "", found["rows"], found["suggestions"])
+        content = hashlib.md5(repr((_LAYOUT, job)).encode()).hexdigest()
+        name = str(target.relative_to(folder))
+        if not _as_recorded(target, previous.get(name), content):
+            tmp = target.with_suffix(".tmp")
+            _write_workbook(tmp, *job)
+            tmp.chmod(0o600)
+            tmp.replace(target)
+        stat = target.stat()
+        manifest[name] = [content, stat.st_size, stat.st_mtime_ns]
         paths.append(target)
+    if folder.exists():
+        for old in folder.glob("*/*.xlsx"):
+            if str(old.relative_to(folder)) not in manifest:
+                old.unlink()
+        tmp = manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+        tmp.chmod(0o600)
+        tmp.replace(manifest_path)
     return paths
+
+
+def _as_recorded(target: Path, recorded: list | None, content: str) -> bool:
+    """The file is there, unchanged since it was written from ``content``."""
+    if not recorded or recorded[0] != content:
+        return False
+    try:
+        stat = target.stat()
+    except FileNotFoundError:
+        return False
+    return [stat.st_size, stat.st_mtime_ns] == recorded[1:]
 
 
 @dataclass

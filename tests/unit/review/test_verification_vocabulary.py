@@ -53,3 +53,31 @@ def test_the_list_protects_all_but_the_columns_to_fill(tmp_path):
     assert [c.protection.locked for c in sheet[2]] == [True] * fill + [False] * (len(HEADERS) - fill)
     assert book.sheetnames == [SHEET, "Hướng dẫn"]  # no suggestions: no suggestions sheet
     assert sheet["E2"].data_type == "s"  # text from the rolls stays text, never a formula
+
+
+def test_a_night_rewrites_only_the_lists_that_changed_and_removes_those_no_longer_due(tmp_path):
+    import openpyxl
+
+    from lienthong.review.verification import write_unit_lists
+
+    period = Period("2026-11", "month", date(2026, 11, 1), date(2026, 11, 30))
+
+    def unit(name, family):
+        return {"name": name, "suggestions": [], "rows": [
+            (f"2026-11|no_dues|{name}", "M1", f"{family} Thị Mai", 1980, None, "Không đóng hội phí", "…",
+             date(2026, 1, 1), False, "Xã A")]}
+
+    folder = tmp_path / "xac_minh"
+    first = write_unit_lists({("org", "u1"): unit("Chi hội 1", "Trần"), ("org", "u2"): unit("Chi hội 2", "Lê"),
+                              ("org", "u3"): unit("Chi hội 3", "Võ")}, period, {"org": "Hội A"}, folder)
+    written = {path.name: path.stat().st_mtime_ns for path in first}
+    second = write_unit_lists({("org", "u1"): unit("Chi hội 1", "Trần"), ("org", "u2"): unit("Chi hội 2", "Phạm")},
+                              period, {"org": "Hội A"}, folder)
+    assert second == first[:2]
+    assert second[0].stat().st_mtime_ns == written[second[0].name]  # same content: left as it was
+    assert openpyxl.load_workbook(second[1])[SHEET]["F2"].value == "Phạm Thị Mai"  # a name changed: rewritten
+    assert not first[2].exists()  # no flags in u3 tonight: yesterday's list is gone
+    assert sorted(p.name for p in folder.rglob("*.xlsx")) == sorted(p.name for p in second)
+    second[0].write_bytes(b"not a workbook")  # a file changed by hand is written again
+    write_unit_lists({("org", "u1"): unit("Chi hội 1", "Trần")}, period, {"org": "Hội A"}, folder)
+    assert second[0].read_bytes() != b"not a workbook"
