@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from functools import lru_cache
 
 import pandas as pd
 import psycopg
@@ -43,18 +44,42 @@ from lienthong.linking.run import (
     _record_events, _record_refusals, _refresh_people, _Run, _spelling_counts, _start, _store_pairs,
     _term_frequencies, _train,
 )
-from lienthong.text import lookup_commune
+from lienthong.text import crosswalk, lookup_commune
 from lienthong.warehouse import connect
 
 NO_COMMUNE = "none"  # the partition of records without a commune (or with one the reference does not know)
 ONE_PARTITION = "all"  # the partition of every record when the policy does not partition
 # A record's commune: its code, else the first of its candidates (an old commune split between new
-# ones: the candidates lie side by side, in one province).
+# ones, all in one area: ``_areas``).
 UNIT_SQL = "coalesce(r.commune_code, split_part(r.commune_candidates, ' ', 1))"
 # The keys the cross-partition pass pairs records on: one person's whatever their address.
 CROSS_PARTITION_KEYS = (("id_number",), ("phone", "name_key", "birth_date"))
 STAGED = ("identity.staged_pairs", "identity.staged_clusters", "identity.staged_partitions",
           "identity.partition_units")
+
+
+@lru_cache(maxsize=1)
+def _areas() -> dict[str, str]:
+    """New commune code -> its area's smallest code. An area is the new communes that old communes
+    were split between (transitively): a record naming a split old commune has all of them as
+    candidates and no code, and its person's other records may name either new one; an area keeps
+    them in one partition (on the demo sample, grouping by commune alone put 10 such pairs of one
+    person's records in two partitions)."""
+    parent: dict[str, str] = {}
+
+    def find(code: str) -> str:
+        parent.setdefault(code, code)
+        while parent[code] != code:
+            parent[code] = parent[parent[code]]
+            code = parent[code]
+        return code
+
+    for _, new in crosswalk():
+        first, *rest = sorted(ref.code for ref in new)
+        for code in rest:
+            a, b = sorted((find(first), find(code)))
+            parent[b] = a
+    return {code: find(code) for code in parent}
 
 
 def partition_of(unit: str | None, partitions: dict) -> str:
@@ -63,15 +88,16 @@ def partition_of(unit: str | None, partitions: dict) -> str:
         return ONE_PARTITION
     if not unit:
         return NO_COMMUNE
+    area = _areas().get(unit, unit)
     if partitions["by"] == "province":
         try:
-            return lookup_commune("new", unit).province_code
+            return lookup_commune("new", area).province_code
         except KeyError:
             return NO_COMMUNE
-    # A hash of the code, not Python's (salted per process) nor PostgreSQL's hashtext (may change
-    # between versions): a commune stays in its group from run to run and on every worker.
+    # A hash of the area's code, not Python's (salted per process) nor PostgreSQL's hashtext (may
+    # change between versions): a commune stays in its group from run to run and on every worker.
     count = partitions["count"]
-    group = int(hashlib.md5(unit.encode("utf-8"), usedforsecurity=False).hexdigest()[:8], 16) % count
+    group = int(hashlib.md5(area.encode("utf-8"), usedforsecurity=False).hexdigest()[:8], 16) % count
     return f"g{group:0{len(str(count - 1))}d}"
 
 

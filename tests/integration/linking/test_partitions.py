@@ -1,4 +1,4 @@
-"""Partitioned linking on PostgreSQL: a part of the tiny sample (~500 records) linked in four commune
+"""Partitioned linking on PostgreSQL: a part of the tiny sample (~500 records) linked in eight commune
 groups gives the people of a run in one partition, a person who moved between groups joined by the
 cross-partition pass; a rerun through the CLI keeps every person id."""
 from __future__ import annotations
@@ -18,7 +18,7 @@ from lienthong.sample.linking_input import delivery_dates, latest_records
 from support.linking_nights import SOURCE, _part, _state
 
 pytestmark = [pytest.mark.integration]
-GROUPS = {"by": "commune_group", "count": 4}
+GROUPS = {"by": "commune_group", "count": 8}
 POLICY = load_policy().replace(partitions=GROUPS)
 
 
@@ -57,7 +57,7 @@ def runs(rows, fresh_database, load_source):
         out["parts"] = {"summary": link_partitioned(url, f"select * from {SOURCE}", policy=POLICY), "state": _state(url)}
         # A night through the CLI: the stored model, every partition linked again.
         done = CliRunner().invoke(link_commands, ["run", "--source-sql", SOURCE, "--incremental", "--url", url,
-                                                  "--set", "partitions={by: commune_group, count: 4}"])
+                                                  "--set", "partitions={by: commune_group, count: 8}"])
         assert done.exit_code == 0, done.output
         out["rerun"] = {"summary": json.loads(done.output.strip().splitlines()[-1]), "state": _state(url)}
         with psycopg.connect(url) as conn:

@@ -3,6 +3,7 @@ import pytest
 
 from lienthong.linking.partitions import NO_COMMUNE, ONE_PARTITION, partition_of, plan_partitions
 from lienthong.linking.policy import PolicyError, load_policy, parse_overrides
+from lienthong.text import crosswalk
 from lienthong.text.addresses import _index
 
 COMMUNES = sorted(_index().new)[:40]  # new-scheme commune codes of the reference
@@ -27,6 +28,14 @@ def test_commune_groups_are_stable_and_spread():
     assert groups == [partition_of(code, dict(GROUPS)) for code in COMMUNES]  # a hash of the code only
     assert set(groups) == {"g0", "g1", "g2", "g3"}
     assert partition_of(None, GROUPS) == NO_COMMUNE
+
+
+def test_the_new_communes_of_a_split_old_commune_share_a_partition():
+    # A record naming the old commune resolves to all of them; its person's other records name one.
+    split = [new for _, new in crosswalk() if len(new) > 1]
+    assert split
+    for new in split:
+        assert len({partition_of(ref.code, {"by": "commune_group", "count": 8}) for ref in new}) == 1
 
 
 def test_province_partitions_by_the_communes_province():
