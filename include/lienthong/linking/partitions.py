@@ -25,6 +25,7 @@ in one process (the CLI, ``bench/scale.py``, tests).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
@@ -115,7 +116,7 @@ def plan_partitions(records_per_unit: dict[str | None, int],
 
 
 def link_partitioned(url: str, source_sql: str, *, policy: LinkingPolicy | None = None, reuse_model: bool = False,
-                     today=None) -> dict:
+                     today: dt.date | None = None) -> dict:
     """``plan``, every partition's ``link_partition`` in turn, ``finish``: the finished run's summary."""
     planned = plan(url, source_sql, policy=policy, reuse_model=reuse_model, today=today)
     for partition in planned["partitions"]:
@@ -124,7 +125,7 @@ def link_partitioned(url: str, source_sql: str, *, policy: LinkingPolicy | None 
 
 
 def plan(url: str, source_sql: str, *, policy: LinkingPolicy | None = None, reuse_model: bool = False,
-         today=None) -> dict:
+         today: dt.date | None = None) -> dict:
     """Prepare the source, train (or reuse) the model, place every record in a partition.
 
     Returns ``run_id``, ``records`` (read from the source), ``changed`` and ``partitions`` (each
@@ -180,7 +181,8 @@ def link_partition(url: str, run_id: int, partition: str) -> dict:
                             ((run_id, uid, key) for uid, key in clusters.items()))
             for r in refused:
                 conn.execute("update identity.staged_pairs set refused_reason = %s "
-                             "where run_id = %s and uid_a = %s and uid_b = %s", (r.reason, run_id, *sorted((r.uid_a, r.uid_b))))
+                             "where run_id = %s and uid_a = %s and uid_b = %s",
+                             (r.reason, run_id, *sorted((r.uid_a, r.uid_b))))
             run.lap("stage")
             summary = {"records": len(records), "pairs_scored": scored, "people": len(set(clusters.values())),
                        "refused": len(refused), "timings": run.timings, "peak_memory_mb": run.peak_memory_mb}
@@ -250,7 +252,8 @@ def _cross_pairs(run: _Run) -> pd.DataFrame:
     scored with the run's model (those at or above the evidence floor)."""
     conn = run.conn
     columns = sorted({key for keys in CROSS_PARTITION_KEYS for key in keys})
-    conn.execute(f"create temp table placed on commit drop as {_placed_sql(', '.join('r.' + c for c in ['record_uid', *columns]))}",
+    conn.execute(f"create temp table placed on commit drop as "
+                 f"{_placed_sql(', '.join('r.' + c for c in ['record_uid', *columns]))}",
                  (partition_of(None, run.policy.partitions), run.run_id))
     # One equi-join per key (an "or" of keys would compare every record with every other).
     conn.execute("create temp table crossing on commit drop as " + "\nunion\n".join(

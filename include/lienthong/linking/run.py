@@ -5,7 +5,7 @@ clusters and carries the previous ids over (``stable_ids``). An incremental run 
 reuses the stored model, prepares and scores only new or changed records (content hash, compared
 in PostgreSQL) against the records they can be blocked with, and reclusters only the people those
 records touch (plus records of review decisions taken since the last run). Both write ``identity.*`` in one transaction, the policy they used
-recorded with the run. Splink trains and scores on the policy's engine (``backends``: DuckDB, or a
+recorded with the run. ``partitions`` runs the same steps partition by partition. Splink trains and scores on the policy's engine (``backends``: DuckDB, or a
 Spark session opened for the run and stopped after it).
 """
 from __future__ import annotations

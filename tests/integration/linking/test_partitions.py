@@ -29,7 +29,8 @@ def _group(row: dict) -> str:
 @pytest.fixture(scope="module")
 def rows(tiny_sample):
     """Every record of one person in six, one person with a CCCD on two records moved: one of them
-    carries an address in another commune group."""
+    carries an address in another commune group; and two namesakes in two groups with one phone
+    and one birth date (the cross-partition pass pairs them) but the CCCDs of two people."""
     with (tiny_sample / "truth" / "records.csv").open(encoding="utf-8") as handle:
         people = {f"{r['org']}|{r['record_id']}": r["person_id"] for r in csv.DictReader(handle)}
     rows = _part(latest_records(tiny_sample, delivery_dates(tiny_sample)[-1]), people)
@@ -42,7 +43,12 @@ def rows(tiny_sample):
     elsewhere = next(r for r in rows if _group(r) not in (_group(mover[0]), "none"))
     mover[-1].update(hamlet=elsewhere["hamlet"], commune=elsewhere["commune"])
     assert _group(mover[-1]) != _group(mover[0])
-    return {"rows": rows, "mover": [record_uid(r["org_code"], r["source_record_key"]) for r in mover]}
+    namesakes = [{"org_code": "hoi_nd", "source_record_key": f"ND-TEST-{i}", "full_name": "Nguyễn Văn Hùng",
+                  "birth_date": "1985-03-02", "sex": "Nam", "id_number": cccd, "phone": "0912000001",
+                  "hamlet": home["hamlet"], "commune": home["commune"]}
+                 for i, (cccd, home) in enumerate([("072085123456", mover[0]), ("072085654321", elsewhere)])]
+    return {"rows": rows + namesakes, "mover": [record_uid(r["org_code"], r["source_record_key"]) for r in mover],
+            "namesakes": [record_uid(r["org_code"], r["source_record_key"]) for r in namesakes]}
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +92,12 @@ def test_a_person_who_moved_is_joined_across_partitions(runs, rows):
     links = runs["parts"]["state"][2]
     assert len({links[uid] for uid in rows["mover"]}) == 1
     assert runs["parts"]["summary"]["cross_partition_links"] >= 1
+
+
+def test_namesakes_across_partitions_stay_apart(runs, rows):
+    for run in ("one", "parts"):
+        links = runs[run]["state"][2]
+        assert len({links[uid] for uid in rows["namesakes"]}) == 2, run
 
 
 def test_a_rerun_keeps_every_person_id_and_leaves_nothing_staged(runs):
