@@ -17,7 +17,9 @@ found exactly, and the pairwise precision and recall against the sample's truth.
 groups) after the engines: plan, each partition and finish each in a fresh process, one after the
 other, as Airflow's tasks run them (each its own process); its seconds are the sum, its peak memory
 the largest of the steps' (each process's ru_maxrss), and ``seconds_if_parallel`` is an estimate:
-plan + the slowest partition + finish, as with a worker per partition.
+plan + the slowest partition + finish, as with a worker per partition. It then runs partitioned
+again with the model it stored (as a partitioned night does: the plan does not train) and adds
+those figures (``with_stored_model``) and whether every record kept its person id.
 Prints human lines, then the figures as one JSON line (last line of output).
 """
 from __future__ import annotations
@@ -89,14 +91,16 @@ def _run(url: str, engine: str, master: str) -> tuple[dict, float]:
     return summary, memory.mb
 
 
-def _plan(url: str, count: int) -> dict:
-    """A partitioned run's plan (``count`` commune groups) on an empty identity schema."""
+def _plan(url: str, count: int, reuse_model: bool) -> dict:
+    """A partitioned run's plan (``count`` commune groups): on an empty identity schema, or
+    (``reuse_model``) after a run, with its stored model (as a night's)."""
     from lienthong.linking import load_policy
     from lienthong.linking.partitions import plan
 
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("drop schema if exists identity cascade")
-    return plan(url, f"select * from {SOURCE}",
+    if not reuse_model:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("drop schema if exists identity cascade")
+    return plan(url, f"select * from {SOURCE}", reuse_model=reuse_model,
                 policy=load_policy().replace(partitions={"by": "commune_group", "count": count}))
 
 
@@ -122,9 +126,9 @@ def _timed(function, *args) -> tuple[object, float, float]:
     return result, round(time.perf_counter() - started, 2), round(peak_mb, 1)
 
 
-def _partitioned(url: str, count: int) -> tuple[dict, dict]:
+def _partitioned(url: str, count: int, reuse_model: bool = False) -> tuple[dict, dict]:
     """A partitioned run step by step, each step in its own process: (finish's summary, figures)."""
-    planned, plan_seconds, plan_mb = _timed(_plan, url, count)
+    planned, plan_seconds, plan_mb = _timed(_plan, url, count, reuse_model)
     partitions = [(p["partition"], p["records"], *_timed(_link_partition, url, planned["run_id"], p["partition"])[1:])
                   for p in planned["partitions"]]
     summary, finish_seconds, finish_mb = _timed(_finish, url, planned["run_id"])
@@ -207,6 +211,11 @@ def main() -> int:
                    "persons": summary["persons"], "pairs_scored": summary["pairs_scored"],
                    "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
                    "precision": scores["precision"], "recall": scores["recall"], **figures}
+            # Again with the model just stored, as a partitioned night runs (the plan does not train).
+            again, figures = _partitioned(url, args.partitions, reuse_model=True)
+            row["with_stored_model"] = {k: figures[k] for k in ("seconds", "peak_memory_mb", "seconds_if_parallel",
+                                                                "seconds_by_step", "peak_memory_mb_by_step")}
+            row["with_stored_model"]["same_person_ids"] = again["clusters"] == summary["clusters"]
             rows.append(row)
             print(" ".join(f"{k} {v}" for k, v in row.items()), flush=True)
     finally:
