@@ -16,7 +16,7 @@ found exactly, and the pairwise precision and recall against the sample's truth.
 ``--partitions N`` adds a partitioned DuckDB run (``lienthong.linking.partitions``, N commune
 groups) after the engines: plan, each partition and finish each in a fresh process, one after the
 other, as Airflow's tasks run them (each its own process); its seconds are the sum, its peak memory
-the largest of the steps' (each process's ru_maxrss), and ``seconds_if_parallel`` is an estimate:
+the largest of the steps' (each sampled as the engines' are), and ``seconds_if_parallel`` is an estimate:
 plan + the slowest partition + finish, as with a worker per partition. It then runs partitioned
 again with the model it stored (as a partitioned night does: the plan does not train) and adds
 those figures (``with_stored_model``) and whether every record kept its person id.
@@ -119,11 +119,19 @@ def _finish(url: str, run_id: int) -> dict:
     return summary
 
 
+def _sampled(function, *args) -> tuple[object, float]:
+    """``function(*args)`` with the peak memory it reached (MB, sampled: a spawned process's
+    ru_maxrss includes the parent's at the fork, Linux keeping it across exec)."""
+    with PeakMemory() as memory:
+        result = function(*args)
+    return result, memory.mb
+
+
 def _timed(function, *args) -> tuple[object, float, float]:
     """``function(*args)`` in a fresh process: (its result, seconds, its peak memory in MB)."""
     started = time.perf_counter()
-    result, peak_mb = _in_child(function, *args)
-    return result, round(time.perf_counter() - started, 2), round(peak_mb, 1)
+    (result, peak_mb), _ = _in_child(_sampled, function, *args)
+    return result, round(time.perf_counter() - started, 2), peak_mb
 
 
 def _partitioned(url: str, count: int, reuse_model: bool = False) -> tuple[dict, dict]:
