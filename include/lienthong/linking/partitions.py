@@ -258,7 +258,8 @@ def _cross_pairs(run: _Run) -> pd.DataFrame:
     # One equi-join per key (an "or" of keys would compare every record with every other).
     conn.execute("create temp table crossing on commit drop as " + "\nunion\n".join(
         f"select a.record_uid, a.partition from placed a join placed b on "
-        f"{' and '.join(f'a.{k} = b.{k}' for k in keys)} and a.partition <> b.partition" for keys in CROSS_PARTITION_KEYS))
+        f"{' and '.join(f'a.{k} = b.{k}' for k in keys)} and a.partition <> b.partition"
+        for keys in CROSS_PARTITION_KEYS))
     partition = dict(conn.execute("select record_uid, partition from crossing").fetchall())
     if not partition:
         return pd.DataFrame(columns=["uid_a", "uid_b", "match_weight", "match_probability"])
@@ -277,7 +278,8 @@ def _join_partitions(run: _Run, staged: dict[str, str], cross: pd.DataFrame, mus
     rules. Only the clusters these touch are read and clustered again. Returns record -> cluster
     for every record, and the refused joins."""
     linked = cross[cross["match_probability"] >= run.policy.link_threshold] if len(cross) else cross
-    edges = sorted(zip(linked["uid_a"], linked["uid_b"], linked["match_probability"]), key=lambda e: (-e[2], e[0], e[1]))
+    edges = sorted(zip(linked["uid_a"], linked["uid_b"], linked["match_probability"]),
+                   key=lambda e: (-e[2], e[0], e[1]))
     across = [(a, b) for a, b in must if a in staged and b in staged and staged[a] != staged[b]]
     touched = {staged[uid] for a, b, _ in edges for uid in (a, b)} | {staged[uid] for pair in across for uid in pair}
     if not touched:
@@ -287,7 +289,8 @@ def _join_partitions(run: _Run, staged: dict[str, str], cross: pd.DataFrame, mus
         if key in touched:
             members[key].append(uid)
     store.temp_keys(run.conn, "joined", [uid for uids in members.values() for uid in uids])
-    rows = store.read_frame(run.conn, f"select {', '.join(FACT_COLUMNS)} from identity.records join joined using (record_uid)")
+    rows = store.read_frame(run.conn, f"select {', '.join(FACT_COLUMNS)} from identity.records "
+                                      "join joined using (record_uid)")
     facts = {row[0]: RecordFacts.from_features(dict(zip(FACT_COLUMNS, row)))
              for row in rows[list(FACT_COLUMNS)].itertuples(index=False, name=None)}
     # A partition's cluster stays whole, merged first as reviewers' decisions are: its links passed

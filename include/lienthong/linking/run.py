@@ -5,8 +5,9 @@ clusters and carries the previous ids over (``stable_ids``). An incremental run 
 reuses the stored model, prepares and scores only new or changed records (content hash, compared
 in PostgreSQL) against the records they can be blocked with, and reclusters only the people those
 records touch (plus records of review decisions taken since the last run). Both write ``identity.*`` in one transaction, the policy they used
-recorded with the run. ``partitions`` runs the same steps partition by partition. Splink trains and scores on the policy's engine (``backends``: DuckDB, or a
-Spark session opened for the run and stopped after it).
+recorded with the run. Splink trains and scores on the policy's engine (``backends``: DuckDB, or a
+Spark session opened for the run and stopped after it). ``partitions`` runs these steps partition by
+partition.
 """
 from __future__ import annotations
 
@@ -92,7 +93,8 @@ def _link(url: str, source_sql: str, *, incremental: bool, policy: LinkingPolicy
         run = _start(conn, policy, incremental, backend)
         read, changed = _prepare(run, source_sql, today)
         # An incremental run reads only the records the changed ones can be scored against.
-        records = _read_features(run, f" where record_uid in ({candidates_sql('changed')})" if run.incremental else "")
+        records = _read_features(run, f" where record_uid in ({candidates_sql('changed')})"
+                                 if run.incremental else "")
         scored, strong = _score(run, records, changed)
         scope = _scope(run, changed, strong) if run.incremental else list(records["record_uid"])
         must, cannot = _decisions(conn)

@@ -60,7 +60,8 @@ def runs(rows, fresh_database, load_source):
                       "state": _state(url)}
     with fresh_database("test_partitions") as url:
         load_source(url, rows["rows"])
-        out["parts"] = {"summary": link_partitioned(url, f"select * from {SOURCE}", policy=POLICY), "state": _state(url)}
+        out["parts"] = {"summary": link_partitioned(url, f"select * from {SOURCE}", policy=POLICY),
+                        "state": _state(url)}
         # A night through the CLI: the stored model, every partition linked again.
         done = CliRunner().invoke(link_commands, ["run", "--source-sql", SOURCE, "--incremental", "--url", url,
                                                   "--set", "partitions={by: commune_group, count: 8}"])
