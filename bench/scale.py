@@ -4,6 +4,7 @@
     uv run python bench/scale.py --scale custom --people 400000   # a point between demo and province
     uv run python bench/scale.py --scale province --engines duckdb --sample /work/samples/province-42  # a sample made before
     uv run python bench/scale.py --scale demo --engines duckdb --partitions 4   # and partitioned, 4 commune groups
+    uv run python bench/scale.py --scale demo --engines duckdb --partitions 4 --train-records 5000  # trained on a part
 
 Generates the sample (or reuses the one bench/matching.py caches in .lienthong/bench/sample-<scale>-<seed>),
 loads every roster record delivered into an embedded PostgreSQL of its own, and runs a full linking
@@ -91,7 +92,7 @@ def _run(url: str, engine: str, master: str) -> tuple[dict, float]:
     return summary, memory.mb
 
 
-def _plan(url: str, count: int, reuse_model: bool) -> dict:
+def _plan(url: str, count: int, reuse_model: bool, train_records: int) -> dict:
     """A partitioned run's plan (``count`` commune groups): on an empty identity schema, or
     (``reuse_model``) after a run, with its stored model (as a night's)."""
     from lienthong.linking import load_policy
@@ -101,7 +102,8 @@ def _plan(url: str, count: int, reuse_model: bool) -> dict:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("drop schema if exists identity cascade")
     return plan(url, f"select * from {SOURCE}", reuse_model=reuse_model,
-                policy=load_policy().replace(partitions={"by": "commune_group", "count": count}))
+                policy=load_policy().replace(partitions={"by": "commune_group", "count": count,
+                                                         "train_records": train_records}))
 
 
 def _link_partition(url: str, run_id: int, partition: str) -> dict:
@@ -134,9 +136,9 @@ def _timed(function, *args) -> tuple[object, float, float]:
     return result, round(time.perf_counter() - started, 2), peak_mb
 
 
-def _partitioned(url: str, count: int, reuse_model: bool = False) -> tuple[dict, dict]:
+def _partitioned(url: str, count: int, train_records: int, reuse_model: bool = False) -> tuple[dict, dict]:
     """A partitioned run step by step, each step in its own process: (finish's summary, figures)."""
-    planned, plan_seconds, plan_mb = _timed(_plan, url, count, reuse_model)
+    planned, plan_seconds, plan_mb = _timed(_plan, url, count, reuse_model, train_records)
     partitions = [(p["partition"], p["records"], *_timed(_link_partition, url, planned["run_id"], p["partition"])[1:])
                   for p in planned["partitions"]]
     summary, finish_seconds, finish_mb = _timed(_finish, url, planned["run_id"])
@@ -170,6 +172,8 @@ def main() -> int:
     parser.add_argument("--sample", type=Path, default=None, help="an existing sample folder of this scale")
     parser.add_argument("--partitions", type=int, default=0,
                         help="also link in this many commune groups (partitioned, DuckDB) and compare")
+    parser.add_argument("--train-records", type=int, default=0,
+                        help="with --partitions: train on whole partitions holding this many records (0: all)")
     args = parser.parse_args()
     engines = args.engines.split(",")
     if engines[0] != "duckdb":
@@ -211,16 +215,18 @@ def main() -> int:
             rows.append(row)
             print(" ".join(f"{k} {v}" for k, v in row.items()), flush=True)
         if args.partitions:
-            summary, figures = _partitioned(url, args.partitions)
+            summary, figures = _partitioned(url, args.partitions, args.train_records)
             groups = _groups(summary["clusters"])
             scores = score_linking(summary["clusters"], truth, ids, hard_negatives)
-            row = {"scale": name, "engine": f"duckdb, {args.partitions} commune groups", "records": summary["records"],
+            engine = f"duckdb, {args.partitions} commune groups" + (
+                f", trained on >= {args.train_records} records" if args.train_records else "")
+            row = {"scale": name, "engine": engine, "records": summary["records"],
                    "seconds": figures.pop("seconds"), "peak_memory_mb": figures.pop("peak_memory_mb"),
                    "persons": summary["persons"], "pairs_scored": summary["pairs_scored"],
                    "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
                    "precision": scores["precision"], "recall": scores["recall"], **figures}
             # Again with the model just stored, as a partitioned night runs (the plan does not train).
-            again, figures = _partitioned(url, args.partitions, reuse_model=True)
+            again, figures = _partitioned(url, args.partitions, args.train_records, reuse_model=True)
             row["with_stored_model"] = {k: figures[k] for k in ("seconds", "peak_memory_mb", "seconds_if_parallel",
                                                                 "seconds_by_step", "peak_memory_mb_by_step")}
             row["with_stored_model"]["same_person_ids"] = again["clusters"] == summary["clusters"]

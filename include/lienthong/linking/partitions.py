@@ -4,10 +4,10 @@ the partitions in parallel, then one pass across partitions on strong keys for p
 Three steps, each its own transaction and, under Airflow, its own task (``dags/warehouse_build.py``:
 ``plan_linking``, ``link_partition`` mapped over the partitions, ``finish_linking``):
 
-- ``plan``: the source's features prepared into ``identity.records`` as in any run; the model
-  trained once on all records and stored (or, ``reuse_model``, the stored one kept, as a night
-  does); every record given a partition by its commune (the policy's ``partitions``). Returns the
-  partitions with their records.
+- ``plan``: the source's features prepared into ``identity.records`` as in any run; every record
+  given a partition by its commune (the policy's ``partitions``); the model trained once, on all
+  records or on whole partitions holding the policy's ``train_records``, and stored (or, with
+  ``reuse_model``, the stored one kept, as a night does). Returns the partitions with their records.
 - ``link_partition``: the partition's pairs scored with that model and with the term frequencies
   of all records (a pair scores as it does in one run over everyone), clustered under the same
   rules, pairs and clusters staged (``identity.staged_*``). Partitions do not read each other's rows.
@@ -138,8 +138,6 @@ def plan(url: str, source_sql: str, *, policy: LinkingPolicy | None = None, reus
         for table in STAGED:
             conn.execute(f"delete from {table} where run_id <> %s", (run.run_id,))
         read, changed = _prepare(run, source_sql, today)
-        if not run.incremental:  # a run with the stored model (a night) scores with it, as link_new does
-            _train(run, _read_features(run))
         counts = dict(conn.execute(f"select {UNIT_SQL}, count(*) from identity.records r group by 1").fetchall())
         units, planned = plan_partitions(counts, policy.partitions)
         store.copy_rows(conn, "identity.partition_units", ["run_id", "unit", "partition"],
@@ -147,6 +145,8 @@ def plan(url: str, source_sql: str, *, policy: LinkingPolicy | None = None, reus
         store.copy_rows(conn, "identity.staged_partitions", ["run_id", "partition", "records"],
                         ((run.run_id, p["partition"], p["records"]) for p in planned))
         run.lap("plan")
+        if not run.incremental:  # a run with the stored model (a night) scores with it, as link_new does
+            _train(run, _read_features(run, _training_records(run, planned)))
         conn.execute("update identity.runs set summary = %s where run_id = %s",
                      (json.dumps({"records": read, "changed": len(changed), "timings": run.timings,
                                   "peak_memory_mb": run.peak_memory_mb}), run.run_id))
@@ -238,6 +238,33 @@ def finish(url: str, run_id: int) -> dict:
                            refused=len(refused), plan={k: plan_summary[k] for k in ("timings", "peak_memory_mb")},
                            partitions=partitions, cross_partition_pairs=len(cross),
                            cross_partition_links=len(linked), cross_partition_refused=len(cross_refused))
+
+
+def training_partitions(planned: list[dict], train_records: int) -> list[str]:
+    """The partitions the model is trained on: every one (``train_records`` 0), else whole
+    partitions in the plan's order until they hold ``train_records`` records. Whole partitions, not
+    records drawn at random: a person's records mostly share a partition, so the pairs EM and the
+    prior learn from stay pairs (a random tenth of the records keeps a hundredth of the pairs)."""
+    if not train_records:
+        return [p["partition"] for p in planned]
+    chosen, held = [], 0
+    for p in planned:
+        if held >= train_records:
+            break
+        chosen.append(p["partition"])
+        held += p["records"]
+    return chosen
+
+
+def _training_records(run: _Run, planned: list[dict]) -> str:
+    """The ``where`` that keeps the records of the training partitions ("": every record)."""
+    chosen = training_partitions(planned, run.policy.partitions.get("train_records", 0))
+    if len(chosen) == len(planned):
+        return ""
+    run.conn.execute(f"create temp table training on commit drop as select record_uid from "
+                     f"({_placed_sql('r.record_uid')}) as placed where partition = any(%s)",
+                     (partition_of(None, run.policy.partitions), run.run_id, chosen))
+    return " where record_uid in (select record_uid from training)"
 
 
 def _placed_sql(columns: str) -> str:

@@ -53,7 +53,8 @@ class LinkingPolicy:
     duckdb_memory_limit: str = "2GB"  # DuckDB's own buffers; past it DuckDB spills to a temporary folder
     duckdb_threads: int = 0  # DuckDB's threads; 0: one per core
     # Partitioned linking (``partitions``, docs/linking.md); optional: a policy file without it links
-    # in one partition. ``{"by": "none"}``, ``{"by": "province"}`` or ``{"by": "commune_group", "count": N}``.
+    # in one partition. ``{"by": "none"}``, ``{"by": "province"}`` or ``{"by": "commune_group", "count": N}``,
+    # the last two with ``train_records`` (0: the model is trained on every record).
     partitions: dict = dataclasses.field(default_factory=lambda: {"by": "none"})
 
     def __post_init__(self) -> None:
@@ -134,19 +135,29 @@ class LinkingPolicy:
 
 
 def _partitions(value) -> dict:
-    """``partitions`` checked and in its full form: ``by``, and ``count`` for commune groups."""
+    """``partitions`` checked and in its full form: ``by``, ``count`` for commune groups, and
+    ``train_records`` when partitioned (0: train on every record)."""
     expected = ("linking policy: partitions must be {by: none}, {by: province} or "
-                f"{{by: commune_group, count: N}} with N >= 1, got {value!r}")
+                "{by: commune_group, count: N} with N >= 1, either of the last two optionally with "
+                f"train_records: M >= 0, got {value!r}")
+
+    def number(key: str, least: int) -> int:
+        n = value.get(key, least)
+        if isinstance(n, bool) or not isinstance(n, int) or n < least:
+            raise PolicyError(expected)
+        return n
+
     if not isinstance(value, dict) or value.get("by") not in PARTITION_KEYS:
         raise PolicyError(expected)
-    if value["by"] != "commune_group":
+    if value["by"] == "none":
         if set(value) != {"by"}:
             raise PolicyError(expected)
-        return {"by": value["by"]}
-    count = value.get("count")
-    if set(value) != {"by", "count"} or isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        return {"by": "none"}
+    keys = {"by", "train_records"} | ({"count"} if value["by"] == "commune_group" else set())
+    if not set(value) <= keys or (value["by"] == "commune_group" and "count" not in value):
         raise PolicyError(expected)
-    return {"by": "commune_group", "count": count}
+    return {"by": value["by"], **({"count": number("count", 1)} if "count" in keys else {}),
+            "train_records": number("train_records", 0)}
 
 
 def load_policy(path: str | Path | None = None) -> LinkingPolicy:

@@ -1,7 +1,7 @@
 """Planning partitioned linking: each record's partition from its commune, by the policy, stable."""
 import pytest
 
-from lienthong.linking.partitions import NO_COMMUNE, ONE_PARTITION, partition_of, plan_partitions
+from lienthong.linking.partitions import NO_COMMUNE, ONE_PARTITION, partition_of, plan_partitions, training_partitions
 from lienthong.linking.policy import PolicyError, load_policy, parse_overrides
 from lienthong.text import crosswalk
 from lienthong.text.addresses import _index
@@ -13,11 +13,12 @@ GROUPS = {"by": "commune_group", "count": 4}
 def test_partitions_are_off_by_default_and_set_per_run():
     assert load_policy().partitions == {"by": "none"} and not load_policy().partitioned
     policy = load_policy().replace(**parse_overrides(["partitions={by: commune_group, count: 4}"]))
-    assert policy.partitioned and policy.partitions == GROUPS
+    assert policy.partitioned and policy.partitions == {**GROUPS, "train_records": 0}
 
 
 @pytest.mark.parametrize("value", [{"by": "district"}, {"by": "commune_group"}, {"by": "commune_group", "count": 0},
-                                   {"by": "province", "count": 2}, "province"])
+                                   {"by": "province", "count": 2}, "province", {"by": "none", "train_records": 5},
+                                   {"by": "province", "train_records": -1}])
 def test_a_wrong_partitions_setting_is_refused(value):
     with pytest.raises(PolicyError, match="partitions"):
         load_policy().replace(partitions=value)
@@ -58,3 +59,11 @@ def test_the_plan_counts_each_partitions_records():
 def test_one_partition_when_not_partitioned_and_never_none():
     assert plan_partitions({COMMUNES[0]: 3, None: 2}, {"by": "none"})[1] == [{"partition": ONE_PARTITION, "records": 5}]
     assert plan_partitions({}, GROUPS)[1] == [{"partition": NO_COMMUNE, "records": 0}]
+
+
+def test_training_takes_whole_partitions_up_to_the_records_asked():
+    planned = [{"partition": "g0", "records": 40}, {"partition": "g1", "records": 30}, {"partition": "g2", "records": 30}]
+    assert training_partitions(planned, 0) == ["g0", "g1", "g2"]
+    assert training_partitions(planned, 40) == ["g0"]
+    assert training_partitions(planned, 41) == ["g0", "g1"]
+    assert training_partitions(planned, 1000) == ["g0", "g1", "g2"]
