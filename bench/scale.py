@@ -146,6 +146,7 @@ def _partitioned(url: str, count: int, train_records: int, reuse_model: bool = F
     figures = {"seconds": round(plan_seconds + sum(p[2] for p in partitions) + finish_seconds, 2),
                "peak_memory_mb": max(plan_mb, finish_mb, *(p[3] for p in partitions)),
                "partitions": len(partitions), "largest_partition_records": max(p[1] for p in partitions),
+               "trained_on_records": planned["trained_on_records"],
                "seconds_if_parallel": round(plan_seconds + slowest + finish_seconds, 2),
                "seconds_by_step": {"plan": plan_seconds, "slowest_partition": slowest, "finish": finish_seconds},
                "peak_memory_mb_by_step": {"plan": plan_mb, "largest_partition": max(p[3] for p in partitions),

@@ -145,12 +145,16 @@ def plan(url: str, source_sql: str, *, policy: LinkingPolicy | None = None, reus
         store.copy_rows(conn, "identity.staged_partitions", ["run_id", "partition", "records"],
                         ((run.run_id, p["partition"], p["records"]) for p in planned))
         run.lap("plan")
+        trained = 0
         if not run.incremental:  # a run with the stored model (a night) scores with it, as link_new does
-            _train(run, _read_features(run, _training_records(run, planned)))
+            training = _read_features(run, _training_records(run, planned))
+            trained = len(training)
+            _train(run, training)
         conn.execute("update identity.runs set summary = %s where run_id = %s",
-                     (json.dumps({"records": read, "changed": len(changed), "timings": run.timings,
-                                  "peak_memory_mb": run.peak_memory_mb}), run.run_id))
-        return {"run_id": run.run_id, "records": read, "changed": len(changed), "partitions": planned}
+                     (json.dumps({"records": read, "changed": len(changed), "trained_on_records": trained,
+                                  "timings": run.timings, "peak_memory_mb": run.peak_memory_mb}), run.run_id))
+        return {"run_id": run.run_id, "records": read, "changed": len(changed), "trained_on_records": trained,
+                "partitions": planned}
 
 
 def link_partition(url: str, run_id: int, partition: str) -> dict:
@@ -235,7 +239,8 @@ def finish(url: str, run_id: int) -> dict:
             return _finish(run, records_read=plan_summary["records"], changed=plan_summary["changed"],
                            pairs_scored=sum(p["pairs_scored"] for p in partitions.values()) + len(cross),
                            reclustered=len(clusters), links_changed=links_changed, events=events,
-                           refused=len(refused), plan={k: plan_summary[k] for k in ("timings", "peak_memory_mb")},
+                           refused=len(refused),
+                           plan={k: plan_summary[k] for k in ("trained_on_records", "timings", "peak_memory_mb")},
                            partitions=partitions, cross_partition_pairs=len(cross),
                            cross_partition_links=len(linked), cross_partition_refused=len(cross_refused))
 
