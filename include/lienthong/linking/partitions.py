@@ -21,7 +21,7 @@ What differs from a run in one partition: a pair of records in two partitions is
 it shares one of the strong keys (a mover whose records share only a name and a year stays two
 people), and the clusters of a partition are joined whole (their links were taken before the
 cross-partition ones, whatever the probabilities). ``link_partitioned`` runs the three steps in turn
-in one process (the CLI, ``bench/scale.py``, tests).
+in one process (the CLI, tests); ``bench/scale.py`` runs each in a process of its own, as Airflow does.
 """
 from __future__ import annotations
 
