@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from lienthong.linking import link, load_policy
+from lienthong.linking import decide, link, load_policy
 from lienthong.linking.commands import link_commands
 from lienthong.linking.partitions import finish, link_partitioned, partition_of, plan
 from lienthong.linking.records import prepare, record_uid
@@ -67,7 +67,13 @@ def runs(rows, fresh_database, load_source):
                                                   "--set", "partitions={by: commune_group, count: 8}"])
         assert done.exit_code == 0, done.output
         out["rerun"] = {"summary": json.loads(done.output.strip().splitlines()[-1]), "state": _state(url)}
+        # A reviewer says the mover's two records are two people: the cross-partition join is refused.
+        decide(url, rows["mover"][0], rows["mover"][-1], "different", reviewer="test")
+        out["decided"] = {"summary": link_partitioned(url, f"select * from {SOURCE}", policy=POLICY, reuse_model=True),
+                          "state": _state(url)}
         with psycopg.connect(url) as conn:
+            out["decided"]["reasons"] = {r[0] for r in conn.execute(
+                "select refused_reason from identity.match_pairs where refused_reason is not null").fetchall()}
             out["staged"] = sum(conn.execute(f"select count(*) from {t}").fetchone()[0] for t in
                                 ("identity.staged_pairs", "identity.staged_clusters", "identity.staged_partitions",
                                  "identity.partition_units"))
@@ -106,3 +112,10 @@ def test_a_rerun_keeps_every_person_id_and_leaves_nothing_staged(runs):
     assert runs["rerun"]["state"][2] == runs["parts"]["state"][2]
     assert runs["rerun"]["summary"]["events"] == {}
     assert runs["staged"] == 0
+
+
+def test_a_reviewer_decision_keeps_the_mover_apart_across_partitions(runs, rows):
+    links = runs["decided"]["state"][2]
+    assert links[rows["mover"][0]] != links[rows["mover"][-1]]
+    assert runs["decided"]["summary"]["cross_partition_refused"] >= 1
+    assert "reviewer decided different people" in runs["decided"]["reasons"]
