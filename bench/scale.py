@@ -3,6 +3,8 @@
     uv run python bench/scale.py --scale tiny|demo [--seed 42] [--engines duckdb,spark] [--spark-master local[*]]
     uv run python bench/scale.py --scale custom --people 400000   # a point between demo and province
     uv run python bench/scale.py --scale province --engines duckdb --sample /work/samples/province-42  # a sample made before
+    uv run python bench/scale.py --scale demo --engines duckdb --partitions 4   # and partitioned, 4 commune groups
+    uv run python bench/scale.py --scale demo --engines duckdb --partitions 4 --train-records 5000  # trained on a part
 
 Generates the sample (or reuses the one bench/matching.py caches in .lienthong/bench/sample-<scale>-<seed>),
 loads every roster record delivered into an embedded PostgreSQL of its own, and runs a full linking
@@ -11,6 +13,14 @@ empty ``identity`` schema, each in a fresh process. Per engine: records, seconds
 resident memory of the process and its children, sampled every 0.2 s: Spark's JVM is a child of
 the Python process), persons, and the share of DuckDB's clusters (sets of records) the engine
 found exactly, and the pairwise precision and recall against the sample's truth.
+
+``--partitions N`` adds a partitioned DuckDB run (``lienthong.linking.partitions``, N commune
+groups) after the engines: plan, each partition and finish each in a fresh process, one after the
+other, as Airflow's tasks run them (each its own process); its seconds are the sum, its peak memory
+the largest of the steps' (each sampled as the engines' are), and ``seconds_if_parallel`` is an estimate:
+plan + the slowest partition + finish, as with a worker per partition. It then runs partitioned
+again with the model it stored (as a partitioned night does: the plan does not train) and adds
+those figures (``with_stored_model``) and whether every record kept its person id.
 Prints human lines, then the figures as one JSON line (last line of output).
 """
 from __future__ import annotations
@@ -82,6 +92,70 @@ def _run(url: str, engine: str, master: str) -> tuple[dict, float]:
     return summary, memory.mb
 
 
+def _plan(url: str, count: int, reuse_model: bool, train_records: int) -> dict:
+    """A partitioned run's plan (``count`` commune groups): on an empty identity schema, or
+    (``reuse_model``) after a run, with its stored model (as a night's)."""
+    from lienthong.linking import load_policy
+    from lienthong.linking.partitions import plan
+
+    if not reuse_model:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("drop schema if exists identity cascade")
+    return plan(url, f"select * from {SOURCE}", reuse_model=reuse_model,
+                policy=load_policy().replace(partitions={"by": "commune_group", "count": count,
+                                                         "train_records": train_records}))
+
+
+def _link_partition(url: str, run_id: int, partition: str) -> dict:
+    from lienthong.linking.partitions import link_partition
+
+    return link_partition(url, run_id, partition)
+
+
+def _finish(url: str, run_id: int) -> dict:
+    from lienthong.linking.partitions import finish
+
+    summary = finish(url, run_id)
+    with psycopg.connect(url) as conn:
+        summary["clusters"] = dict(conn.execute("select record_uid, person_id from identity.record_person").fetchall())
+    return summary
+
+
+def _sampled(function, *args) -> tuple[object, float]:
+    """``function(*args)`` with the peak memory it reached (MB, sampled: a spawned process's
+    ru_maxrss includes the parent's at the fork, Linux keeping it across exec)."""
+    with PeakMemory() as memory:
+        result = function(*args)
+    return result, memory.mb
+
+
+def _timed(function, *args) -> tuple[object, float, float]:
+    """``function(*args)`` in a fresh process: (its result, seconds, its peak memory in MB)."""
+    started = time.perf_counter()
+    (result, peak_mb), _ = _in_child(_sampled, function, *args)
+    return result, round(time.perf_counter() - started, 2), peak_mb
+
+
+def _partitioned(url: str, count: int, train_records: int, reuse_model: bool = False) -> tuple[dict, dict]:
+    """A partitioned run step by step, each step in its own process: (finish's summary, figures)."""
+    planned, plan_seconds, plan_mb = _timed(_plan, url, count, reuse_model, train_records)
+    partitions = [(p["partition"], p["records"], *_timed(_link_partition, url, planned["run_id"], p["partition"])[1:])
+                  for p in planned["partitions"]]
+    summary, finish_seconds, finish_mb = _timed(_finish, url, planned["run_id"])
+    slowest = max(seconds for _, _, seconds, _ in partitions)
+    figures = {"seconds": round(plan_seconds + sum(p[2] for p in partitions) + finish_seconds, 2),
+               "peak_memory_mb": max(plan_mb, finish_mb, *(p[3] for p in partitions)),
+               "partitions": len(partitions), "largest_partition_records": max(p[1] for p in partitions),
+               "trained_on_records": planned["trained_on_records"],
+               "seconds_if_parallel": round(plan_seconds + slowest + finish_seconds, 2),
+               "seconds_by_step": {"plan": plan_seconds, "slowest_partition": slowest, "finish": finish_seconds},
+               "peak_memory_mb_by_step": {"plan": plan_mb, "largest_partition": max(p[3] for p in partitions),
+                                          "finish": finish_mb},
+               "cross_partition_pairs": summary["cross_partition_pairs"],
+               "cross_partition_links": summary["cross_partition_links"]}
+    return summary, figures
+
+
 def _groups(clusters: dict[str, str]) -> set[frozenset[str]]:
     members: dict[str, set[str]] = defaultdict(set)
     for uid, person in clusters.items():
@@ -97,6 +171,10 @@ def main() -> int:
     parser.add_argument("--engines", default="duckdb,spark")
     parser.add_argument("--spark-master", default="local[*]")
     parser.add_argument("--sample", type=Path, default=None, help="an existing sample folder of this scale")
+    parser.add_argument("--partitions", type=int, default=0,
+                        help="also link in this many commune groups (partitioned, DuckDB) and compare")
+    parser.add_argument("--train-records", type=int, default=0,
+                        help="with --partitions: train on whole partitions holding this many records (0: all)")
     args = parser.parse_args()
     engines = args.engines.split(",")
     if engines[0] != "duckdb":
@@ -135,6 +213,24 @@ def main() -> int:
                    "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
                    "precision": scores["precision"], "recall": scores["recall"], "timings": summary["timings"],
                    "peak_memory_mb_by_step": summary.get("peak_memory_mb", {})}
+            rows.append(row)
+            print(" ".join(f"{k} {v}" for k, v in row.items()), flush=True)
+        if args.partitions:
+            summary, figures = _partitioned(url, args.partitions, args.train_records)
+            groups = _groups(summary["clusters"])
+            scores = score_linking(summary["clusters"], truth, ids, hard_negatives)
+            engine = f"duckdb, {args.partitions} commune groups" + (
+                f", trained on >= {args.train_records} records" if args.train_records else "")
+            row = {"scale": name, "engine": engine, "records": summary["records"],
+                   "seconds": figures.pop("seconds"), "peak_memory_mb": figures.pop("peak_memory_mb"),
+                   "persons": summary["persons"], "pairs_scored": summary["pairs_scored"],
+                   "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
+                   "precision": scores["precision"], "recall": scores["recall"], **figures}
+            # Again with the model just stored, as a partitioned night runs (the plan does not train).
+            again, figures = _partitioned(url, args.partitions, args.train_records, reuse_model=True)
+            row["with_stored_model"] = {k: figures[k] for k in ("seconds", "peak_memory_mb", "seconds_if_parallel",
+                                                                "seconds_by_step", "peak_memory_mb_by_step")}
+            row["with_stored_model"]["same_person_ids"] = again["clusters"] == summary["clusters"]
             rows.append(row)
             print(" ".join(f"{k} {v}" for k, v in row.items()), flush=True)
     finally:

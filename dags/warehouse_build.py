@@ -6,6 +6,7 @@ from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 from lienthong.config.organisations import load_organisations
 from lienthong.config.settings import TIMEZONE, load_settings
+from lienthong.linking.policy import load_policy
 from lienthong.pipeline import tasks
 from lienthong.pipeline.dbt_in_airflow import dbt_build
 
@@ -33,11 +34,21 @@ def warehouse_build():
     before_linking = list(tasks.LINKING_INPUT_MODELS)
     prepare = task(tasks.prepare_warehouse, task_id="prepare_warehouse")()
     dbt_staging = dbt_build("dbt_staging", settings, select=before_linking)
-    link = task(tasks.link_people, task_id="link_people")()
+    if load_policy().partitioned:
+        # Partitioned linking (docs/linking.md): one mapped task per partition, on as many workers as there are.
+        planned = task(tasks.plan_linking, task_id="plan_linking")()
+        partitions = task(tasks.link_partition, task_id="link_partition").expand_kwargs(planned)
+        link = task(tasks.finish_linking, task_id="finish_linking")(planned)
+        dbt_staging >> planned
+        partitions >> link
+    else:
+        link = task(tasks.link_people, task_id="link_people")()
+        dbt_staging >> link
     dbt_marts = dbt_build("dbt_marts", settings, exclude=before_linking)
     access = task(tasks.sync_access, task_id="sync_access")()
     validate = task(tasks.validate_marts, task_id="validate_marts", outlets=[Asset("marts")])()
-    prepare >> dbt_staging >> link >> dbt_marts >> access >> validate
+    prepare >> dbt_staging
+    link >> dbt_marts >> access >> validate
 
 
 warehouse_build()

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from lienthong.config.organisations import get_organisation, load_organisations
+from lienthong.linking.policy import DEFAULT_FILE
 
 # Runs in a real Airflow process with the project's environment; prints what the tests check.
 INSPECT = """
@@ -70,3 +71,33 @@ def test_every_task_retries_after_a_delay(dagbag):
         for task_id, (retries, delay) in dag["retries"].items():
             assert retries >= 1, (dag_id, task_id)
             assert delay >= 60, (dag_id, task_id)
+
+
+# The tasks of warehouse_build with what runs after each, and whether Airflow maps them.
+BUILD_TASKS = """
+import json
+from airflow.dag_processing.dagbag import DagBag
+from lienthong.config.settings import load_settings
+bag = DagBag(dag_folder=str(load_settings().dags_dir))
+dag = bag.dags["warehouse_build"]
+print(json.dumps({t.task_id: ["MappedOperator" in type(t).__name__, sorted(t.downstream_task_ids)] for t in dag.tasks}))
+"""
+
+
+def test_linking_is_one_task_unless_partitioned(dagbag):
+    assert "link_people" in dagbag["dags"]["warehouse_build"]["retries"]
+    assert "link_partition" not in dagbag["dags"]["warehouse_build"]["retries"]
+
+
+def test_partitioned_linking_maps_a_task_over_the_partitions(airflow_env, tmp_path):
+    policy = tmp_path / "linking.yml"
+    policy.write_text(DEFAULT_FILE.read_text(encoding="utf-8").replace("partitions:\n  by: none",
+                                                                        "partitions:\n  by: province"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", BUILD_TASKS], env={**airflow_env, "LIENTHONG_LINKING_POLICY": str(policy)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    tasks = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "link_people" not in tasks
+    assert tasks["plan_linking"] == [False, ["finish_linking", "link_partition"]]
+    assert tasks["link_partition"] == [True, ["finish_linking"]]
+    assert tasks["finish_linking"][1] and all(t.startswith("dbt_marts") for t in tasks["finish_linking"][1])

@@ -6,6 +6,7 @@ import json
 import click
 
 from lienthong.linking import clerical
+from lienthong.linking.partitions import link_partitioned
 from lienthong.linking.policy import PolicyError, load_policy, parse_overrides
 from lienthong.linking.run import link, link_new
 from lienthong.warehouse import resolve_url
@@ -22,9 +23,11 @@ def link_commands() -> None:
 
 @link_commands.command("run")
 @click.option("--source-sql", required=True, help="Query or table giving the input records (see linking.records).")
-@click.option("--incremental", is_flag=True, help="Link only new or changed records with the stored model.")
+@click.option("--incremental", is_flag=True, help="Link only new or changed records with the stored model "
+              "(partitioned: every partition again, with the stored model).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a value of the linking policy for this run (e.g. link_threshold=0.97).")
+              help="Override a value of the linking policy for this run (e.g. link_threshold=0.97, "
+                   "'partitions={by: commune_group, count: 8}' to link partition by partition).")
 @click.option("--url", default=None, help="Warehouse URL (default: the configured one).")
 def run_command(source_sql: str, incremental: bool, overrides: tuple[str, ...], url: str | None) -> None:
     """Link the records and print the run's summary as JSON."""
@@ -34,8 +37,11 @@ def run_command(source_sql: str, incremental: bool, overrides: tuple[str, ...], 
         policy = load_policy().replace(**parse_overrides(overrides))
     except PolicyError as err:
         raise click.BadParameter(str(err), param_hint="--set") from err
-    verb = link_new if incremental else link
-    click.echo(json.dumps(verb(_url(url), source_sql, policy=policy), ensure_ascii=False))
+    if policy.partitioned:  # the partitions one after the other here; Airflow runs them in parallel
+        summary = link_partitioned(_url(url), source_sql, policy=policy, reuse_model=incremental)
+    else:
+        summary = (link_new if incremental else link)(_url(url), source_sql, policy=policy)
+    click.echo(json.dumps(summary, ensure_ascii=False))
 
 
 @link_commands.command("explain")

@@ -102,8 +102,9 @@ def predict(records: pd.DataFrame, model: dict, policy: LinkingPolicy, backend: 
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
-def predict_chunks(records: pd.DataFrame, model: dict, policy: LinkingPolicy,
-                   backend: Backend = DUCKDB) -> Iterator[pd.DataFrame]:
+def predict_chunks(records: pd.DataFrame, model: dict, policy: LinkingPolicy, backend: Backend = DUCKDB,
+                   rules: list | None = None,
+                   term_frequencies: dict[str, pd.DataFrame] | None = None) -> Iterator[pd.DataFrame]:
     """Every blocked pair at or above the evidence floor, one part of the records at a time.
 
     Splink scores every blocked pair in one query and its result comes back whole; at a province
@@ -111,11 +112,18 @@ def predict_chunks(records: pd.DataFrame, model: dict, policy: LinkingPolicy,
     ``policy.chunks_for(len(records))`` parts by a hash of their uid, and each part's pairs (those
     whose smaller uid lies in it: Splink orders a pair's uids) are scored in turn: every pair is
     scored once, by the same model, so the pairs and their scores are those of one query.
+
+    ``rules``: blocking rules (``block_on``) in place of the model's (the cross-partition pass);
+    ``term_frequencies``: as for ``predict_new``, when ``records`` are only some of the records (a
+    partition): the scores are then those of a run over all of them.
     """
     chunks = policy.chunks_for(len(records))
     api = backend.api(records)
     for chunk in range(chunks):
         chunked = json.loads(json.dumps(for_dialect(model, backend.dialect)))
+        if rules is not None:
+            chunked["blocking_rules_to_generate_predictions"] = [
+                rule.get_blocking_rule(backend.dialect).as_dict() for rule in rules]
         if chunks > 1:
             part = CHUNK_CONDITION[backend.dialect].format(chunks=chunks, chunk=chunk)
             for rule in chunked["blocking_rules_to_generate_predictions"]:
@@ -123,6 +131,8 @@ def predict_chunks(records: pd.DataFrame, model: dict, policy: LinkingPolicy,
         # One Linker per part on one database: Splink's cached tables (records with their term
         # frequencies) are the database's and are built once.
         linker = Linker("records", chunked, db_api=api, set_up_basic_logging=False)
+        if term_frequencies is not None and chunk == 0:  # cached in the database for the later parts
+            _register_term_frequencies(linker, term_frequencies)
         scored = linker.inference.predict(threshold_match_probability=policy.evidence_floor)
         # Plain identifiers, unquoted: a double-quoted name is a string literal to Spark.
         columns = ", ".join(_evidence_columns([c.unquote().name for c in scored.columns]))
@@ -149,17 +159,23 @@ def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str], policy:
     if not new_uids:
         return _evidence(pd.DataFrame(columns=["record_uid_l", "record_uid_r", "match_weight", "match_probability"]))
     linker = _linker(records, model, new_uids, backend)
-    for column in TF_COLUMNS:  # term frequencies of the whole input, not of the new records
-        if term_frequencies is None:
+    if term_frequencies is None:  # term frequencies of the whole input, not of the new records
+        for column in TF_COLUMNS:
             linker.table_management.compute_tf_table(column)
-        else:
-            linker.table_management.register_term_frequency_lookup(
-                term_frequencies[column].set_axis([column, f"tf_{column}"], axis=1), column)
+    else:
+        _register_term_frequencies(linker, term_frequencies)
     threshold = _weight(policy.evidence_floor)
     frame = linker.inference.find_matches_to_new_records(
         "new_records", blocking_rules=PREDICTION_RULES, match_weight_threshold=threshold
     ).as_pandas_dataframe()
     return _evidence(frame)
+
+
+def _register_term_frequencies(linker: Linker, term_frequencies: dict[str, pd.DataFrame]) -> None:
+    """Term frequencies given per column of ``TF_COLUMNS`` (``value``, ``tf``) in place of Splink's own."""
+    for column in TF_COLUMNS:
+        linker.table_management.register_term_frequency_lookup(
+            term_frequencies[column].set_axis([column, f"tf_{column}"], axis=1), column)
 
 
 def _as_scored(row: dict) -> dict:

@@ -18,6 +18,7 @@ import yaml
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "config" / "linking.yml"
 POLICY_FILE_ENV = "LIENTHONG_LINKING_POLICY"
 ENGINES = ("duckdb", "spark")
+PARTITION_KEYS = ("none", "province", "commune_group")  # ``partitions.by`` (lienthong.linking.partitions)
 
 
 class PolicyError(ValueError):
@@ -51,6 +52,10 @@ class LinkingPolicy:
     score_chunk_records: int = 250_000  # records per part when scoring the pairs (``engine.predict_chunks``)
     duckdb_memory_limit: str = "2GB"  # DuckDB's own buffers; past it DuckDB spills to a temporary folder
     duckdb_threads: int = 0  # DuckDB's threads; 0: one per core
+    # Partitioned linking (``partitions``, docs/linking.md); optional: a policy file without it links
+    # in one partition. ``{"by": "none"}``, ``{"by": "province"}`` or ``{"by": "commune_group", "count": N}``,
+    # the last two with ``train_records`` (0: the model is trained on every record).
+    partitions: dict = dataclasses.field(default_factory=lambda: {"by": "none"})
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -85,6 +90,12 @@ class LinkingPolicy:
                                                                               self.duckdb_memory_limit.strip()):
             raise PolicyError("linking policy: duckdb_memory_limit must be a size such as 2GB or 512MB, "
                               f"got {self.duckdb_memory_limit!r}")
+        object.__setattr__(self, "partitions", _partitions(self.partitions))
+
+    @property
+    def partitioned(self) -> bool:
+        """Whether runs link partition by partition (``lienthong.linking.partitions``)."""
+        return self.partitions["by"] != "none"
 
     @classmethod
     def from_dict(cls, values: dict, source: str = "the linking policy") -> LinkingPolicy:
@@ -121,6 +132,32 @@ class LinkingPolicy:
     def u_sample_pairs(self, records: int) -> int:
         """Random pairs to draw for the u probabilities of ``records`` records."""
         return min(self.u_sample_max_pairs, max(self.u_sample_min_pairs, self.u_sample_pairs_per_record * records))
+
+
+def _partitions(value) -> dict:
+    """``partitions`` checked and in its full form: ``by``, ``count`` for commune groups, and
+    ``train_records`` when partitioned (0: train on every record)."""
+    expected = ("linking policy: partitions must be {by: none}, {by: province} or "
+                "{by: commune_group, count: N} with N >= 1, either of the last two optionally with "
+                f"train_records: M >= 0, got {value!r}")
+
+    def number(key: str, least: int) -> int:
+        n = value.get(key, least)
+        if isinstance(n, bool) or not isinstance(n, int) or n < least:
+            raise PolicyError(expected)
+        return n
+
+    if not isinstance(value, dict) or value.get("by") not in PARTITION_KEYS:
+        raise PolicyError(expected)
+    if value["by"] == "none":
+        if set(value) != {"by"}:
+            raise PolicyError(expected)
+        return {"by": "none"}
+    keys = {"by", "train_records"} | ({"count"} if value["by"] == "commune_group" else set())
+    if not set(value) <= keys or (value["by"] == "commune_group" and "count" not in value):
+        raise PolicyError(expected)
+    return {"by": value["by"], **({"count": number("count", 1)} if "count" in keys else {}),
+            "train_records": number("train_records", 0)}
 
 
 def load_policy(path: str | Path | None = None) -> LinkingPolicy:

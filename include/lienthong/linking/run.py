@@ -6,7 +6,8 @@ reuses the stored model, prepares and scores only new or changed records (conten
 in PostgreSQL) against the records they can be blocked with, and reclusters only the people those
 records touch (plus records of review decisions taken since the last run). Both write ``identity.*`` in one transaction, the policy they used
 recorded with the run. Splink trains and scores on the policy's engine (``backends``: DuckDB, or a
-Spark session opened for the run and stopped after it).
+Spark session opened for the run and stopped after it). ``partitions`` runs these steps partition by
+partition.
 """
 from __future__ import annotations
 
@@ -90,7 +91,10 @@ def _link(url: str, source_sql: str, *, incremental: bool, policy: LinkingPolicy
     policy = policy or load_policy()
     with connect(url) as conn, open_backend(policy) as backend:
         run = _start(conn, policy, incremental, backend)
-        read, changed, records = _prepare(run, source_sql, today)
+        read, changed = _prepare(run, source_sql, today)
+        # An incremental run reads only the records the changed ones can be scored against.
+        records = _read_features(run, f" where record_uid in ({candidates_sql('changed')})"
+                                 if run.incremental else "")
         scored, strong = _score(run, records, changed)
         scope = _scope(run, changed, strong) if run.incremental else list(records["record_uid"])
         must, cannot = _decisions(conn)
@@ -120,10 +124,9 @@ def _start(conn, policy: LinkingPolicy, incremental: bool, backend: Backend) -> 
     return _Run(conn, policy, run_id, incremental, since, model_row[0] if incremental else None, backend)
 
 
-def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, list[str], pd.DataFrame]:
-    """Features of the new or changed records (all of them in a full run) stored; the features of
-    every record (in an incremental run: of those the changed ones can be blocked with) read back.
-    Returns the records read, the changed uids and the features."""
+def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, list[str]]:
+    """Features of the new or changed records (all of them in a full run) stored (in an incremental
+    run, their uids in temporary table ``changed`` too). Returns the records read and the changed uids."""
     read = run.conn.execute(f"select count(*) from ({source_sql}) as source").fetchone()[0]
     changed = []
     run.conn.execute("create temp table incoming (like identity.records including defaults) on commit drop")
@@ -132,16 +135,20 @@ def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, li
         store.copy_frame(run.conn, "incoming", features, list(FEATURE_COLUMNS))
         changed += list(features["record_uid"])
     _upsert_records(run.conn)
-    run.lap("prepare")
-    where = ""
-    if run.incremental:  # only the records the changed ones can be scored against
+    if run.incremental:
         store.temp_keys(run.conn, "changed", changed)
-        where = f" where record_uid in ({candidates_sql('changed')})"
+    run.lap("prepare")
+    return read, changed
+
+
+def _read_features(run: _Run, where: str = "") -> pd.DataFrame:
+    """The features scoring and clustering read, of every stored record or of those ``where`` keeps
+    (an incremental run: those the changed ones can be scored against; a partition: its records)."""
     records = store.read_frame(run.conn, f"select {', '.join(SCORED_COLUMNS)} from identity.records{where}",
                                shared=SHARED_COLUMNS)
     records["birth_year"] = records["birth_year"].astype("Int64")
     run.lap("read_features")
-    return read, changed, records
+    return records
 
 
 def _score(run: _Run, records: pd.DataFrame, changed: list[str]) -> tuple[int, set[str]]:
@@ -149,20 +156,14 @@ def _score(run: _Run, records: pd.DataFrame, changed: list[str]) -> tuple[int, s
     all of them with a newly trained model otherwise) and store them as evidence, a part at a time.
     Returns the pairs scored and, in an incremental run, the records of those at or above the threshold."""
     if run.incremental:
-        term_frequencies = {column: _counts(run.conn, column) for column in TF_COLUMNS}
-        for frame in term_frequencies.values():
-            frame["n"] = frame["n"] / frame["n"].sum()
-        pairs = engine.predict_new(records, run.model, changed, run.policy, run.backend, term_frequencies)
+        pairs = engine.predict_new(records, run.model, changed, run.policy, run.backend, _term_frequencies(run.conn))
         for side in ("uid_a", "uid_b"):
             run.conn.execute(f"delete from identity.match_pairs m using changed c where c.record_uid = m.{side}")
         _store_pairs(run.conn, pairs, run.run_id)
         strong = pairs[pairs["match_probability"] >= run.policy.link_threshold]
         run.lap("score")
         return len(pairs), set(strong["uid_a"]) | set(strong["uid_b"])
-    run.model = engine.train(records, run.policy, backend=run.backend)
-    run.conn.execute("insert into identity.model (run_id, settings) values (%s, %s)",
-                     (run.run_id, json.dumps(run.model)))
-    run.lap("train")
+    _train(run, records)
     run.conn.execute("truncate identity.match_pairs")
     scored = 0
     for pairs in engine.predict_chunks(records, run.model, run.policy, run.backend):
@@ -172,17 +173,30 @@ def _score(run: _Run, records: pd.DataFrame, changed: list[str]) -> tuple[int, s
     return scored, set()
 
 
+def _train(run: _Run, records: pd.DataFrame) -> None:
+    """A model trained on ``records``, stored with the run (the one incremental runs reuse)."""
+    run.model = engine.train(records, run.policy, backend=run.backend)
+    run.conn.execute("insert into identity.model (run_id, settings) values (%s, %s)",
+                     (run.run_id, json.dumps(run.model)))
+    run.lap("train")
+
+
+def _term_frequencies(conn) -> dict[str, pd.DataFrame]:
+    """Per column of ``TF_COLUMNS``, each value's share of all stored records (``value``, ``n``): what
+    scoring some of the records (new ones, a partition) reads in place of their own frequencies."""
+    term_frequencies = {column: _counts(conn, column) for column in TF_COLUMNS}
+    for frame in term_frequencies.values():
+        frame["n"] = frame["n"] / frame["n"].sum()
+    return term_frequencies
+
+
 def _cluster(run: _Run, records: pd.DataFrame, scope: list[str], must: list[tuple[str, str]],
-             cannot: list[tuple[str, str]]) -> tuple[dict[str, str], list[Refusal], list[tuple[str, str, float]]]:
-    """Cluster the records in scope over their links at or above the threshold, reviewer decisions first."""
+             cannot: list[tuple[str, str]],
+             pairs: str = "identity.match_pairs") -> tuple[dict[str, str], list[Refusal], list[tuple[str, str, float]]]:
+    """Cluster the records in scope over their links at or above the threshold, reviewer decisions
+    first. ``pairs``: the table (or subquery) the scored pairs are read from."""
     store.temp_keys(run.conn, "scope", scope)
-    edges = run.conn.execute(
-        """select m.uid_a, m.uid_b, m.match_probability from identity.match_pairs m
-           join scope a on a.record_uid = m.uid_a join scope b on b.record_uid = m.uid_b
-           where m.match_probability >= %s
-           order by m.match_probability desc, m.uid_a, m.uid_b""", (run.policy.link_threshold,)).fetchall()
-    # Ordered in full: clustering takes equal probabilities in the order given, which is then the
-    # same however the pairs were scored and stored (in parts or at once, on either engine).
+    edges = _linked_edges(run, pairs)
     in_scope = store.read_frame(run.conn, f"select {', '.join(FACT_COLUMNS)} from identity.records "
                                           "join scope using (record_uid)") if run.incremental else records
     # Row by row: a dict per record for all of a province at once is a few GB.
@@ -193,6 +207,18 @@ def _cluster(run: _Run, records: pd.DataFrame, scope: list[str], must: list[tupl
                                 policy=run.policy, spelling_counts=_spelling_counts(run.conn))
     run.lap("cluster")
     return clusters, refused, edges
+
+
+def _linked_edges(run: _Run, pairs: str = "identity.match_pairs") -> list[tuple[str, str, float]]:
+    """The pairs of ``pairs`` between records of temporary table ``scope`` at or above the threshold."""
+    # Ordered in full: clustering takes equal probabilities in the order given, which is then the
+    # same however the pairs were scored and stored (in parts or at once, on either engine, in a
+    # partition or not).
+    return run.conn.execute(
+        f"""select m.uid_a, m.uid_b, m.match_probability from {pairs} m
+            join scope a on a.record_uid = m.uid_a join scope b on b.record_uid = m.uid_b
+            where m.match_probability >= %s
+            order by m.match_probability desc, m.uid_a, m.uid_b""", (run.policy.link_threshold,)).fetchall()
 
 
 def _assign(run: _Run, clusters: dict[str, str]) -> tuple[dict[str, str], list[Event], dict[str, str], int]:
@@ -312,12 +338,11 @@ def _upsert_records(conn) -> None:
                  f"on conflict (record_uid) do update set {updates}, updated_at = now()")
 
 
-def _store_pairs(conn, pairs: pd.DataFrame, run_id: int) -> None:
+def _store_pairs(conn, pairs: pd.DataFrame, run_id: int, table: str = "identity.match_pairs") -> None:
     evidence_columns = [c for c in pairs.columns if c.startswith(("gamma_", "bf_"))]
     evidence = pairs[evidence_columns].to_json(orient="records", lines=True).splitlines() if len(pairs) else []
     rows = zip(pairs["uid_a"], pairs["uid_b"], pairs["match_weight"], pairs["match_probability"], evidence)
-    store.copy_rows(conn, "identity.match_pairs",
-                    ["uid_a", "uid_b", "match_weight", "match_probability", "evidence", "run_id"],
+    store.copy_rows(conn, table, ["uid_a", "uid_b", "match_weight", "match_probability", "evidence", "run_id"],
                     (row + (run_id,) for row in rows))
 
 

@@ -110,3 +110,30 @@ select rp.person_id, rp.org_code, count(*) as n_records,
 from identity.record_person rp
 group by rp.person_id, rp.org_code
 having count(*) > 1;
+
+-- Partitioned linking (lienthong.linking.partitions): what a run's plan decided and what each
+-- partition found, kept until the run's finish writes the identity tables from them (then deleted).
+-- The partition of each commune (code, or first candidate code) of the run's records.
+create table if not exists identity.partition_units (
+    run_id bigint not null references identity.runs,
+    unit text not null,
+    partition text not null,
+    primary key (run_id, unit)
+);
+-- The run's partitions with their records; summary once the partition is linked.
+create table if not exists identity.staged_partitions (
+    run_id bigint not null references identity.runs,
+    partition text not null,
+    records bigint not null,
+    summary jsonb,
+    primary key (run_id, partition)
+);
+-- Each partition's scored pairs (as identity.match_pairs) and clusters (record -> a record of its cluster).
+create table if not exists identity.staged_pairs (like identity.match_pairs including defaults);
+create index if not exists staged_pairs_run on identity.staged_pairs (run_id, uid_a);
+create table if not exists identity.staged_clusters (
+    run_id bigint not null,
+    record_uid text not null,
+    cluster_key text not null,
+    primary key (run_id, record_uid)
+);

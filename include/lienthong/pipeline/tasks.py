@@ -144,6 +144,40 @@ def link_people(**context) -> dict:
     return summary
 
 
+def plan_linking(**context) -> list[dict]:
+    """Partitioned linking's first step: the records prepared, the stored model kept (trained when
+    there is none), each record placed in a partition. Returns one ``link_partition`` call's
+    arguments per partition (Airflow maps over them)."""
+    from lienthong.linking.partitions import plan
+    from lienthong.warehouse import resolve_url
+
+    planned = plan(resolve_url(), LINKING_INPUT, reuse_model=True)
+    print(f"[linking] run {planned['run_id']}: {planned['records']} records, {planned['changed']} changed, "
+          f"partitions {[(p['partition'], p['records']) for p in planned['partitions']]}")
+    return [{"run_id": planned["run_id"], "partition": p["partition"]} for p in planned["partitions"]]
+
+
+def link_partition(run_id: int, partition: str, **context) -> dict:
+    """Score and cluster one partition of a planned linking run."""
+    from lienthong.linking.partitions import link_partition as link
+    from lienthong.warehouse import resolve_url
+
+    summary = link(resolve_url(), run_id, partition)
+    print(f"[linking] partition {partition}: {summary['records']} records, {summary['people']} people")
+    return summary
+
+
+def finish_linking(planned: list[dict], **context) -> dict:
+    """The cross-partition pass, stable person ids and the identity tables of the planned run."""
+    from lienthong.linking.partitions import finish
+    from lienthong.warehouse import resolve_url
+
+    summary = finish(resolve_url(), planned[0]["run_id"])
+    shown = {k: summary[k] for k in ("records", "changed", "persons", "cross_partition_links")}
+    print(f"[linking] {shown}")
+    return summary
+
+
 def sync_access(**context) -> None:
     """Grants and row-level security again: dbt replaced the tables they were on."""
     from lienthong.access import sync_roles
