@@ -1,9 +1,10 @@
 {# The five haves ("5 có") and the flags, counted over review records (int_review__record_flags). Dues
    and attendance counts are null where the organisation does not report them (has_dues null:
-   "chưa báo cáo"); all five then judges the haves that are reported. #}
-{% macro five_haves_counts() -%}
+   "chưa báo cáo"); all five then judges the haves that are reported. `people` counts the distinct
+   people: a model may count them beforehand (distinct rows hashed) and pass that count in. #}
+{% macro five_haves_counts(people='count(distinct person_id)') -%}
     count(*)                                                              as roll_records,
-    count(distinct person_id)                                             as people,
+    {{ people }}                                                          as people,
     count(*) filter (where has_person)                                    as has_person,
     count(*) filter (where has_name)                                      as has_name,
     count(*) filter (where has_unit)                                      as has_unit,

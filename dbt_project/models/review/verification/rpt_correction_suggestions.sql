@@ -1,17 +1,22 @@
-{{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}]) }}
+{{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}],
+          pre_hook="set local enable_mergejoin = off") }}
+-- No merge joins (for this model's transaction only): the planner answers the join of the month
+-- records to themselves per period and person (same_person) by sorting both sides, about 290,000
+-- rows each; hashed, the model's query takes half the time (demo: 2.5 s -> 1.4 s).
 -- Corrections the warehouse can suggest to each organisation from the others' rolls (liên thông), per
 -- monthly period and unit, with where the evidence comes from: an ID number for a member with none,
 -- when the linked person has exactly one on other rolls; a birth date that disagrees with every
 -- other roll of the same person (when those agree); a death or move recorded by the population
 -- database or another organisation. Names members: reviewer role only.
+-- Only the columns the comparison reads: the month records (about 290,000 at demo) are joined to
+-- themselves per period and person, and carrying every column of the record through that join (and a
+-- hash of all of them for the final select) was most of the model's time. The record's details are
+-- read once at the end for the suggestions only.
 with records as (
 
-    select r.period_key, r.org_code, r.unit_key, r.unit_name, r.commune_name, r.source_record_key, r.member_code,
-           r.full_name, r.person_id, r.id_number, f.no_identity, m.birth_date, r.departure_kind, r.departure_source,
-           r.departure_reported_by, r.departed_on
+    select r.period_key, r.org_code, r.source_record_key, r.person_id, r.id_number, f.no_identity, r.birth_date
     from {{ ref('int_review__records') }} as r
     join {{ ref('int_review__record_flags') }} as f using (period_key, source_record_key)
-    join {{ ref('int_membership__records') }} as m using (source_record_key)
     where r.period_kind = 'month'
 
 ),
@@ -59,6 +64,8 @@ named as (
 
 ),
 
+-- The review records carry the departure (int_review__records); int_review__record_flags has one row
+-- per review record, so they need no join here.
 departed as (
 
     select r.period_key, r.source_record_key,
@@ -69,9 +76,9 @@ departed as (
            to_char(r.departed_on, 'DD/MM/YYYY') as suggested_value,
            case when r.departure_source = 'population_registry' then 'Cơ sở dữ liệu dân cư' else o.short_name end
                as evidence_source
-    from records as r
+    from {{ ref('int_review__records') }} as r
     left join {{ ref('organisations') }} as o on o.org_code = r.departure_reported_by
-    where r.departure_kind is not null
+    where r.period_kind = 'month' and r.departure_kind is not null
 
 ),
 
@@ -86,4 +93,4 @@ all_suggestions as (
 select r.period_key, r.org_code, r.unit_key, r.unit_name, r.commune_name, r.source_record_key, r.member_code,
        r.full_name, s.suggestion_kind, s.suggestion_label, s.current_value, s.suggested_value, s.evidence_source
 from all_suggestions as s
-join records as r using (period_key, source_record_key)
+join {{ ref('int_review__records') }} as r using (period_key, source_record_key)
