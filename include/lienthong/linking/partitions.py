@@ -12,14 +12,15 @@ Three steps, each its own transaction and, under Airflow, its own task (``dags/w
   of all records (a pair scores as it does in one run over everyone), clustered under the same
   rules, pairs and clusters staged (``identity.staged_*``). Partitions do not read each other's rows.
 - ``finish``: the pass across partitions: pairs of records in different partitions with the same
-  ID number, or the same phone, name and birth date, scored with the model; the partitions'
+  ID number, the same given and family name and full birth date, or the same phone and given and
+  family name (``CROSS_PARTITION_KEYS``), scored with the model; the partitions'
   clusters joined over those at or above the threshold by the same clustering rules (a join they
   refuse waits in the review queue); then person ids carried over and every identity table written
   in one transaction, as a run in one partition does.
 
 What differs from a run in one partition: a pair of records in two partitions is scored only if
-it shares one of the strong keys (a mover whose records share only a name and a year stays two
-people), and the clusters of a partition are joined whole (their links were taken before the
+it shares one of the strong keys (a mover whose records share only a name and a year, or a
+typo'd ID and a name with another date, stays two people), and the clusters of a partition are joined whole (their links were taken before the
 cross-partition ones, whatever the probabilities). ``link_partitioned`` runs the three steps in turn
 in one process (the CLI, tests); ``bench/scale.py`` runs each in a process of its own, as Airflow does.
 """
@@ -53,8 +54,16 @@ ONE_PARTITION = "all"  # the partition of every record when the policy does not 
 # A record's commune: its code, else the first of its candidates (an old commune split between new
 # ones, all in one area: ``_areas``).
 UNIT_SQL = "coalesce(r.commune_code, split_part(r.commune_candidates, ' ', 1))"
-# The keys the cross-partition pass pairs records on: one person's whatever their address.
-CROSS_PARTITION_KEYS = (("id_number",), ("phone", "name_key", "birth_date"))
+# The keys the cross-partition pass pairs records on: one person's whatever their address. Each
+# narrows a prediction rule that names no place (``blocking.PREDICTION_KEYS``: so the pass scores
+# only pairs a run in one partition scores too) and holds a rare part (an ID, a phone, a full date:
+# its blocks stay small past a province). The ID alone; given + family name + full date (the year
+# rule narrowed: a mover's stale-address record with an old CMND, a typo'd or missing ID, no phone
+# or another one, a dropped middle name); phone + given + family name (the phone rule narrowed: the
+# same with a 01/01, year-only or missing date). Measured on bench/scale.py's hard settings
+# (docs/scale.md): with the ID and phone + name + date only, 72 true pairs of untuned-d's movers
+# stayed apart in 4 commune groups.
+CROSS_PARTITION_KEYS = (("id_number",), ("given_key", "family_key", "birth_date"), ("phone", "given_key", "family_key"))
 STAGED = ("identity.staged_pairs", "identity.staged_clusters", "identity.staged_partitions",
           "identity.partition_units")
 
