@@ -63,7 +63,11 @@ UNIT_SQL = "coalesce(r.commune_code, split_part(r.commune_candidates, ' ', 1))"
 # same with a 01/01, year-only or missing date). Measured on bench/scale.py's hard settings
 # (docs/scale.md): with the ID and phone + name + date only, 72 true pairs of untuned-d's movers
 # stayed apart in 4 commune groups.
+# A 01/01 birth date is not a full date there (a placeholder for the year, as ``comparisons`` and
+# ``conflicts`` read it): on untuned-o it joined a namesake of the same year (old CMND, no phone)
+# whom one partition held out, another namesake fitting too.
 CROSS_PARTITION_KEYS = (("id_number",), ("given_key", "family_key", "birth_date"), ("phone", "given_key", "family_key"))
+PLACEHOLDER_DATE = "-01-01"
 STAGED = ("identity.staged_pairs", "identity.staged_clusters", "identity.staged_partitions",
           "identity.partition_units")
 
@@ -300,6 +304,7 @@ def _cross_pairs(run: _Run) -> pd.DataFrame:
     conn.execute("create temp table crossing on commit drop as " + "\nunion\n".join(
         f"select a.record_uid, a.partition from placed a join placed b on "
         f"{' and '.join(f'a.{k} = b.{k}' for k in keys)} and a.partition <> b.partition"
+        + (f" and a.birth_date not like '%{PLACEHOLDER_DATE}'" if "birth_date" in keys else "")
         for keys in CROSS_PARTITION_KEYS))
     partition = dict(conn.execute("select record_uid, partition from crossing").fetchall())
     if not partition:
@@ -308,8 +313,22 @@ def _cross_pairs(run: _Run) -> pd.DataFrame:
     pairs = pd.concat(engine.predict_chunks(records, run.model, run.policy, run.backend,
                                             rules=[block_on(*keys) for keys in CROSS_PARTITION_KEYS],
                                             term_frequencies=_term_frequencies(conn)), ignore_index=True)
-    # Pairs within a partition were scored there (and came here only through a third record).
-    return pairs[[partition[a] != partition[b] for a, b in zip(pairs["uid_a"], pairs["uid_b"])]].reset_index(drop=True)
+    # Pairs within a partition were scored there (and came here only through a third record); a
+    # pair blocked on a 01/01 date shares no key (``share_a_key``).
+    keys = {row["record_uid"]: row for row in records.to_dict("records")}
+    return pairs[[partition[a] != partition[b] and share_a_key(keys[a], keys[b])
+                  for a, b in zip(pairs["uid_a"], pairs["uid_b"])]].reset_index(drop=True)
+
+
+def share_a_key(a: dict, b: dict) -> bool:
+    """Whether two records' features share a key of ``CROSS_PARTITION_KEYS`` (a 01/01 birth date
+    is no full date)."""
+    def known(value) -> bool:
+        return value is not None and not pd.isna(value)
+
+    return any(all(known(a[k]) and a[k] == b[k] for k in keys)
+               and not ("birth_date" in keys and str(a["birth_date"]).endswith(PLACEHOLDER_DATE))
+               for keys in CROSS_PARTITION_KEYS)
 
 
 def _join_partitions(run: _Run, staged: dict[str, str], cross: pd.DataFrame, must: list[tuple[str, str]],

@@ -3,7 +3,7 @@ import pytest
 
 from lienthong.linking.blocking import PREDICTION_KEYS
 from lienthong.linking.partitions import (
-    CROSS_PARTITION_KEYS, NO_COMMUNE, ONE_PARTITION, partition_of, plan_partitions, training_partitions,
+    CROSS_PARTITION_KEYS, NO_COMMUNE, ONE_PARTITION, partition_of, plan_partitions, share_a_key, training_partitions,
 )
 from lienthong.linking.policy import PolicyError, load_policy, parse_overrides
 from lienthong.text import crosswalk
@@ -84,3 +84,16 @@ def test_each_cross_partition_key_narrows_a_prediction_rule_that_names_no_place(
         assert not places & held, keys
         assert any(set(rule) <= held for rule in PREDICTION_KEYS), keys
         assert {"id_number", "phone", "birth_date"} & set(keys), keys
+
+
+def test_a_placeholder_date_is_no_full_date_across_partitions():
+    """Namesakes of one year with 01/01 dates, IDs of two kinds and no common phone share no key;
+    the same with one full date, or with one phone, do."""
+    base = {"id_number": None, "phone": None, "given_key": "khue", "family_key": "nguyen"}
+    a = {**base, "id_number": "080197361261", "birth_date": "1997-01-01", "phone": "0766075003"}
+    b = {**base, "id_number": "021097777", "birth_date": "1997-01-01"}
+    assert not share_a_key(a, b)
+    assert share_a_key({**a, "birth_date": "1997-05-06"}, {**b, "birth_date": "1997-05-06"})
+    assert share_a_key(a, {**b, "phone": "0766075003"})
+    assert share_a_key(a, {**b, "id_number": "080197361261"})
+    assert not share_a_key({**a, "birth_date": None}, {**b, "birth_date": None})
