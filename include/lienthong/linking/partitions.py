@@ -12,8 +12,8 @@ Three steps, each its own transaction and, under Airflow, its own task (``dags/w
   of all records (a pair scores as it does in one run over everyone), clustered under the same
   rules, pairs and clusters staged (``identity.staged_*``). Partitions do not read each other's rows.
 - ``finish``: the pass across partitions: pairs of records in different partitions with the same
-  ID number, the same given and family name and full birth date, or the same phone and given and
-  family name (``CROSS_PARTITION_KEYS``), scored with the model; the partitions'
+  ID number, the same given and family name and full birth date (not 01/01), or the same phone
+  and given and family name (``CROSS_PARTITION_KEYS``), scored with the model; the partitions'
   clusters joined over those at or above the threshold by the same clustering rules (a join they
   refuse waits in the review queue); then person ids carried over and every identity table written
   in one transaction, as a run in one partition does.
