@@ -5,8 +5,11 @@
     uv run python bench/scale.py --scale province --engines duckdb --sample /work/samples/province-42  # a sample made before
     uv run python bench/scale.py --scale demo --engines duckdb --partitions 4   # and partitioned, 4 commune groups
     uv run python bench/scale.py --scale demo --engines duckdb --partitions 4 --train-records 5000  # trained on a part
+    uv run python bench/scale.py --setting untuned-d --engines duckdb --partitions 4   # a setting of bench/matching_settings.yml
 
-Generates the sample (or reuses the one bench/matching.py caches in .lienthong/bench/sample-<scale>-<seed>),
+Generates the sample (or reuses the one bench/matching.py caches in .lienthong/bench/sample-<scale>-<seed>,
+or with ``--setting NAME`` a generator setting of bench/matching_settings.yml, in
+.lienthong/bench/sample-<NAME>, the folder bench/matching.py uses for it),
 loads every roster record delivered into an embedded PostgreSQL of its own, and runs a full linking
 run (``link_people``: features, training, scoring, clustering, stable ids) once per engine on an
 empty ``identity`` schema, each in a fresh process. Per engine: records, seconds, peak memory (the
@@ -20,7 +23,11 @@ other, as Airflow's tasks run them (each its own process); its seconds are the s
 the largest of the steps' (each sampled as the engines' are), and ``seconds_if_parallel`` is an estimate:
 plan + the slowest partition + finish, as with a worker per partition. It then runs partitioned
 again with the model it stored (as a partitioned night does: the plan does not train) and adds
-those figures (``with_stored_model``) and whether every record kept its person id.
+those figures (``with_stored_model``) and whether every record kept its person id. Its
+``differences`` compare its clusters with the one-partition run's: the clusters of the one run
+split or merged, each split's pairs of records (in two partitions) by the strong key they share, if
+any, and whether the truth says one person; ``--differences FILE`` writes every differing cluster
+with its records' partitions and keys (JSON) for reading.
 Prints human lines, then the figures as one JSON line (last line of output).
 """
 from __future__ import annotations
@@ -38,7 +45,9 @@ from pathlib import Path
 import psutil
 import psycopg
 
-from matching import ROOT, SOURCE, _generate, _ids, _in_child, _load_source
+import yaml
+
+from matching import ROOT, SETTINGS, SOURCE, _generate, _ids, _in_child, _load_source
 from lienthong.ports import free_port
 
 SAMPLE_SECONDS = 0.2
@@ -163,9 +172,58 @@ def _groups(clusters: dict[str, str]) -> set[frozenset[str]]:
     return {frozenset(m) for m in members.values()}
 
 
+def _features(url: str) -> dict[str, dict]:
+    """Record uid -> its commune unit (as the partitions take it) and the cross-partition keys."""
+    from lienthong.linking.partitions import CROSS_PARTITION_KEYS, UNIT_SQL
+
+    columns = sorted({key for keys in CROSS_PARTITION_KEYS for key in keys} | {"birth_year", "name"})
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(f"select r.record_uid, {UNIT_SQL}, {', '.join('r.' + c for c in columns)} "
+                            f"from identity.records r").fetchall()
+    return {row[0]: {"unit": row[1], **dict(zip(columns, row[2:]))} for row in rows}
+
+
+def _differences(reference: dict[str, str], partitioned: dict[str, str], features: dict[str, dict],
+                 partitions: dict, truth: dict, limit: int = 10_000) -> tuple[dict, list[dict]]:
+    """How the partitioned clusters differ from the one-partition run's: (counts, the differing
+    clusters of the one run with their records). A pair of records together in the one run and
+    apart partitioned is counted by where its records fell (one partition or two) and, across two,
+    by the strong key they share (``CROSS_PARTITION_KEYS``; none: a weaker link only), and by
+    whether the truth says they are one person."""
+    from lienthong.linking.partitions import CROSS_PARTITION_KEYS, partition_of
+
+    part = {uid: partition_of(f["unit"], partitions) for uid, f in features.items()}
+    ref_groups, part_groups = _groups(reference), _groups(partitioned)
+    split = sorted(ref_groups - part_groups, key=lambda g: sorted(g))
+    # Partitioned clusters holding records of two or more of the one run's clusters.
+    merged = [g for g in part_groups - ref_groups if len({reference[uid] for uid in g}) > 1]
+    pairs: dict[str, int] = defaultdict(int)
+    out = []
+    for group in split:
+        members = sorted(group)
+        apart = [(a, b) for i, a in enumerate(members) for b in members[i + 1:] if partitioned[a] != partitioned[b]]
+        for a, b in apart:
+            where = "one partition" if part[a] == part[b] else "two partitions"
+            shared = [" + ".join(keys) for keys in CROSS_PARTITION_KEYS
+                      if all(features[a][k] is not None and features[a][k] == features[b][k] for k in keys)]
+            same = a in truth and b in truth and truth[a].person == truth[b].person
+            pairs[f"{where}, {shared[0] if shared else 'no strong key'}, "
+                  f"{'one person' if same else 'two people'}"] += 1
+        if len(out) < limit:
+            out.append({"records": [{"uid": uid, "partition": part[uid], "person_partitioned": partitioned[uid],
+                                     "true_person": truth[uid].person if uid in truth else None,
+                                     "noise": sorted(truth[uid].noise) if uid in truth else [],
+                                     **features[uid]} for uid in members]})
+    counts = {"clusters_split": len(split), "clusters_merged": len(merged),
+              "pairs_apart": dict(sorted(pairs.items(), key=lambda kv: -kv[1]))}
+    return counts, out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="tiny", choices=("tiny", "demo", "province", "custom"))
+    parser.add_argument("--setting", default=None,
+                        help="a generator setting of bench/matching_settings.yml (instead of --scale/--seed)")
     parser.add_argument("--people", type=int, default=None, help="people of a custom scale")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--engines", default="duckdb,spark")
@@ -175,17 +233,24 @@ def main() -> int:
                         help="also link in this many commune groups (partitioned, DuckDB) and compare")
     parser.add_argument("--train-records", type=int, default=0,
                         help="with --partitions: train on whole partitions holding this many records (0: all)")
+    parser.add_argument("--differences", type=Path, default=None,
+                        help="with --partitions: write the clusters that differ from the one run's here (JSON)")
     args = parser.parse_args()
     engines = args.engines.split(",")
     if engines[0] != "duckdb":
         parser.error("--engines must start with duckdb: the other engines' clusters are compared to its")
 
-    if (args.scale == "custom") != (args.people is not None):
-        parser.error("--people goes with --scale custom, and only with it")
-    name = f"{args.scale}{args.people or ''}-{args.seed}"
+    if args.setting:
+        setting = yaml.safe_load(SETTINGS.read_text(encoding="utf-8"))[args.setting]
+        args.scale, args.seed, args.people, name = setting["scale"], setting["seed"], setting.get("people"), args.setting
+    else:
+        if (args.scale == "custom") != (args.people is not None):
+            parser.error("--people goes with --scale custom, and only with it")
+        setting = {"scale": args.scale, "seed": args.seed, "people": args.people}
+        name = f"{args.scale}{args.people or ''}-{args.seed}"
     sample = args.sample or ROOT / ".lienthong" / "bench" / f"sample-{name}"
     if not (sample / "manifest.json").exists():
-        _generate({"scale": args.scale, "seed": args.seed, "people": args.people}, sample)
+        _generate(setting, sample)
     from lienthong.sample.link_scoring import read_hard_negatives, read_truth, score_linking
     from lienthong.sample.linking_input import delivery_dates
     from lienthong.warehouse import ensure_ready
@@ -201,11 +266,12 @@ def main() -> int:
         records = _load_source(url, sample, delivery_dates(sample)[-1])
         ids = _ids(url)
         print(f"{name}: {records:,} records", flush=True)
-        reference = None
+        reference = reference_clusters = None
         for engine in engines:
             (summary, peak_mb), _ = _in_child(_run, url, engine, args.spark_master)
             groups = _groups(summary["clusters"])
             reference = reference or groups
+            reference_clusters = reference_clusters or summary["clusters"]
             scores = score_linking(summary["clusters"], truth, ids, hard_negatives)
             row = {"scale": name, "engine": engine, "records": summary["records"],
                    "seconds": summary["wall_seconds"], "peak_memory_mb": peak_mb, "persons": summary["persons"],
@@ -226,6 +292,12 @@ def main() -> int:
                    "persons": summary["persons"], "pairs_scored": summary["pairs_scored"],
                    "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
                    "precision": scores["precision"], "recall": scores["recall"], **figures}
+            counts, differing = _differences(reference_clusters, summary["clusters"], _features(url),
+                                             {"by": "commune_group", "count": args.partitions}, truth)
+            row["cross_partition_refused"] = summary.get("cross_partition_refused")
+            row["differences"] = counts
+            if args.differences:
+                args.differences.write_text(json.dumps(differing, ensure_ascii=False, indent=1), encoding="utf-8")
             # Again with the model just stored, as a partitioned night runs (the plan does not train).
             again, figures = _partitioned(url, args.partitions, args.train_records, reuse_model=True)
             row["with_stored_model"] = {k: figures[k] for k in ("seconds", "peak_memory_mb", "seconds_if_parallel",
@@ -236,7 +308,8 @@ def main() -> int:
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
-    print(json.dumps({"bench": "scale", "scale": args.scale, "people": args.people, "seed": args.seed,
+    print(json.dumps({"bench": "scale", "scale": args.scale, "setting": args.setting, "people": args.people,
+                      "seed": args.seed,
                       "spark_master": args.spark_master,
                       "runs": rows}, ensure_ascii=False))
     return 0

@@ -12,14 +12,15 @@ Three steps, each its own transaction and, under Airflow, its own task (``dags/w
   of all records (a pair scores as it does in one run over everyone), clustered under the same
   rules, pairs and clusters staged (``identity.staged_*``). Partitions do not read each other's rows.
 - ``finish``: the pass across partitions: pairs of records in different partitions with the same
-  ID number, or the same phone, name and birth date, scored with the model; the partitions'
+  ID number, the same given and family name and full birth date (not 01/01), or the same phone
+  and given and family name (``CROSS_PARTITION_KEYS``), scored with the model; the partitions'
   clusters joined over those at or above the threshold by the same clustering rules (a join they
   refuse waits in the review queue); then person ids carried over and every identity table written
   in one transaction, as a run in one partition does.
 
 What differs from a run in one partition: a pair of records in two partitions is scored only if
-it shares one of the strong keys (a mover whose records share only a name and a year stays two
-people), and the clusters of a partition are joined whole (their links were taken before the
+it shares one of the strong keys (a mover whose records share only a name and a year, or a
+typo'd ID and a name with another date, stays two people), and the clusters of a partition are joined whole (their links were taken before the
 cross-partition ones, whatever the probabilities). ``link_partitioned`` runs the three steps in turn
 in one process (the CLI, tests); ``bench/scale.py`` runs each in a process of its own, as Airflow does.
 """
@@ -53,8 +54,20 @@ ONE_PARTITION = "all"  # the partition of every record when the policy does not 
 # A record's commune: its code, else the first of its candidates (an old commune split between new
 # ones, all in one area: ``_areas``).
 UNIT_SQL = "coalesce(r.commune_code, split_part(r.commune_candidates, ' ', 1))"
-# The keys the cross-partition pass pairs records on: one person's whatever their address.
-CROSS_PARTITION_KEYS = (("id_number",), ("phone", "name_key", "birth_date"))
+# The keys the cross-partition pass pairs records on: one person's whatever their address. Each
+# narrows a prediction rule that names no place (``blocking.PREDICTION_KEYS``: so the pass scores
+# only pairs a run in one partition scores too) and holds a rare part (an ID, a phone, a full date:
+# its blocks stay small past a province). The ID alone; given + family name + full date (the year
+# rule narrowed: a mover's stale-address record with an old CMND, a typo'd or missing ID, no phone
+# or another one, a dropped middle name); phone + given + family name (the phone rule narrowed: the
+# same with a 01/01, year-only or missing date). Measured on bench/scale.py's hard settings
+# (docs/scale.md): with the ID and phone + name + date only, 72 true pairs of untuned-d's movers
+# stayed apart in 4 commune groups.
+# A 01/01 birth date is not a full date there (a placeholder for the year, as ``comparisons`` and
+# ``conflicts`` read it): on untuned-o it joined a namesake of the same year (old CMND, no phone)
+# whom one partition held out, another namesake fitting too.
+CROSS_PARTITION_KEYS = (("id_number",), ("given_key", "family_key", "birth_date"), ("phone", "given_key", "family_key"))
+PLACEHOLDER_DATE = "-01-01"
 STAGED = ("identity.staged_pairs", "identity.staged_clusters", "identity.staged_partitions",
           "identity.partition_units")
 
@@ -291,6 +304,7 @@ def _cross_pairs(run: _Run) -> pd.DataFrame:
     conn.execute("create temp table crossing on commit drop as " + "\nunion\n".join(
         f"select a.record_uid, a.partition from placed a join placed b on "
         f"{' and '.join(f'a.{k} = b.{k}' for k in keys)} and a.partition <> b.partition"
+        + (f" and a.birth_date not like '%{PLACEHOLDER_DATE}'" if "birth_date" in keys else "")
         for keys in CROSS_PARTITION_KEYS))
     partition = dict(conn.execute("select record_uid, partition from crossing").fetchall())
     if not partition:
@@ -299,8 +313,22 @@ def _cross_pairs(run: _Run) -> pd.DataFrame:
     pairs = pd.concat(engine.predict_chunks(records, run.model, run.policy, run.backend,
                                             rules=[block_on(*keys) for keys in CROSS_PARTITION_KEYS],
                                             term_frequencies=_term_frequencies(conn)), ignore_index=True)
-    # Pairs within a partition were scored there (and came here only through a third record).
-    return pairs[[partition[a] != partition[b] for a, b in zip(pairs["uid_a"], pairs["uid_b"])]].reset_index(drop=True)
+    # Pairs within a partition were scored there (and came here only through a third record); a
+    # pair blocked on a 01/01 date shares no key (``share_a_key``).
+    keys = {row["record_uid"]: row for row in records.to_dict("records")}
+    return pairs[[partition[a] != partition[b] and share_a_key(keys[a], keys[b])
+                  for a, b in zip(pairs["uid_a"], pairs["uid_b"])]].reset_index(drop=True)
+
+
+def share_a_key(a: dict, b: dict) -> bool:
+    """Whether two records' features share a key of ``CROSS_PARTITION_KEYS`` (a 01/01 birth date
+    is no full date)."""
+    def known(value) -> bool:
+        return value is not None and not pd.isna(value)
+
+    return any(all(known(a[k]) and a[k] == b[k] for k in keys)
+               and not ("birth_date" in keys and str(a["birth_date"]).endswith(PLACEHOLDER_DATE))
+               for keys in CROSS_PARTITION_KEYS)
 
 
 def _join_partitions(run: _Run, staged: dict[str, str], cross: pd.DataFrame, must: list[tuple[str, str]],

@@ -1,7 +1,10 @@
 """Planning partitioned linking: each record's partition from its commune, by the policy, stable."""
 import pytest
 
-from lienthong.linking.partitions import NO_COMMUNE, ONE_PARTITION, partition_of, plan_partitions, training_partitions
+from lienthong.linking.blocking import PREDICTION_KEYS
+from lienthong.linking.partitions import (
+    CROSS_PARTITION_KEYS, NO_COMMUNE, ONE_PARTITION, partition_of, plan_partitions, share_a_key, training_partitions,
+)
 from lienthong.linking.policy import PolicyError, load_policy, parse_overrides
 from lienthong.text import crosswalk
 from lienthong.text.addresses import _index
@@ -67,3 +70,30 @@ def test_training_takes_whole_partitions_up_to_the_records_asked():
     assert training_partitions(planned, 40) == ["g0"]
     assert training_partitions(planned, 41) == ["g0", "g1"]
     assert training_partitions(planned, 1000) == ["g0", "g1", "g2"]
+
+
+def test_each_cross_partition_key_narrows_a_prediction_rule_that_names_no_place():
+    """The pass across partitions scores only pairs a run in one partition scores too (a key holds
+    every column of a prediction rule, a full date holding the year), on keys a mover keeps (no
+    hamlet or commune), each with a rare part so that its blocks stay small whatever the records
+    (an ID, a phone, a full date)."""
+    places = {"hamlet_key", "commune_code", "commune_candidates"}
+    assert ("id_number",) in CROSS_PARTITION_KEYS
+    for keys in CROSS_PARTITION_KEYS:
+        held = set(keys) | ({"birth_year"} if "birth_date" in keys else set())
+        assert not places & held, keys
+        assert any(set(rule) <= held for rule in PREDICTION_KEYS), keys
+        assert {"id_number", "phone", "birth_date"} & set(keys), keys
+
+
+def test_a_placeholder_date_is_no_full_date_across_partitions():
+    """Namesakes of one year with 01/01 dates, IDs of two kinds and no common phone share no key;
+    the same with one full date, or with one phone, do."""
+    base = {"id_number": None, "phone": None, "given_key": "khue", "family_key": "nguyen"}
+    a = {**base, "id_number": "080197361261", "birth_date": "1997-01-01", "phone": "0766075003"}
+    b = {**base, "id_number": "021097777", "birth_date": "1997-01-01"}
+    assert not share_a_key(a, b)
+    assert share_a_key({**a, "birth_date": "1997-05-06"}, {**b, "birth_date": "1997-05-06"})
+    assert share_a_key(a, {**b, "phone": "0766075003"})
+    assert share_a_key(a, {**b, "id_number": "080197361261"})
+    assert not share_a_key({**a, "birth_date": None}, {**b, "birth_date": None})
