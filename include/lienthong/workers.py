@@ -1,4 +1,4 @@
-"""Many independent, CPU-bound pieces of output (chart pages, unit workbooks) rendered in worker
+"""Many independent, CPU-bound pieces of output (the site's chart pages) rendered in worker
 processes, one per core: Python renders on one core otherwise.
 
 Workers are spawned, not forked: the caller may be an Airflow task process with threads of its

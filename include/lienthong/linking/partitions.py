@@ -232,7 +232,8 @@ def finish(url: str, run_id: int) -> dict:
                             from identity.staged_pairs where run_id = %s""", (run_id,))
             _store_pairs(conn, cross, run_id)
             must, cannot = _decisions(conn)
-            clusters, cross_refused = _join_partitions(run, staged, cross, must, cannot)
+            linked = cross[cross["match_probability"] >= policy.link_threshold] if len(cross) else cross
+            clusters, cross_refused = _join_partitions(run, staged, linked, must, cannot)
             run.lap("cross_cluster")
             refused = [Refusal(a, b, p, reason) for a, b, p, reason in conn.execute(
                 "select uid_a, uid_b, match_probability, refused_reason from identity.staged_pairs "
@@ -248,7 +249,6 @@ def finish(url: str, run_id: int) -> dict:
             for table in STAGED:
                 conn.execute(f"delete from {table} where run_id = %s", (run_id,))
             run.lap("write")
-            linked = cross[cross["match_probability"] >= policy.link_threshold] if len(cross) else cross
             return _finish(run, records_read=plan_summary["records"], changed=plan_summary["changed"],
                            pairs_scored=sum(p["pairs_scored"] for p in partitions.values()) + len(cross),
                            reclustered=len(clusters), links_changed=links_changed, events=events,
@@ -331,13 +331,12 @@ def share_a_key(a: dict, b: dict) -> bool:
                for keys in CROSS_PARTITION_KEYS)
 
 
-def _join_partitions(run: _Run, staged: dict[str, str], cross: pd.DataFrame, must: list[tuple[str, str]],
+def _join_partitions(run: _Run, staged: dict[str, str], linked: pd.DataFrame, must: list[tuple[str, str]],
                      cannot: list[tuple[str, str]]) -> tuple[dict[str, str], list[Refusal]]:
     """The partitions' clusters (``staged``: record -> cluster) joined over the cross-partition pairs
-    at or above the threshold and reviewers' "same" decisions across partitions, by the clustering
-    rules. Only the clusters these touch are read and clustered again. Returns record -> cluster
-    for every record, and the refused joins."""
-    linked = cross[cross["match_probability"] >= run.policy.link_threshold] if len(cross) else cross
+    at or above the threshold (``linked``) and reviewers' "same" decisions across partitions, by the
+    clustering rules. Only the clusters these touch are read and clustered again. Returns record ->
+    cluster for every record, and the refused joins."""
     edges = sorted(zip(linked["uid_a"], linked["uid_b"], linked["match_probability"]),
                    key=lambda e: (-e[2], e[0], e[1]))
     across = [(a, b) for a, b in must if a in staged and b in staged and staged[a] != staged[b]]

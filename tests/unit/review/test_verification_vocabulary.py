@@ -1,4 +1,5 @@
 """The verification lists' answers: one vocabulary for the dropdown, the landing check and dbt."""
+import json
 from datetime import date
 
 from lienthong.config.organisations import get_organisation
@@ -81,3 +82,7 @@ def test_a_night_rewrites_only_the_lists_that_changed_and_removes_those_no_longe
     second[0].write_bytes(b"not a workbook")  # a file changed by hand is written again
     write_unit_lists({("org", "u1"): unit("Chi hội 1", "Trần")}, period, {"org": "Hội A"}, folder)
     assert second[0].read_bytes() != b"not a workbook"
+    (folder / ".da_ghi.json").write_text("{not json")  # an unreadable manifest: every list written again
+    assert write_unit_lists({("org", "u1"): unit("Chi hội 1", "Trần")}, period, {"org": "Hội A"}, folder) == second[:1]
+    assert openpyxl.load_workbook(second[0])[SHEET]["F2"].value == "Trần Thị Mai"
+    assert list(json.loads((folder / ".da_ghi.json").read_text())) == [str(second[0].relative_to(folder))]
