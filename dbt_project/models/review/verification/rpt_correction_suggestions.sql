@@ -1,11 +1,8 @@
 {{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}],
-          pre_hook=["set local enable_mergejoin = off", "set local enable_nestloop = off"]) }}
+          pre_hook="set local enable_mergejoin = off") }}
 -- No merge joins (for this model's transaction only): the planner answers the join of the month
 -- records to themselves per period and person (same_person) by sorting both sides, about 290,000
--- rows each; hashed, the model's query takes half the time (demo: 2.5 s -> 1.4 s). No nested loops
--- either (every join here is an equi-join): built right after its inputs, before they have statistics,
--- the planner took the final join to the review records for a few rows and looped over them
--- (121 s on a demo first day, as int_review__record_flags did: docs/review.md).
+-- rows each; hashed, the model's query takes half the time (demo: 2.5 s -> 1.4 s).
 -- Corrections the warehouse can suggest to each organisation from the others' rolls (liên thông), per
 -- monthly period and unit, with where the evidence comes from: an ID number for a member with none,
 -- when the linked person has exactly one on other rolls; a birth date that disagrees with every

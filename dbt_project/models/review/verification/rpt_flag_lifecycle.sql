@@ -1,7 +1,4 @@
-{{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}], pre_hook="set local enable_nestloop = off") }}
--- No nested loops (this model's transaction only): built right after int_review__records and
--- rpt_member_flags, before they have statistics, the planner looped over them (demo first day:
--- 9.9 s against 1.0 s, same 13,614 rows), as in int_review__record_flags (docs/review.md).
+{{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}]) }}
 -- The life of each flag (record × rule) over the monthly review periods since the warehouse received
 -- its first roll (no list went out before): open, overdue (no answer var('review').overdue_after_periods
 -- periods after it was first listed), answered (awaiting the organisation's next roll),

@@ -1,8 +1,3 @@
-{{ config(pre_hook="set local enable_nestloop = off") }}
--- No nested loops (for this model's transaction only): built right after rpt_flag_lifecycle and
--- rpt_member_flags, before anything has analysed them, the planner takes the listed flags for a
--- handful and looks each up by an index that holds a whole period's flags of one kind (or records of
--- one organisation): 132 s in a demo first night, 0.6 s hashed.
 -- The verification list of each monthly period: the flags a unit is asked to check (rpt_flag_lifecycle
 -- listed: open, overdue or promised but not done; verified-kept flags stay off the list unless the
 -- evidence changed), with the record's details and the key its answer must carry. Names members:
