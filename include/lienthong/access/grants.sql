@@ -13,6 +13,8 @@ grant usage on schema raw, identity to {transformer};
 grant select on all tables in schema raw, identity to {transformer};
 alter default privileges for role {loader}, {admin} in schema raw grant select on tables to {transformer};
 alter default privileges for role {linker}, {admin} in schema identity grant select on tables to {transformer};
+-- dbt's seeds, recreated by `dbt seed` as the admin: still readable by the transformer's views before the next sync.
+alter default privileges for role {admin} in schema reference grant select on tables to {transformer};
 
 -- Validation history (dq, owned by {history}, which runs nothing): the roles that validate (batches at
 -- landing, marts after the build) append and read; nobody but its owner updates, deletes or truncates.

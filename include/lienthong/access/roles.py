@@ -52,6 +52,9 @@ SCHEMA_OWNERS: Mapping[str, str] = {
     "dq": "history",  # the validation history: append-only for the roles that validate
     "bi": "transformer",
     "access": "transformer",  # the pseudonym key: readable by its owner only
+    # dbt's seeds (admin units, the organisations, outcome kinds): the transformer's staging views
+    # read them, and a view reads with its owner's privileges, so a selective dbt run after a sync works.
+    "reference": "transformer",
 }
 BI_SCHEMA = "bi"
 # bi relations every analyst may read (cross-organisation figures only): the models of the

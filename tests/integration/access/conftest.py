@@ -48,6 +48,8 @@ insert into marts.fct_membership values
     ('hoi_lhpn:1:2', 'p3', 'hoi_lhpn', 'Chi hội 2', 'Phường Long Hoa', null, '2026-11-01'),
     ('hoi_nd:2:1', 'p2', 'hoi_nd', 'Chi hội Ấp 2', 'Xã Hòa Thành', '1990-01-01', '2026-11-01'),
     ('hoi_ccb:3:1', 'p2', 'hoi_ccb', 'Chi hội CCB', 'Xã Hòa Thành', '1985-01-01', '2026-11-01');
+create schema if not exists reference;
+create table reference.admin_units (admin_unit_key text, name text);
 create schema if not exists staging;
 create view staging.stg_hoi_lhpn__members as select * from raw.hoi_lhpn__roster;
 create schema if not exists review;

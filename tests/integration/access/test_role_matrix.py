@@ -14,6 +14,7 @@ CHECKS = {
     "read raw.batches": "select * from raw.batches",
     "read raw roster": "select * from raw.hoi_lhpn__roster",
     "read staging": "select * from staging.stg_hoi_lhpn__members",
+    "read reference": "select * from reference.admin_units",
     "read marts.dim_person": "select * from marts.dim_person",
     "read review": "select * from review.rpt_members_by_commune",
     "read identity.person": "select * from identity.person",
@@ -34,13 +35,13 @@ CHECKS = {
 Y, N = True, False
 # role suffix -> allowed?, in the order of CHECKS
 MATRIX = {
-    "loader":           [Y, Y, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N],
-    "transformer":      [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, N, Y, Y, N, Y, N],
-    "linker":           [N, N, Y, N, N, Y, Y, N, N, N, N, N, N, N, Y, N, N],
-    "bi":               [N, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N],
-    "reviewer":         [N, N, N, Y, Y, Y, Y, Y, Y, Y, N, N, N, N, Y, N, N],
-    "analyst_hoi_lhpn": [N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N],
-    "analyst_hoi_nd":   [N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N],
+    "loader":           [Y, Y, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N, N],
+    "transformer":      [Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, N, Y, Y, N, Y, N],
+    "linker":           [N, N, Y, N, N, N, Y, Y, N, N, N, N, N, N, N, Y, N, N],
+    "bi":               [N, N, N, N, N, N, N, N, Y, Y, Y, N, N, N, N, N, N, N],
+    "reviewer":         [N, N, N, N, Y, Y, Y, Y, Y, Y, Y, N, N, N, N, Y, N, N],
+    "analyst_hoi_lhpn": [N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N],
+    "analyst_hoi_nd":   [N, N, N, N, N, N, N, N, N, Y, Y, N, N, N, N, N, N, N],
 }
 CASES = [(role, action, allowed) for role, row in MATRIX.items() for action, allowed in zip(CHECKS, row)]
 
