@@ -99,6 +99,8 @@ departures as (
 -- The first departure by the period's end, the population database's first on the same day, per
 -- period, organisation and person: it depends on no more than those, so only the people with a
 -- departure are matched to periods (hash joins on the person, then an equi-join on all three keys).
+-- Two organisations ending a membership on the same day: a death before a move, then by organisation
+-- code, so every build shows the same evidence.
 departed as (
 
     select distinct on (p.period_key, k.org_code, k.person_id)
@@ -106,7 +108,7 @@ departed as (
     from (select distinct org_code, person_id from records) as k
     join departures as d on d.person_id = k.person_id and d.reported_by is distinct from k.org_code
     join periods as p on d.ended_on <= p.last_day
-    order by p.period_key, k.org_code, k.person_id, d.ended_on, d.departure_source desc
+    order by p.period_key, k.org_code, k.person_id, d.ended_on, d.departure_source desc, d.departure_kind, d.reported_by
 
 ),
 
