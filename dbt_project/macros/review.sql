@@ -59,10 +59,3 @@
     where p.previous_period_key is not null
     group by 1, 2
 {%- endmacro %}
-
-{# Statistics for a review table as soon as it is built: the next review model is planned from them,
-   not from PostgreSQL's guess for a table autovacuum has not reached yet (a handful of rows, and
-   nested loops over hundreds of thousands: docs/review.md). Views have none to gather. #}
-{% macro analyze_if_table() -%}
-    {%- if config.get('materialized') == 'view' -%} select 1 {%- else -%} analyze {{ this }} {%- endif -%}
-{%- endmacro %}

@@ -163,3 +163,11 @@
     ) as rebuilt
     where r.source_record_key = rebuilt.source_record_key
 {%- endmacro %}
+
+{# Statistics for a table as soon as dbt builds it (every model's post-hook, dbt_project.yml): the next
+   model is planned from them, not from PostgreSQL's guess for a table autovacuum has not reached yet
+   (a handful of rows, and nested loops over hundreds of thousands: docs/review.md), and a BI tool's
+   first query after the build too. Views and ephemeral models have none to gather. #}
+{% macro analyze_if_table() -%}
+    {%- if config.get('materialized') in ('table', 'incremental') -%} analyze {{ this }} {%- else -%} select 1 {%- endif -%}
+{%- endmacro %}

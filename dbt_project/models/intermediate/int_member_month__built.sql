@@ -1,4 +1,4 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 -- How far the monthly member snapshot (fct_member_month) was built before this run, read before it
 -- is rebuilt: its live-batch and person-linking watermarks and its last month. One row; nulls when it
 -- does not exist yet or is being rebuilt from scratch (--full-refresh). Not a ref(): it is the

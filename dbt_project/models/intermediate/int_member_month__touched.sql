@@ -1,4 +1,4 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 -- The people whose member-months can differ from what fct_member_month holds (int_member_month__built):
 -- a night recomputes only them, in every organisation and month. A person is touched when
 --  - a new roster row (a batch above the watermark, a backfilled earlier day included) names one of

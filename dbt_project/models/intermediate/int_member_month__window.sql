@@ -1,4 +1,4 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 -- The months the monthly member snapshot covers: the last var('member_month_window') months up to
 -- the month of the latest live delivery. A table with statistics, not a view: the planner then knows
 -- it is 12 rows (generate_series reads as 1,000), so fct_member_month's aggregate is hashed, not sorted.

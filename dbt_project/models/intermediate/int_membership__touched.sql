@@ -1,4 +1,4 @@
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table') }}
 -- The membership records whose state (int_membership__states) can differ from what it holds: a night
 -- deletes and rebuilds only them, from all their roster events. A record is touched when
 --  - a roster row of a batch the states have not read names it (a backfilled earlier day and a
