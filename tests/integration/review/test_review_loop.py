@@ -9,7 +9,8 @@ removes the last record promised, which period 3 shows resolved. The lists are r
 openpyxl (protection, dropdown, hidden key), the report in headless Chromium.
 
 Light on purpose: one delivery day landed, no person linking (provisional person ids), the review
-models and their parents built three times; the tests share the module's warehouse and run in order."""
+models and their parents built three times; the tests share the module's warehouse and run in order.
+The project's dbt unit tests run here too, on the first build (the nightly build leaves them out)."""
 from __future__ import annotations
 
 import csv
