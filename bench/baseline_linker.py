@@ -16,7 +16,7 @@ import pandas as pd
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-from lienthong.linking.backends import DUCKDB_CONFIG
+from lienthong.linking.backends import DUCKDB_TEMP
 from lienthong.linking.records import record_uid
 
 THRESHOLD = 0.9
@@ -70,7 +70,7 @@ def link(rows: list[dict]) -> dict[str, str]:
             block_on("phone"), block_on("birth_date", "commune"),
         ],
     )
-    con = duckdb.connect(config=DUCKDB_CONFIG)
+    con = duckdb.connect(config={"temp_directory": str(DUCKDB_TEMP)})  # where the linker spills too
     con.execute("set memory_limit = '8GB'")  # spill rather than be killed on a 2-core, 24 GB machine
     frame = clean(rows)
     con.register("frame", frame)

@@ -17,6 +17,9 @@ near-linear) and a merge is refused when it would put together:
   and a made-up date shares with the member's entry that has no date; a person's own records
   share at least one of these (one person's two entries on one roll are copied from the same
   papers);
+- two clusters whose only corroboration is the year of a bare entry (no plausible ID, no phone, no
+  full date: ``conflicts.year_alone``) against a documented record (full date and ID): a copy
+  padded with a member's name and a made-up date that has the member's year (one in fifty) looks so;
 - two records a reviewer decided are different people.
 
 A record that would fit both sides of a refused merge (no rule against it on the other side, its
@@ -34,10 +37,13 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from lienthong.linking.conflicts import RecordFacts, corroborated, id_edits, ids_agree, pair_conflict
+from lienthong.linking.conflicts import (
+    RecordFacts, corroborated, id_edits, ids_agree, pair_conflict, year_alone,
+)
 from lienthong.linking.policy import LinkingPolicy, load_policy
 
 UNCORROBORATED = "nothing agrees but name and place"
+YEAR_ALONE = "a bare entry: only the year agrees with a documented record"
 AMBIGUOUS = "fits two people kept apart"
 
 
@@ -110,9 +116,12 @@ class Clusterer:
                 reason = pair_conflict(self.facts[x], self.facts[y], self.name_counts, self.policy, self.spelling_counts)
                 if reason:
                     return reason
-        if not any(corroborated(self.facts[x], self.facts[y], self.policy)
-                   for x in small.members for y in large.members):
+        corroborating = [(self.facts[x], self.facts[y]) for x in small.members for y in large.members
+                         if corroborated(self.facts[x], self.facts[y], self.policy)]
+        if not corroborating:
             return UNCORROBORATED
+        if all(year_alone(x, y, self.policy) for x, y in corroborating):
+            return YEAR_ALONE
         return None
 
     def merge(self, uid_a: str, uid_b: str, probability: float, *, check_ids: bool = True) -> bool:

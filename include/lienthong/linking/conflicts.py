@@ -34,7 +34,10 @@ apart, and so can namesakes of one province, sex and year of birth.
 
 Beyond these pairwise conflicts, ``corroborated`` says whether two records share anything a padded
 copy of a member's entry could not take from it (an ID, a date, a year, or each its own plausible
-ID); the clusterer refuses a merge where no pair across the two clusters does.
+ID); the clusterer refuses a merge where no pair across the two clusters does. A year is weak
+corroboration (a made-up date has the member's year one time in fifty): ``year_alone`` says when
+it is all a bare entry (``RecordFacts.bare``: name, place and at most a year) shares with a
+documented record (full date and ID), and the clusterer refuses a merge with nothing stronger.
 """
 from __future__ import annotations
 
@@ -73,6 +76,7 @@ class RecordFacts:
     given_key: str | None = None  # diacritic-free
     given_marked: str | None = None  # with its marks, lower case; None when the name carries no marks
     id_consistent: bool | None = None  # False when a CCCD's sex or year digits contradict the record's own
+    has_phone: bool = False
 
     @classmethod
     def from_features(cls, row: dict) -> RecordFacts:
@@ -88,6 +92,7 @@ class RecordFacts:
             given_key=row.get("given_key") if isinstance(row.get("given_key"), str) else None,
             given_marked=given_spelling(name),
             id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
+            has_phone=isinstance(row.get("phone"), str) and bool(row.get("phone")),
         )
 
     @property
@@ -107,6 +112,13 @@ class RecordFacts:
     def year(self) -> int | None:
         """The year of birth as written, else the one the CCCD carries."""
         return self.birth_year if self.birth_year is not None else self.id_birth_year
+
+    @property
+    def bare(self) -> bool:
+        """An entry with nothing by which the person can be reached or told from a namesake: no
+        plausible ID, no phone, no full date (the year at most). It is what a roll padded with a
+        member's name carries, and what this entry shares with the member is what a copy takes."""
+        return not self.plausible_id and not self.has_phone and self.full_date is None
 
     @property
     def full_date(self) -> str | None:
@@ -186,6 +198,17 @@ def corroborated(x: RecordFacts, y: RecordFacts, policy: LinkingPolicy) -> bool:
     dx, dy = x.full_date, y.full_date
     return (ids_agree(x.id, y.id, policy.near_id_edits) or bool(dx and dy and (dx == dy or _swapped(dx, dy)))
             or (x.year is not None and x.year == y.year) or (x.plausible_id and y.plausible_id))
+
+
+def year_alone(x: RecordFacts, y: RecordFacts, policy: LinkingPolicy) -> bool:
+    """Whether the year is all that corroborates ``x`` and ``y`` (``corroborated``) where one is a bare
+    entry and the other a documented record (a full date and a plausible ID): the member's roll knows
+    who they are, and this entry agrees with it only on what a made-up date gets right one time in
+    fifty. Linked, a copy would pass for the member's entry on another roll (the review reads "on no
+    other roll" beside a missing ID as a ghost's tell)."""
+    if ids_agree(x.id, y.id, policy.near_id_edits) or x.year is None or x.year != y.year:
+        return False
+    return any(bare.bare and other.full_date is not None and other.plausible_id for bare, other in ((x, y), (y, x)))
 
 
 def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], policy: LinkingPolicy,

@@ -1,4 +1,4 @@
-from lienthong.linking.clustering import AMBIGUOUS, UNCORROBORATED, cluster
+from lienthong.linking.clustering import AMBIGUOUS, UNCORROBORATED, YEAR_ALONE, cluster
 from lienthong.linking.conflicts import RecordFacts, given_spelling, id_edits
 
 
@@ -41,9 +41,10 @@ def test_reviewer_same_overrides_an_id_conflict():
     assert clusters["a"] == clusters["b"]
 
 
-def _person(given: str, birth: str | None, number: str | None = None, *, marked: str | None = None) -> RecordFacts:
+def _person(given: str, birth: str | None, number: str | None = None, *, marked: str | None = None,
+            phone: bool = False) -> RecordFacts:
     return RecordFacts(id=number, birth_date=birth, birth_year=int(birth[:4]) if birth else None,
-                       given_key=given, given_marked=marked)
+                       given_key=given, given_marked=marked, has_phone=phone)
 
 
 COUNTS = {"tam": 900, "tan": 400, "lan": 800, "laan": 2, "hung": 700, "dung": 650}
@@ -71,7 +72,7 @@ def test_a_typo_of_a_common_name_still_links_and_an_agreeing_id_overrides_the_ru
 
 def test_conflicting_full_dates_refuse_but_swaps_and_placeholders_do_not():
     facts = {"a": _person("lan", "1970-03-05"), "b": _person("lan", "1970-05-03"),  # day and month swapped
-             "c": _person("lan", "1970-01-01"),  # 01/01: a placeholder, the year only
+             "c": _person("lan", "1970-01-01", phone=True),  # 01/01: a placeholder, the year only
              "x": _person("lan", "1970-03-06")}
     clusters, refused = cluster(facts, [("a", "b", 0.99), ("a", "c", 0.9999), ("c", "x", 0.97)], name_counts=COUNTS)
     assert clusters["a"] == clusters["b"] == clusters["c"] != clusters["x"]
@@ -93,11 +94,12 @@ def test_no_record_chains_two_people_it_agrees_with_each():
     When it fits both about as well, it joins neither and both links wait for a reviewer (its links
     taken out, the rest clustered again); when one link is much the stronger, it joins that one."""
     facts = {"one": _person("lan", "1970-03-05"), "other": _person("lan", "1970-06-05"),
-             "year_only": RecordFacts(birth_year=1970, given_key="lan"), "one_again": _person("lan", "1970-03-05"),
+             "year_only": RecordFacts(birth_year=1970, given_key="lan", has_phone=True),
+             "one_again": _person("lan", "1970-03-05"),
              "twin": _person("minh", "1988-09-09", "cccd:072188000111"),
              "twin_too": _person("minh", "1988-09-09", "cccd:072188000111"),
              "twin_other": _person("minh", "1988-09-09", "cccd:072188999222"),
-             "strong": RecordFacts(birth_year=1988, given_key="minh")}
+             "strong": RecordFacts(birth_year=1988, given_key="minh", has_phone=True)}
     edges = [("one", "year_only", 0.99), ("other", "year_only", 0.98), ("one", "one_again", 0.97),
              ("twin", "twin_too", 0.99), ("twin_other", "strong", 0.99999), ("twin", "strong", 0.97)]
     clusters, refused = cluster(facts, edges, name_counts=COUNTS)
@@ -180,6 +182,30 @@ def test_a_link_needs_more_than_name_and_place():
     assert clusters["cmnd_entry"] == clusters["cccd_entry"] and clusters["year_entry"] == clusters["date_entry"]
     assert [(r.uid_a, r.uid_b, r.reason) for r in refused] == [("member", "padded", UNCORROBORATED),
                                                                 ("other_member", "invented_id", UNCORROBORATED)]
+
+
+def test_a_bare_entry_needs_more_than_the_year_against_a_documented_record():
+    """A copy padded into a roll with a member's name and hamlet, no ID, no phone and a made-up date
+    whose year happens to be the member's (one time in fifty) agrees with the member's full date and
+    ID on the year alone: the merge waits for a reviewer. An entry with a phone or its own ID, one
+    next to a record with a date and no ID, or two entries that both know only the year, still link."""
+    facts = {"member": _person("thu", "1988-06-05", "cmnd:293939857"),
+             "copy": RecordFacts(birth_year=1988, given_key="thu"),
+             "lan": _person("lan", "1974-07-29", "cccd:072174261083"),
+             "lan_phone": RecordFacts(birth_year=1974, given_key="lan", has_phone=True),
+             "hoa": _person("hoa", "1980-02-11", "cccd:072180123456"),
+             "hoa_cmnd": RecordFacts(id="cmnd:291234567", birth_year=1980, given_key="hoa"),
+             "minh": RecordFacts(birth_year=1990, given_key="minh"),
+             "minh_too": RecordFacts(birth_date="1990-01-01", birth_year=1990, given_key="minh"),
+             "tam": _person("tam", "1966-06-07"), "tam_bare": RecordFacts(birth_year=1966, given_key="tam")}
+    edges = [("member", "copy", 0.9985), ("lan", "lan_phone", 0.999), ("hoa", "hoa_cmnd", 0.999),
+             ("minh", "minh_too", 0.999), ("tam", "tam_bare", 0.999)]
+    clusters, refused = cluster(facts, edges, name_counts=COUNTS)
+    assert clusters["member"] != clusters["copy"]
+    assert clusters["lan"] == clusters["lan_phone"] and clusters["hoa"] == clusters["hoa_cmnd"]
+    assert clusters["minh"] == clusters["minh_too"] and clusters["tam"] == clusters["tam_bare"]
+    assert [(r.uid_a, r.uid_b, r.reason) for r in refused] == [("member", "copy", YEAR_ALONE)]
+    assert RecordFacts.from_features({"given_key": "thu", "birth_year": 1988, "phone": "0912345678"}).has_phone
 
 
 def test_an_id_that_contradicts_its_own_record_is_not_taken_for_the_persons():
