@@ -93,33 +93,17 @@ hamlets as (
 -- A phone number given for different people of different families in several hamlets. A
 -- household shares one phone (a husband, his wife, their children: two family names, one hamlet),
 -- so only three family names or more in two hamlets or more count. The distinct counts (a sort) are
--- taken only for the numbers given on three records or more of a period, the least three people need.
-phone_records as (
-
-    select period_key, phone, count(*) as phone_records
-    from records
-    where phone is not null
-    group by period_key, phone
-
-),
-
+-- taken only for the numbers given on three records or more of a period, the least three people need,
+-- and only those few are joined to the review rows (any other number's people are fewer than three).
 shared_phones as (
 
     select period_key, phone, count(distinct person_id) as phone_people,
            count(distinct split_part(name_key, ' ', 1)) as phone_families,
            count(distinct (new_admin_unit_key, hamlet_key)) as phone_hamlets
     from records
-    join (select period_key, phone from phone_records where phone_records >= 3) as several using (period_key, phone)
+    join (select period_key, phone from records where phone is not null
+          group by period_key, phone having count(*) >= 3) as several using (period_key, phone)
     group by period_key, phone
-
-),
-
-phones as (
-
-    select pr.period_key, pr.phone, pc.phone_is_placeholder, sp.phone_people, sp.phone_families, sp.phone_hamlets
-    from phone_records as pr
-    join phone_checks as pc using (phone)
-    left join shared_phones as sp using (period_key, phone)
 
 ),
 
@@ -200,16 +184,6 @@ commune_copies as (
 
 ),
 
--- Both kinds of copies are a few thousand records: joined to each other, not each to every record.
-copies as (
-
-    select period_key, source_record_key, c.copied_record_keys,
-           cc.commune_copied_record_keys, cc.hamlet_copied_record_keys
-    from name_copies as c
-    full join commune_copies as cc using (period_key, source_record_key)
-
-),
-
 -- The age (years) above which only (1 - late_join_quantile) of an organisation's records joined:
 -- members join soon after they may (a woman at 18-30, a veteran after the service); a name padded
 -- onto the roll is given any adult age, with a recent joining date.
@@ -232,7 +206,7 @@ evidence as (
     select
         r.*,
         coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false) as has_valid_id,
-        p.phone_is_placeholder,
+        pc.phone_is_placeholder,
         same.record_keys as same_person_record_keys,
         u.unit_records,
         u.unit_id_share,
@@ -241,8 +215,8 @@ evidence as (
         p.phone_families,
         p.phone_hamlets,
         c.copied_record_keys,
-        c.commune_copied_record_keys,
-        c.hamlet_copied_record_keys,
+        cc.commune_copied_record_keys,
+        cc.hamlet_copied_record_keys,
         np.name_people,
         np.period_people,
         ja.late_join_age,
@@ -253,8 +227,10 @@ evidence as (
     left join same_person_records as same using (period_key, org_code, person_id)
     left join unit_ids as u using (period_key, unit_key)
     left join hamlets as h using (period_key, new_admin_unit_key, hamlet_name)
-    left join phones as p using (period_key, phone)
-    left join copies as c using (period_key, source_record_key)
+    left join phone_checks as pc using (phone)
+    left join shared_phones as p using (period_key, phone)
+    left join name_copies as c using (period_key, source_record_key)
+    left join commune_copies as cc using (period_key, source_record_key)
     left join name_people as np using (period_key, name_key)
     left join join_ages as ja using (period_key, org_code)
     offset 0
@@ -292,8 +268,7 @@ fired as (
 
         phone_is_placeholder                                                           as placeholder_phone,
 
-        -- Counted only for numbers on three records or more (shared_phones); any other number's
-        -- people are fewer than three.
+        -- Counted only for numbers on three records or more (shared_phones).
         case when phone is not null
              then coalesce(phone_people >= 3 and phone_families >= 3 and phone_hamlets >= 2, false) end
                                                                                        as shared_phone,
