@@ -78,15 +78,16 @@ unit_ids as (
 
 -- How many people (all organisations) the rolls place in a hamlet of a commune: a hamlet only one
 -- person is placed in is one the commune may not have. Keyed without "ấp", "khu phố", "KP", spaces.
--- Distinct people hashed, then counted (as name_people); then given to each hamlet name of that key,
--- so the review row matches its own hamlet name without keying it again.
+-- Distinct people hashed, then counted (as name_people); each count then given to every hamlet name
+-- of that key, so the review row matches its own hamlet name without keying it again.
 hamlets as (
 
-    select d.period_key, d.new_admin_unit_key, hk.hamlet_name, count(d.person_id) as hamlet_people
-    from (select distinct period_key, new_admin_unit_key, hamlet_key, person_id from records
-          where hamlet_key is not null and new_admin_unit_key is not null) as d
-    join hamlet_keys as hk on hk.hamlet_key = d.hamlet_key
-    group by 1, 2, 3
+    select h.period_key, h.new_admin_unit_key, hk.hamlet_name, h.hamlet_people
+    from (select period_key, new_admin_unit_key, hamlet_key, count(person_id) as hamlet_people
+          from (select distinct period_key, new_admin_unit_key, hamlet_key, person_id from records
+                where hamlet_key is not null and new_admin_unit_key is not null) as d
+          group by 1, 2, 3) as h
+    join hamlet_keys as hk using (hamlet_key)
 
 ),
 
