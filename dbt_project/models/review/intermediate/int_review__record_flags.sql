@@ -32,16 +32,16 @@ phone_checks as (
 
 ),
 
--- Only the columns the evidence below groups and matches on: the whole review row (50 columns) held
--- for the ten reads of this CTE spilled to disk and was read back at each (150 MB, 2 GB read at demo).
--- The whole row is read once, at the end, from int_review__records itself.
+-- Only the columns the evidence below groups and matches on: the whole review row (50 columns), held
+-- for the dozen reads of this CTE, spilled to disk and was read back at each (150 MB, 2 GB read at
+-- demo). The whole row is read once, in `evidence`, from int_review__records itself.
 records as (
 
     select
         r.period_key, r.source_record_key, r.org_code, r.person_id, r.unit_key, r.name_key,
         r.new_admin_unit_key, r.phone, r.birth_year, r.joined_on, r.duplicate_in_org,
         r.id_number is not null                                   as gives_id,
-        -- Read by a dozen rules and the copies: matched once per row, not at each.
+        -- Read by the unit shares and the copies: matched once per row, not at each.
         coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false)         as has_valid_id,
         hk.hamlet_key
     from {{ ref('int_review__records') }} as r
