@@ -129,8 +129,9 @@ name_copies as (
 
 -- How many people (all organisations) carry a name in the period, and how many people there are:
 -- the number of real namesakes a unit of n records should hold is about n * (carriers - 1) / people.
--- The distinct people are hashed, then counted: count(distinct) would sort every record. The
--- period's people ride on the name's row (only read beside it), one join less for every record.
+-- Only the rare-copy rules read it, beside a copy, which only a record without a valid ID is: counted
+-- for those records' names only. The distinct people are hashed, then counted: count(distinct) would
+-- sort. The period's people ride on the name's row (only read beside it), one join less.
 period_people as (
 
     select period_key, count(person_id) as period_people
@@ -142,7 +143,10 @@ period_people as (
 name_people as (
 
     select d.period_key, d.name_key, count(d.person_id) as name_people, max(pp.period_people) as period_people
-    from (select distinct period_key, name_key, person_id from records where name_key is not null) as d
+    from (select distinct r.period_key, r.name_key, r.person_id
+          from records as r
+          join (select distinct period_key, name_key from records
+                where name_key is not null and not has_valid_id) as without_id using (period_key, name_key)) as d
     join period_people as pp using (period_key)
     group by 1, 2
 
