@@ -153,13 +153,17 @@ name_people as (
 ),
 
 -- How many birth years carry a name in a commune: a name carried by one or two is rare there.
+-- Read only for the names of records without a valid ID (commune_copies), so counted for those only.
 -- The distinct years are hashed, then counted (count ignores a null year, as count(distinct) did):
 -- count(distinct) would sort every record.
 commune_names as (
 
     select period_key, new_admin_unit_key, name_key, count(birth_year) as name_birth_years
-    from (select distinct period_key, new_admin_unit_key, name_key, birth_year from records
-          where name_key is not null and new_admin_unit_key is not null) as d
+    from (select distinct r.period_key, r.new_admin_unit_key, r.name_key, r.birth_year
+          from records as r
+          join (select distinct period_key, new_admin_unit_key, name_key from records
+                where name_key is not null and new_admin_unit_key is not null and not has_valid_id) as without_id
+            using (period_key, new_admin_unit_key, name_key)) as d
     group by 1, 2, 3
 
 ),
