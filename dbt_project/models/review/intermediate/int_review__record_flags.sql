@@ -9,8 +9,8 @@
 -- One row per review record (int_review__records) and one boolean per ghost-flag rule
 -- (var('review_flags')): <kind> fires the rule, <kind>_evidence says what in the data fired it
 -- (Vietnamese, for the reviewer), <kind>_since the date the evidence starts when known; both null
--- when the rule did not fire. A new rule is its declaration in dbt_project.yml and, in `rules`
--- below, its boolean (<kind>), evidence text (<kind>_text) and start date (<kind>_from).
+-- when the rule did not fire. A new rule is its declaration in dbt_project.yml, its boolean (<kind>)
+-- in `fired` and its evidence text (<kind>_text) and start date (<kind>_from) in `rules` below.
 {% set rules = review_flag_rules() %}
 -- A hamlet's key and whether a phone is one no one has (one digit repeated, a run of the keypad, or
 -- not 10 digits), once per distinct name and number rather than for each record in each of 19 periods.
@@ -32,32 +32,36 @@ phone_checks as (
 
 ),
 
+-- Only the columns the evidence below groups and matches on: the whole review row (50 columns), held
+-- for the dozen reads of this CTE, spilled to disk and was read back at each (150 MB, 2 GB read at
+-- demo). The whole row is read once, in `evidence`, from int_review__records itself.
 records as (
 
     select
-        r.*,
-        -- Read by a dozen rules and the copies: matched once per row, not at each.
-        coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false) as has_valid_id,
-        pc.phone_is_placeholder,
+        r.period_key, r.source_record_key, r.org_code, r.person_id, r.unit_key, r.name_key,
+        r.new_admin_unit_key, r.phone, r.birth_year, r.joined_on, r.duplicate_in_org,
+        r.id_number is not null                                   as gives_id,
+        -- Read by the unit shares and the copies: matched once per row, not at each.
+        coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false)         as has_valid_id,
         hk.hamlet_key
     from {{ ref('int_review__records') }} as r
-    left join phone_checks as pc on pc.phone = r.phone
     left join hamlet_keys as hk on hk.hamlet_name = r.hamlet_name
 
 ),
 
--- The people with several records in one organisation are found by hashing, and only their records
--- (about 11,000 of 464,000 at demo) sorted to list the keys in order: the ordered aggregate over
--- every record sorted them all.
+-- The people with several records in one organisation, listed for the duplicate rule: only where
+-- a record is a duplicate (or may be: duplicate_in_org not false), as the rule reads no other, and
+-- only their records sorted to list the keys in order.
 same_person_records as (
 
     select period_key, org_code, person_id,
            string_agg(source_record_key, ', ' order by source_record_key) as record_keys
     from records
-    join (select period_key, org_code, person_id from records
-          group by period_key, org_code, person_id having count(*) > 1) as several
+    join (select distinct period_key, org_code, person_id from records
+          where duplicate_in_org is not false) as dup
       using (period_key, org_code, person_id)
     group by period_key, org_code, person_id
+    having count(*) > 1
 
 ),
 
@@ -66,7 +70,7 @@ same_person_records as (
 unit_ids as (
 
     select period_key, unit_key, count(*) as unit_records,
-           avg(has_valid_id::int) filter (where id_number is not null) as unit_id_share
+           avg(has_valid_id::int) filter (where gives_id) as unit_id_share
     from records
     group by period_key, unit_key
 
@@ -74,26 +78,32 @@ unit_ids as (
 
 -- How many people (all organisations) the rolls place in a hamlet of a commune: a hamlet only one
 -- person is placed in is one the commune may not have. Keyed without "ấp", "khu phố", "KP", spaces.
--- Distinct people hashed, then counted (as name_people).
+-- Distinct people hashed, then counted (as name_people); each count then given to every hamlet name
+-- of that key, so the review row matches its own hamlet name without keying it again.
 hamlets as (
 
-    select period_key, new_admin_unit_key, hamlet_key, count(person_id) as hamlet_people
-    from (select distinct period_key, new_admin_unit_key, hamlet_key, person_id from records
-          where hamlet_key is not null and new_admin_unit_key is not null) as d
-    group by 1, 2, 3
+    select h.period_key, h.new_admin_unit_key, hk.hamlet_name, h.hamlet_people
+    from (select period_key, new_admin_unit_key, hamlet_key, count(person_id) as hamlet_people
+          from (select distinct period_key, new_admin_unit_key, hamlet_key, person_id from records
+                where hamlet_key is not null and new_admin_unit_key is not null) as d
+          group by 1, 2, 3) as h
+    join hamlet_keys as hk using (hamlet_key)
 
 ),
 
 -- A phone number given for different people of different families in several hamlets. A
 -- household shares one phone (a husband, his wife, their children: two family names, one hamlet),
--- so only three family names or more in two hamlets or more count.
-phones as (
+-- so only three family names or more in two hamlets or more count. The distinct counts (a sort) are
+-- taken only for the numbers given on three records or more of a period, the least three people need,
+-- and only those few are joined to the review rows (any other number's people are fewer than three).
+shared_phones as (
 
     select period_key, phone, count(distinct person_id) as phone_people,
            count(distinct split_part(name_key, ' ', 1)) as phone_families,
            count(distinct (new_admin_unit_key, hamlet_key)) as phone_hamlets
     from records
-    where phone is not null
+    join (select period_key, phone from records where phone is not null
+          group by period_key, phone having count(*) >= 3) as several using (period_key, phone)
     group by period_key, phone
 
 ),
@@ -119,15 +129,9 @@ name_copies as (
 
 -- How many people (all organisations) carry a name in the period, and how many people there are:
 -- the number of real namesakes a unit of n records should hold is about n * (carriers - 1) / people.
--- The distinct people are hashed, then counted: count(distinct) would sort every record.
-name_people as (
-
-    select period_key, name_key, count(person_id) as name_people
-    from (select distinct period_key, name_key, person_id from records where name_key is not null) as d
-    group by 1, 2
-
-),
-
+-- Only the rare-copy rules read it, beside a copy, which only a record without a valid ID is: counted
+-- for those records' names only. The distinct people are hashed, then counted: count(distinct) would
+-- sort. The period's people ride on the name's row (only read beside it), one join less.
 period_people as (
 
     select period_key, count(person_id) as period_people
@@ -136,14 +140,30 @@ period_people as (
 
 ),
 
+name_people as (
+
+    select d.period_key, d.name_key, count(d.person_id) as name_people, max(pp.period_people) as period_people
+    from (select distinct r.period_key, r.name_key, r.person_id
+          from records as r
+          join (select distinct period_key, name_key from records
+                where name_key is not null and not has_valid_id) as without_id using (period_key, name_key)) as d
+    join period_people as pp using (period_key)
+    group by 1, 2
+
+),
+
 -- How many birth years carry a name in a commune: a name carried by one or two is rare there.
+-- Read only for the names of records without a valid ID (commune_copies), so counted for those only.
 -- The distinct years are hashed, then counted (count ignores a null year, as count(distinct) did):
 -- count(distinct) would sort every record.
 commune_names as (
 
     select period_key, new_admin_unit_key, name_key, count(birth_year) as name_birth_years
-    from (select distinct period_key, new_admin_unit_key, name_key, birth_year from records
-          where name_key is not null and new_admin_unit_key is not null) as d
+    from (select distinct r.period_key, r.new_admin_unit_key, r.name_key, r.birth_year
+          from records as r
+          join (select distinct period_key, new_admin_unit_key, name_key from records
+                where name_key is not null and new_admin_unit_key is not null and not has_valid_id) as without_id
+            using (period_key, new_admin_unit_key, name_key)) as d
     group by 1, 2, 3
 
 ),
@@ -153,7 +173,7 @@ commune_names as (
 -- lacks or contradicts: a real member's name copied onto a roll. commune_copied_record_keys where the
 -- name is rare in the commune (ghost copies across organisations); hamlet_copied_record_keys where
 -- both are in the same hamlet (a member copied onto another roll where they live; whether the name is
--- rare for the hamlet's size is read in `rules`). One join for both: the hamlet's pairs are among the
+-- rare for the hamlet's size is read in `fired`). One join for both: the hamlet's pairs are among the
 -- commune's.
 commune_copies as (
 
@@ -187,10 +207,15 @@ join_ages as (
 
 ),
 
+-- The review row with its evidence. `offset 0` keeps it a subquery whose values are computed once a
+-- row: inlined, each column computed here (the ID match above all) was computed again in every rule
+-- reading it.
 evidence as (
 
     select
         r.*,
+        coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false) as has_valid_id,
+        pc.phone_is_placeholder,
         same.record_keys as same_person_record_keys,
         u.unit_records,
         u.unit_id_share,
@@ -202,32 +227,33 @@ evidence as (
         cc.commune_copied_record_keys,
         cc.hamlet_copied_record_keys,
         np.name_people,
-        pp.period_people,
+        np.period_people,
         ja.late_join_age,
         (joined_on > (last_day - interval '{{ var('review')['recent_join_years'] }} years')::date) as joined_recently,
         (joined_on > (last_day - interval '{{ var('review')['recent_join_years'] }} years')::date
          and extract(year from joined_on)::int - birth_year > ja.late_join_age)                  as joined_late
-    from records as r
+    from {{ ref('int_review__records') }} as r
     left join same_person_records as same using (period_key, org_code, person_id)
     left join unit_ids as u using (period_key, unit_key)
-    left join hamlets as h using (period_key, new_admin_unit_key, hamlet_key)
-    left join phones as p using (period_key, phone)
+    left join hamlets as h using (period_key, new_admin_unit_key, hamlet_name)
+    left join phone_checks as pc using (phone)
+    left join shared_phones as p using (period_key, phone)
     left join name_copies as c using (period_key, source_record_key)
     left join commune_copies as cc using (period_key, source_record_key)
     left join name_people as np using (period_key, name_key)
-    left join period_people as pp using (period_key)
     left join join_ages as ja using (period_key, org_code)
+    offset 0
 
 ),
 
-rules as (
+-- Each rule's boolean, computed once a row (`offset 0`, as `evidence`): the evidence text and start
+-- date below, and the output's case on the boolean, read it as a column.
+fired as (
 
     select
         *,
 
         not has_valid_id                                                               as no_identity,
-        coalesce('Số ghi trên danh sách: ' || id_number, 'Để trống số CCCD/CMND')      as no_identity_text,
-        joined_on                                                                      as no_identity_from,
 
         (   (id_sex is not null and sex is not null and id_sex <> sex)
          or (id_birth_year is not null and birth_year is not null and id_birth_year <> birth_year)
@@ -236,71 +262,40 @@ rules as (
          or (joined_on is not null and birth_year is not null
              and extract(year from joined_on)::int - birth_year < {{ var('review')['min_plausible_age'] }}))
                                                                                        as implausible,
-        concat_ws('; ', 'năm sinh ' || birth_year, 'năm sinh theo CCCD ' || id_birth_year,
-                  'tuổi ' || age_at_end, 'giới tính ' || sex)                          as implausible_text,
-        joined_on                                                                      as implausible_from,
 
         (duplicate_in_org and same_person_record_keys is not null)                     as duplicate,
-        'Các hồ sơ của cùng người: ' || same_person_record_keys                        as duplicate_text,
-        joined_on                                                                      as duplicate_from,
 
         (departure_kind is not null)                                                   as deceased_or_moved,
-        (case departure_kind when 'died' then 'Từ trần' else 'Chuyển đi nơi khác' end)
-            || case when departure_source = 'population_registry' then ' theo dữ liệu dân cư'
-                    else ' theo danh sách ' || departure_reported_by end
-            || ' ngày ' || to_char(departed_on, 'DD/MM/YYYY')                          as deceased_or_moved_text,
-        departed_on                                                                    as deceased_or_moved_from,
 
         (ineligible and not breaks_sex_rule)                                           as ineligible_age,
-        concat_ws('; ', 'tuổi ' || age_at_end, 'giới tính ' || sex)                    as ineligible_age_text,
-        null::date                                                                     as ineligible_age_from,
 
         (ineligible and breaks_sex_rule)                                               as ineligible_sex,
-        concat_ws('; ', 'tuổi ' || age_at_end, 'giới tính ' || sex)                    as ineligible_sex_text,
-        null::date                                                                     as ineligible_sex_from,
 
         dues_lapsed                                                                    as no_dues,
-        coalesce('Lần đóng gần nhất: tháng ' || to_char(last_dues_month, 'MM/YYYY'), 'Chưa thấy lần đóng nào')
-                                                                                       as no_dues_text,
-        coalesce((last_dues_month + interval '1 month')::date, first_roll_month)       as no_dues_from,
 
         attendance_lapsed                                                              as no_attendance,
-        coalesce('Lần sinh hoạt gần nhất: tháng ' || to_char(last_attended_month, 'MM/YYYY'),
-                 'Chưa thấy lần sinh hoạt nào')                                        as no_attendance_text,
-        coalesce((last_attended_month + interval '1 month')::date, first_roll_month)   as no_attendance_from,
 
         phone_is_placeholder                                                           as placeholder_phone,
-        'Số điện thoại: ' || phone                                                     as placeholder_phone_text,
-        joined_on                                                                      as placeholder_phone_from,
 
-        (phone_people >= 3 and phone_families >= 3 and phone_hamlets >= 2)           as shared_phone,
-        'Số điện thoại ' || phone || ' ghi cho ' || phone_people || ' người thuộc '
-            || phone_families || ' họ khác nhau ở ' || phone_hamlets || ' ấp/khu phố'  as shared_phone_text,
-        joined_on                                                                      as shared_phone_from,
+        -- Counted only for numbers on three records or more (shared_phones).
+        case when phone is not null
+             then coalesce(phone_people >= 3 and phone_families >= 3 and phone_hamlets >= 2, false) end
+                                                                                       as shared_phone,
 
         (hamlet_people = 1)                                                            as unknown_hamlet,
-        'Ấp/khu phố “' || hamlet_name || '” không có hồ sơ nào khác ở ' || commune_name as unknown_hamlet_text,
-        joined_on                                                                      as unknown_hamlet_from,
 
         (age_at_end > {{ var('review')['max_plausible_age'] }} or age_at_end < {{ var('review')['min_plausible_age'] }})
                                                                                        as impossible_age,
-        'tuổi ' || age_at_end                                                          as impossible_age_text,
-        joined_on                                                                      as impossible_age_from,
 
         -- Far outside the organisation's own age rule: a member who aged out lingers a few years; a
         -- Youth Union member twenty years past its age limit never was one.
         (years_outside_age >= {{ var('review')['far_outside_years'] }})                as far_outside_age,
-        'tuổi ' || age_at_end || ', ngoài độ tuổi của tổ chức ' || years_outside_age || ' năm'
-                                                                                       as far_outside_age_text,
-        joined_on                                                                      as far_outside_age_from,
 
         -- Older than old_age but not impossible, beside a missing ID: few real members, many invented
         -- ages (a real member that old with an ID is not flagged).
         (not has_valid_id
          and age_at_end > {{ var('review')['old_age'] }} and age_at_end <= {{ var('review')['max_plausible_age'] }})
                                                                                        as very_old,
-        'tuổi ' || age_at_end || ', không có CCCD/CMND'                                as very_old_text,
-        joined_on                                                                      as very_old_from,
 
         -- A CCCD no living member can hold: its century and year digits (4-6) give a birth year after
         -- the period or an age over max_plausible_age (an invented number), unless one typo (a digit,
@@ -319,14 +314,9 @@ rules as (
                           substr(lpad((birth_year % 100)::text, 2, '0'), 2, 1) as e3
                    from (values (0), (1)) as v(female)) as expected), false))
                                                                                        as impossible_id,
-        'Số CCCD ' || id_number || ' mang năm sinh ' || id_birth_year                  as impossible_id_text,
-        joined_on                                                                      as impossible_id_from,
 
         (copied_record_keys is not null and not has_valid_id)
                                                                                        as name_copy,
-        'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, khác ngày sinh, không có CCCD'
-                                                                                       as name_copy_text,
-        joined_on                                                                      as name_copy_from,
 
         -- The copy of a name so rare that a real namesake in the unit is unlikely: the unit's records
         -- times the share of people carrying the name (other than this record's) stays below
@@ -334,80 +324,159 @@ rules as (
         (copied_record_keys is not null and not has_valid_id
          and unit_records * (name_people - 1)::numeric / period_people
              < {{ var('review')['rare_name_expected'] }})                               as name_copy_rare,
-        'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, không có CCCD; họ tên này chỉ '
-            || name_people || ' người mang trên mọi danh sách'                           as name_copy_rare_text,
-        joined_on                                                                      as name_copy_rare_from,
 
         (commune_copied_record_keys is not null)                                       as name_copy_commune,
-        'Trùng họ tên (hiếm trong xã/phường) với ' || commune_copied_record_keys
-            || ' ở đơn vị khác, có CCCD, khác năm sinh; hồ sơ này không có CCCD'      as name_copy_commune_text,
-        joined_on                                                                      as name_copy_commune_from,
 
         -- As name_copy_rare, for a copy on another unit's roll in the same hamlet: the hamlet's people
         -- times the share of people carrying the name stays below rare_name_expected.
         (hamlet_copied_record_keys is not null
          and hamlet_people * (name_people - 1)::numeric / period_people < {{ var('review')['rare_name_expected'] }})
                                                                                        as name_copy_hamlet,
+
+        (not has_valid_id
+         and unit_records >= {{ var('review')['id_unit_min_records'] }}
+         and unit_id_share >= {{ var('review')['id_unit_share'] }})                    as no_id_in_id_unit,
+
+        -- Joined recently at an age few of the organisation's members joined at.
+        coalesce(joined_late, false)                                                   as late_join,
+
+        -- Three weak tells, read only beside a missing ID (records that already carry no_identity):
+        -- no way to reach the person, a birth day no one knows, on no other organisation's roll.
+        (not has_valid_id and phone is null)   as unreachable,
+
+        (not has_valid_id
+         and (birth_date is null or to_char(birth_date, 'MM-DD') = '01-01'))           as vague_birth,
+
+        -- Neither an ID nor a year of birth: no one can tell who this is (a graded vague_birth).
+        (not has_valid_id and birth_year is null) as no_birth_year,
+
+        (not has_valid_id and person_organisations = 1)
+                                                                                       as only_roll,
+
+        -- Weak beside a missing ID: a name padded onto a roll carries a recent joining date. Not
+        -- where late_join fired (it says more), so the score does not count one date twice.
+        (not has_valid_id and joined_recently
+         and not coalesce(joined_late, false))                                        as recent_join,
+
+        -- On the roll long enough to have missed every activity (attendance lapsed) and never seen at
+        -- one: real members who stopped coming once came; a name that is only on paper never did.
+        (attendance_lapsed and last_attended_month is null)                            as never_attended,
+
+        (person_organisations = 1 and (sends_dues or sends_activities)
+         and (not sends_dues or last_dues_month is null)
+         and (not sends_activities or last_attended_month is null))                    as seen_nowhere_else
+    from evidence
+    offset 0
+
+),
+
+-- Each rule's evidence text and start date, computed only where the rule fired (the output's case).
+rules as (
+
+    select
+        *,
+
+        coalesce('Số ghi trên danh sách: ' || id_number, 'Để trống số CCCD/CMND')      as no_identity_text,
+        joined_on                                                                      as no_identity_from,
+
+        concat_ws('; ', 'năm sinh ' || birth_year, 'năm sinh theo CCCD ' || id_birth_year,
+                  'tuổi ' || age_at_end, 'giới tính ' || sex)                          as implausible_text,
+        joined_on                                                                      as implausible_from,
+
+        'Các hồ sơ của cùng người: ' || same_person_record_keys                        as duplicate_text,
+        joined_on                                                                      as duplicate_from,
+
+        (case departure_kind when 'died' then 'Từ trần' else 'Chuyển đi nơi khác' end)
+            || case when departure_source = 'population_registry' then ' theo dữ liệu dân cư'
+                    else ' theo danh sách ' || departure_reported_by end
+            || ' ngày ' || to_char(departed_on, 'DD/MM/YYYY')                          as deceased_or_moved_text,
+        departed_on                                                                    as deceased_or_moved_from,
+
+        concat_ws('; ', 'tuổi ' || age_at_end, 'giới tính ' || sex)                    as ineligible_age_text,
+        null::date                                                                     as ineligible_age_from,
+
+        concat_ws('; ', 'tuổi ' || age_at_end, 'giới tính ' || sex)                    as ineligible_sex_text,
+        null::date                                                                     as ineligible_sex_from,
+
+        coalesce('Lần đóng gần nhất: tháng ' || to_char(last_dues_month, 'MM/YYYY'), 'Chưa thấy lần đóng nào')
+                                                                                       as no_dues_text,
+        coalesce((last_dues_month + interval '1 month')::date, first_roll_month)       as no_dues_from,
+
+        coalesce('Lần sinh hoạt gần nhất: tháng ' || to_char(last_attended_month, 'MM/YYYY'),
+                 'Chưa thấy lần sinh hoạt nào')                                        as no_attendance_text,
+        coalesce((last_attended_month + interval '1 month')::date, first_roll_month)   as no_attendance_from,
+
+        'Số điện thoại: ' || phone                                                     as placeholder_phone_text,
+        joined_on                                                                      as placeholder_phone_from,
+
+        'Số điện thoại ' || phone || ' ghi cho ' || phone_people || ' người thuộc '
+            || phone_families || ' họ khác nhau ở ' || phone_hamlets || ' ấp/khu phố'  as shared_phone_text,
+        joined_on                                                                      as shared_phone_from,
+
+        'Ấp/khu phố “' || hamlet_name || '” không có hồ sơ nào khác ở ' || commune_name as unknown_hamlet_text,
+        joined_on                                                                      as unknown_hamlet_from,
+
+        'tuổi ' || age_at_end                                                          as impossible_age_text,
+        joined_on                                                                      as impossible_age_from,
+
+        'tuổi ' || age_at_end || ', ngoài độ tuổi của tổ chức ' || years_outside_age || ' năm'
+                                                                                       as far_outside_age_text,
+        joined_on                                                                      as far_outside_age_from,
+
+        'tuổi ' || age_at_end || ', không có CCCD/CMND'                                as very_old_text,
+        joined_on                                                                      as very_old_from,
+
+        'Số CCCD ' || id_number || ' mang năm sinh ' || id_birth_year                  as impossible_id_text,
+        joined_on                                                                      as impossible_id_from,
+
+        'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, khác ngày sinh, không có CCCD'
+                                                                                       as name_copy_text,
+        joined_on                                                                      as name_copy_from,
+
+        'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, không có CCCD; họ tên này chỉ '
+            || name_people || ' người mang trên mọi danh sách'                           as name_copy_rare_text,
+        joined_on                                                                      as name_copy_rare_from,
+
+        'Trùng họ tên (hiếm trong xã/phường) với ' || commune_copied_record_keys
+            || ' ở đơn vị khác, có CCCD, khác năm sinh; hồ sơ này không có CCCD'      as name_copy_commune_text,
+        joined_on                                                                      as name_copy_commune_from,
+
         'Trùng họ tên với ' || hamlet_copied_record_keys || ' ở đơn vị khác cùng ấp/khu phố, có CCCD, khác năm sinh;'
             || ' hồ sơ này không có CCCD; họ tên này chỉ ' || name_people || ' người mang trên mọi danh sách'
                                                                                        as name_copy_hamlet_text,
         joined_on                                                                      as name_copy_hamlet_from,
 
-        (not has_valid_id
-         and unit_records >= {{ var('review')['id_unit_min_records'] }}
-         and unit_id_share >= {{ var('review')['id_unit_share'] }})                    as no_id_in_id_unit,
         'Đơn vị có ' || round(100 * unit_id_share) || '% hồ sơ có CCCD/CMND'           as no_id_in_id_unit_text,
         joined_on                                                                      as no_id_in_id_unit_from,
 
-        -- Joined recently at an age few of the organisation's members joined at.
-        coalesce(joined_late, false)                                                   as late_join,
         'Kết nạp ngày ' || to_char(joined_on, 'DD/MM/YYYY') || ' lúc '
             || (extract(year from joined_on)::int - birth_year) || ' tuổi; '
             || round(100 * {{ var('review')['late_join_quantile'] }}) || '% hồ sơ của tổ chức kết nạp từ '
             || late_join_age || ' tuổi trở xuống'                                       as late_join_text,
         joined_on                                                                      as late_join_from,
 
-        -- Three weak tells, read only beside a missing ID (records that already carry no_identity):
-        -- no way to reach the person, a birth day no one knows, on no other organisation's roll.
-        (not has_valid_id and phone is null)   as unreachable,
         'Không có CCCD/CMND, không có số điện thoại'                                   as unreachable_text,
         joined_on                                                                      as unreachable_from,
 
-        (not has_valid_id
-         and (birth_date is null or to_char(birth_date, 'MM-DD') = '01-01'))           as vague_birth,
         coalesce('Ngày sinh ghi ' || to_char(birth_date, 'DD/MM/YYYY'), 'Không có ngày, tháng sinh')
             || ', không có CCCD/CMND'                                                  as vague_birth_text,
         joined_on                                                                      as vague_birth_from,
 
-        -- Neither an ID nor a year of birth: no one can tell who this is (a graded vague_birth).
-        (not has_valid_id and birth_year is null) as no_birth_year,
         'Không có CCCD/CMND, không có năm sinh'                                        as no_birth_year_text,
         joined_on                                                                      as no_birth_year_from,
 
-        (not has_valid_id and person_organisations = 1)
-                                                                                       as only_roll,
         'Không có CCCD/CMND, không có trên danh sách của tổ chức nào khác'             as only_roll_text,
         joined_on                                                                      as only_roll_from,
 
-        -- Weak beside a missing ID: a name padded onto a roll carries a recent joining date. Not
-        -- where late_join fired (it says more), so the score does not count one date twice.
-        (not has_valid_id and joined_recently
-         and not coalesce(joined_late, false))                                        as recent_join,
         'Không có CCCD/CMND, kết nạp ngày ' || to_char(joined_on, 'DD/MM/YYYY')        as recent_join_text,
         joined_on                                                                      as recent_join_from,
 
-        -- On the roll long enough to have missed every activity (attendance lapsed) and never seen at
-        -- one: real members who stopped coming once came; a name that is only on paper never did.
-        (attendance_lapsed and last_attended_month is null)                            as never_attended,
         'Chưa từng tham gia sinh hoạt lần nào'                                         as never_attended_text,
         first_roll_month                                                               as never_attended_from,
 
-        (person_organisations = 1 and (sends_dues or sends_activities)
-         and (not sends_dues or last_dues_month is null)
-         and (not sends_activities or last_attended_month is null))                    as seen_nowhere_else,
         'Không có ở tổ chức nào khác, chưa từng đóng phí hay sinh hoạt'                as seen_nowhere_else_text,
         joined_on                                                                      as seen_nowhere_else_from
-    from evidence
+    from fired
 
 )
 
