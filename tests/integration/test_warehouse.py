@@ -39,6 +39,17 @@ def test_starting_twice_is_harmless_and_reuses_the_server(server):
     assert server.start() == url
 
 
+def test_a_spilling_query_fails_alone_before_the_disk_is_full(server):
+    url = server.start()
+    with connect(url) as conn:
+        limit_kb = int(conn.execute("select setting from pg_settings where name = 'temp_file_limit'").fetchone()[0])
+        assert 0 < limit_kb <= shutil.disk_usage(server.pgdata).free // 1024 // 2
+        conn.execute("set work_mem = '64kB'")
+        conn.execute("set temp_file_limit = '1MB'")  # what the server's own limit does, at a testable size
+        with pytest.raises(Exception, match="temp_file_limit"):
+            conn.execute("select count(*) from (select g from generate_series(1, 2000000) as g order by g) as s")
+
+
 def test_the_state_folder_and_the_server_log_are_the_owners_alone(server):
     state = server.pgdata.parent
     state.chmod(0o755)  # as an older version left it

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,18 @@ class ServerStatus:
 # warehouse sorts and joins millions of rows per build and lands days of rolls in one transaction.
 TUNING = ("-c shared_buffers=512MB -c work_mem=64MB -c maintenance_work_mem=256MB -c max_wal_size=4GB"
           " -c effective_cache_size=4GB")
+# A query's temporary files may take this share of the disk left when the server starts (the limit is
+# per process: dbt's two threads and their parallel workers). A spill past it fails that query with
+# "temporary file size exceeds temp_file_limit"; without it, one spilling model filled a province
+# build's disk and every other writer, the server's WAL included, failed with it (docs/warehouse.md).
+TEMP_SHARE_OF_FREE_DISK = 0.25
+MAX_TEMP_FILE_LIMIT_KB = 2**31 - 1  # the setting is a 32-bit count of kB
+
+
+def temp_file_limit_kb(folder: Path) -> int:
+    """The temp_file_limit (kB) for a server whose data lives in ``folder``."""
+    free_kb = shutil.disk_usage(folder).free // 1024
+    return max(1, min(int(free_kb * TEMP_SHARE_OF_FREE_DISK), MAX_TEMP_FILE_LIMIT_KB))
 
 
 class EmbeddedPostgres:
@@ -94,7 +107,8 @@ class EmbeddedPostgres:
             self._let_server_through()
         args = [
             "-w", "-t", "60", "-l", str(self.log_file),
-            "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' {TUNING}",
+            "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' {TUNING}"
+                  f" -c temp_file_limit={temp_file_limit_kb(self.pgdata)}kB",
             "start",
         ]
         try:
