@@ -1,6 +1,6 @@
 """Benchmark of person linkage against the sample's ground truth, with a plain Splink baseline.
 
-    uv run python bench/matching.py --setting demo|demo-hard|untuned-a|untuned-b [--no-baseline]
+    uv run python bench/matching.py --setting demo|demo-hard|untuned-a|untuned-b [--no-baseline] [--keep DIR]
     uv run python bench/matching.py --scale demo|province|tiny [--seed 42] [--sample DIR]
 
 A setting (bench/matching_settings.yml) is a scale, a seed and overrides of the generator's
@@ -27,6 +27,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -107,14 +108,35 @@ def _refusals(refusals: list[tuple[str, str, str]], truth: dict) -> dict[str, di
     return dict(sorted(counts.items()))
 
 
-def _missed(url: str, clusters: dict[str, str], truth: dict, ids: dict[str, str | None]) -> dict[str, dict[str, int]]:
+_SHORT_LABELS = ((re.compile(r"^Exact match"), "same"), (re.compile(r"^Damerau-Levenshtein"), "one edit"),
+                 (re.compile(r"^All other comparisons"), "differ"))
+
+
+def _level_labels(model: dict) -> dict[str, dict[int, str]]:
+    """Per comparison of a trained model (Splink's JSON): gamma value -> its level's label, shortened
+    (the null level is -1, the others count down to 0 in order)."""
+    out = {}
+    for comparison in model["comparisons"]:
+        rest = [lv.get("label_for_charts", "") for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for pattern, short in _SHORT_LABELS:
+            rest = [short if pattern.match(label) else label for label in rest]
+        out[comparison["output_column_name"]] = {-1: "null", **{len(rest) - 1 - i: lv for i, lv in enumerate(rest)}}
+    return out
+
+
+def _missed(url: str, clusters: dict[str, str], truth: dict, ids: dict[str, str | None]) -> dict[str, dict]:
     """Where the true pairs the linker did not put together went, each pair once: ``refused: <rule>``
     (the pair itself refused), ``linked score, not linked`` (at or above the link threshold with no
     refusal of its own: another pair across the two clusters was refused, or a record fits two), ``review
     band`` (review floor to link threshold), ``below review floor`` (stored: evidence floor to review
     floor), ``blocked, below evidence floor`` (compared, not stored), ``never compared`` (no blocking
-    rule holds). For all missed pairs and for those whose records share no exact ID."""
+    rule holds; ``, a rule would refuse: <rule>`` when a clustering rule refuses the pair on its own,
+    so a blocking rule reaching it would not link it). For all missed pairs and for those whose records
+    share no exact ID; and, per place a scored pair went, its comparison levels (the most frequent
+    profiles: the levels other than agreement on sex, as the model labels them)."""
+
     from lienthong.linking import engine, load_policy
+    from lienthong.linking.conflicts import RecordFacts, corroborated, pair_conflict, year_alone
 
     policy = load_policy()
     by_person: dict[str, list[str]] = {}
@@ -126,34 +148,56 @@ def _missed(url: str, clusters: dict[str, str], truth: dict, ids: dict[str, str 
     with psycopg.connect(url) as conn:
         scored = {}
         for a_col, b_col in (("uid_a", "uid_b"), ("uid_b", "uid_a")):
-            rows = conn.execute(f"select m.{a_col}, m.{b_col}, m.match_probability, m.refused_reason "
+            rows = conn.execute(f"select m.{a_col}, m.{b_col}, m.match_probability, m.refused_reason, m.evidence "
                                 f"from identity.match_pairs m join unnest(%s::text[], %s::text[]) as t(a, b) "
                                 f"on m.{a_col} = t.a and m.{b_col} = t.b",
                                 ([a for a, _ in missed], [b for _, b in missed])).fetchall()
-            scored |= {(a, b): (p, reason) for a, b, p, reason in rows}
+            scored |= {(a, b): (p, reason, evidence) for a, b, p, reason, evidence in rows}
         unscored = sorted({u for pair in missed if pair not in scored for u in pair})
         cur = conn.execute("select * from identity.records where record_uid = any(%s)", (unscored,))
         names = [d.name for d in cur.description]
         features = {row[names.index("record_uid")]: dict(zip(names, row)) for row in cur.fetchall()}
+        name_counts = dict(conn.execute("select given_key, count(*) from identity.records "
+                                        "where given_key is not null group by given_key").fetchall())
+        model = conn.execute("select settings from identity.model order by model_id desc limit 1").fetchone()[0]
+    labels = _level_labels(model)
+
+    def unscored_rule(a: str, b: str) -> str | None:
+        x, y = RecordFacts.from_features(features[a]), RecordFacts.from_features(features[b])
+        if reason := pair_conflict(x, y, name_counts, policy):
+            return reason
+        if not corroborated(x, y, policy):
+            return "nothing agrees but name and place"
+        return "a bare entry: only the year agrees with a documented record" if year_alone(x, y, policy) else None
 
     def bucket(a: str, b: str) -> str:
         if (a, b) in scored:
-            probability, reason = scored[(a, b)]
+            probability, reason, _ = scored[(a, b)]
             if reason:
                 return f"refused: {reason}"
             if probability >= policy.link_threshold:
                 return "linked score, not linked"
             return "review band" if probability >= policy.review_floor else "below review floor"
-        return ("blocked, below evidence floor" if engine.blocked_by(features[a], features[b])
-                else "never compared")
+        where = "blocked, below evidence floor" if engine.blocked_by(features[a], features[b]) else "never compared"
+        rule = unscored_rule(a, b)
+        return f"{where}, a rule would refuse: {rule}" if rule else where
 
-    out: dict[str, dict[str, int]] = {"all": {}, "no_shared_id": {}}
+    def profile(evidence: dict) -> str:
+        return ", ".join(f"{column.removesuffix('_key')} {labels[column].get(evidence.get(f'gamma_{column}'), '?')}"
+                         for column in labels if column != "sex")
+
+    out: dict[str, dict] = {"all": {}, "no_shared_id": {}}
+    profiles: dict[str, Counter] = {}
     for a, b in missed:
         where = bucket(a, b)
         out["all"][where] = out["all"].get(where, 0) + 1
         if not ids.get(a) or ids.get(a) != ids.get(b):
             out["no_shared_id"][where] = out["no_shared_id"].get(where, 0) + 1
-    return {k: dict(sorted(v.items(), key=lambda kv: -kv[1])) for k, v in out.items()}
+        if (a, b) in scored:
+            profiles.setdefault(where, Counter())[profile(scored[(a, b)][2] or {})] += 1
+    result: dict[str, dict] = {k: dict(sorted(v.items(), key=lambda kv: -kv[1])) for k, v in out.items()}
+    result["levels"] = {where: dict(counter.most_common(3)) for where, counter in profiles.items()}
+    return result
 
 
 def _merged(base: dict, overrides: dict) -> dict:
@@ -198,6 +242,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--sample", type=Path, default=None, help="an existing sample folder")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep the bench's PostgreSQL data (stopped) in this folder, to study the scored pairs")
     args = parser.parse_args()
 
     if args.setting:
@@ -217,7 +263,7 @@ def main() -> int:
     days = delivery_dates(sample)
     truth = read_truth(sample)
     hard_negatives = read_hard_negatives(sample)
-    base = Path(tempfile.mkdtemp(prefix="lienthong-bench-pg-"))
+    base = args.keep or Path(tempfile.mkdtemp(prefix="lienthong-bench-pg-"))
     server = EmbeddedPostgres(base / "pgdata", free_port())
     url = server.start()
     try:
@@ -242,6 +288,9 @@ def main() -> int:
         for subset, label in (("all", "true pairs missed"), ("no_shared_id", "true pairs missed, no shared ID")):
             where_went = ours["missed_pairs"][subset].items()
             print(f"  linker {label}: " + ", ".join(f"{where} {n}" for where, n in where_went), flush=True)
+        for where, counts in ours["missed_pairs"]["levels"].items():
+            for levels, n in counts.items():
+                print(f"  linker missed, {where}: {n} x {levels}", flush=True)
         figures = {
             "bench": "matching", "setting": name, "scale": setting["scale"], "seed": setting["seed"],
             "records": total, "noise_mix": noise_mix({u: truth[u] for u in night["clusters"] if u in truth}),
@@ -270,7 +319,8 @@ def main() -> int:
                 "peak_memory": round(full_mb / baseline_mb, 2)}
     finally:
         server.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
     print(json.dumps(figures, ensure_ascii=False))
     return 0
 

@@ -14,7 +14,13 @@ a phone, a given name with a birth year or date):
 - same given and family names and hamlet (a blank birth date next to a missing phone or an ID of
   the other kind: CMND in one roll, CCCD in the other);
 - same family name, full birth date and hamlet (a typo in the given name where the other record
-  drops the middle name: "Nguyễn Hoàng Ảbo" / "Nguyễn Bảo").
+  drops the middle name: "Nguyễn Hoàng Ảbo" / "Nguyễn Bảo");
+- same family name and last six digits of the ID (a typo in the ID's first six digits, the
+  province, century and year of a CCCD, which also gives a record without a date the wrong year or
+  none, next to a move or a typo'd given name: no other rule reaches them; the last six digits of a
+  CCCD are random, so the blocks stay small).
+
+A key is a column, or a part of one (``DERIVED_KEYS``).
 
 A record without a year of birth is blocked with the year its CCCD carries (``engine``).
 
@@ -28,6 +34,14 @@ from __future__ import annotations
 
 from splink import block_on
 
+ID_TAIL_DIGITS = 6
+# Keys that are part of a column: the SQL (``{p}``: the table's prefix), which DuckDB and Spark
+# (Splink) and PostgreSQL (a night's candidates) read alike, and the same over a feature row.
+DERIVED_KEYS = {
+    "id_tail": (f"right({{p}}id_number, {ID_TAIL_DIGITS})",
+                lambda row: row["id_number"][-ID_TAIL_DIGITS:] if isinstance(row.get("id_number"), str) else None),
+}
+
 PREDICTION_KEYS = (
     ("id_number",),
     ("phone",),
@@ -36,8 +50,21 @@ PREDICTION_KEYS = (
     ("family_key", "birth_year", "hamlet_key"),
     ("given_key", "family_key", "hamlet_key"),
     ("family_key", "birth_date", "hamlet_key"),
+    ("family_key", "id_tail"),
 )
-PREDICTION_RULES = [block_on(*keys) for keys in PREDICTION_KEYS]
+
+
+def key_sql(key: str, prefix: str = "") -> str:
+    """A key as SQL over a table whose columns are written ``<prefix>column``."""
+    return DERIVED_KEYS[key][0].format(p=prefix) if key in DERIVED_KEYS else f"{prefix}{key}"
+
+
+def key_value(row: dict, key: str):
+    """A key's value for a feature row (None when it has none)."""
+    return DERIVED_KEYS[key][1](row) if key in DERIVED_KEYS else row.get(key)
+
+
+PREDICTION_RULES = [block_on(*(key_sql(k) for k in keys)) for keys in PREDICTION_KEYS]
 
 # Deterministic keys for the prior: records that agree on these are almost surely one person.
 DETERMINISTIC_KEYS = (
@@ -75,7 +102,7 @@ def candidates_sql(changed: str, records: str = "identity.records") -> str:
     def agree(key: str) -> str:
         if key == "birth_year":
             return "(r.birth_year = n.birth_year or r.birth_year is null or n.birth_year is null)"
-        return f"r.{key} = n.{key}"
+        return f"{key_sql(key, 'r.')} = {key_sql(key, 'n.')}"
 
     rules = [f"select r.record_uid from {records} n join {changed} c on c.record_uid = n.record_uid "
              f"join {records} r on {' and '.join(agree(k) for k in keys)}" for keys in PREDICTION_KEYS]

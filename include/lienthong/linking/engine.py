@@ -21,7 +21,7 @@ from splink import Linker
 
 from lienthong.linking.backends import DUCKDB, Backend
 from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_KEYS,
-                                        rules_with_pairs)
+                                        key_value, rules_with_pairs)
 from lienthong.linking.comparisons import STORED_DIALECT, TF_COLUMNS, for_dialect, splink_settings
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
@@ -198,7 +198,7 @@ def blocked_by(first: dict, second: dict) -> list[str]:
     """The prediction rules under which two feature rows are a candidate pair."""
     first, second = _as_scored(first), _as_scored(second)
     return [" + ".join(keys) for keys in PREDICTION_KEYS
-            if all(first.get(k) is not None and first.get(k) == second.get(k) for k in keys)]
+            if all(key_value(first, k) is not None and key_value(first, k) == key_value(second, k) for k in keys)]
 
 
 def _weight(probability: float) -> float:

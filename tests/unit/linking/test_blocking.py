@@ -32,3 +32,26 @@ def test_a_typo_next_to_a_dropped_middle_name_is_blocked_by_family_year_and_haml
     pairs = {frozenset((keys[a], keys[b])) for a, b in zip(scored["record_uid_l"], scored["record_uid_r"])}
     assert frozenset(("org_a-nhi", "org_b-ni")) in pairs
     assert not {frozenset(("org_a-nhi", "org_c-elsewhere")), frozenset(("org_a-nhi", "org_c-older"))} & pairs
+
+
+def test_a_typo_in_the_ids_first_digits_next_to_a_move_is_blocked_by_family_name_and_id_tail():
+    """'Trần Thị Hòa' and 'Trần Thị Hòòa' (a typo), day and month swapped, the CCCD's year digit
+    typo'd, another hamlet (a move): only the family name and the last six digits of the ID reach
+    them. Another family name, or other last digits, do not."""
+    people = [_record(f"org_a-{p}", f"Lê Văn {g}", f"1{p % 9 + 1}/0{p % 9 + 1}/19{70 + p}")
+              for p, g in enumerate(GIVEN)]
+    again = [{**r, "org_code": "org_b", "source_record_key": f"org_b-{p}"} for p, r in enumerate(people)]
+    pair = [{**_record("org_a-hoa", "Trần Thị Hòa", "03/06/1990", hamlet="Ấp 3"), "id_number": "080190960512"},
+            {**_record("org_b-hooa", "Trần Thị Hòòa", "06/03/1990", hamlet="Ấp 9"), "id_number": "080199960512"},
+            {**_record("org_c-other-family", "Phạm Thị Hòòa", "06/03/1990", hamlet="Ấp 9"), "id_number": "080199960512"},
+            {**_record("org_c-other-tail", "Trần Thị Hòòa", "06/03/1990", hamlet="Ấp 9"), "id_number": "080199960513"}]
+    frame = prepare_frame(people + again + pair)
+    rows = {r["source_record_key"]: r for r in frame.to_dict("records")}
+    assert engine.blocked_by(rows["org_a-hoa"], rows["org_b-hooa"]) == ["family_key + id_tail"]
+    assert engine.blocked_by(rows["org_a-hoa"], rows["org_c-other-family"]) == []
+    assert engine.blocked_by(rows["org_a-hoa"], rows["org_c-other-tail"]) == []
+    scored = engine._linker(frame, engine.train(frame, POLICY)).inference.predict().as_pandas_dataframe()
+    keys = dict(zip(frame["record_uid"], frame["source_record_key"]))
+    pairs = {frozenset((keys[a], keys[b])) for a, b in zip(scored["record_uid_l"], scored["record_uid_r"])}
+    assert frozenset(("org_a-hoa", "org_b-hooa")) in pairs
+    assert not {frozenset(("org_a-hoa", "org_c-other-family")), frozenset(("org_a-hoa", "org_c-other-tail"))} & pairs
