@@ -1,8 +1,8 @@
 """The suspicion score's naive-Bayes weights (lienthong.sample.score_weights) on made-up samples."""
 import math
 
-from lienthong.sample.score_weights import (best_threshold, calibrate_intercepts, fit, implying_rules,
-                                            lowest_precise_threshold, precision_recall_at, rule_weight, scores)
+from lienthong.sample.score_weights import (GRID, best_threshold, calibrate_intercepts, cross_validated_threshold, fit,
+                                            implying_rules, precision_bound, precision_recall_at, rule_weight, scores)
 
 KINDS = ["no_identity", "placeholder_phone", "impossible_age", "ineligible_age", "no_dues"]
 SCORED = {"no_identity", "placeholder_phone", "impossible_age", "ineligible_age"}
@@ -77,9 +77,10 @@ def test_a_sample_with_boosted_ghosts_keeps_the_rates_and_the_demos_odds():
 def test_the_default_threshold_is_the_lowest_that_keeps_the_precision():
     # 0.9 and up: only ghosts; from 0.6: two real members among ten ghosts; from 0.3: ten more
     scored = [(0.95, 1, 1.0)] * 8 + [(0.7, 1, 1.0)] * 2 + [(0.7, 0, 1.0)] * 2 + [(0.4, 0, 1.0)] * 10
-    assert lowest_precise_threshold(scored, precision=0.8) == 0.45
-    assert lowest_precise_threshold(scored, precision=0.9) == 0.75
-    assert lowest_precise_threshold([(0.5, 0, 1.0)], precision=0.9) == 0.55  # never reached: flag nothing
+    assert cross_validated_threshold([scored], precision=0.8, confidence=0.9, grid=GRID) == 0.45
+    assert cross_validated_threshold([scored], precision=0.9, confidence=0.9, grid=GRID) == 0.75
+    # never reached: flag nothing
+    assert cross_validated_threshold([[(0.5, 0, 1.0)]], precision=0.9, confidence=0.9, grid=GRID) == 0.55
 
 
 def test_a_stronger_rule_and_the_one_it_implies_add_up_to_the_stronger_rules_evidence():
@@ -136,9 +137,42 @@ def test_paying_or_attending_where_it_is_delivered_weighs_against_a_ghost_and_no
     assert fit([sample], kinds, scored, strength=2)["seen_in_deliveries"] == (0.0, 0.0)
 
 
-def test_a_shapes_threshold_is_the_highest_of_its_samples_in_sample_and_held_out():
+def _fold(ghosts_high, real_high):
+    """A held-out sample: at 0.7 and up `ghosts_high` ghosts and `real_high` real members, below
+    that ten ghosts and ten real members at 0.4."""
+    return [(0.8, 1, 1.0)] * ghosts_high + [(0.7, 0, 1.0)] * real_high + [(0.4, 1, 1.0), (0.4, 0, 1.0)] * 10
+
+
+def test_the_margin_over_the_precision_grows_with_how_far_the_held_out_samples_disagree():
+    agree = [_fold(19, 1), _fold(19, 1)]          # 0.95 at 0.7 on both
+    disagree = [_fold(20, 0), _fold(18, 2)]       # 1.0 and 0.9: the same mean, spread 0.07
+    assert math.isclose(precision_bound(agree, 0.7, 0.9), 0.95)
+    spread = math.sqrt(0.05 ** 2 * 2)             # their standard deviation
+    assert math.isclose(precision_bound(disagree, 0.7, 0.9), 0.95 - 1.2816 * spread * math.sqrt(1.5), abs_tol=1e-3)
+    # precision 0.9: the agreeing folds allow 0.7 (and the recall above it); the disagreeing ones
+    # hold the threshold above the real members at 0.7, since one more sample may well fall under 0.9
+    assert cross_validated_threshold(agree, 0.9, 0.9, grid=GRID) == 0.45
+    assert cross_validated_threshold(disagree, 0.9, 0.9, grid=GRID) == 0.75
+    # at a lower confidence the same spread leaves less margin
+    assert cross_validated_threshold(disagree, 0.9, 0.5, grid=GRID) == 0.45
+
+
+def test_a_shapes_threshold_comes_from_its_held_out_folds():
     weights = fit([SAMPLE], KINDS, SCORED, strength=2)
     strict = {**weights, "intercept": (weights["intercept"][0] + 3, weights["intercept"][1] + 3)}  # scores higher
     alone = calibrate_intercepts(dict(weights), {"intercept": [(weights, [SAMPLE])]}, KINDS, 0.95, 0.9)
     both = calibrate_intercepts(dict(weights), {"intercept": [(weights, [SAMPLE]), (strict, [SAMPLE])]}, KINDS, 0.95, 0.9)
     assert both["intercept"] > alone["intercept"]
+
+
+def test_of_two_rules_implying_each_other_only_the_one_firing_on_fewer_records_is_the_stronger():
+    # placeholder_phone fires on 20 records, impossible_age (its graded kin here) on 19 of them: each
+    # implies the other at 90 %. Both taken as stronger, each would be weighed on the few records the
+    # other missed; only the rarer one is.
+    kinds, scored = ["no_identity", "placeholder_phone", "impossible_age"], {"no_identity", "placeholder_phone", "impossible_age"}
+    rows = [([1, 1, 1], 1)] * 19 + [([1, 1, 0], 0)] + [([1, 0, 0], 0)] * 50
+    assert implying_rules(rows, kinds, 1, scored) == [2]
+    assert implying_rules(rows, kinds, 2, scored) == []
+    # the same records in both: the later rule is the stronger
+    same = [([1, 1, 1], 1)] * 20 + [([1, 0, 0], 0)] * 50
+    assert implying_rules(same, kinds, 1, scored) == [2] and implying_rules(same, kinds, 2, scored) == []
