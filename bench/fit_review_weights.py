@@ -78,7 +78,7 @@ def main() -> int:
                         help="joint: penalised logistic regression; naive-bayes: each rule weighed alone")
     parser.add_argument("--l2", type=float, help="the joint fit's penalty (default: chosen by held-out log-loss)")
     parser.add_argument("--strength", type=float, default=2.0,
-                        help="naive-bayes: pseudo-records of the m-estimate behind each rate (how many ghosts a weight needs)")
+                        help="naive-bayes: pseudo-records of the m-estimate behind each rate")
     parser.add_argument("--precision", type=float, default=0.9,
                         help="the precision the default threshold keeps on samples not fitted on (the goal's)")
     parser.add_argument("--confidence", type=float, default=0.9,
