@@ -135,6 +135,9 @@ def main() -> int:
     scored = {rule["kind"] for rule in project["vars"]["review_flags"] if rule["suggests"] in SCORED_SUGGESTIONS}
     # The rules that read dues or attendance (`reads: deliveries`): off on a roll-only delivery.
     delivery_rules = tuple(rule["kind"] for rule in project["vars"]["review_flags"] if rule.get("reads") == "deliveries")
+    # Of those, the ghost rules: where none fired, rpt_member_flags adds seen_in_deliveries (a record
+    # that only stopped paying still paid or attended once); scored here as there.
+    tells = tuple(kind for kind in delivery_rules if kind in scored)
     # The fitting samples seen as roll-only deliveries: those rules off, the rest as they are.
     roll_only = [{**s, "roll_only": True, "features": [[0 if kind in delivery_rules else f for kind, f in zip(kinds, x)]
                                                        for x in s["features"]]} for s in samples]
@@ -143,14 +146,14 @@ def main() -> int:
         # Each penalty's folds: a sample, as delivered and seen as roll-only, predicted by weights
         # fitted on the others; the least log-loss wins (ties to the stronger penalty).
         for l2 in ([args.l2] if args.l2 is not None else L2_GRID):
-            folds = [(fit_joint(samples[:i] + samples[i + 1:], kinds, scored, l2, delivery_rules), i)
+            folds = [(fit_joint(samples[:i] + samples[i + 1:], kinds, scored, l2, tells), i)
                      for i in range(len(samples))]
-            held_out_loss[l2] = sum(log_loss([samples[i], roll_only[i]], kinds, w, delivery_rules) for w, i in folds)
+            held_out_loss[l2] = sum(log_loss([samples[i], roll_only[i]], kinds, w, tells) for w, i in folds)
             print(f"  l2 {l2}: held-out log-loss {held_out_loss[l2]:.1f}", flush=True)
         parameter = min(held_out_loss, key=lambda l2: (round(held_out_loss[l2], 6), -l2))
 
     def method(fitting: list[dict]) -> dict:
-        return (fit_joint if args.method == "joint" else fit)(fitting, kinds, scored, parameter, delivery_rules)
+        return (fit_joint if args.method == "joint" else fit)(fitting, kinds, scored, parameter, tells)
 
     weights = method(samples)
     # Each shape's threshold from leave-one-sample-out folds: each sample scored by weights fitted on
@@ -159,14 +162,14 @@ def main() -> int:
     shapes = {term: [(w, [shaped[i]]) for i, w in enumerate(held_out)]
               for term, shaped in (("intercept", samples), ("intercept_roll_only", roll_only))}
     default = float(project["vars"]["review"]["suspicion_threshold"])
-    shape_thresholds = calibrate_intercepts(weights, shapes, kinds, args.precision, default, delivery_rules,
+    shape_thresholds = calibrate_intercepts(weights, shapes, kinds, args.precision, default, tells,
                                             args.confidence)
     with WEIGHTS.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["term", "weight", "weight_with_id"])
         writer.writerows((term, round(a, 3), round(b, 3)) for term, (a, b) in weights.items())
-    scored_records = scores(samples, kinds, weights, delivery_rules)
-    scored_roll_only = scores(roll_only, kinds, weights, delivery_rules)
+    scored_records = scores(samples, kinds, weights, tells)
+    scored_roll_only = scores(roll_only, kinds, weights, tells)
     threshold, f1 = best_threshold(scored_records)
     precision, recall = precision_recall_at(scored_records, default)
     roll_precision, roll_recall = precision_recall_at(scored_roll_only, default)
