@@ -2,7 +2,16 @@
 truth of DEMO-like samples (the demo settings' rates, several seeds and sizes, full and roll-only
 deliveries), never on the untuned settings of bench/review_settings.yml.
 
-    uv run python bench/fit_review_weights.py [--strength 2] [--precision 0.9] [--confidence 0.9] [--reuse | --refit]
+    uv run python bench/fit_review_weights.py [--method joint|naive-bayes] [--l2 X] [--strength 2]
+        [--precision 0.9] [--confidence 0.9] [--reuse | --refit]
+
+Since the seventh pass the weights are fitted jointly (`--method joint`, the default): an
+L2-penalised logistic regression on the rules' booleans (lienthong.sample.score_weights.fit_joint),
+so rules that fire together (a missing ID's companions: no phone, one roll, a recent joining date)
+share their evidence instead of each adding it; the penalty is the one of L2_GRID whose
+leave-one-sample-out folds (each sample predicted by weights fitted on the others) have the least
+log-loss, unless `--l2` sets it. `--method naive-bayes` fits the earlier passes' weights (below),
+kept to compare against.
 
 Naive-Bayes (Fellegi-Sunter) weights, in two strata: records without a valid ID and records with
 one. Per stratum, a rule's weight is the log of how much likelier it fires on a planted ghost than
@@ -58,13 +67,18 @@ FIT_ON = (("demo_full", 42, 9000, False), ("demo_full", 314, 10000, True),
 # one per 250 records: some fifty ghosts in 30,000 people are too few to weigh a rule firing on a
 # fifth of them); the hard cases' ghost copies likewise.
 GHOST_BOOST = 5
+# Penalties (log-odds², per unit of weight) the joint fit chooses among by held-out log-loss.
+L2_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 SCORED_SUGGESTIONS = ("ghost", "ineligible")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--method", choices=("joint", "naive-bayes"), default="joint",
+                        help="joint: penalised logistic regression; naive-bayes: each rule weighed alone")
+    parser.add_argument("--l2", type=float, help="the joint fit's penalty (default: chosen by held-out log-loss)")
     parser.add_argument("--strength", type=float, default=2.0,
-                        help="pseudo-records of the m-estimate behind each rate (how many ghosts a weight needs)")
+                        help="naive-bayes: pseudo-records of the m-estimate behind each rate")
     parser.add_argument("--precision", type=float, default=0.9,
                         help="the precision the default threshold keeps on samples not fitted on (the goal's)")
     parser.add_argument("--confidence", type=float, default=0.9,
@@ -76,7 +90,8 @@ def main() -> int:
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
     from lienthong.sample.noise import load_noise
-    from lienthong.sample.score_weights import best_threshold, calibrate_intercepts, fit, precision_recall_at, scores
+    from lienthong.sample.score_weights import (best_threshold, calibrate_intercepts, fit, fit_joint, log_loss,
+                                                precision_recall_at, scores)
     from lienthong.sample.scoring import ghost_labels
     from lienthong.warehouse import resolve_url
 
@@ -120,25 +135,41 @@ def main() -> int:
     scored = {rule["kind"] for rule in project["vars"]["review_flags"] if rule["suggests"] in SCORED_SUGGESTIONS}
     # The rules that read dues or attendance (`reads: deliveries`): off on a roll-only delivery.
     delivery_rules = tuple(rule["kind"] for rule in project["vars"]["review_flags"] if rule.get("reads") == "deliveries")
-    weights = fit(samples, kinds, scored, args.strength, delivery_rules)
+    # Of those, the ghost rules: where none fired, rpt_member_flags adds seen_in_deliveries (a record
+    # that only stopped paying still paid or attended once); scored here as there.
+    tells = tuple(kind for kind in delivery_rules if kind in scored)
     # The fitting samples seen as roll-only deliveries: those rules off, the rest as they are.
     roll_only = [{**s, "roll_only": True, "features": [[0 if kind in delivery_rules else f for kind, f in zip(kinds, x)]
                                                        for x in s["features"]]} for s in samples]
+    parameter, held_out_loss = args.strength, {}
+    if args.method == "joint":
+        # Each penalty's folds: a sample, as delivered and seen as roll-only, predicted by weights
+        # fitted on the others; the least log-loss wins (ties to the stronger penalty).
+        for l2 in ([args.l2] if args.l2 is not None else L2_GRID):
+            folds = [(fit_joint(samples[:i] + samples[i + 1:], kinds, scored, l2, tells), i)
+                     for i in range(len(samples))]
+            held_out_loss[l2] = sum(log_loss([samples[i], roll_only[i]], kinds, w, tells) for w, i in folds)
+            print(f"  l2 {l2}: held-out log-loss {held_out_loss[l2]:.1f}", flush=True)
+        parameter = min(held_out_loss, key=lambda l2: (round(held_out_loss[l2], 6), -l2))
+
+    def method(fitting: list[dict]) -> dict:
+        return (fit_joint if args.method == "joint" else fit)(fitting, kinds, scored, parameter, tells)
+
+    weights = method(samples)
     # Each shape's threshold from leave-one-sample-out folds: each sample scored by weights fitted on
     # the others, as a setting not fitted on is (in-sample scores flatter the precision).
-    held_out = [fit(samples[:i] + samples[i + 1:], kinds, scored, args.strength, delivery_rules)
-                for i in range(len(samples))]
+    held_out = [method(samples[:i] + samples[i + 1:]) for i in range(len(samples))]
     shapes = {term: [(w, [shaped[i]]) for i, w in enumerate(held_out)]
               for term, shaped in (("intercept", samples), ("intercept_roll_only", roll_only))}
     default = float(project["vars"]["review"]["suspicion_threshold"])
-    shape_thresholds = calibrate_intercepts(weights, shapes, kinds, args.precision, default, delivery_rules,
+    shape_thresholds = calibrate_intercepts(weights, shapes, kinds, args.precision, default, tells,
                                             args.confidence)
     with WEIGHTS.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["term", "weight", "weight_with_id"])
         writer.writerows((term, round(a, 3), round(b, 3)) for term, (a, b) in weights.items())
-    scored_records = scores(samples, kinds, weights, delivery_rules)
-    scored_roll_only = scores(roll_only, kinds, weights, delivery_rules)
+    scored_records = scores(samples, kinds, weights, tells)
+    scored_roll_only = scores(roll_only, kinds, weights, tells)
     threshold, f1 = best_threshold(scored_records)
     precision, recall = precision_recall_at(scored_records, default)
     roll_precision, roll_recall = precision_recall_at(scored_roll_only, default)
@@ -154,7 +185,10 @@ def main() -> int:
     records = sum(len(s["labels"]) for s in samples)
     ghosts = sum(sum(s["labels"]) for s in samples)
     print(json.dumps({"bench": "fit_review_weights", "fitted_on": [list(f) for f in FIT_ON], "records": records,
-                      "ghosts": ghosts, "ghost_boost": GHOST_BOOST, "strength": args.strength,
+                      "ghosts": ghosts, "ghost_boost": GHOST_BOOST, "method": args.method,
+                      "l2": parameter if args.method == "joint" else None,
+                      "held_out_log_loss": {str(k): round(v, 1) for k, v in held_out_loss.items()},
+                      "strength": args.strength if args.method == "naive-bayes" else None,
                       "best_threshold": threshold, "best_f1": round(f1, 3), "precision_target": args.precision,
                       "confidence": args.confidence,
                       "default_threshold": default,

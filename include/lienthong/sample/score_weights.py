@@ -1,5 +1,7 @@
-"""Naive-Bayes (Fellegi-Sunter) weights of the suspicion score, fitted on a sample's planted truth
-(bench/fit_review_weights.py; docs/review.md, "The suspicion score"). A sample is the rules'
+"""The suspicion score's weights, fitted on a sample's planted truth (bench/fit_review_weights.py;
+docs/review.md, "The suspicion score"): jointly, by an L2-penalised logistic regression
+(fit_joint, the seed's since the seventh pass), or each rule alone as naive-Bayes (Fellegi-Sunter)
+weights (fit, kept to compare against). A sample is the rules'
 booleans per review record (`features`, in `kinds` order) and whether the record is a planted ghost
 (`labels`), as lienthong.sample.scoring.ghost_labels reads them, optionally `boost`: how many
 times the demo's rate of ghosts were planted in it, and `roll_only`: its organisations deliver only
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+
+import numpy as np
 
 
 def rule_weight(fired_ghosts: int, ghosts: int, fired_real: int, real: int, strength: float) -> float:
@@ -111,26 +115,124 @@ def fit(samples: list[dict], kinds: list[str], scored: set[str], strength: float
     return weights
 
 
+def _logistic(X: np.ndarray, y: np.ndarray, offset: np.ndarray, penalised: np.ndarray, l2: float) -> np.ndarray:
+    """Coefficients of an L2-penalised logistic regression (Newton's method: a few dozen columns, so
+    each step solves the Hessian exactly; halved until the penalised loss falls, so rules that
+    separate ghosts from real members outright do not throw it off). `penalised` marks the columns
+    shrunk towards 0 by `l2` (the intercepts are not); a tiny ridge on every column bounds the rest."""
+    ridge = l2 * penalised + 1e-6
+
+    def loss(beta: np.ndarray) -> float:
+        z = offset + X @ beta
+        return float(np.sum(np.logaddexp(0, z) - y * z) + 0.5 * np.sum(ridge * beta ** 2))
+
+    beta = np.zeros(X.shape[1])
+    current = loss(beta)
+    for _ in range(200):
+        p = 1 / (1 + np.exp(-np.clip(offset + X @ beta, -700, 700)))
+        step = np.linalg.solve(X.T @ (X * (p * (1 - p))[:, None]) + np.diag(ridge), X.T @ (y - p) - ridge * beta)
+        while (candidate := loss(beta + step)) > current and np.abs(step).max() > 1e-12:
+            step = step / 2
+        beta, improved, current = beta + step, current - candidate, candidate
+        if np.abs(step).max() < 1e-9 or improved < 1e-12:
+            break
+    return beta
+
+
+def _rule_columns(x: np.ndarray, lacks: np.ndarray, rules: list[int]) -> tuple[np.ndarray, list[tuple[int, str]]]:
+    """Per rule a column shared by both strata where it fires on records with an ID, plus one for
+    what it adds beside a missing ID where it fires on records without one (the interaction with
+    the missing ID, shrunk towards the shared weight by the penalty like any other weight)."""
+    columns, names = [], []
+    for k in rules:
+        if (x[:, k] * (1 - lacks)).any():
+            columns.append(x[:, k])
+            names.append((k, "shared"))
+        if (x[:, k] * lacks).any():
+            columns.append(x[:, k] * lacks)
+            names.append((k, "no_id"))
+    return (np.column_stack(columns) if columns else np.zeros((len(x), 0))), names
+
+
+def fit_joint(samples: list[dict], kinds: list[str], scored: set[str], l2: float,
+              delivery_rules: tuple[str, ...] = ()) -> dict[str, tuple[float, float]]:
+    """The weights of fit() fitted jointly: an L2-penalised logistic regression on the rules'
+    booleans, so two rules that fire on the same records share their evidence instead of each
+    counting it (naive Bayes adds both). Same terms as fit(): per rule a weight without a valid ID
+    and one with (the shared weight plus, beside a missing ID, a penalised step), `no_identity`'s
+    step between the strata, an intercept per delivery shape, `seen_in_deliveries`. In two stages,
+    since the seed has one weight per rule for both shapes: the roll's rules and `intercept_roll_only`
+    on every sample seen as roll-only (what a roll alone says); then, on the samples whose
+    deliveries can fire them, the rules reading dues or attendance, `seen_in_deliveries` and
+    `intercept` on top of that roll score. Ghosts count whole (the boost changes only the
+    intercepts, which calibrate_intercepts sets)."""
+    no_id = kinds.index("no_identity")
+    delivered = [i for i, kind in enumerate(kinds) if kind in delivery_rules and kind in scored]
+    roll = [k for k, kind in enumerate(kinds) if kind in scored and k != no_id and k not in delivered]
+    x = np.array([f for s in samples for f in s["features"]], dtype=float).reshape(-1, len(kinds))
+    y = np.array([label for s in samples for label in s["labels"]], dtype=float)
+    lacks = x[:, no_id]
+    weights = {term: (0.0, 0.0) for term in ("intercept", "intercept_roll_only", *kinds, "seen_in_deliveries")}
+
+    def place(beta: np.ndarray, names: list[tuple[int, str]]) -> None:
+        for b, (k, part) in zip(beta, names):
+            without, with_id = weights[kinds[k]]
+            weights[kinds[k]] = (without + b, with_id + b) if part == "shared" else (without + b, with_id)
+
+    columns, names = _rule_columns(x, lacks, roll)
+    design = np.column_stack([np.ones(len(y)), lacks, columns])
+    beta = _logistic(design, y, np.zeros(len(y)), np.r_[0.0, 0.0, np.ones(len(names))], l2)
+    weights["intercept_roll_only"] = (float(beta[0]), float(beta[0]))
+    weights["no_identity"] = (float(beta[1]), 0.0)
+    place(beta[2:], names)
+    full = np.array([not s.get("roll_only") and any(f[i] for f in s["features"] for i in delivered)
+                     for s in samples for _ in s["labels"]], dtype=bool)
+    if not delivered or not full.any():
+        weights["intercept"] = weights["intercept_roll_only"]
+        return {term: (float(a), float(b)) for term, (a, b) in weights.items()}
+    roll_score = design[full] @ np.r_[0.0, beta[1:]]
+    columns, names = _rule_columns(x[full], lacks[full], delivered)
+    seen = (x[full][:, delivered].sum(axis=1) == 0).astype(float)
+    design = np.column_stack([np.ones(int(full.sum())), seen, columns])
+    beta = _logistic(design, y[full], roll_score, np.r_[0.0, np.ones(1 + len(names))], l2)
+    weights["intercept"] = (float(beta[0]), float(beta[0]))
+    weights["seen_in_deliveries"] = (float(beta[1]), float(beta[1]))
+    place(beta[2:], names)
+    return {term: (float(a), float(b)) for term, (a, b) in weights.items()}
+
+
+def _log_odds(sample: dict, x: list[int], kinds: list[str], weights: dict, delivered: list[int]) -> float:
+    """A record's log-odds as rpt_member_suspicion computes it: its shape's intercept (and
+    seen_in_deliveries where dues or activities are delivered and none of their rules fired) plus
+    the weights of the rules it fired, in its stratum."""
+    stratum = 0 if x[kinds.index("no_identity")] else 1
+    if sample.get("roll_only"):
+        intercept = weights["intercept_roll_only"][0]
+    else:
+        intercept = weights["intercept"][0] + (weights.get("seen_in_deliveries", (0.0,))[0]
+                                               if delivered and not any(x[i] for i in delivered) else 0.0)
+    return intercept + sum(weights[k][stratum] for k, f in zip(kinds, x) if f)
+
+
 def scores(samples: list[dict], kinds: list[str], weights: dict,
            delivery_rules: tuple[str, ...] = ()) -> list[tuple[float, int, float]]:
     """(score, label, weight) of every record that fired a rule (what rpt_member_suspicion scores);
     weight 1/boost for a ghost of a boosted sample, else 1."""
-    no_id = kinds.index("no_identity")
     delivered = [i for i, kind in enumerate(kinds) if kind in delivery_rules]
-    out = []
+    return [(1 / (1 + math.exp(-_log_odds(s, x, kinds, weights, delivered))), y, 1 / s.get("boost", 1) if y else 1.0)
+            for s in samples for x, y in zip(s["features"], s["labels"]) if any(x)]
+
+
+def log_loss(samples: list[dict], kinds: list[str], weights: dict, delivery_rules: tuple[str, ...] = ()) -> float:
+    """Negative log-likelihood of the samples' labels under the weights (every record, ghosts whole,
+    as fit_joint counts them): what leave-one-sample-out folds choose fit_joint's penalty by."""
+    delivered = [i for i, kind in enumerate(kinds) if kind in delivery_rules]
+    total = 0.0
     for s in samples:
         for x, y in zip(s["features"], s["labels"]):
-            if not any(x):
-                continue
-            stratum = 0 if x[no_id] else 1
-            if s.get("roll_only"):
-                intercept = weights["intercept_roll_only"][0]
-            else:
-                intercept = weights["intercept"][0] + (weights.get("seen_in_deliveries", (0.0,))[0]
-                                                       if delivered and not any(x[i] for i in delivered) else 0.0)
-            total = intercept + sum(weights[k][stratum] for k, f in zip(kinds, x) if f)
-            out.append((1 / (1 + math.exp(-total)), y, 1 / s.get("boost", 1) if y else 1.0))
-    return out
+            z = _log_odds(s, x, kinds, weights, delivered)
+            total += math.log1p(math.exp(-abs(z))) + max(-z, 0.0) if y else math.log1p(math.exp(-abs(z))) + max(z, 0.0)
+    return total
 
 
 GRID = [step / 20 for step in range(1, 20)]  # thresholds considered: 0.05 ... 0.95

@@ -1,8 +1,9 @@
-"""The suspicion score's naive-Bayes weights (lienthong.sample.score_weights) on made-up samples."""
+"""The suspicion score's weights (lienthong.sample.score_weights), naive-Bayes and joint, on made-up samples."""
 import math
 
 from lienthong.sample.score_weights import (GRID, best_threshold, calibrate_intercepts, cross_validated_threshold, fit,
-                                            implying_rules, precision_bound, precision_recall_at, rule_weight, scores)
+                                            fit_joint, implying_rules, log_loss, precision_bound, precision_recall_at,
+                                            rule_weight, scores)
 
 KINDS = ["no_identity", "placeholder_phone", "impossible_age", "ineligible_age", "no_dues"]
 SCORED = {"no_identity", "placeholder_phone", "impossible_age", "ineligible_age"}
@@ -176,3 +177,115 @@ def test_of_two_rules_implying_each_other_only_the_one_firing_on_fewer_records_i
     # the same records in both: the later rule is the stronger
     same = [([1, 1, 1], 1)] * 20 + [([1, 0, 0], 0)] * 50
     assert implying_rules(same, kinds, 1, scored) == [2] and implying_rules(same, kinds, 2, scored) == []
+
+
+# The joint fit (fit_joint): a penalised logistic regression on the same booleans.
+TWINS = ["no_identity", "placeholder_phone", "unknown_hamlet", "no_dues"]
+
+
+def _twins(hamlet_on_phone: int, hamlet_alone: int = 0):
+    """Records without an ID (and 800 real members with one): a placeholder phone on 20 of 30 ghosts
+    and 2 of 200 real members; unknown_hamlet on `hamlet_on_phone` of the ghosts and real members
+    with that phone (the same records: 20 and 2) and on `hamlet_alone` other ghosts."""
+    groups = [(800, 0, 0, 0, 0, 0), (198, 1, 0, 0, 0, 0),
+              (2, 1, 1, int(hamlet_on_phone >= 22), 0, 0),
+              (min(hamlet_on_phone, 20), 1, 1, 1, 1, 1), (20 - min(hamlet_on_phone, 20), 1, 1, 0, 1, 1),
+              (hamlet_alone, 1, 0, 1, 1, 1), (10 - hamlet_alone, 1, 0, 0, 1, 1)]
+    features, labels = [], []
+    for count, *row, ghost in groups:
+        features += [list(row)] * count
+        labels += [ghost] * count
+    return {"features": features, "labels": labels}
+
+
+def test_two_rules_firing_on_the_same_records_share_their_evidence_in_the_joint_fit():
+    scored = {"no_identity", "placeholder_phone", "unknown_hamlet"}
+    alone = fit_joint([_twins(0)], TWINS, scored, l2=0.01)
+    twins = fit_joint([_twins(22)], TWINS, scored, l2=0.01)
+    one = alone["placeholder_phone"][0]
+    assert one > 3 and alone["unknown_hamlet"] == (0.0, 0.0)  # never fired: no weight
+    # the copy halves the weight instead of doubling the evidence
+    assert math.isclose(twins["placeholder_phone"][0], twins["unknown_hamlet"][0], rel_tol=1e-6)
+    assert math.isclose(twins["placeholder_phone"][0] + twins["unknown_hamlet"][0], one, rel_tol=0.02)
+
+
+def test_correlated_rules_are_not_counted_as_independent_evidence_as_naive_bayes_counts_them():
+    # unknown_hamlet fires beside 16 of the 20 ghosts' placeholder phones (under the 90 % at which
+    # naive Bayes takes one rule as implied by the other) and on 2 ghosts without one
+    scored = {"no_identity", "placeholder_phone", "unknown_hamlet"}
+    sample = _twins(16, hamlet_alone=2)
+    both = [x == [1, 1, 1, 1] for x in sample["features"]]
+    ghosts = sum(y for y, b in zip(sample["labels"], both) if b)
+    # the records both rules fired on: 16 ghosts, no real member
+    assert ghosts == 16 and sum(both) == 16
+
+    def log_odds(weights):
+        return weights["intercept_roll_only"][0] + sum(weights[k][0] for k in TWINS[:3])
+
+    joint = fit_joint([sample], TWINS, scored, l2=0.3)
+    naive = fit([sample], TWINS, scored, strength=2)
+    naive["intercept_roll_only"] = naive["intercept"]
+    # a record with both tells: the joint weights add up to what the pair says, naive Bayes to more
+    # (it adds the hamlet's evidence as if the phone had not already said most of it)
+    phone_alone = joint["intercept_roll_only"][0] + joint["no_identity"][0] + joint["placeholder_phone"][0]
+    assert log_odds(joint) - phone_alone < log_odds(naive) - (naive["intercept"][0] + naive["no_identity"][0]
+                                                              + naive["placeholder_phone"][0]) - 1
+
+
+def test_the_joint_fit_gives_the_log_odds_of_each_group_and_a_missing_id_alone_stays_low():
+    weights = fit_joint([SAMPLE], KINDS, SCORED, l2=1e-4)
+    log_odds = lambda g, r: math.log(g / r)  # noqa: E731
+    # roll-only stage (no_dues is a delivery rule here, and not scored): each group's own log-odds
+    missing_alone = weights["intercept_roll_only"][0] + weights["no_identity"][0]
+    assert math.isclose(missing_alone, log_odds(10, 100), abs_tol=0.01)
+    assert weights["intercept_roll_only"][0] < -8  # no ghost with an ID: as low as the penalty allows
+    assert weights["no_dues"] == (0.0, 0.0)  # inactivity is not scored
+    assert weights["placeholder_phone"][1] == 0.0  # never fired beside an ID: no weight there
+    assert weights["placeholder_phone"][0] > 5  # only ever on ghosts: large, bounded by the penalty
+    assert 1 / (1 + math.exp(-missing_alone)) < 0.5
+
+
+def test_a_rules_step_beside_a_missing_id_is_shrunk_towards_its_shared_weight():
+    kinds, scored = ["no_identity", "placeholder_phone"], {"no_identity", "placeholder_phone"}
+    # with an ID: 1 in 2 records with a placeholder phone is a ghost; without one: 9 in 10
+    rows = [([0, 0], 0)] * 1000 + [([0, 1], 0)] * 10 + [([0, 1], 1)] * 10 + [([0, 0], 1)] * 10 \
+        + [([1, 0], 0)] * 200 + [([1, 1], 0)] * 2 + [([1, 1], 1)] * 18 + [([1, 0], 1)] * 10
+    sample = {"features": [x for x, _ in rows], "labels": [y for _, y in rows]}
+    loose, tight = fit_joint([sample], kinds, scored, l2=1e-4), fit_joint([sample], kinds, scored, l2=100.0)
+    without, with_id = loose["placeholder_phone"]
+    assert math.isclose(with_id, math.log((10 / 10) / (10 / 1000)), abs_tol=0.05)
+    assert math.isclose(without, math.log((18 / 2) / (10 / 200)), abs_tol=0.05)
+    assert abs(tight["placeholder_phone"][0] - tight["placeholder_phone"][1]) < 0.5 * (without - with_id)
+
+
+def test_the_joint_fit_weighs_deliveries_on_top_of_the_roll_and_not_on_a_roll_only_delivery():
+    kinds, scored = ["no_identity", "placeholder_phone", "never_attended"], {"no_identity", "placeholder_phone",
+                                                                            "never_attended"}
+    # ghosts never attend (30 of 30), few real members never do (50 of 1100)
+    rows = [([0, 0, 0], 0)] * 900 + [([1, 0, 0], 0)] * 150 + [([1, 0, 1], 0)] * 50 + [([1, 1, 1], 1)] * 10 \
+        + [([1, 0, 1], 1)] * 20
+    sample = {"features": [x for x, _ in rows], "labels": [y for _, y in rows]}
+    weights = fit_joint([sample], kinds, scored, l2=0.1, delivery_rules=("never_attended",))
+    roll_only = fit_joint([{**sample, "features": [[a, b, 0] for a, b, _ in sample["features"]]}], kinds, scored,
+                          l2=0.1)
+    # the roll's weights are those fitted on the roll alone
+    for term in ("intercept_roll_only", "no_identity", "placeholder_phone"):
+        assert math.isclose(weights[term][0], roll_only[term][0], rel_tol=1e-6)
+    assert weights["never_attended"][0] > 0 and weights["seen_in_deliveries"][0] < 0
+    # a roll-only sample is scored without them
+    roll = {**sample, "roll_only": True, "features": [[a, b, 0] for a, b, _ in sample["features"]]}
+    first = scores([roll], kinds, weights, ("never_attended",))[0][0]
+    assert math.isclose(math.log(first / (1 - first)), weights["intercept_roll_only"][0] + weights["no_identity"][0])
+
+
+def test_log_loss_is_the_negative_log_likelihood_of_every_record():
+    kinds = ["no_identity", "placeholder_phone"]
+    weights = {"intercept": (-2.0, -2.0), "intercept_roll_only": (-3.0, -3.0), "no_identity": (1.0, 0.0),
+               "placeholder_phone": (2.0, 0.5), "seen_in_deliveries": (0.0, 0.0)}
+    sample = {"features": [[0, 0], [1, 1], [0, 1]], "labels": [0, 1, 0]}
+    p = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    expected = -(math.log(1 - p(-2)) + math.log(p(-2 + 1 + 2)) + math.log(1 - p(-2 + 0.5)))
+    assert math.isclose(log_loss([sample], kinds, weights), expected)
+    roll = {**sample, "roll_only": True}
+    expected_roll = -(math.log(1 - p(-3)) + math.log(p(-3 + 1 + 2)) + math.log(1 - p(-3 + 0.5)))
+    assert math.isclose(log_loss([roll], kinds, weights), expected_roll)
