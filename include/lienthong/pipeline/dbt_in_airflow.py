@@ -8,6 +8,8 @@ its threads; the warehouse connection still comes from the Airflow connection, n
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import date
 from functools import cache
 
 from lienthong.config.settings import WAREHOUSE_CONN_ID, Settings
@@ -33,6 +35,30 @@ def does_not_compile(message: str) -> bool:
     return bool(_DOES_NOT_COMPILE.search(message))
 
 
+# A night's data tests are what the night can have broken (docs/warehouse.md, "A night's data tests"):
+# the tests tagged weekly (the review's per-period tables) are left out, and the tests configured with
+# a night's `where` read the night's rows. Once a week (the night of this weekday of the logical date,
+# Monday = 0), or when a run's conf says {"data_tests": "full"}, every test reads every row.
+FULL_TESTS_WEEKDAY = 6
+NIGHT_TESTS = ["--exclude", "tag:weekly"]
+FULL_TESTS = ["--vars", "{data_tests: full}"]
+
+
+def data_test_flags(first_build: bool, day: date, conf: Mapping | None = None) -> list[str]:
+    """The dbt flags choosing a build's data tests: none on a first build (every row is new: the
+    restricted tests read all of them), every test in full once a week or on demand, else a night's."""
+    if first_build:
+        return []
+    if day.weekday() == FULL_TESTS_WEEKDAY or (conf or {}).get("data_tests") == "full":
+        return FULL_TESTS
+    return NIGHT_TESTS
+
+
+def first_build(conn) -> bool:
+    """No build has recorded how far the marts were built (the restricted tests' watermark)."""
+    return conn.execute("select to_regclass('intermediate.int_member_month__built') is null").fetchone()[0]
+
+
 @cache
 def _operator_class():
     """Cosmos' `dbt build` operator, failing at once (no retry) when the project does not compile."""
@@ -40,6 +66,17 @@ def _operator_class():
     from cosmos.operators.local import DbtBuildLocalOperator
 
     class DbtBuildOperator(DbtBuildLocalOperator):
+        def build_cmd(self, context, cmd_flags=None):
+            from lienthong.pipeline.tasks import delivery_date
+            from lienthong.warehouse import connect, resolve_url
+
+            with connect(resolve_url()) as conn:
+                first = first_build(conn)
+            dag_run = context.get("dag_run")
+            flags = data_test_flags(first, delivery_date(context), dag_run.conf if dag_run else None)
+            self.log.info(f"data tests: {' '.join(flags) or 'all, every row (first build)'}")
+            return super().build_cmd(context, [*(cmd_flags or []), *flags])
+
         def handle_exception_dbt_runner(self, result) -> None:
             try:
                 super().handle_exception_dbt_runner(result)
