@@ -37,20 +37,22 @@ def does_not_compile(message: str) -> bool:
 
 # A night's data tests are what the night can have broken (docs/warehouse.md, "A night's data tests"):
 # the tests tagged weekly (the review's per-period tables) are left out, and the tests configured with
-# a night's `where` read the night's rows. Once a week (the night of this weekday of the logical date,
-# Monday = 0), or when a run's conf says {"data_tests": "full"}, every test reads every row.
-FULL_TESTS_WEEKDAY = 6
+# a night's `where` read the night's rows. The night of this weekday of the logical date (Monday = 0)
+# runs the weekly ones too. A run whose conf says {"data_tests": "full"} tests every row: a changed var
+# makes dbt parse the whole project again (and the next night once more), so not every week.
+WEEKLY_TESTS_WEEKDAY = 6
 NIGHT_TESTS = ["--exclude", "tag:weekly"]
 FULL_TESTS = ["--vars", "{data_tests: full}"]
 
 
 def data_test_flags(first_build: bool, day: date, conf: Mapping | None = None) -> list[str]:
-    """The dbt flags choosing a build's data tests: none on a first build (every row is new: the
-    restricted tests read all of them), every test in full once a week or on demand, else a night's."""
-    if first_build:
-        return []
-    if day.weekday() == FULL_TESTS_WEEKDAY or (conf or {}).get("data_tests") == "full":
+    """The dbt flags choosing a build's data tests: every test on every row on demand or on a first
+    build (every row is new: the restricted tests read all of them), every test on the weekly night,
+    else a night's."""
+    if (conf or {}).get("data_tests") == "full" and not first_build:
         return FULL_TESTS
+    if first_build or day.weekday() == WEEKLY_TESTS_WEEKDAY:
+        return []
     return NIGHT_TESTS
 
 
@@ -74,7 +76,7 @@ def _operator_class():
                 first = first_build(conn)
             dag_run = context.get("dag_run")
             flags = data_test_flags(first, delivery_date(context), dag_run.conf if dag_run else None)
-            self.log.info(f"data tests: {' '.join(flags) or 'all, every row (first build)'}")
+            self.log.info(f"data tests: {' '.join(flags) or 'all (the first build or the weekly night)'}")
             return super().build_cmd(context, [*(cmd_flags or []), *flags])
 
         def handle_exception_dbt_runner(self, result) -> None:
