@@ -2,7 +2,8 @@
    batch) can test only the batches the warehouse has not read yet: a test with
    `config: {where: "__new_batches__"}` reads the rows of batches above the batch watermark the marts
    were built through before this run (int_member_month__built), every row on a first or full build.
-   A night then tests its own rows instead of re-reading every raw table (docs/warehouse.md). #}
+   A night then tests its own rows instead of re-reading every raw table (docs/warehouse.md).
+   `--vars '{data_tests: full}'` (the weekly night, or on demand) tests every row. #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where and '__new_batches__' in where -%}
@@ -22,7 +23,7 @@
 {% macro new_batches_predicate() -%}
     {%- set built = adapter.get_relation(database=target.database, schema='intermediate',
                                          identifier='int_member_month__built') if execute else none -%}
-    {%- if built is none or flags.FULL_REFRESH -%}true
+    {%- if built is none or full_data_tests() -%}true
     {%- else -%}batch_id > (select coalesce(max(built_through_batch_id), 0) from {{ built }})
     {%- endif -%}
 {%- endmacro %}
@@ -35,8 +36,13 @@
                                          identifier='int_member_month__built') if execute else none -%}
     {%- set touched = adapter.get_relation(database=target.database, schema='intermediate',
                                            identifier='int_member_month__touched') if execute else none -%}
-    {%- if built is none or touched is none or flags.FULL_REFRESH -%}true
+    {%- if built is none or touched is none or full_data_tests() -%}true
     {%- else -%}(person_id in (select person_id from {{ touched }})
         or month_start > (select coalesce(max(built_through_month), '-infinity') from {{ built }}))
     {%- endif -%}
+{%- endmacro %}
+
+{# Every row, not a night's: on --full-refresh, and with var data_tests = full (the weekly night, on demand). #}
+{% macro full_data_tests() -%}
+    {%- do return(flags.FULL_REFRESH or var('data_tests', 'night') == 'full') -%}
 {%- endmacro %}

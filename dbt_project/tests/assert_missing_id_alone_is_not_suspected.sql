@@ -1,3 +1,4 @@
+{{ config(tags=["weekly"]) }}
 -- A missing ID alone must not make a real member suspected: the score of a record that fired only
 -- no_identity stays below the threshold, whatever the organisation delivers (the intercept of full
 -- deliveries and of roll-only ones; fails with the offending weights otherwise).

@@ -8,6 +8,8 @@ its threads; the warehouse connection still comes from the Airflow connection, n
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import date
 from functools import cache
 
 from lienthong.config.settings import WAREHOUSE_CONN_ID, Settings
@@ -33,6 +35,32 @@ def does_not_compile(message: str) -> bool:
     return bool(_DOES_NOT_COMPILE.search(message))
 
 
+# A night's data tests are what the night can have broken (docs/warehouse.md, "A night's data tests"):
+# the tests tagged weekly (the review's per-period tables) are left out, and the tests configured with
+# a night's `where` read the night's rows. The night of this weekday of the logical date (Monday = 0)
+# runs the weekly ones too. A run whose conf says {"data_tests": "full"} tests every row: a changed var
+# makes dbt parse the whole project again (and the next night once more), so not every week.
+WEEKLY_TESTS_WEEKDAY = 6
+NIGHT_TESTS = ["--exclude", "tag:weekly"]
+FULL_TESTS = ["--vars", "{data_tests: full}"]
+
+
+def data_test_flags(first_build: bool, day: date, conf: Mapping | None = None) -> list[str]:
+    """The dbt flags choosing a build's data tests: every test on every row on demand or on a first
+    build (every row is new: the restricted tests read all of them), every test on the weekly night,
+    else a night's."""
+    if (conf or {}).get("data_tests") == "full" and not first_build:
+        return FULL_TESTS
+    if first_build or day.weekday() == WEEKLY_TESTS_WEEKDAY:
+        return []
+    return NIGHT_TESTS
+
+
+def first_build(conn) -> bool:
+    """No build has recorded how far the marts were built (the restricted tests' watermark)."""
+    return conn.execute("select to_regclass('intermediate.int_member_month__built') is null").fetchone()[0]
+
+
 @cache
 def _operator_class():
     """Cosmos' `dbt build` operator, failing at once (no retry) when the project does not compile."""
@@ -40,6 +68,17 @@ def _operator_class():
     from cosmos.operators.local import DbtBuildLocalOperator
 
     class DbtBuildOperator(DbtBuildLocalOperator):
+        def build_cmd(self, context, cmd_flags=None):
+            from lienthong.pipeline.tasks import delivery_date
+            from lienthong.warehouse import connect, resolve_url
+
+            with connect(resolve_url()) as conn:
+                first = first_build(conn)
+            dag_run = context.get("dag_run")
+            flags = data_test_flags(first, delivery_date(context), dag_run.conf if dag_run else None)
+            self.log.info(f"data tests: {' '.join(flags) or 'all (the first build or the weekly night)'}")
+            return super().build_cmd(context, [*(cmd_flags or []), *flags])
+
         def handle_exception_dbt_runner(self, result) -> None:
             try:
                 super().handle_exception_dbt_runner(result)

@@ -122,3 +122,21 @@ def test_the_project_follows_its_rules_but_for_the_documented_exceptions(manifes
     stale = [(rule, glob) for rule, glob, _ in exceptions
              if not any(v[0] == rule and fnmatchcase(v[1], glob) for v in found)]
     assert not stale, f"exceptions.csv lists violations that are fixed now; remove them: {stale}"
+
+
+# The review's tables with a row per record and period, rebuilt whole every night (dbt_project.yml, data_tests).
+PER_PERIOD = {"int_review__records", "int_review__record_flags", "int_review__member_status"}
+
+
+def test_only_the_reviews_per_period_tables_test_weekly(manifest):
+    """A night's build leaves the tests tagged weekly out (lienthong.pipeline.dbt_in_airflow): none may
+    guard what BI reads, the marts' keys or a night's own rows (staging, verification answers, corrections)."""
+    nodes = manifest["nodes"]
+    tests = [n for n in nodes.values() if n["resource_type"] == "test"]
+    weekly = [t for t in tests if "weekly" in t["tags"]]
+    assert weekly
+    for test in tests:
+        models = [nodes[d] for d in test["depends_on"]["nodes"] if d.startswith("model.")]
+        per_period = bool(models) and all(
+            m["original_file_path"].startswith("models/review/periodic/") or m["name"] in PER_PERIOD for m in models)
+        assert ("weekly" in test["tags"]) == per_period, test["name"]

@@ -269,6 +269,11 @@ def test_a_transfer_without_member_codes_ends_the_old_record_and_equals_full_reb
     assert records == [(False, other_unit, True), (True, unit, False)]
 
 
+def _assert_fails(out: str) -> None:
+    """The one selected test failed: dbt counts a failed test as an error; a failure, not a broken query."""
+    assert "ERROR=1" in out and "Database Error" not in out and "Compilation Error" not in out, out[-3000:]
+
+
 def test_a_nights_member_month_tests_read_the_rows_it_rebuilt(tiny_warehouse):
     """fct_member_month's key and relationship tests read the touched people's rows (and new months):
     a duplicate there fails the night; one in an untouched person's month is left to a full build."""
@@ -290,11 +295,37 @@ def test_a_nights_member_month_tests_read_the_rows_it_rebuilt(tiny_warehouse):
     try:
         tiny_warehouse.query(duplicate, untouched)
         assert "PASS=1" in tiny_warehouse.dbt("test", *key_test)
+        # The weekly or on-demand run reads every row.
+        _assert_fails(tiny_warehouse.dbt("test", *key_test, "--vars", "{data_tests: full}", check=False))
         tiny_warehouse.query(duplicate, touched)
-        out = tiny_warehouse.dbt("test", *key_test, check=False)
-        # dbt counts a failed test as an error; a failure, not a broken query.
-        assert "ERROR=1" in out and "Database Error" not in out and "Compilation Error" not in out, out[-3000:]
+        _assert_fails(tiny_warehouse.dbt("test", *key_test, check=False))
     finally:
         tiny_warehouse.query("delete from marts.fct_member_month where ctid in (select ctid from ("
                              " select ctid, row_number() over (partition by org_code, person_id, month_start) as n"
                              " from marts.fct_member_month) as d where n > 1) returning 1")
+
+
+def test_a_nights_batch_tests_fail_on_its_bad_row_and_a_full_run_reads_every_batch(tiny_warehouse):
+    """A staging test restricted to a night's batches (`where: __new_batches__`) fails on a bad row the
+    night landed; a bad row in a batch an earlier night tested passes the night and fails the full run."""
+    _catch_up(tiny_warehouse)
+    org, batch_id, day = tiny_warehouse.query(
+        "select org_code, batch_id, delivery_date from raw.batches where status = 'loaded'"
+        " and entity = 'activities' and row_count > 0 order by batch_id limit 1")[0]
+    table = f"raw.{org}__activities"
+    test = ["--select", f"stg_{org}__activities,test_name:not_null"]  # session_on, generated
+    bad_row = 999_999  # a row without a session day (every delivered column empty)
+    night = None
+    try:
+        tiny_warehouse.query(f"insert into {table} (batch_id, delivery_date, row_number) values (%s, %s, %s)"
+                             " returning 1", (batch_id, day, bad_row))
+        assert "PASS=1" in tiny_warehouse.dbt("test", *test)
+        _assert_fails(tiny_warehouse.dbt("test", *test, "--vars", "{data_tests: full}", check=False))
+        # The same row in a batch tonight landed.
+        night = _land_copy(tiny_warehouse, org, "activities", batch_id, "2026-12-05", where="false")
+        tiny_warehouse.query(f"update {table} set batch_id = %s where row_number = %s returning 1", (night, bad_row))
+        _assert_fails(tiny_warehouse.dbt("test", *test, check=False))
+    finally:
+        tiny_warehouse.query(f"delete from {table} where row_number = %s returning 1", (bad_row,))
+        if night:
+            tiny_warehouse.query("delete from raw.batches where batch_id = %s returning 1", (night,))
