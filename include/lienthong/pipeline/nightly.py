@@ -54,14 +54,28 @@ class NightlyResult:
 
 
 def ensure_airflow_metadata(settings: Settings, env: dict[str, str]) -> None:
-    """`airflow db migrate` once per Airflow version (it takes seconds; a second run skips it)."""
+    """`airflow db migrate` once per Airflow version and metadata database (it takes seconds; a
+    second run skips it), and again whenever that database lost its tables (`lienthong db reset`)."""
+    import hashlib
     from importlib.metadata import version
+
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
 
     # Airflow's metadata and task logs carry run parameters and error messages: the owner's alone.
     make_private(settings.airflow_home)
-    marker = settings.airflow_home / f".migrated-{version('apache-airflow-core')}"
+    url = make_url(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    # Which database, not its password: a state folder moved from SQLite to PostgreSQL migrates anew.
+    target = hashlib.sha256(url.set(password=None).render_as_string().encode()).hexdigest()[:12]
+    marker = settings.airflow_home / f".migrated-{version('apache-airflow-core')}-{target}"
     if marker.exists():
-        return
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                if inspect(conn).has_table("alembic_version"):
+                    return
+        finally:
+            engine.dispose()
     subprocess.run([airflow_executable(), "db", "migrate"], env=env, check=True, umask=PRIVATE_UMASK,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     marker.touch(mode=0o600)
@@ -168,6 +182,10 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
     echo(f"warehouse: {mask(url)}")
     env = airflow_environment(settings, url)
     ensure_airflow_metadata(settings, env)
+    old_metadata = settings.airflow_home / "airflow.db"
+    if old_metadata.exists() and not env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
+        echo(f"note: Airflow's metadata is no longer in {old_metadata} (only past DAG runs' history is there; "
+             "the pipeline's own state is in the warehouse): delete that file (docs/warehouse.md)")
     log_dir = settings.state_dir / "logs" / "nightly" / day.isoformat()
 
     result = NightlyResult(day)
