@@ -156,6 +156,7 @@ def stage_summary(night: dict) -> dict:
     ingests = [v for k, v in runs.items() if k.startswith("ingest_")]
     build = runs.get("warehouse_build", {}).get("tasks", {})
     return {
+        "airflow_metadata_s": night["stages"]["airflow_metadata"]["seconds"],  # migration (first day) or check
         "ingests_s": night["stages"]["ingests"]["seconds"],
         "landing_tasks_s": round(sum(sum(v["tasks"].values()) for v in ingests), 1),
         "dbt_s": round(build.get("dbt_staging", 0) + build.get("dbt_marts", 0), 1),
