@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -30,9 +29,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psutil
+from sqlalchemy import create_engine, text
 
 from ingest import copy_ceiling  # bench/ingest.py: the same ceiling the landing bench compares with
 from lienthong.config.settings import load_settings
+from lienthong.pipeline.airflow_env import airflow_environment
 from lienthong.pipeline.nightly import run_nightly
 from lienthong.ports import free_port
 from lienthong.sample import generate
@@ -95,19 +96,24 @@ class PeakMemory:
                 "peak_mb_postgres_tree": round(self.postgres_tree / mb)}
 
 
-def task_durations(airflow_db: Path, dag_id: str) -> dict[str, float]:
-    """Seconds per task of the DAG's latest run, from Airflow's own metadata."""
-    with sqlite3.connect(airflow_db) as db:
-        rows = db.execute(
-            "select task_id, coalesce(map_index, -1), duration from task_instance where dag_id = ? and run_id ="
-            " (select run_id from dag_run where dag_id = ? order by id desc limit 1)", (dag_id, dag_id)).fetchall()
+def task_durations(airflow_db: str, dag_id: str) -> dict[str, float]:
+    """Seconds per task of the DAG's latest run, from Airflow's own metadata (SQLAlchemy URL)."""
+    engine = create_engine(airflow_db)
+    try:
+        with engine.connect() as db:
+            rows = db.execute(text(
+                "select task_id, coalesce(map_index, -1), duration from task_instance where dag_id = :dag and"
+                " run_id = (select run_id from dag_run where dag_id = :dag order by id desc limit 1)"),
+                {"dag": dag_id}).fetchall()
+    finally:
+        engine.dispose()
     durations: dict[str, float] = {}
     for task_id, _index, duration in rows:
         durations[task_id] = round(durations.get(task_id, 0.0) + (duration or 0.0), 1)
     return durations
 
 
-def run_day(day: date, memory: PeakMemory, airflow_db: Path) -> dict:
+def run_day(day: date, memory: PeakMemory, airflow_db: str) -> dict:
     """One night through the DAGs: wall time and peaks per stage, and per DAG run its tasks' durations."""
     stages: dict[str, dict] = {}
 
@@ -150,6 +156,7 @@ def stage_summary(night: dict) -> dict:
     ingests = [v for k, v in runs.items() if k.startswith("ingest_")]
     build = runs.get("warehouse_build", {}).get("tasks", {})
     return {
+        "airflow_metadata_s": night["stages"]["airflow_metadata"]["seconds"],  # migration (first day) or check
         "ingests_s": night["stages"]["ingests"]["seconds"],
         "landing_tasks_s": round(sum(sum(v["tasks"].values()) for v in ingests), 1),
         "dbt_s": round(build.get("dbt_staging", 0) + build.get("dbt_marts", 0), 1),
@@ -189,10 +196,11 @@ def main() -> int:
     load_before = os.getloadavg()
     url = resolve_url(settings, start=True)
     postmaster = int((settings.pgdata / "postmaster.pid").read_text().split()[0])
+    airflow_db = airflow_environment(settings, url)["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]  # as the runs get it
     try:
         with PeakMemory(postmaster) as memory:
             print(f"first day {first} ({args.scale}) …", flush=True)
-            first_day = run_day(first, memory, settings.airflow_home / "airflow.db")
+            first_day = run_day(first, memory, airflow_db)
             first_day["rows"] = landed(url, first)
             ceiling = None
             if not args.no_ceiling:
@@ -200,7 +208,7 @@ def main() -> int:
                 ceiling = copy_ceiling(url, work, ways=("server",))["server"]
             night_day = first + timedelta(days=1)
             print(f"one night {night_day} …", flush=True)
-            night = run_day(night_day, memory, settings.airflow_home / "airflow.db")
+            night = run_day(night_day, memory, airflow_db)
             night["rows"] = landed(url, night_day)
     finally:
         from lienthong.warehouse.connection import embedded_server

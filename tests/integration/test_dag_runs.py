@@ -1,5 +1,6 @@
 """Several `airflow dags test` runs in one process (lienthong.pipeline.dag_runs): each run is on its
-own, with its own log, and a failed one neither takes the next with it nor hides in another's log."""
+own, with its own log, and a failed one neither takes the next with it nor hides in another's log; a
+held runner (started early to warm up) runs nothing until released."""
 from datetime import date
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from lienthong.config.organisations import load_organisations
 from lienthong.config.settings import load_settings
 from lienthong.pipeline.airflow_env import airflow_environment
-from lienthong.pipeline.nightly import run_dags
+from lienthong.pipeline.nightly import DagRunner, run_dags
 
 pytestmark = pytest.mark.airflow
 DAY = date(2026, 11, 25)
@@ -30,3 +31,18 @@ def test_runs_in_one_process_each_have_their_outcome_and_log(project_env, wareho
     stopped = list(run_dags(dags, DAY, env, project_env / "stopped", stop_on_failure=True))
     assert [(run.dag_id, run.ok) for run in stopped] == [(dags[0], False)]
     assert not (project_env / "stopped" / f"{dags[1]}.log").exists()
+
+
+def test_a_held_runner_runs_nothing_until_released(project_env, warehouse_url, airflow_env):
+    org = next(o for o in load_organisations() if all(e.connector.type == "file" for e in o.entities))
+    env = {**airflow_environment(load_settings(), warehouse_url),
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]}
+    dag_id = f"ingest_{org.code}"
+
+    never = DagRunner([dag_id], DAY, env, project_env / "never", held=True)
+    never.close()  # the caller gave up (the ingests raised): the runner ends without a run
+    assert not (project_env / "never" / f"{dag_id}.log").exists()
+
+    held = DagRunner([dag_id], DAY, env, project_env / "held", held=True)
+    runs = list(held.results())  # results() releases it
+    assert [(run.dag_id, run.ok) for run in runs] == [(dag_id, True)], runs[0].log.read_text()[-3000:]

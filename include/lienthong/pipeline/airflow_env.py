@@ -34,12 +34,8 @@ def airflow_environment(settings: Settings, warehouse_url: str, base: dict[str, 
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DEFAULT_TIMEZONE": TIMEZONE,
             "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
-            # SQLite takes one writer at a time and makes the others wait 5 s, then fail with
-            # "database is locked": a `backfill create` next to a running scheduler on a busy
-            # machine did. A minute's wait instead.
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get(
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home / 'airflow.db'}?timeout=60"
-            ),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN")
+            or metadata_url(settings),
             # A task's worker tells the API server it starts (and later finishes) with calls that are
             # not idempotent; at the default 5 s timeout a starved API server (a 2-core machine at load
             # 20) answered the first call after 34 s, the worker retried it, the retry was refused
@@ -62,6 +58,22 @@ def airflow_environment(settings: Settings, warehouse_url: str, base: dict[str, 
         }
     )
     return env
+
+
+def metadata_url(settings: Settings) -> str:
+    """Airflow's metadata database when none is configured: its own database on the embedded
+    PostgreSQL (which creates it at start), so that DAG runs in several processes write side by side.
+    With a warehouse of one's own (LIENTHONG_WAREHOUSE_URL) the project creates nothing on that
+    server: SQLite in the Airflow home, one writer at a time."""
+    if settings.warehouse_url is None:
+        from lienthong.warehouse.connection import embedded_server
+
+        url = embedded_server(settings).airflow_url()
+        if url:
+            return url
+    # SQLite makes a second writer wait 5 s, then fail with "database is locked": a `backfill create`
+    # next to a running scheduler on a busy machine did. A minute's wait instead.
+    return f"sqlite:///{settings.airflow_home / 'airflow.db'}?timeout=60"
 
 
 def airflow_executable() -> str:

