@@ -12,24 +12,35 @@ def _record(key: str, name: str, birth: str, hamlet: str = "Ấp 5") -> dict:
             "full_name": name, "birth_date": birth, "hamlet": hamlet, "commune": "Phường Tân Ninh"}
 
 
+def _with_population(family_middle: str, pair: list[dict]):
+    """The pair among two organisations' rolls of 26 people of one family (a population to train on),
+    as the linker prepares them: the frame, and its rows by source record key."""
+    people = [_record(f"org_a-{p}", f"{family_middle} {g}", f"1{p % 9 + 1}/0{p % 9 + 1}/19{70 + p}")
+              for p, g in enumerate(GIVEN)]
+    again = [{**r, "org_code": "org_b", "source_record_key": f"org_b-{p}"} for p, r in enumerate(people)]
+    frame = prepare_frame(people + again + pair)
+    return frame, {r["source_record_key"]: r for r in frame.to_dict("records")}
+
+
+def _scored_pairs(frame) -> set[frozenset]:
+    """The pairs Splink scores (the blocked pairs), as source record keys."""
+    scored = engine._linker(frame, engine.train(frame, POLICY)).inference.predict().as_pandas_dataframe()
+    keys = dict(zip(frame["record_uid"], frame["source_record_key"]))
+    return {frozenset((keys[a], keys[b])) for a, b in zip(scored["record_uid_l"], scored["record_uid_r"])}
+
+
 def test_a_typo_next_to_a_dropped_middle_name_is_blocked_by_family_year_and_hamlet():
     """'Phạm Thị Nhi' and 'Phạm Ni' (a typo and no middle name), one with only the year: no rule on
     the given name or the full date reaches them; family name, year and hamlet do. Another hamlet
     or another year does not."""
-    people = [_record(f"org_a-{p}", f"Trần Thị {g}", f"1{p % 9 + 1}/0{p % 9 + 1}/19{70 + p}")
-              for p, g in enumerate(GIVEN)]
-    again = [{**r, "org_code": "org_b", "source_record_key": f"org_b-{p}"} for p, r in enumerate(people)]
     pair = [_record("org_a-nhi", "Phạm Thị Nhi", "12/05/1997"), _record("org_b-ni", "Phạm Ni", "1997"),
             _record("org_c-elsewhere", "Phạm Ni", "1997", hamlet="Ấp 9"), _record("org_c-older", "Phạm Ni", "1996")]
-    frame = prepare_frame(people + again + pair)
-    rows = {r["source_record_key"]: r for r in frame.to_dict("records")}
+    frame, rows = _with_population("Trần Thị", pair)
     assert engine.blocked_by(rows["org_a-nhi"], rows["org_b-ni"]) == ["family_key + birth_year + hamlet_key"]
     assert engine.blocked_by(rows["org_a-nhi"], rows["org_c-elsewhere"]) == []
     assert engine.blocked_by(rows["org_a-nhi"], rows["org_c-older"]) == []
     # Splink renders the rule: the pair is among the blocked pairs it scores, the other two are not.
-    scored = engine._linker(frame, engine.train(frame, POLICY)).inference.predict().as_pandas_dataframe()
-    keys = dict(zip(frame["record_uid"], frame["source_record_key"]))
-    pairs = {frozenset((keys[a], keys[b])) for a, b in zip(scored["record_uid_l"], scored["record_uid_r"])}
+    pairs = _scored_pairs(frame)
     assert frozenset(("org_a-nhi", "org_b-ni")) in pairs
     assert not {frozenset(("org_a-nhi", "org_c-elsewhere")), frozenset(("org_a-nhi", "org_c-older"))} & pairs
 
@@ -38,20 +49,14 @@ def test_a_typo_in_the_ids_first_digits_next_to_a_move_is_blocked_by_family_name
     """'Trần Thị Hòa' and 'Trần Thị Hòòa' (a typo), day and month swapped, the CCCD's year digit
     typo'd, another hamlet (a move): only the family name and the last six digits of the ID reach
     them. Another family name, or other last digits, do not."""
-    people = [_record(f"org_a-{p}", f"Lê Văn {g}", f"1{p % 9 + 1}/0{p % 9 + 1}/19{70 + p}")
-              for p, g in enumerate(GIVEN)]
-    again = [{**r, "org_code": "org_b", "source_record_key": f"org_b-{p}"} for p, r in enumerate(people)]
     pair = [{**_record("org_a-hoa", "Trần Thị Hòa", "03/06/1990", hamlet="Ấp 3"), "id_number": "080190960512"},
             {**_record("org_b-hooa", "Trần Thị Hòòa", "06/03/1990", hamlet="Ấp 9"), "id_number": "080199960512"},
             {**_record("org_c-other-family", "Phạm Thị Hòòa", "06/03/1990", hamlet="Ấp 9"), "id_number": "080199960512"},
             {**_record("org_c-other-tail", "Trần Thị Hòòa", "06/03/1990", hamlet="Ấp 9"), "id_number": "080199960513"}]
-    frame = prepare_frame(people + again + pair)
-    rows = {r["source_record_key"]: r for r in frame.to_dict("records")}
+    frame, rows = _with_population("Lê Văn", pair)
     assert engine.blocked_by(rows["org_a-hoa"], rows["org_b-hooa"]) == ["family_key + id_tail"]
     assert engine.blocked_by(rows["org_a-hoa"], rows["org_c-other-family"]) == []
     assert engine.blocked_by(rows["org_a-hoa"], rows["org_c-other-tail"]) == []
-    scored = engine._linker(frame, engine.train(frame, POLICY)).inference.predict().as_pandas_dataframe()
-    keys = dict(zip(frame["record_uid"], frame["source_record_key"]))
-    pairs = {frozenset((keys[a], keys[b])) for a, b in zip(scored["record_uid_l"], scored["record_uid_r"])}
+    pairs = _scored_pairs(frame)
     assert frozenset(("org_a-hoa", "org_b-hooa")) in pairs
     assert not {frozenset(("org_a-hoa", "org_c-other-family")), frozenset(("org_a-hoa", "org_c-other-tail"))} & pairs
