@@ -231,7 +231,8 @@ def log_loss(samples: list[dict], kinds: list[str], weights: dict, delivery_rule
     for s in samples:
         for x, y in zip(s["features"], s["labels"]):
             z = _log_odds(s, x, kinds, weights, delivered)
-            total += math.log1p(math.exp(-abs(z))) + max(-z, 0.0) if y else math.log1p(math.exp(-abs(z))) + max(z, 0.0)
+            # -log(sigmoid(z)) for a ghost, -log(1 - sigmoid(z)) for a real member, without overflow.
+            total += math.log1p(math.exp(-abs(z))) + max(-z if y else z, 0.0)
     return total
 
 

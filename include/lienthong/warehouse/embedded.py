@@ -58,6 +58,15 @@ TEMP_SHARE_OF_FREE_DISK = 0.25
 MAX_TEMP_FILE_LIMIT_KB = 2**31 - 1  # the setting is a 32-bit count of kB
 
 
+def _write_private(path: Path, text: str) -> Path:
+    """Write a secret to ``path``, readable by its owner alone from the moment it exists."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through os.open
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    return path
+
+
 def temp_file_limit_kb(folder: Path) -> int:
     """The temp_file_limit (kB) for a server whose data lives in ``folder``."""
     free_kb = shutil.disk_usage(folder).free // 1024
@@ -158,9 +167,7 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self.pgdata.chmod(0o700)
         password = secrets.token_urlsafe(24)
-        pwfile = self.pgdata.parent / ".initdb_pw"
-        pwfile.write_text(password)
-        pwfile.chmod(0o600)
+        pwfile = _write_private(self.pgdata.parent / ".initdb_pw", password)
         try:
             if self._system_user:
                 self._prepare_for_system_user(pwfile)
@@ -173,8 +180,7 @@ class EmbeddedPostgres:
             raise EmbeddedPostgresError(f"initdb failed for {self.pgdata}: {err.stderr or err}") from err
         finally:
             pwfile.unlink(missing_ok=True)
-        self.secret_file.write_text(password)
-        self.secret_file.chmod(0o600)
+        _write_private(self.secret_file, password)
 
     def _prepare_for_system_user(self, pwfile: Path) -> None:
         import stat
@@ -235,8 +241,7 @@ class EmbeddedPostgres:
         role, database = sql.Identifier(AIRFLOW_ROLE), sql.Identifier(AIRFLOW_DATABASE)
         new_password = not self.airflow_secret_file.exists()
         if new_password:
-            self.airflow_secret_file.write_text(secrets.token_urlsafe(24))
-            self.airflow_secret_file.chmod(0o600)
+            _write_private(self.airflow_secret_file, secrets.token_urlsafe(24))
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (AIRFLOW_ROLE,)).fetchone()
         if new_password or not exists:
             statement = "alter role {} login password {}" if exists else "create role {} login password {}"
