@@ -44,5 +44,9 @@
 
 {# Every row, not a night's: on --full-refresh, and with var data_tests = full (the weekly night, on demand). #}
 {% macro full_data_tests() -%}
-    {%- do return(flags.FULL_REFRESH or var('data_tests', 'night') == 'full') -%}
+    {%- set choice = var('data_tests', 'night') -%}
+    {%- if choice not in ('night', 'full') -%}
+        {{ exceptions.raise_compiler_error("var data_tests=" ~ choice ~ " is not night or full: full tests every row, night (the default) a night's rows") }}
+    {%- endif -%}
+    {%- do return(flags.FULL_REFRESH or choice == 'full') -%}
 {%- endmacro %}

@@ -43,13 +43,18 @@ def does_not_compile(message: str) -> bool:
 WEEKLY_TESTS_WEEKDAY = 6
 NIGHT_TESTS = ["--exclude", "tag:weekly"]
 FULL_TESTS = ["--vars", "{data_tests: full}"]
+DATA_TEST_CHOICES = ("night", "full")  # the var data_tests in macros/testing.sql reads the same two
 
 
 def data_test_flags(first_build: bool, day: date, conf: Mapping | None = None) -> list[str]:
     """The dbt flags choosing a build's data tests: every test on every row on demand or on a first
     build (every row is new: the restricted tests read all of them), every test on the weekly night,
-    else a night's."""
-    if (conf or {}).get("data_tests") == "full" and not first_build:
+    else a night's. An unknown choice fails the task rather than testing less than was asked."""
+    choice = (conf or {}).get("data_tests", "night")
+    if choice not in DATA_TEST_CHOICES:
+        raise ValueError(f"conf data_tests={choice!r} is not one of {', '.join(DATA_TEST_CHOICES)}: "
+                         "'full' tests every row, 'night' (the default) a night's; trigger the run again with one")
+    if choice == "full" and not first_build:
         return FULL_TESTS
     if first_build or day.weekday() == WEEKLY_TESTS_WEEKDAY:
         return []

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from lienthong.pipeline.dbt_in_airflow import FULL_TESTS, WEEKLY_TESTS_WEEKDAY, NIGHT_TESTS, data_test_flags
 
 WEEKLY = next(date(2026, 11, 23) + timedelta(days=n) for n in range(7)
@@ -25,3 +27,9 @@ def test_a_first_build_runs_every_test_without_reparsing_for_a_var():
     # The restricted tests read every row when nothing was built yet (macros/testing.sql).
     assert data_test_flags(True, OTHER) == []
     assert data_test_flags(True, WEEKLY, {"data_tests": "full"}) == []
+
+
+@pytest.mark.parametrize("choice", ["FULL", "all", ""])
+def test_an_unknown_choice_fails_the_task_and_names_the_choices(choice):
+    with pytest.raises(ValueError, match="is not one of night, full"):
+        data_test_flags(False, OTHER, {"data_tests": choice})
