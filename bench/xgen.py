@@ -426,8 +426,8 @@ class Rolls:
         draw = rng.random()
         r.habit_dues = "regular" if draw < dues["regular"] else "irregular" if draw < dues["regular"] + dues["irregular"] else "lapsed"
         draw = rng.random()
-        r.habit_attend = ("never" if draw < attend["never"] else "irregular" if draw < attend["never"] + attend["irregular"] * 0.5
-                          else "regular")
+        r.habit_attend = ("never" if draw < attend["never"] else
+                          "irregular" if draw < attend["never"] + attend["irregular_share"] else "regular")
         (self.records[code] if into is None else into).append(r)
         age = p.age(self.day) if p.birth else None
         top = self.senders[code]["eligible"].get("max_age")
@@ -916,7 +916,7 @@ class Writer:
                 for r in members:
                     if session < r.joined or (r.person.died_on and session > r.person.died_on):
                         continue
-                    chance = {"regular": 0.8, "irregular": 0.4, "never": 0.0}[r.habit_attend]
+                    chance = 0.0 if r.habit_attend == "never" else self.spec["attendance"][r.habit_attend]
                     if rng.random() < chance:
                         attended[r.record_id] += 1
                         values = {**self._member_values(r, style),
