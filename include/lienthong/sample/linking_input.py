@@ -134,7 +134,7 @@ def config_roster_rows(sample_dir: Path, config_dir: Path, until: str | None = N
                         continue
                     row = {k: v for k, v in source.values.items() if v is not None}
                     key = row.get("member_code")
-                    if not key:
+                    if not key:  # truth's row is the line after a header on line 1, as review scoring reads it
                         keys = keys if keys is not None else _delivery_keys(sample_dir)
                         key = keys[(org.code, day, path.name, str(source.row_number - 1))]
                     written = row.get("sex", "")
