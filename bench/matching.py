@@ -2,6 +2,7 @@
 
     uv run python bench/matching.py --setting demo|demo-hard|untuned-a|untuned-b [--no-baseline] [--keep DIR]
     uv run python bench/matching.py --scale demo|province|tiny [--seed 42] [--sample DIR]
+    uv run python bench/matching.py --sample DIR [--org-configs DIR]   # e.g. a bench/xgen.py sample
 
 A setting (bench/matching_settings.yml) is a scale, a seed and overrides of the generator's
 noise.yml; ``--scale``/``--seed`` alone mean the default mix. Generates the sample (or reuses the
@@ -53,10 +54,10 @@ def _measured(function, *args):
     return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _load_source(url: str, sample: Path, until: str | None) -> int:
+def _load_source(url: str, sample: Path, until: str | None, configs: Path | None) -> int:
     from lienthong.sample.linking_input import latest_records, write_source_table
 
-    rows = latest_records(sample, until)
+    rows = latest_records(sample, until, configs)
     with psycopg.connect(url) as conn:
         conn.execute("create schema if not exists bench_source")
         write_source_table(conn, SOURCE, rows)
@@ -241,6 +242,9 @@ def main() -> int:
     parser.add_argument("--scale", default="demo")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--sample", type=Path, default=None, help="an existing sample folder")
+    parser.add_argument("--org-configs", type=Path, default=None,
+                        help="read the rolls through these organisation configs (default: the sample's "
+                             "configs/ folder when it has one, as bench/xgen.py writes; else the generator's shapes)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep the bench's PostgreSQL data (stopped) in this folder, to study the scored pairs")
@@ -252,6 +256,10 @@ def main() -> int:
     else:
         setting, name = {"scale": args.scale, "seed": args.seed}, f"{args.scale}-{args.seed}"
     sample = args.sample or ROOT / ".lienthong" / "bench" / f"sample-{name}"
+    configs = args.org_configs or (sample / "configs" if (sample / "configs").is_dir() else None)
+    if configs and not args.setting:  # a sample of its own senders: name it by its folder and seed
+        manifest = json.loads((sample / "manifest.json").read_text(encoding="utf-8"))
+        setting, name = {"scale": manifest.get("generator", "own configs"), "seed": manifest.get("seed")}, sample.name
     if not (sample / "manifest.json").exists():
         _generate(setting, sample)
     from lienthong.sample.linking_input import delivery_dates
@@ -268,12 +276,12 @@ def main() -> int:
     url = server.start()
     try:
         ensure_ready(url)
-        loaded = _load_source(url, sample, days[-2])
+        loaded = _load_source(url, sample, days[-2], configs)
         print(f"{name}: {loaded:,} records delivered up to {days[-2]}", flush=True)
         full, full_mb = _in_child(_run_linker, url, False)
         print(f"full run: {full['wall_seconds']} s, {full_mb:.0f} MB, {full['pairs_scored']:,} pairs scored, "
               f"timings {full['timings']}", flush=True)
-        total = _load_source(url, sample, days[-1])
+        total = _load_source(url, sample, days[-1], configs)
         night, night_mb = _in_child(_run_linker, url, True)
         print(f"incremental run ({days[-1]}): {night['changed']:,} new or changed of {total:,} records in "
               f"{night['wall_seconds']} s, {night_mb:.0f} MB, timings {night['timings']}", flush=True)

@@ -4,6 +4,11 @@ warehouse with person linking, and score every ghost flag and the suspicion scor
 sample's planted truth: flagged, precision, recall, and the score's precision at recall 0.9.
 
     uv run python bench/review.py [--only NAME ...] [--keep] [--rescore]
+    uv run python bench/review.py --sample DIR [--sample DIR ...] [--keep]   # samples with their own configs
+
+A ``--sample`` folder (bench/xgen.py writes one) brings its senders' organisation configs in
+``configs/``; it is landed and scored as it is (full or roll-only as its manifest says), nothing
+generated.
 
 Each setting gets its own database on the project's warehouse server (LIENTHONG_PG_PORT) and its
 own folder under the state folder (bench-review/NAME), dropped afterwards unless --keep. Prints a
@@ -78,11 +83,18 @@ def _dbt(settings, url: str, *args: str) -> None:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{run.stdout[-5000:]}\n{run.stderr[-2000:]}")
 
 
+def _sample_dir(folder: Path, setting: dict) -> Path:
+    """A given sample (--sample), else the one generated into the setting's folder."""
+    return Path(setting["sample"]) if "sample" in setting else folder / "sample"
+
+
 def _setting_env(folder: Path, sample: Path, url: str, setting: dict) -> dict[str, str]:
     env = {"LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(folder / "state"),
            "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_DROP_DIR": str(sample / "deliveries"),
            "LIENTHONG_REFERENCE_DIR": str(sample / "reference")}
-    if setting["deliveries"] == "roll_only":
+    if "sample" in setting:
+        env["LIENTHONG_ORG_CONFIG_DIR"] = str(sample / "configs")
+    elif setting["deliveries"] == "roll_only":
         env["LIENTHONG_ORG_CONFIG_DIR"] = str(folder / "configs")
     return env
 
@@ -96,7 +108,7 @@ def rescore_setting(name: str, setting: dict, base: Path, server_url: str) -> tu
     from lienthong.config.settings import load_settings
 
     folder, url = base / name, _database_url(server_url, name)
-    sample = folder / "sample"
+    sample = _sample_dir(folder, setting)
     manifest = json.loads((sample / "manifest.json").read_text())
     with _environment(_setting_env(folder, sample, url, setting)):
         settings = load_settings()
@@ -113,12 +125,13 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
     folder = base / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    noise_path = folder / "noise.yml"
-    noise_path.write_text(yaml.safe_dump(_merge(load_noise(), setting.get("noise", {})), allow_unicode=True),
-                          encoding="utf-8")
-    sample = folder / "sample"
-    generate(setting.get("scale", "custom"), setting["seed"], sample, people=setting.get("people"),
-             noise_config=noise_path)
+    sample = _sample_dir(folder, setting)
+    if "sample" not in setting:
+        noise_path = folder / "noise.yml"
+        noise_path.write_text(yaml.safe_dump(_merge(load_noise(), setting.get("noise", {})), allow_unicode=True),
+                              encoding="utf-8")
+        generate(setting.get("scale", "custom"), setting["seed"], sample, people=setting.get("people"),
+                 noise_config=noise_path)
     manifest = json.loads((sample / "manifest.json").read_text())
     day = dt.date.fromisoformat(manifest["deliveries"]["from"])
 
@@ -126,7 +139,7 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
     with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
         conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
         conn.execute(f'create database "{url.rsplit("/", 1)[1]}"')
-    if setting["deliveries"] == "roll_only":
+    if setting["deliveries"] == "roll_only" and "sample" not in setting:
         _roll_only_configs(folder / "configs")
     with _environment(_setting_env(folder, sample, url, setting)):
         from lienthong.config.organisations import load_organisations
@@ -176,11 +189,19 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the databases and folders")
     parser.add_argument("--rescore", action="store_true",
                         help="settings kept by an earlier --keep run: rebuild only the review models and score")
+    parser.add_argument("--sample", action="append", type=Path,
+                        help="a sample folder with its own configs/ (bench/xgen.py) instead of the settings")
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
     from lienthong.warehouse import resolve_url
 
     declared = yaml.safe_load(SETTINGS_FILE.read_text(encoding="utf-8"))["settings"]
+    if args.sample:
+        declared = {}
+        for path in args.sample:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+            declared[path.name] = {"sample": str(path.resolve()), "seed": manifest["seed"],
+                                   "deliveries": "roll_only" if manifest.get("roll_only") else "full"}
     chosen = {n: s for n, s in declared.items() if not args.only or n in args.only}
     settings = load_settings()
     server_url = resolve_url(settings, start=True)

@@ -10,6 +10,10 @@ Source record keys: the member code where the organisation sends one. The Women'
 member code, so its key is the generator's record id found through ``truth/delivery_rows.csv``;
 that stands in for the stable key the caller must provide (the record id says nothing about the
 person, so no truth leaks into the features).
+
+A sample that brings its own senders (``bench/xgen.py`` writes their organisation configs into the
+sample) is read through those configs instead, with the pipeline's own file reader and row
+preparation (``config_dir``): the shapes describe only this package's generator.
 """
 from __future__ import annotations
 
@@ -91,6 +95,53 @@ def delivery_dates(sample_dir: Path) -> list[str]:
     return sorted({p.name for p in (Path(sample_dir) / "deliveries").glob("*/*") if p.is_dir()})
 
 
+def _input_row(org: str, key: str, row: dict[str, str], sex: str, day: str) -> dict[str, str]:
+    """Linker input from a row's fields: a split name joined, an address split into hamlet and commune."""
+    name = row["full_name"] if "full_name" in row else f"{row.get('family_name', '')} {row.get('given_names', '')}"
+    hamlet, commune = (row.get("hamlet", ""), row.get("commune", ""))
+    if "address" in row:
+        hamlet, commune = split_address(row["address"])
+    return {"org_code": org, "source_record_key": key, "full_name": name, "birth_date": row.get("birth_date", ""),
+            "sex": sex, "id_number": row.get("id_number", ""), "phone": row.get("phone", ""),
+            "hamlet": hamlet, "commune": commune, "delivered_on": day}
+
+
+def config_roster_rows(sample_dir: Path, config_dir: Path, until: str | None = None,
+                       only: str | None = None) -> Iterator[dict[str, str]]:
+    """Like :func:`roster_rows`, for the organisations configured in ``config_dir`` (file connectors),
+    each file read and prepared as the nightly ingest reads it; rows the connector already refuses
+    (a line cut short) are left out, as the ingest quarantines them."""
+    from lienthong.config.organisations import load_organisations
+    from lienthong.landing.checks import prepared
+    from lienthong.pipeline.dbt_generated import vn_key
+    from lienthong.sources.files import open_file
+
+    sample_dir = Path(sample_dir)
+    keys: dict | None = None
+    for org in load_organisations(config_dir):
+        sex_codes = {"f": "F", "m": "M", **{vn_key(k): v for k, v in org.sex_codes.items()}}
+        entities = [org.entity(kind) for kind in ("roster", "roster_changes") if org.sends(kind)]
+        for day_dir in sorted((sample_dir / "deliveries" / org.code).glob("*")):
+            day = day_dir.name
+            if (until and day > until) or (only and day != only):
+                continue
+            for entity in entities:
+                path = sample_dir / "deliveries" / entity.connector.path.format(date=day)
+                if not path.exists():
+                    continue
+                for source in prepared(open_file(path, entity)).rows():
+                    if source.problem:
+                        continue
+                    row = {k: v for k, v in source.values.items() if v is not None}
+                    key = row.get("member_code")
+                    if not key:  # truth's row is the line after a header on line 1, as review scoring reads it
+                        keys = keys if keys is not None else _delivery_keys(sample_dir)
+                        key = keys[(org.code, day, path.name, str(source.row_number - 1))]
+                    written = row.get("sex", "")
+                    birth = {"birth_date": row.get("birth_date") or row.get("birth_year", "")}
+                    yield _input_row(org.code, key, {**row, **birth}, sex_codes.get(vn_key(written), written), day)
+
+
 def roster_rows(sample_dir: Path, until: str | None = None, only: str | None = None) -> Iterator[dict[str, str]]:
     """Every roster row delivered up to ``until`` (or on ``only``), in delivery order, as linker input
     plus ``delivered_on``."""
@@ -112,25 +163,15 @@ def roster_rows(sample_dir: Path, until: str | None = None, only: str | None = N
                     if not key:
                         keys = keys if keys is not None else _delivery_keys(sample_dir)
                         key = keys[(org, day, spec["name"], row.get("row_number") or str(number))]
-                    if "full_name" in row:
-                        name = row["full_name"]
-                    else:
-                        name = f"{row.get('family_name', '')} {row.get('given_names', '')}"
-                    hamlet, commune = (row.get("hamlet", ""), row.get("commune", ""))
-                    if "address" in row:
-                        hamlet, commune = split_address(row["address"])
-                    yield {
-                        "org_code": org, "source_record_key": key, "full_name": name,
-                        "birth_date": row.get("birth_date", ""), "sex": sex_codes.get(row.get("sex", ""), row.get("sex", "")),
-                        "id_number": row.get("id_number", ""), "phone": row.get("phone", ""),
-                        "hamlet": hamlet, "commune": commune, "delivered_on": day,
-                    }
+                    yield _input_row(org, key, row, sex_codes.get(row.get("sex", ""), row.get("sex", "")), day)
 
 
-def latest_records(sample_dir: Path, until: str | None = None) -> list[dict[str, str]]:
-    """One row per source record: its latest delivered version up to ``until``."""
+def latest_records(sample_dir: Path, until: str | None = None, config_dir: Path | None = None) -> list[dict[str, str]]:
+    """One row per source record: its latest delivered version up to ``until`` (read through the
+    organisation configs in ``config_dir`` when given, else the shapes)."""
     latest: dict[tuple[str, str], dict[str, str]] = {}
-    for row in roster_rows(sample_dir, until):
+    rows = config_roster_rows(sample_dir, config_dir, until) if config_dir else roster_rows(sample_dir, until)
+    for row in rows:
         latest[(row["org_code"], row["source_record_key"])] = row
     return list(latest.values())
 
