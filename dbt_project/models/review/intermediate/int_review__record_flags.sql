@@ -299,13 +299,14 @@ fired as (
          and age_at_end > {{ var('review')['old_age'] }} and age_at_end <= {{ var('review')['max_plausible_age'] }})
                                                                                        as very_old,
 
-        -- A CCCD no living member can hold: its first three digits are no province's code, or its
-        -- century and year digits (4-6) give a birth year after the period or an age over
-        -- max_plausible_age (an invented number), unless those digits are one typo (a digit, two
-        -- adjacent digits swapped) away from the ones the record's birth year gives: a real ID
-        -- mistyped (a typo in the province code leaves the year digits right).
+        -- A CCCD no living member can hold: its first three digits are no province's code (only
+        -- where the record gives a birth year to check the year digits against: a real ID mistyped
+        -- in its province code keeps them), or its century and year digits (4-6) give a birth year
+        -- after the period or an age over max_plausible_age (an invented number), unless those
+        -- digits are one typo (a digit, two adjacent digits swapped) away from the ones the
+        -- record's birth year gives: a real ID mistyped.
         (id_number ~ '^\d{12}$'
-         and (not id_has_province_code
+         and ((not id_has_province_code and birth_year is not null)
               or id_birth_year > extract(year from last_day)::int
               or extract(year from last_day)::int - id_birth_year > {{ var('review')['max_plausible_age'] }})
          and not coalesce((
