@@ -131,7 +131,7 @@ def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, li
     changed = []
     run.conn.execute("create temp table incoming (like identity.records including defaults) on commit drop")
     for rows in _read_source(run.conn, source_sql, changed_only=run.incremental):
-        features = prepare_frame(rows, today)
+        features = prepare_frame(rows, today, run.policy.provinces)
         store.copy_frame(run.conn, "incoming", features, list(FEATURE_COLUMNS))
         changed += list(features["record_uid"])
     _upsert_records(run.conn)
