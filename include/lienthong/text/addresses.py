@@ -80,6 +80,10 @@ _UNIT_WORDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("to",), "hamlet", ""),
 )
 # "tỉnh" loses its diacritics to "tinh" as in "An Tịnh", so it counts only before a province.
+# Unit words as written with diacritics: a word written with others is a name's ("Xã Phương Thịnh"
+# is no "Phường"); a word without any may be either.
+_ACCENTED = {"phuong": "phường", "xa": "xã", "thi": "thị", "tran": "trấn", "thanh": "thành", "pho": "phố",
+             "huyen": "huyện", "ap": "ấp", "to": "tổ", "khom": "khóm", "quan": "quận", "tinh": "tỉnh"}
 _PROVINCE_WORDS = ("tinh", "t")
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
           "viii": "8", "ix": "9", "x": "10"}
@@ -300,10 +304,11 @@ def _index(scope: tuple[str, ...] = DEFAULT_PROVINCES) -> _Index:
     )
 
 
-def _unit_word(plain: list[str], i: int, index: _Index) -> tuple[int, str, str] | None:
+def _unit_word(plain: list[str], words: list[str], i: int, index: _Index) -> tuple[int, str, str] | None:
     """(length, kind, unit type) of the unit word starting at word ``i``, if one does."""
     for tokens, kind, unit_type in _UNIT_WORDS:
-        if tuple(plain[i : i + len(tokens)]) == tokens:
+        if tuple(plain[i : i + len(tokens)]) == tokens and all(
+                words[j] in (plain[j], _ACCENTED.get(plain[j], plain[j])) for j in range(i, i + len(tokens))):
             return len(tokens), kind, unit_type
     if plain[i] in _PROVINCE_WORDS and "".join(plain[i + 1 :]) in index.provinces:
         return 1, "province", ""
@@ -319,7 +324,7 @@ def _pieces(text: str, index: _Index) -> list[_Piece]:
         groups: list[tuple[str | None, str, list[int]]] = [(None, "", [])]
         i = 0
         while i < len(words):
-            found = _unit_word(plain, i, index)
+            found = _unit_word(plain, words, i, index)
             if found is None:
                 groups[-1][2].append(i)
                 i += 1

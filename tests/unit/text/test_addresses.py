@@ -7,7 +7,10 @@ import pytest
 from lienthong.text import addresses
 from lienthong.text.addresses import crosswalk, lookup_commune, resolve_commune
 from lienthong.text.errors import AddressParseError
-from lienthong.text.names import name_key
+from lienthong.text.names import name_key, normalise_name
+
+
+TWO = addresses.KNOWN_PROVINCES  # Tây Ninh and Đồng Tháp
 
 
 def test_codes_are_reused_so_keys_carry_the_scheme():
@@ -120,6 +123,19 @@ def test_unit_words_never_occur_inside_names():
         assert not words & set(name_key(short).split()), name
 
 
+def test_unit_words_as_written_never_occur_inside_names_of_the_known_provinces():
+    """With diacritics a unit word is told from a name's word ("Xã Phương Thịnh" is no "Phường")."""
+    words = {addresses._ACCENTED.get(w, w) for tokens, _, _ in addresses._UNIT_WORDS for w in tokens
+             if len(tokens) == 1}
+    rows = crosswalk(addresses.KNOWN_PROVINCES)
+    names = [ref.name for ref, _ in rows] + [ref.district or "" for ref, _ in rows]
+    names += [ref.name for _, news in rows for ref in news]
+    for name in names:
+        short = next(name[len(t):] for t in (*addresses._TYPE_KEYS, "") if name.startswith(t))
+        assert not words & set(normalise_name(short).lower().split()), name
+    assert resolve_commune("Xã Phương Thịnh, Tỉnh Đồng Tháp", provinces=TWO).new_name == "Xã Phương Thịnh"
+
+
 def test_resolution_works_with_network_disabled(monkeypatch):
     def no_network(*args, **kwargs):
         raise OSError("network disabled in this test")
@@ -142,7 +158,6 @@ def test_the_geocoding_package_code_is_never_imported():
     subprocess.run([sys.executable, "-c", script], check=True)
 
 
-TWO = addresses.KNOWN_PROVINCES  # Tây Ninh and Đồng Tháp
 
 
 @pytest.mark.parametrize("text, province", [
