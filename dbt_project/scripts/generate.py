@@ -2,7 +2,8 @@
 
     uv run python dbt_project/scripts/generate.py
 
-Writes, from lienthong.text.addresses.crosswalk():
+Writes, from lienthong.text.addresses.crosswalk() of every province the project knows
+(``KNOWN_PROVINCES``: Tây Ninh, Đồng Tháp):
   seeds/admin_units.csv, seeds/admin_crosswalk.csv, seeds/admin_unit_aliases.csv
 The output is committed; a test checks it is up to date. (The organisation-specific parts of the
 project are rendered at run time into the state folder: lienthong.pipeline.dbt_generated.)
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from lienthong.pipeline.dbt_generated import csv_text, vn_key
-from lienthong.text.addresses import crosswalk
+from lienthong.text.addresses import KNOWN_PROVINCES, crosswalk
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +22,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 def render() -> dict[Path, str]:
     files: dict[Path, str] = {}
     units, links = {}, []
-    for old, news in crosswalk():
+    for old, news in crosswalk(KNOWN_PROVINCES):
         units[old.key] = [old.key, old.scheme, old.code, old.name, old.district or "", old.province_code]
         for new in news:
             units[new.key] = [new.key, new.scheme, new.code, new.name, "", new.province_code]

@@ -22,10 +22,23 @@ parts as (
 
 ),
 
+in_provinces as (
+
+    -- The units of the deployment's provinces (var provinces), old ones by the new commune they went to.
+    select admin_unit_key from {{ ref('admin_units') }}
+    where scheme = 'new' and province_code in ({{ provinces_sql() }})
+    union
+    select x.old_admin_unit_key from {{ ref('admin_crosswalk') }} as x
+    join {{ ref('admin_units') }} as n on n.admin_unit_key = x.new_admin_unit_key
+    where n.province_code in ({{ provinces_sql() }})
+
+),
+
 aliases as (
 
     select a.*, u.scheme from {{ ref('admin_unit_aliases') }} as a
     join {{ ref('admin_units') }} as u using (admin_unit_key)
+    join in_provinces using (admin_unit_key)
 
 ),
 
