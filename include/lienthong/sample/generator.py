@@ -129,10 +129,11 @@ class _Provinces:
 
     @classmethod
     def of(cls, config: dict, communes) -> _Provinces | None:
-        names = {c.province_code: c.province for c in communes}
+        """The scale's provinces, or None for a one-province scale (it draws and writes as before)."""
         if len(config.get("provinces", ())) < 2:
             return None
-        return cls(names, config.get("moves_between_provinces", 0.0), config.get("province_in_address", 1.0))
+        return cls({c.province_code: c.province for c in communes}, config.get("moves_between_provinces", 0.0),
+                   config.get("province_in_address", 1.0))
 
 
 @dataclass
@@ -173,7 +174,7 @@ class _Province:
                       registry_coverage={"died": registry.get("died_coverage", 1.0),
                                          "moved_away": registry.get("moved_away_coverage", 1.0)})
         deliveries = Deliveries(out, delivery_days, {c.code: c.name for c in everything}, truth.roster_row,
-                                provinces=provinces and {c.code: c.province for c in everything},
+                                provinces={c.code: c.province for c in everything} if provinces else None,
                                 province_in_address=provinces.in_address if provinces else 0.0)
         hard = HardCases(noise.get("hard_cases"), seed, ctx, all_hamlets)
         return cls(communes, sizes, world, ctx, units, truth, deliveries, hard, all_hamlets, home_hamlets, provinces)
