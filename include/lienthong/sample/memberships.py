@@ -53,7 +53,6 @@ class Unit:
     province_code: str = ""
     roll: str = ""  # the roll holding the unit: the organisation, or its branch in the unit's province
 
-
     @property
     def session_day(self) -> int:
         return 3 + zlib.crc32(self.code.encode()) % 24
