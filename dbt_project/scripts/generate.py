@@ -4,7 +4,7 @@
 
 Writes, from lienthong.text.addresses.crosswalk() of every province the project knows
 (``KNOWN_PROVINCES``: Tây Ninh, Đồng Tháp):
-  seeds/admin_units.csv, seeds/admin_crosswalk.csv, seeds/admin_unit_aliases.csv
+  seeds/admin_units.csv, seeds/admin_crosswalk.csv, seeds/admin_unit_aliases.csv, seeds/admin_provinces.csv
 The output is committed; a test checks it is up to date. (The organisation-specific parts of the
 project are rendered at run time into the state folder: lienthong.pipeline.dbt_generated.)
 """
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from lienthong.pipeline.dbt_generated import csv_text, vn_key
-from lienthong.text.addresses import KNOWN_PROVINCES, crosswalk
+from lienthong.text.addresses import KNOWN_PROVINCES, crosswalk, province_names
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +34,11 @@ def render() -> dict[Path, str]:
     files[PROJECT / "seeds" / "admin_unit_aliases.csv"] = csv_text(
         ["name_key", "district_key", "admin_unit_key"],
         sorted({(vn_key(u[3]), vn_key(u[4]), u[0]) for u in units.values()}))
+    # A province as an address names it, with its unit word ("tinh long an"; a bare "Tây Ninh" is
+    # also a district's name), and the new province it is in now.
+    files[PROJECT / "seeds" / "admin_provinces.csv"] = csv_text(
+        ["name_key", "province_code"],
+        sorted([vn_key(name), code] for name, code in province_names(KNOWN_PROVINCES).items()))
     return files
 
 

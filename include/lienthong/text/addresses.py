@@ -171,6 +171,7 @@ class _Index:
     districts: dict[str, tuple[_Name, ...]]
     province_of: dict[str, str]  # commune key (either scheme) -> code of its new province
     provinces: dict[str, str]  # province name key ("tayninh", "longan") -> code of its new province
+    province_names: dict[str, str]  # province name ("Tỉnh Long An") -> code of its new province
     old_provinces: dict[str, str]  # old province name key -> its old code ("tayninh" -> "72")
     codes: dict[str, str]  # new province key ("tinhtayninh") -> its code ("80")
     retired: frozenset[str]  # old provinces that are none any more ("longan"): naming one means the old scheme
@@ -241,10 +242,10 @@ def _index(scope: tuple[str, ...] = DEFAULT_PROVINCES) -> _Index:
     new: dict[str, CommuneRef] = {}
     new_by_key: dict[tuple[str, str], CommuneRef] = {}
     codes: dict[str, str] = {}
-    provinces: dict[str, str] = {}
+    province_names: dict[str, str] = {}
     for code, name, unit_type, ward_key, province_key, province_code, province in new_rows:
         ref = new[code] = new_by_key[province_key, ward_key] = CommuneRef("new", code, name, province_code)
-        codes[province_key] = provinces[_province_key(province)] = province_code
+        codes[province_key] = province_names[province] = province_code
         short = _short(name, unit_type)
         communes[_plain(short)].append(_Name(ref, _TYPE_KEYS[unit_type], _accent(short)))
 
@@ -259,7 +260,7 @@ def _index(scope: tuple[str, ...] = DEFAULT_PROVINCES) -> _Index:
         old_by_key[f"{province_key}_{district_key}_{ward_key}"] = code
         old_district_of[code] = district_code
         old_provinces[_province_key(province_name)] = province
-        provinces.setdefault(_province_key(province_name), codes[new_of_old[province_key]])
+        province_names.setdefault(province_name, codes[new_of_old[province_key]])
         short = _short(name, unit_type)
         communes[_plain(short)].append(_Name(ref, _TYPE_KEYS[unit_type], _accent(short)))
         for key, alias in _alias_names(aliases, ref):
@@ -296,7 +297,8 @@ def _index(scope: tuple[str, ...] = DEFAULT_PROVINCES) -> _Index:
         communes={k: tuple(v) for k, v in communes.items()},
         districts={k: tuple(v) for k, v in districts.items()},
         province_of=province_of,
-        provinces=provinces,
+        provinces={_province_key(name): code for name, code in province_names.items()},
+        province_names=province_names,
         old_provinces=old_provinces,
         codes=codes,
         # An old province whose name no new province took (Long An, Tiền Giang).
@@ -489,6 +491,12 @@ def lookup_commune(scheme: Scheme, code: str) -> CommuneRef:
     in the provinces the project knows."""
     index = _index(KNOWN_PROVINCES)
     return (index.new if scheme == "new" else index.old)[code]
+
+
+def province_names(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, str]:
+    """The names of the new ``provinces`` and of the old ones they were made of ("Tỉnh Long An"),
+    each with the code of its new province ("80")."""
+    return dict(_index(tuple(provinces)).province_names)
 
 
 def crosswalk(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> tuple[tuple[CommuneRef, tuple[CommuneRef, ...]], ...]:
