@@ -47,6 +47,7 @@ from lienthong.linking.run import (
     _term_frequencies, _train,
 )
 from lienthong.text import crosswalk, lookup_commune
+from lienthong.text.addresses import KNOWN_PROVINCES
 from lienthong.warehouse import connect
 
 NO_COMMUNE = "none"  # the partition of records without a commune (or with one the reference does not know)
@@ -88,7 +89,7 @@ def _areas() -> dict[str, str]:
             code = parent[code]
         return code
 
-    for _, new in crosswalk():
+    for _, new in crosswalk(KNOWN_PROVINCES):
         first, *rest = sorted(ref.code for ref in new)
         for code in rest:
             a, b = sorted((find(first), find(code)))

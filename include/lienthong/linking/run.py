@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import psycopg
 
+from lienthong.config.organisations import load_organisations
 from lienthong.linking import engine, store
 from lienthong.linking.backends import Backend, open_backend
 from lienthong.linking.blocking import candidates_sql
@@ -130,8 +131,10 @@ def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, li
     read = run.conn.execute(f"select count(*) from ({source_sql}) as source").fetchone()[0]
     changed = []
     run.conn.execute("create temp table incoming (like identity.records including defaults) on commit drop")
+    # A roll whose organisation's config says its province: its communes are looked for there first.
+    homes = {o.code: o.province for o in load_organisations() if o.province}
     for rows in _read_source(run.conn, source_sql, changed_only=run.incremental):
-        features = prepare_frame(rows, today)
+        features = prepare_frame(rows, today, run.policy.provinces, homes)
         store.copy_frame(run.conn, "incoming", features, list(FEATURE_COLUMNS))
         changed += list(features["record_uid"])
     _upsert_records(run.conn)

@@ -70,3 +70,11 @@ def test_the_clusterer_obeys_the_id_edit_limit():
     assert clusters["a"] == clusters["b"] and not refused
     clusters, refused = cluster(facts, edges, policy=POLICY.replace(near_id_edits=0, max_id_edits=0))
     assert clusters["a"] != clusters["b"] and refused[0].reason == "different ID numbers"
+
+
+def test_provinces_are_tay_ninh_by_default_and_only_known_ones():
+    assert load_policy().provinces == ("tinhtayninh",)
+    assert load_policy().replace(provinces=["tinhtayninh", "tinhdongthap"]).provinces == ("tinhtayninh", "tinhdongthap")
+    for value in ("tinhtayninh", [], ["tinhlongan"]):  # a string, none, an old province
+        with pytest.raises(PolicyError, match="provinces"):
+            load_policy().replace(provinces=value)
