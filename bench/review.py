@@ -189,7 +189,8 @@ def _print(name: str, setting: dict, result: dict) -> None:
         print(f"  {kind:26} {s['flagged']:8} {s['planted']:8} {s['precision']!s:>9} {s['recall']!s:>7}")
     score = result["score"]
     print(f"  score: threshold {score['threshold']}, precision at recall 0.9: {score['precision_at_recall_0_9']}")
-    print(f"  per sender (flagged / planted / precision / recall; every rule in the JSON line): {', '.join(BY_ORG)}, score")
+    print(f"  per sender (flagged / planted / precision / recall; every rule in the JSON line):"
+          f" {', '.join(BY_ORG)}, score")
     for org, scores in result["by_org"].items():
         cells = [scores["flags"].get(kind) for kind in BY_ORG] + [scores["score"]]
         print(f"  {org:26} " + "   ".join(f"{s['flagged']} / {s['planted']} / {s['precision']} / {s['recall']}"
