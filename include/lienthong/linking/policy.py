@@ -61,6 +61,9 @@ class LinkingPolicy:
     # The new provinces whose communes the records' addresses resolve to (``lienthong.text.addresses``;
     # package keys); optional: the new Tây Ninh alone by default.
     provinces: tuple = DEFAULT_PROVINCES
+    # A source writes phones / full dates when at least this share of its records have one (``conflicts.
+    # roll_habits``); optional: a policy file without it reads 0.5.
+    roll_habit_share: float = 0.5
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -77,6 +80,8 @@ class LinkingPolicy:
         if not 0 <= self.agreeing_id_edits <= self.near_id_edits <= self.max_id_edits:
             raise PolicyError("linking policy: expected 0 <= agreeing_id_edits <= near_id_edits <= max_id_edits, "
                               f"got {self.agreeing_id_edits}, {self.near_id_edits}, {self.max_id_edits}")
+        if not 0 < self.roll_habit_share < 1:
+            raise PolicyError(f"linking policy: expected 0 < roll_habit_share < 1, got {self.roll_habit_share}")
         if not 0 < self.u_sample_min_pairs <= self.u_sample_max_pairs:
             raise PolicyError("linking policy: expected 0 < u_sample_min_pairs <= u_sample_max_pairs")
         if self.engine not in ENGINES:

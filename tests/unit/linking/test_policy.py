@@ -50,6 +50,8 @@ def test_overrides_are_checked():
         POLICY.replace(link_threshold=0.4)
     with pytest.raises(PolicyError, match="max_id_edits must be a number"):
         POLICY.replace(max_id_edits=1.5)
+    with pytest.raises(PolicyError, match="0 < roll_habit_share < 1"):
+        POLICY.replace(roll_habit_share=1)
     with pytest.raises(PolicyError, match="KEY=VALUE"):
         parse_overrides(["link_threshold"])
 
