@@ -177,52 +177,34 @@ MANIFEST = ".da_ghi.json"
 _LAYOUT = hashlib.md5(Path(__file__).read_bytes() + Path(__file__).with_name("outcomes.py").read_bytes()).hexdigest()
 
 
-# Lists are written in worker processes (one per core) from this many up: a worker's start (its
-# imports) costs about a second, a list a few milliseconds; a demo first day writes about 3,000.
-MIN_LISTS_FOR_WORKERS = 400
-
-
-def _write_list(item: tuple[Path, Path, tuple]) -> None:
-    """One unit's workbook, written whole under a temporary name, then renamed (readers never see
-    half a file)."""
-    tmp, target, job = item
-    _write_workbook(tmp, *job)
-    tmp.chmod(0o600)
-    tmp.replace(target)
-
-
-def write_unit_lists(units: dict[tuple[str, str], dict], period, org_names: dict[str, str], folder: Path,
-                     workers: int | None = None) -> list[Path]:
+def write_unit_lists(units: dict[tuple[str, str], dict], period, org_names: dict[str, str], folder: Path) -> list[Path]:
     """Write ``units`` ((org, unit key) -> name, rows, suggestions) as one workbook each; return their paths.
 
     The review renders the open month every night, and most units' lists do not change from one
     night to the next: a list whose content, layout and file are as the folder's manifest recorded
     is left as it is (a province has tens of thousands of units, ~5 ms each). A unit no longer listed
-    loses its file, so no list outlives its flags. ``workers``: processes writing the lists (default:
-    one per core from MIN_LISTS_FOR_WORKERS lists to write up); the files are the same."""
+    loses its file, so no list outlives its flags. Files are written whole under a temporary name,
+    then renamed (readers never see half a file)."""
     from lienthong.config.settings import make_private
-    from lienthong.workers import map_in_workers, worker_count
 
     manifest_path = folder / MANIFEST
     try:
         previous = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         previous = {}
-    contents, to_write = {}, []
+    manifest, paths = {}, []
     for (org, unit_key), found in units.items():
         target = make_private(folder / org) / _file_name(unit_key, found["name"])
         job = (period, org_names.get(org, org), found["name"] or "", found["rows"], found["suggestions"])
         content = hashlib.md5(repr((_LAYOUT, job)).encode()).hexdigest()
         name = str(target.relative_to(folder))
-        contents[target] = content
         if not _as_recorded(target, previous.get(name), content):
-            to_write.append((target.with_suffix(".tmp"), target, job))
-    map_in_workers(_write_list, to_write,
-                   worker_count(len(to_write), MIN_LISTS_FOR_WORKERS) if workers is None else workers)
-    manifest, paths = {}, []
-    for target, content in contents.items():
+            tmp = target.with_suffix(".tmp")
+            _write_workbook(tmp, *job)
+            tmp.chmod(0o600)
+            tmp.replace(target)
         stat = target.stat()
-        manifest[str(target.relative_to(folder))] = [content, stat.st_size, stat.st_mtime_ns]
+        manifest[name] = [content, stat.st_size, stat.st_mtime_ns]
         paths.append(target)
     if folder.exists():
         for old in folder.glob("*/*.xlsx"):

@@ -86,25 +86,3 @@ def test_a_night_rewrites_only_the_lists_that_changed_and_removes_those_no_longe
     assert write_unit_lists({("org", "u1"): unit("Chi hội 1", "Trần")}, period, {"org": "Hội A"}, folder) == second[:1]
     assert openpyxl.load_workbook(second[0])[SHEET]["F2"].value == "Trần Thị Mai"
     assert list(json.loads((folder / ".da_ghi.json").read_text())) == [str(second[0].relative_to(folder))]
-
-
-def test_lists_written_by_worker_processes_are_the_lists_written_in_one(tmp_path):
-    import openpyxl
-
-    from lienthong.review.verification import write_unit_lists
-
-    period = Period("2026-11", "month", date(2026, 11, 1), date(2026, 11, 30))
-    units = {("org", f"u{n}"): {"name": f"Chi hội {n}", "suggestions": [], "rows": [
-        (f"2026-11|no_dues|u{n}|{m}", f"M{m}", f"Trần Thị {m}", 1980 + m, None, "Không đóng hội phí", "…",
-         date(2026, 1, 1), m % 2 == 0, "Xã A") for m in range(n % 4 + 1)]} for n in range(12)}
-
-    def sheets(path):
-        return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in openpyxl.load_workbook(path)]
-
-    alone = write_unit_lists(units, period, {"org": "Hội A"}, tmp_path / "one", workers=1)
-    shared = write_unit_lists(units, period, {"org": "Hội A"}, tmp_path / "two", workers=2)
-    assert [p.relative_to(tmp_path / "two") for p in shared] == [p.relative_to(tmp_path / "one") for p in alone]
-    assert all(sheets(a) == sheets(b) for a, b in zip(alone, shared))
-    manifests = [json.loads((tmp_path / side / ".da_ghi.json").read_text()) for side in ("one", "two")]
-    assert {k: v[0] for k, v in manifests[0].items()} == {k: v[0] for k, v in manifests[1].items()}
-    assert not list((tmp_path / "two").rglob("*.tmp"))
