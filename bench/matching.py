@@ -138,6 +138,7 @@ def _missed(url: str, clusters: dict[str, str], truth: dict, ids: dict[str, str 
 
     from lienthong.linking import engine, load_policy
     from lienthong.linking.conflicts import RecordFacts, corroborated, pair_conflict, year_alone
+    from lienthong.linking.run import source_habits
 
     policy = load_policy()
     by_person: dict[str, list[str]] = {}
@@ -161,10 +162,11 @@ def _missed(url: str, clusters: dict[str, str], truth: dict, ids: dict[str, str 
         name_counts = dict(conn.execute("select given_key, count(*) from identity.records "
                                         "where given_key is not null group by given_key").fetchall())
         model = conn.execute("select settings from identity.model order by model_id desc limit 1").fetchone()[0]
+        habits = source_habits(conn, policy)
     labels = _level_labels(model)
 
     def unscored_rule(a: str, b: str) -> str | None:
-        x, y = RecordFacts.from_features(features[a]), RecordFacts.from_features(features[b])
+        x, y = RecordFacts.from_features(features[a], habits), RecordFacts.from_features(features[b], habits)
         if reason := pair_conflict(x, y, name_counts, policy):
             return reason
         if not corroborated(x, y, policy):

@@ -31,6 +31,8 @@ import psycopg
 import yaml
 
 SETTINGS_FILE = Path(__file__).with_name("review_settings.yml")
+# The rules printed per sender: two of the five haves, judged only where a sender delivers them.
+BY_ORG = ("no_dues", "no_attendance")
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -112,8 +114,9 @@ def rescore_setting(name: str, setting: dict, base: Path, server_url: str) -> tu
     manifest = json.loads((sample / "manifest.json").read_text())
     with _environment(_setting_env(folder, sample, url, setting)):
         settings = load_settings()
-        # The weights seed and what reads it (rpt_member_flag_rules, not downstream of the records).
-        _dbt(settings, url, "build", "--select", "review_score_weights+", "int_review__records+")
+        # The weights seed and what reads it (rpt_member_flag_rules, not downstream of the records),
+        # and the review from the member status on (how long since dues and attendance).
+        _dbt(settings, url, "build", "--select", "review_score_weights+", "int_review__member_status+")
     return url, sample, manifest["deliveries"]["from"][:7]
 
 
@@ -169,8 +172,13 @@ def score_setting(url: str, sample: Path, period: str) -> dict:
     with psycopg.connect(url) as conn:
         records = conn.execute("select count(*) from intermediate.int_review__record_flags where period_key = %s",
                                (period,)).fetchone()[0]
+        orgs = [org for (org,) in conn.execute("select distinct org_code from intermediate.int_review__record_flags"
+                                               " where period_key = %s order by 1", (period,))]
+        # Per sender (organisation): senders differ in what they deliver (join dates, dues, a phone column).
+        by_org = {org: {"flags": flag_scores(conn, sample, period, org),
+                        "score": suspicion_scores(conn, sample, period, org)} for org in orgs}
         return {"records": records, "flags": flag_scores(conn, sample, period),
-                "score": suspicion_scores(conn, sample, period)}
+                "score": suspicion_scores(conn, sample, period), "by_org": by_org}
 
 
 def _print(name: str, setting: dict, result: dict) -> None:
@@ -181,6 +189,12 @@ def _print(name: str, setting: dict, result: dict) -> None:
         print(f"  {kind:26} {s['flagged']:8} {s['planted']:8} {s['precision']!s:>9} {s['recall']!s:>7}")
     score = result["score"]
     print(f"  score: threshold {score['threshold']}, precision at recall 0.9: {score['precision_at_recall_0_9']}")
+    print(f"  per sender (flagged / planted / precision / recall; every rule in the JSON line):"
+          f" {', '.join(BY_ORG)}, score")
+    for org, scores in result["by_org"].items():
+        cells = [scores["flags"].get(kind) for kind in BY_ORG] + [scores["score"]]
+        print(f"  {org:26} " + "   ".join(f"{s['flagged']} / {s['planted']} / {s['precision']} / {s['recall']}"
+                                            for s in cells if s))
 
 
 def main() -> int:

@@ -6,6 +6,7 @@
     uv run python bench/scale.py --scale demo --engines duckdb --partitions 4   # and partitioned, 4 commune groups
     uv run python bench/scale.py --scale demo --engines duckdb --partitions 4 --train-records 5000  # trained on a part
     uv run python bench/scale.py --setting untuned-d --engines duckdb --partitions 4   # a setting of bench/matching_settings.yml
+    uv run python bench/scale.py --scale two-province --engines duckdb --partitions province   # two provinces
 
 Generates the sample (or reuses the one bench/matching.py caches in .lienthong/bench/sample-<scale>-<seed>,
 or with ``--setting NAME`` a generator setting of bench/matching_settings.yml, in
@@ -18,7 +19,7 @@ the Python process), persons, and the share of DuckDB's clusters (sets of record
 found exactly, and the pairwise precision and recall against the sample's truth.
 
 ``--partitions N`` adds a partitioned DuckDB run (``lienthong.linking.partitions``, N commune
-groups) after the engines: plan, each partition and finish each in a fresh process, one after the
+groups; ``--partitions province``: by province) after the engines: plan, each partition and finish each in a fresh process, one after the
 other, as Airflow's tasks run them (each its own process); its seconds are the sum, its peak memory
 the largest of the steps' (each sampled as the engines' are), and ``seconds_if_parallel`` is an estimate:
 plan + the slowest partition + finish, as with a worker per partition. It then runs partitioned
@@ -27,7 +28,10 @@ those figures (``with_stored_model``) and whether every record kept its person i
 ``differences`` compare its clusters with the one-partition run's: the clusters of the one run
 split or merged, each split's pairs of records (in two partitions) by the strong key they share, if
 any, and whether the truth says one person; ``--differences FILE`` writes every differing cluster
-with its records' partitions and keys (JSON) for reading.
+with its records' partitions and keys (JSON) for reading. ``movers`` counts the true pairs (one
+person's records, by the truth) whose records fall in two partitions, and how many of them each
+run put in one cluster. A sample of several provinces (``--scale two-province``) is linked with
+the policy's ``provinces`` set to the sample's.
 Prints human lines, then the figures as one JSON line (last line of output).
 """
 from __future__ import annotations
@@ -86,33 +90,47 @@ class PeakMemory:
         return round(self.peak / 2**20, 1)
 
 
-def _run(url: str, engine: str, master: str) -> tuple[dict, float]:
+def _policy(provinces: tuple[str, ...], **overrides):
+    """The configured linking policy for a sample of ``provinces`` (package keys), with ``overrides``."""
+    from lienthong.linking import load_policy
+
+    return load_policy().replace(provinces=provinces, **overrides)
+
+
+def _sample_provinces(sample: Path) -> tuple[str, ...]:
+    """The sample's new provinces (package keys), as the generator's scale named them."""
+    from lienthong.sample.generator import scales
+    from lienthong.text.addresses import DEFAULT_PROVINCES
+
+    manifest = json.loads((sample / "manifest.json").read_text(encoding="utf-8"))
+    return tuple(scales().get(manifest["scale"], {}).get("provinces", DEFAULT_PROVINCES))
+
+
+def _run(url: str, engine: str, master: str, provinces: tuple[str, ...]) -> tuple[dict, float]:
     """A full linking run with ``engine`` on an empty identity schema: (summary with clusters, peak MB)."""
-    from lienthong.linking import link, load_policy
+    from lienthong.linking import link
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("drop schema if exists identity cascade")
     with PeakMemory() as memory:
         started = time.perf_counter()
-        summary = link(url, f"select * from {SOURCE}", policy=load_policy().replace(engine=engine, spark_master=master))
+        summary = link(url, f"select * from {SOURCE}", policy=_policy(provinces, engine=engine, spark_master=master))
         summary["wall_seconds"] = round(time.perf_counter() - started, 2)
     with psycopg.connect(url) as conn:
         summary["clusters"] = dict(conn.execute("select record_uid, person_id from identity.record_person").fetchall())
     return summary, memory.mb
 
 
-def _plan(url: str, count: int, reuse_model: bool, train_records: int) -> dict:
-    """A partitioned run's plan (``count`` commune groups): on an empty identity schema, or
+def _plan(url: str, partitions: dict, reuse_model: bool, provinces: tuple[str, ...]) -> dict:
+    """A partitioned run's plan (the policy's ``partitions``): on an empty identity schema, or
     (``reuse_model``) after a run, with its stored model (as a night's)."""
-    from lienthong.linking import load_policy
     from lienthong.linking.partitions import plan
 
     if not reuse_model:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("drop schema if exists identity cascade")
     return plan(url, f"select * from {SOURCE}", reuse_model=reuse_model,
-                policy=load_policy().replace(partitions={"by": "commune_group", "count": count,
-                                                         "train_records": train_records}))
+                policy=_policy(provinces, partitions=partitions))
 
 
 def _link_partition(url: str, run_id: int, partition: str) -> dict:
@@ -145,9 +163,10 @@ def _timed(function, *args) -> tuple[object, float, float]:
     return result, round(time.perf_counter() - started, 2), peak_mb
 
 
-def _partitioned(url: str, count: int, train_records: int, reuse_model: bool = False) -> tuple[dict, dict]:
+def _partitioned(url: str, partitions: dict, provinces: tuple[str, ...],
+                 reuse_model: bool = False) -> tuple[dict, dict]:
     """A partitioned run step by step, each step in its own process: (finish's summary, figures)."""
-    planned, plan_seconds, plan_mb = _timed(_plan, url, count, reuse_model, train_records)
+    planned, plan_seconds, plan_mb = _timed(_plan, url, partitions, reuse_model, provinces)
     partitions = [(p["partition"], p["records"], *_timed(_link_partition, url, planned["run_id"], p["partition"])[1:])
                   for p in planned["partitions"]]
     summary, finish_seconds, finish_mb = _timed(_finish, url, planned["run_id"])
@@ -155,6 +174,7 @@ def _partitioned(url: str, count: int, train_records: int, reuse_model: bool = F
     figures = {"seconds": round(plan_seconds + sum(p[2] for p in partitions) + finish_seconds, 2),
                "peak_memory_mb": max(plan_mb, finish_mb, *(p[3] for p in partitions)),
                "partitions": len(partitions), "largest_partition_records": max(p[1] for p in partitions),
+               "records_by_partition": {p[0]: p[1] for p in partitions},
                "trained_on_records": planned["trained_on_records"],
                "seconds_if_parallel": round(plan_seconds + slowest + finish_seconds, 2),
                "seconds_by_step": {"plan": plan_seconds, "slowest_partition": slowest, "finish": finish_seconds},
@@ -219,9 +239,28 @@ def _differences(reference: dict[str, str], partitioned: dict[str, str], feature
     return counts, out
 
 
+def _movers(reference: dict[str, str], partitioned: dict[str, str], features: dict[str, dict],
+            partitions: dict, truth: dict) -> dict:
+    """True pairs (one person's records, ghosts aside) whose records fall in two partitions, and how
+    many of them the one-partition run and the partitioned run each put in one cluster."""
+    from lienthong.linking.partitions import partition_of
+
+    by_person: dict[str, list[str]] = defaultdict(list)
+    for uid, record in truth.items():
+        if uid in features and not record.ghost:
+            by_person[record.person].append(uid)
+    part = {uid: partition_of(f["unit"], partitions) for uid, f in features.items()}
+    pairs = [(a, b) for uids in by_person.values() for i, a in enumerate(uids) for b in uids[i + 1:]
+             if part[a] != part[b]]
+    return {"true_pairs_across_partitions": len(pairs),
+            "persons": len({truth[a].person for a, _ in pairs}),
+            "together_one_partition": sum(reference[a] == reference[b] for a, b in pairs),
+            "together_partitioned": sum(partitioned[a] == partitioned[b] for a, b in pairs)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="tiny", choices=("tiny", "demo", "province", "custom"))
+    parser.add_argument("--scale", default="tiny", choices=("tiny", "demo", "province", "custom", "two-province"))
     parser.add_argument("--setting", default=None,
                         help="a generator setting of bench/matching_settings.yml (instead of --scale/--seed)")
     parser.add_argument("--people", type=int, default=None, help="people of a custom scale")
@@ -229,8 +268,8 @@ def main() -> int:
     parser.add_argument("--engines", default="duckdb,spark")
     parser.add_argument("--spark-master", default="local[*]")
     parser.add_argument("--sample", type=Path, default=None, help="an existing sample folder of this scale")
-    parser.add_argument("--partitions", type=int, default=0,
-                        help="also link in this many commune groups (partitioned, DuckDB) and compare")
+    parser.add_argument("--partitions", default="",
+                        help="also link partitioned (DuckDB) and compare: N commune groups, or 'province'")
     parser.add_argument("--train-records", type=int, default=0,
                         help="with --partitions: train on whole partitions holding this many records (0: all)")
     parser.add_argument("--differences", type=Path, default=None,
@@ -257,6 +296,11 @@ def main() -> int:
     from lienthong.warehouse.embedded import EmbeddedPostgres
 
     truth, hard_negatives = read_truth(sample), read_hard_negatives(sample)
+    provinces = _sample_provinces(sample)
+    if args.partitions == "province":
+        partitions = {"by": "province", "train_records": args.train_records}
+    elif args.partitions:
+        partitions = {"by": "commune_group", "count": int(args.partitions), "train_records": args.train_records}
     base = Path(tempfile.mkdtemp(prefix="lienthong-bench-pg-"))
     server = EmbeddedPostgres(base / "pgdata", free_port())
     url = server.start()
@@ -268,7 +312,7 @@ def main() -> int:
         print(f"{name}: {records:,} records", flush=True)
         reference = reference_clusters = None
         for engine in engines:
-            (summary, peak_mb), _ = _in_child(_run, url, engine, args.spark_master)
+            (summary, peak_mb), _ = _in_child(_run, url, engine, args.spark_master, provinces)
             groups = _groups(summary["clusters"])
             reference = reference or groups
             reference_clusters = reference_clusters or summary["clusters"]
@@ -282,24 +326,26 @@ def main() -> int:
             rows.append(row)
             print(" ".join(f"{k} {v}" for k, v in row.items()), flush=True)
         if args.partitions:
-            summary, figures = _partitioned(url, args.partitions, args.train_records)
+            summary, figures = _partitioned(url, partitions, provinces)
             groups = _groups(summary["clusters"])
             scores = score_linking(summary["clusters"], truth, ids, hard_negatives)
-            engine = f"duckdb, {args.partitions} commune groups" + (
+            kind = "by province" if args.partitions == "province" else f"{args.partitions} commune groups"
+            engine = f"duckdb, {kind}" + (
                 f", trained on >= {args.train_records} records" if args.train_records else "")
             row = {"scale": name, "engine": engine, "records": summary["records"],
                    "seconds": figures.pop("seconds"), "peak_memory_mb": figures.pop("peak_memory_mb"),
                    "persons": summary["persons"], "pairs_scored": summary["pairs_scored"],
                    "clusters_equal_to_duckdb": round(len(groups & reference) / len(reference), 4),
                    "precision": scores["precision"], "recall": scores["recall"], **figures}
-            counts, differing = _differences(reference_clusters, summary["clusters"], _features(url),
-                                             {"by": "commune_group", "count": args.partitions}, truth)
+            features = _features(url)
+            counts, differing = _differences(reference_clusters, summary["clusters"], features, partitions, truth)
+            row["movers"] = _movers(reference_clusters, summary["clusters"], features, partitions, truth)
             row["cross_partition_refused"] = summary.get("cross_partition_refused")
             row["differences"] = counts
             if args.differences:
                 args.differences.write_text(json.dumps(differing, ensure_ascii=False, indent=1), encoding="utf-8")
             # Again with the model just stored, as a partitioned night runs (the plan does not train).
-            again, figures = _partitioned(url, args.partitions, args.train_records, reuse_model=True)
+            again, figures = _partitioned(url, partitions, provinces, reuse_model=True)
             row["with_stored_model"] = {k: figures[k] for k in ("seconds", "peak_memory_mb", "seconds_if_parallel",
                                                                 "seconds_by_step", "peak_memory_mb_by_step")}
             row["with_stored_model"]["same_person_ids"] = again["clusters"] == summary["clusters"]

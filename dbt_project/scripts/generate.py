@@ -2,8 +2,9 @@
 
     uv run python dbt_project/scripts/generate.py
 
-Writes, from lienthong.text.addresses.crosswalk():
-  seeds/admin_units.csv, seeds/admin_crosswalk.csv, seeds/admin_unit_aliases.csv
+Writes, from lienthong.text.addresses.crosswalk() of every province the project knows
+(``KNOWN_PROVINCES``: Tây Ninh, Đồng Tháp):
+  seeds/admin_units.csv, seeds/admin_crosswalk.csv, seeds/admin_unit_aliases.csv, seeds/admin_provinces.csv
 The output is committed; a test checks it is up to date. (The organisation-specific parts of the
 project are rendered at run time into the state folder: lienthong.pipeline.dbt_generated.)
 """
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 
 from lienthong.pipeline.dbt_generated import csv_text, vn_key
-from lienthong.text.addresses import crosswalk
+from lienthong.text.addresses import KNOWN_PROVINCES, crosswalk, province_names
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +22,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 def render() -> dict[Path, str]:
     files: dict[Path, str] = {}
     units, links = {}, []
-    for old, news in crosswalk():
+    for old, news in crosswalk(KNOWN_PROVINCES):
         units[old.key] = [old.key, old.scheme, old.code, old.name, old.district or "", old.province_code]
         for new in news:
             units[new.key] = [new.key, new.scheme, new.code, new.name, "", new.province_code]
@@ -33,6 +34,11 @@ def render() -> dict[Path, str]:
     files[PROJECT / "seeds" / "admin_unit_aliases.csv"] = csv_text(
         ["name_key", "district_key", "admin_unit_key"],
         sorted({(vn_key(u[3]), vn_key(u[4]), u[0]) for u in units.values()}))
+    # A province as an address names it, with its unit word ("tinh long an"; a bare "Tây Ninh" is
+    # also a district's name), and the new province it is in now.
+    files[PROJECT / "seeds" / "admin_provinces.csv"] = csv_text(
+        ["name_key", "province_code"],
+        sorted([vn_key(name), code] for name, code in province_names(KNOWN_PROVINCES).items()))
     return files
 
 

@@ -1,6 +1,7 @@
 """Several `airflow dags test` runs in one process (lienthong.pipeline.dag_runs): each run is on its
 own, with its own log, and a failed one neither takes the next with it nor hides in another's log; a
-held runner (started early to warm up) runs nothing until released."""
+runner's `then` DAGs (the build after the ingests) run only once it is released, each only after the
+one before succeeded."""
 from datetime import date
 
 import pytest
@@ -33,16 +34,25 @@ def test_runs_in_one_process_each_have_their_outcome_and_log(project_env, wareho
     assert not (project_env / "stopped" / f"{dags[1]}.log").exists()
 
 
-def test_a_held_runner_runs_nothing_until_released(project_env, warehouse_url, airflow_env):
-    org = next(o for o in load_organisations() if all(e.connector.type == "file" for e in o.entities))
+def test_then_dags_run_only_once_released_and_only_after_a_success(project_env, warehouse_url, airflow_env):
+    files_only = [o for o in load_organisations() if all(e.connector.type == "file" for e in o.entities)]
+    first, then = (f"ingest_{org.code}" for org in files_only[:2])
     env = {**airflow_environment(load_settings(), warehouse_url),
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]}
-    dag_id = f"ingest_{org.code}"
 
-    never = DagRunner([dag_id], DAY, env, project_env / "never", held=True)
-    never.close()  # the caller gave up (the ingests raised): the runner ends without a run
-    assert not (project_env / "never" / f"{dag_id}.log").exists()
+    never = DagRunner([first], DAY, env, project_env / "never", then=[then])
+    done = next(never.results())
+    assert (done.dag_id, done.ok) == (first, True), done.log.read_text()[-3000:]
+    never.close()  # the caller gave up (an ingest raised): the runner ends without its then DAGs
+    assert not (project_env / "never" / f"{then}.log").exists()
 
-    held = DagRunner([dag_id], DAY, env, project_env / "held", held=True)
-    runs = list(held.results())  # results() releases it
-    assert [(run.dag_id, run.ok) for run in runs] == [(dag_id, True)], runs[0].log.read_text()[-3000:]
+    released = DagRunner([first], DAY, env, project_env / "released", then=[then])
+    results = released.results()
+    assert next(results).dag_id == first
+    released.release()
+    assert [(run.dag_id, run.ok) for run in results] == [(then, True)]
+
+    chain = DagRunner([], DAY, env, project_env / "chain", then=["ingest_no_such_organisation", then])
+    chain.release()
+    assert [(run.dag_id, run.ok) for run in chain.results()] == [("ingest_no_such_organisation", False)]
+    assert not (project_env / "chain" / f"{then}.log").exists()

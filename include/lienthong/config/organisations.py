@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from lienthong.text.addresses import KNOWN_PROVINCES
+
 CONFIG_DIR = Path(__file__).with_name("organisations")
 # Codes become schema-object names and DAG ids: keep them to plain identifiers.
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
@@ -256,12 +258,23 @@ class OrganisationConfig(_Strict):
                         "path of a YAML file of them (relative to this config file).")
     # A full roll smaller than the previous one by more than this share is held for review, not made live.
     roll_shrink_limit: float = Field(0.10, ge=0, le=1)
+    province: str | None = Field(
+        None, description="The new province (2025) whose members the roll holds, a key of vietnamadminunits "
+                          "(tinhtayninh): a record's commune is looked for there when its address names no "
+                          "province. None: a roll of several provinces, or of the deployment's only one.")
 
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
         if not CODE_PATTERN.match(value):
             raise ValueError("must be lower_snake_case letters/digits, 2-31 characters, starting with a letter")
+        return value
+
+    @field_validator("province")
+    @classmethod
+    def _known_province(cls, value: str | None) -> str | None:
+        if value is not None and value not in KNOWN_PROVINCES:
+            raise ValueError(f"must be one of {', '.join(KNOWN_PROVINCES)}")
         return value
 
     @field_validator("entities")

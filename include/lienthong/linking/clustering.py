@@ -18,8 +18,9 @@ near-linear) and a merge is refused when it would put together:
   share at least one of these (one person's two entries on one roll are copied from the same
   papers);
 - two clusters whose only corroboration is the year of a bare entry (no plausible ID, no phone, no
-  full date: ``conflicts.year_alone``) against a documented record (full date and ID): a copy
-  padded with a member's name and a made-up date that has the member's year (one in fifty) looks so;
+  full date, on a roll that writes a phone or a full date for most of its records:
+  ``conflicts.year_alone``) against a documented record (full date and ID): a copy padded with a
+  member's name and a made-up date that has the member's year (one in fifty) looks so;
 - two records a reviewer decided are different people.
 
 A record that would fit both sides of a refused merge (no rule against it on the other side, its

@@ -36,8 +36,9 @@ Beyond these pairwise conflicts, ``corroborated`` says whether two records share
 copy of a member's entry could not take from it (an ID, a date, a year, or each its own plausible
 ID); the clusterer refuses a merge where no pair across the two clusters does. A year is weak
 corroboration (a made-up date has the member's year one time in fifty): ``year_alone`` says when
-it is all a bare entry (``RecordFacts.bare``: name, place and at most a year) shares with a
-documented record (full date and ID), and the clusterer refuses a merge with nothing stronger.
+it is all a bare entry (``RecordFacts.bare``: name, place and at most a year, on a roll that writes
+more for most of its records) shares with a documented record (full date and ID), and the clusterer
+refuses a merge with nothing stronger.
 """
 from __future__ import annotations
 
@@ -77,10 +78,17 @@ class RecordFacts:
     given_marked: str | None = None  # with its marks, lower case; None when the name carries no marks
     id_consistent: bool | None = None  # False when a CCCD's sex or year digits contradict the record's own
     has_phone: bool = False
+    # What the record's roll (its source, ``org_code``) writes for most of its records (``RollHabits``):
+    # a missing phone or full date is a tell of a made-up entry only where the others have one.
+    roll_phones: bool = True
+    roll_full_dates: bool = True
 
     @classmethod
-    def from_features(cls, row: dict) -> RecordFacts:
+    def from_features(cls, row: dict, habits: dict[str, RollHabits] | None = None) -> RecordFacts:
+        """``habits``: per ``org_code``, what its roll writes (``roll_habits``); a source not in it
+        (or None) is taken to write phones and full dates."""
         number, kind, name, consistent = row.get("id_number"), row.get("id_kind"), row.get("name"), row.get("id_consistent")
+        habit = (habits or {}).get(row.get("org_code"), RollHabits())
         try:
             year = int(row.get("birth_year"))
         except (TypeError, ValueError):  # None, NaN, pandas' NA
@@ -93,6 +101,8 @@ class RecordFacts:
             given_marked=given_spelling(name),
             id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
             has_phone=isinstance(row.get("phone"), str) and bool(row.get("phone")),
+            roll_phones=habit.phones,
+            roll_full_dates=habit.full_dates,
         )
 
     @property
@@ -116,14 +126,36 @@ class RecordFacts:
     @property
     def bare(self) -> bool:
         """An entry with nothing by which the person can be reached or told from a namesake: no
-        plausible ID, no phone, no full date (the year at most). It is what a roll padded with a
-        member's name carries, and what this entry shares with the member is what a copy takes."""
-        return not self.plausible_id and not self.has_phone and self.full_date is None
+        plausible ID, no phone, no full date (the year at most), on a roll that writes a phone or a
+        full date for most of its records. It is what a roll padded with a member's name carries, and
+        what this entry shares with the member is what a copy takes. On a roll that writes the year
+        alone and no phone for everyone, such an entry is how every member without an ID is written:
+        it lacks nothing its roll gives the others, so it is no tell there."""
+        return (not self.plausible_id and not self.has_phone and self.full_date is None
+                and (self.roll_phones or self.roll_full_dates))
 
     @property
     def full_date(self) -> str | None:
         """The day-precision date, unless it is the 01/01 placeholder."""
         return None if self.birth_date is None or self.birth_date.endswith("-01-01") else self.birth_date
+
+
+@dataclass(frozen=True, slots=True)
+class RollHabits:
+    """What one source's roll writes for most of its records (``roll_habits``)."""
+
+    phones: bool = True
+    full_dates: bool = True
+
+
+def roll_habits(fill_rates: dict[str, tuple[float, float]], policy: LinkingPolicy) -> dict[str, RollHabits]:
+    """Per source, from its share of records with a phone and with a full date (``fill_rates``): it
+    writes a field when at least ``policy.roll_habit_share`` of its records have it. The shares are
+    read from the records themselves, so they hold for any sender without configuration; a roll
+    either has the column (most records filled) or has not (none), and a share between tells a
+    sloppy roll, which is still one that writes the field."""
+    return {org: RollHabits(phones >= policy.roll_habit_share, dates >= policy.roll_habit_share)
+            for org, (phones, dates) in fill_rates.items()}
 
 
 def given_spelling(name: object) -> str | None:

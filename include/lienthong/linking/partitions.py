@@ -44,9 +44,10 @@ from lienthong.linking.policy import LinkingPolicy, load_policy
 from lienthong.linking.run import (
     FACT_COLUMNS, _assign, _cluster, _counts, _decisions, _finish, _linked_edges, _prepare, _read_features,
     _record_events, _record_refusals, _refresh_people, _Run, _spelling_counts, _start, _store_pairs,
-    _term_frequencies, _train,
+    _term_frequencies, _train, source_habits,
 )
 from lienthong.text import crosswalk, lookup_commune
+from lienthong.text.addresses import KNOWN_PROVINCES
 from lienthong.warehouse import connect
 
 NO_COMMUNE = "none"  # the partition of records without a commune (or with one the reference does not know)
@@ -88,7 +89,7 @@ def _areas() -> dict[str, str]:
             code = parent[code]
         return code
 
-    for _, new in crosswalk():
+    for _, new in crosswalk(KNOWN_PROVINCES):
         first, *rest = sorted(ref.code for ref in new)
         for code in rest:
             a, b = sorted((find(first), find(code)))
@@ -350,7 +351,8 @@ def _join_partitions(run: _Run, staged: dict[str, str], linked: pd.DataFrame, mu
     store.temp_keys(run.conn, "joined", [uid for uids in members.values() for uid in uids])
     rows = store.read_frame(run.conn, f"select {', '.join(FACT_COLUMNS)} from identity.records "
                                       "join joined using (record_uid)")
-    facts = {row[0]: RecordFacts.from_features(dict(zip(FACT_COLUMNS, row)))
+    habits = source_habits(run.conn, run.policy)
+    facts = {row[0]: RecordFacts.from_features(dict(zip(FACT_COLUMNS, row)), habits)
              for row in rows[list(FACT_COLUMNS)].itertuples(index=False, name=None)}
     # A partition's cluster stays whole, merged first as reviewers' decisions are: its links passed
     # the rules in the partition. The cross-partition pairs then join clusters or are refused.

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from lienthong.text.addresses import DEFAULT_PROVINCES, KNOWN_PROVINCES
+
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "config" / "linking.yml"
 POLICY_FILE_ENV = "LIENTHONG_LINKING_POLICY"
 ENGINES = ("duckdb", "spark")
@@ -56,6 +58,12 @@ class LinkingPolicy:
     # in one partition. ``{"by": "none"}``, ``{"by": "province"}`` or ``{"by": "commune_group", "count": N}``,
     # the last two with ``train_records`` (0: the model is trained on every record).
     partitions: dict = dataclasses.field(default_factory=lambda: {"by": "none"})
+    # The new provinces whose communes the records' addresses resolve to (``lienthong.text.addresses``;
+    # package keys); optional: the new Tây Ninh alone by default.
+    provinces: tuple = DEFAULT_PROVINCES
+    # A source writes phones / full dates when at least this share of its records have one (``conflicts.
+    # roll_habits``); optional: a policy file without it reads 0.5.
+    roll_habit_share: float = 0.5
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -72,6 +80,8 @@ class LinkingPolicy:
         if not 0 <= self.agreeing_id_edits <= self.near_id_edits <= self.max_id_edits:
             raise PolicyError("linking policy: expected 0 <= agreeing_id_edits <= near_id_edits <= max_id_edits, "
                               f"got {self.agreeing_id_edits}, {self.near_id_edits}, {self.max_id_edits}")
+        if not 0 < self.roll_habit_share < 1:
+            raise PolicyError(f"linking policy: expected 0 < roll_habit_share < 1, got {self.roll_habit_share}")
         if not 0 < self.u_sample_min_pairs <= self.u_sample_max_pairs:
             raise PolicyError("linking policy: expected 0 < u_sample_min_pairs <= u_sample_max_pairs")
         if self.engine not in ENGINES:
@@ -91,6 +101,11 @@ class LinkingPolicy:
             raise PolicyError("linking policy: duckdb_memory_limit must be a size such as 2GB or 512MB, "
                               f"got {self.duckdb_memory_limit!r}")
         object.__setattr__(self, "partitions", _partitions(self.partitions))
+        if (isinstance(self.provinces, str) or not self.provinces
+                or not set(self.provinces) <= set(KNOWN_PROVINCES)):
+            raise PolicyError(f"linking policy: provinces must be a list of {', '.join(KNOWN_PROVINCES)}, "
+                              f"got {self.provinces!r}")
+        object.__setattr__(self, "provinces", tuple(self.provinces))
 
     @property
     def partitioned(self) -> bool:

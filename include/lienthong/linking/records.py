@@ -30,6 +30,7 @@ from lienthong.text import (
     ParseError, name_key, normalise_name, normalise_phone, normalise_sex, parse_birth_date,
     parse_person_id, resolve_commune, split_name,
 )
+from lienthong.text.addresses import DEFAULT_PROVINCES
 from lienthong.text.ids import PROVINCE_CODES
 
 INPUT_COLUMNS = ("org_code", "source_record_key", "full_name", "birth_date", "sex", "id_number", "phone",
@@ -81,10 +82,12 @@ def birth_features(text: str, today: dt.date) -> tuple[str | None, int | None]:
 
 
 @lru_cache(maxsize=100_000)
-def commune_features(text: str) -> tuple[str | None, str | None]:
-    """(new commune code when exactly one fits, sorted candidate codes joined by ' ')."""
+def commune_features(text: str, provinces: tuple[str, ...] = DEFAULT_PROVINCES,
+                     home: str | None = None) -> tuple[str | None, str | None]:
+    """(new commune code when exactly one fits, sorted candidate codes joined by ' '); ``home``: the
+    roll's province (its organisation's config), for a text that names none."""
     try:
-        match = resolve_commune(text)
+        match = resolve_commune(text, province=home if home in provinces else None, provinces=provinces)
     except ParseError:
         return None, None
     codes = sorted({ref.code for ref in match.candidates})
@@ -117,8 +120,11 @@ def _phone(text: str | None) -> str | None:
         return None
 
 
-def prepare(row: dict, today: dt.date | None = None) -> dict:
-    """One input row (mapping of the input columns) to its feature row."""
+def prepare(row: dict, today: dt.date | None = None, provinces: tuple[str, ...] = DEFAULT_PROVINCES,
+            homes: dict[str, str] | None = None) -> dict:
+    """One input row (mapping of the input columns) to its feature row; its commune among those of
+    ``provinces`` (the policy's), in its roll's province (``homes``: organisation code -> the
+    province its config says) when the address names none."""
     today = today or dt.date.today()
     display, key, family, middle, given = name_features(row.get("full_name") or "")
     birth, year = birth_features((row.get("birth_date") or "").strip(), today)
@@ -130,7 +136,8 @@ def prepare(row: dict, today: dt.date | None = None) -> dict:
     except ParseError:
         pass
     commune_text = ", ".join(t for t in (row.get("hamlet"), row.get("commune")) if t)
-    commune_code, candidates = commune_features(commune_text) if commune_text else (None, None)
+    home = (homes or {}).get(row["org_code"])
+    commune_code, candidates = commune_features(commune_text, provinces, home) if commune_text else (None, None)
     return {
         "record_uid": record_uid(row["org_code"], row["source_record_key"]),
         "org_code": row["org_code"],
@@ -175,10 +182,12 @@ def id_birth_years(features: pd.DataFrame) -> pd.DataFrame:
     return found.dropna().astype({"birth_year": "int64"})
 
 
-def prepare_frame(rows, today: dt.date | None = None) -> pd.DataFrame:
+def prepare_frame(rows, today: dt.date | None = None, provinces: tuple[str, ...] = DEFAULT_PROVINCES,
+                  homes: dict[str, str] | None = None) -> pd.DataFrame:
     """Feature rows for an iterable of input rows, as a DataFrame with ``FEATURE_COLUMNS``."""
     today = today or dt.date.today()
-    frame = pd.DataFrame.from_records([prepare(row, today) for row in rows], columns=list(FEATURE_COLUMNS))
+    frame = pd.DataFrame.from_records([prepare(row, today, provinces, homes) for row in rows],
+                                      columns=list(FEATURE_COLUMNS))
     frame["birth_year"] = frame["birth_year"].astype("Int64")
     frame["id_consistent"] = frame["id_consistent"].astype("boolean")
     return frame

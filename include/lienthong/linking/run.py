@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 import psycopg
 
+from lienthong.config.organisations import load_organisations
 from lienthong.linking import engine, store
 from lienthong.linking.backends import Backend, open_backend
 from lienthong.linking.blocking import candidates_sql
 from lienthong.linking.clustering import Refusal, cluster
 from lienthong.linking.comparisons import TF_COLUMNS
-from lienthong.linking.conflicts import RecordFacts, given_spelling
+from lienthong.linking.conflicts import RecordFacts, RollHabits, given_spelling, roll_habits
 from lienthong.linking.policy import LinkingPolicy, load_policy
 from lienthong.linking.records import FEATURE_COLUMNS, INPUT_COLUMNS, content_hash_sql, prepare_frame
 from lienthong.linking.stable_ids import Event, assign
@@ -44,7 +45,7 @@ SOURCE_BATCH = 50_000  # source rows read and prepared at a time
 SCORED_COLUMNS = tuple(c for c in FEATURE_COLUMNS if c not in ("source_record_key", "content_hash"))
 SHARED_COLUMNS = ("org_code", "family_key", "middle_key", "given_key", "birth_date", "sex", "id_kind",
                   "commune_code", "commune_candidates", "hamlet_key")
-FACT_COLUMNS = ("record_uid", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name",
+FACT_COLUMNS = ("record_uid", "org_code", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name",
                 "id_consistent", "phone")
 
 
@@ -130,8 +131,10 @@ def _prepare(run: _Run, source_sql: str, today: dt.date | None) -> tuple[int, li
     read = run.conn.execute(f"select count(*) from ({source_sql}) as source").fetchone()[0]
     changed = []
     run.conn.execute("create temp table incoming (like identity.records including defaults) on commit drop")
+    # A roll whose organisation's config says its province: its communes are looked for there first.
+    homes = {o.code: o.province for o in load_organisations() if o.province}
     for rows in _read_source(run.conn, source_sql, changed_only=run.incremental):
-        features = prepare_frame(rows, today)
+        features = prepare_frame(rows, today, run.policy.provinces, homes)
         store.copy_frame(run.conn, "incoming", features, list(FEATURE_COLUMNS))
         changed += list(features["record_uid"])
     _upsert_records(run.conn)
@@ -200,7 +203,8 @@ def _cluster(run: _Run, records: pd.DataFrame, scope: list[str], must: list[tupl
     in_scope = store.read_frame(run.conn, f"select {', '.join(FACT_COLUMNS)} from identity.records "
                                           "join scope using (record_uid)") if run.incremental else records
     # Row by row: a dict per record for all of a province at once is a few GB.
-    facts = {row[0]: RecordFacts.from_features(dict(zip(FACT_COLUMNS, row)))
+    habits = source_habits(run.conn, run.policy)
+    facts = {row[0]: RecordFacts.from_features(dict(zip(FACT_COLUMNS, row)), habits)
              for row in in_scope[list(FACT_COLUMNS)].itertuples(index=False, name=None)}
     name_counts = dict(_counts(run.conn, "given_key").itertuples(index=False, name=None))
     clusters, refused = cluster(facts, edges, must, cannot, name_counts,
@@ -307,6 +311,15 @@ def _counts(conn, column: str) -> pd.DataFrame:
     """``value, n``: the records of each value of ``column`` (all records, not only those read)."""
     return store.read_frame(conn, f"select {column} as value, count(*) as n from identity.records "
                                   f"where {column} is not null group by {column}")
+
+
+def source_habits(conn, policy: LinkingPolicy) -> dict[str, RollHabits]:
+    """Per source (``org_code``), whether its roll writes phones and full dates (``conflicts.roll_habits``),
+    over all its stored records."""
+    rates = conn.execute("select org_code, avg((coalesce(phone, '') <> '')::int), "
+                         "avg((coalesce(right(birth_date, 6), '-01-01') <> '-01-01')::int) "
+                         "from identity.records group by org_code").fetchall()
+    return roll_habits({org: (float(phones), float(dates)) for org, phones, dates in rates}, policy)
 
 
 def _spelling_counts(conn) -> dict[str, int]:

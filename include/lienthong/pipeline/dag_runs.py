@@ -7,11 +7,13 @@ ingest's 30 s; the data took a few). Here they are paid once for a list of DAG r
 through Airflow's own CLI (the parser and the `dags test` command), so tasks, retries, XCom and the
 metadata are what the command gives; its output goes to its own log file.
 
-    python -m lienthong.pipeline.dag_runs --day 2026-11-21 --log-dir DIR [--stop-on-failure] [--held] DAG...
+    python -m lienthong.pipeline.dag_runs --day 2026-11-21 --log-dir DIR [--stop-on-failure] DAG... [--then DAG...]
 
-With --held the process warms up (Airflow, and the execution API and GX, which a first run pays at its
-first task and first check), then waits for a line `go` on standard input before its first run, so
-that the caller can overlap its start-up with other work; at the end of input it runs nothing.
+With --then the process runs its DAGs, then waits for a line `go` on standard input and runs the
+DAGs after --then in order, each only if the one before succeeded (the warehouse build, then the
+review): the nightly pipeline's last ingest process goes on with the build once every ingest is
+done, already warmed up by its own ingests (Airflow, the DAG folder, the in-process execution API,
+Great Expectations). At the end of input it runs none of them.
 
 One JSON line per finished run on standard output: {"dag_id", "ok", "seconds", "log"}.
 """
@@ -81,25 +83,14 @@ def _all_known(dag_ids: list[str]) -> bool:
     return dags == len(set(dag_ids)) and known_assets == len(assets)
 
 
-def _warm_up() -> None:
-    """What the first run would pay after its start: the DAG files' imports (Cosmos, the project's),
-    the in-process execution API (built once per process; 7-11 s at load 4) and Great Expectations'
-    import (3-6 s; the batch and mart checks). Nothing is written to the metadata."""
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.sdk.execution_time.supervisor import in_process_api_server
-
-    DagBag()  # parses the DAG folder; the run parses it again, with the heavy imports done
-    in_process_api_server().app  # noqa: B018 — a cached property: building it is the point
-    import great_expectations  # noqa: F401
-
-
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--day", required=True)
     options.add_argument("--log-dir", type=Path, required=True)
     options.add_argument("--stop-on-failure", action="store_true")
-    options.add_argument("--held", action="store_true", help="warm up, then wait for `go` on standard input")
-    options.add_argument("dag_ids", nargs="+")
+    options.add_argument("dag_ids", nargs="*")
+    options.add_argument("--then", nargs="+", default=[], metavar="DAG",
+                         help="after the DAGs, wait for `go` on standard input, then run these in order")
     args = options.parse_args(argv)
 
     status = os.fdopen(os.dup(1), "w", buffering=1)  # the caller's pipe, kept while runs use fd 1
@@ -111,27 +102,36 @@ def main(argv: list[str] | None = None) -> int:
 
     write_default_airflow_configuration_if_needed()
     parser = cli_parser.get_parser()
-    if args.held:  # before the turn below, which the runners that start now need first
-        _warm_up()
-        if sys.stdin.readline().strip() != "go":
-            return 0
     # Every `dags test` writes the DAG folder to the metadata first; two processes doing it at once
     # into a new metadata database both insert the same DAGs and assets and one fails (UNIQUE
     # constraint failed: asset.name). Side-by-side runners take turns here: the first to find a DAG
     # missing writes the folder, so the runs' own writes only update rows that exist.
     with open(Path(configuration.AIRFLOW_HOME) / ".dag-sync.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _all_known(args.dag_ids):
+        if not _all_known([*args.dag_ids, *args.then]):
             reserialize = parser.parse_args(["dags", "reserialize"])
             reserialize.func(reserialize)
-    for dag_id in args.dag_ids:
+
+    def run(dag_id: str) -> bool:
         log = args.log_dir / f"{dag_id}.log"
         started = time.monotonic()
         ok = run_one(parser, dag_id, args.day, log)
         status.write(json.dumps({"dag_id": dag_id, "ok": ok, "seconds": time.monotonic() - started,
                                  "log": str(log)}) + "\n")
-        if not ok and args.stop_on_failure:
-            break
+        return ok
+
+    for dag_id in args.dag_ids:
+        if not run(dag_id) and args.stop_on_failure:
+            return 0
+    if args.then:
+        # While the other ingests finish: dbt's import (Cosmos runs dbt in this process), which the
+        # build's first dbt task would pay (1-3 s).
+        from dbt.cli.main import dbtRunner  # noqa: F401
+
+        if sys.stdin.readline().strip() == "go":
+            for dag_id in args.then:
+                if not run(dag_id):  # each needs the one before: no review of a build that failed
+                    break
     return 0
 
 

@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -84,36 +84,35 @@ def ensure_airflow_metadata(settings: Settings, env: dict[str, str]) -> None:
 class DagRunner:
     """A process of real DAG runs (`airflow dags test`, through Airflow's CLI) one after another
     (lienthong.pipeline.dag_runs: Airflow and GX start once); each run's output to its own log file.
-    It starts at once; a `held` one warms up (Airflow, the DAG folder, the in-process execution API,
-    Great Expectations) and waits for `release()` before its first run, so that its start-up overlaps
-    other work (the build's runner starts beside the ingests)."""
+    It starts at once. ``then``: DAGs it runs after the others once released (`release()`), each only
+    if the one before succeeded; closed unreleased, it runs none of them."""
 
     def __init__(self, dag_ids: list[str], day: date, env: dict[str, str], log_dir: Path,
-                 stop_on_failure: bool = False, held: bool = False):
+                 stop_on_failure: bool = False, then: Sequence[str] = ()):
         make_private(log_dir)
-        self.dag_ids, self.log_dir, self.stop_on_failure = dag_ids, log_dir, stop_on_failure
-        self.runner_log = log_dir / f"runner-{dag_ids[0]}.log"
+        self.dag_ids, self.log_dir, self.stop_on_failure = [*dag_ids, *then], log_dir, stop_on_failure
+        self.runner_log = log_dir / f"runner-{self.dag_ids[0]}.log"
         command = [sys.executable, "-m", "lienthong.pipeline.dag_runs", "--day", day.isoformat(),
                    "--log-dir", str(log_dir), *(["--stop-on-failure"] if stop_on_failure else []),
-                   *(["--held"] if held else []), *dag_ids]
+                   *dag_ids, *(["--then", *then] if then else [])]
         self._errors = self.runner_log.open("w")
         os.fchmod(self._errors.fileno(), 0o600)
         # The run's files (task logs, spooled pages, Airflow's metadata) are private whoever calls.
         self._process = subprocess.Popen(command, env=env, umask=PRIVATE_UMASK, stdout=subprocess.PIPE,
                                          stderr=self._errors, text=True,
-                                         stdin=subprocess.PIPE if held else subprocess.DEVNULL)
+                                         stdin=subprocess.PIPE if then else subprocess.DEVNULL)
 
     def release(self) -> None:
-        """Let a held runner start its runs (a runner whose input closes unreleased runs nothing)."""
+        """Let the runner go on with its ``then`` DAGs."""
         if self._process.stdin and not self._process.stdin.closed:
             try:
                 self._process.stdin.write("go\n")
                 self._process.stdin.close()
-            except BrokenPipeError:  # it died while warming up: results() reports its runs failed
+            except BrokenPipeError:  # it died before: results() reports its runs failed
                 pass
 
     def close(self) -> None:
-        """Unreleased, it ends without running; either way, wait for the process."""
+        """Unreleased, it ends without its ``then`` DAGs; either way, wait for the process."""
         if self._process.stdin and not self._process.stdin.closed:
             self._process.stdin.close()
         self._process.wait()
@@ -122,7 +121,6 @@ class DagRunner:
 
     def results(self) -> Iterator[DagRunResult]:
         """Each run as it finishes; runs the process never finished (it died) are failures."""
-        self.release()
         finished: set[str] = set()
         try:
             for line in self._process.stdout:
@@ -151,18 +149,18 @@ def _result(dag_id: str, ok: bool, seconds: float, log: Path) -> DagRunResult:
     return DagRunResult(dag_id, ok, seconds, log, story)
 
 
-def run_side_by_side(groups: list[list[str]], day: date, env: dict[str, str], log_dir: Path) -> Iterator[DagRunResult]:
-    """Each group of DAG runs in its own process, the groups side by side; runs as they finish."""
+def side_by_side(runners: list[DagRunner]) -> Iterator[DagRunResult]:
+    """The runners' runs as they finish, the runners side by side (a thread reads each)."""
     finished: queue.Queue[DagRunResult | None] = queue.Queue()
 
-    def work(group: list[str]) -> None:
+    def work(runner: DagRunner) -> None:
         try:
-            for run in run_dags(group, day, env, log_dir):
+            for run in runner.results():
                 finished.put(run)
         finally:
             finished.put(None)
 
-    workers = [threading.Thread(target=work, args=(group,), daemon=True) for group in groups if group]
+    workers = [threading.Thread(target=work, args=(runner,), daemon=True) for runner in runners]
     for worker in workers:
         worker.start()
     running = len(workers)
@@ -172,6 +170,11 @@ def run_side_by_side(groups: list[list[str]], day: date, env: dict[str, str], lo
             running -= 1
         else:
             yield run
+
+
+def run_side_by_side(groups: list[list[str]], day: date, env: dict[str, str], log_dir: Path) -> Iterator[DagRunResult]:
+    """Each group of DAG runs in its own process, the groups side by side; runs as they finish."""
+    yield from side_by_side([DagRunner(group, day, env, log_dir) for group in groups if group])
 
 
 def run_dag(dag_id: str, day: date, env: dict[str, str], log_dir: Path) -> DagRunResult:
@@ -240,24 +243,35 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
 
     with sample_api_connections(settings, env) as env:
         echo(f"ingests for {day}, {min(workers, len(ingests))} side by side: {', '.join(ingests)} …")
-        # The build's process starts now and waits, warmed up, for the ingests: its start-up (Airflow,
-        # the execution API, GX: 10-20 s) leaves the night's critical path.
-        build = DagRunner(["warehouse_build", "review_monthly"], day, env, log_dir, stop_on_failure=True, held=True)
+        # The last ingest process goes on with the build and the review once every ingest is done:
+        # warmed up by its own ingests (Airflow, the execution API, GX: 10-20 s a process), and no
+        # third process starting on the cores the ingests use.
+        groups = [group for group in (ingests[n::workers] for n in range(workers)) if group] or [[]]
+        runners = [DagRunner(group, day, env, log_dir) for group in groups[:-1]]
+        build = DagRunner(groups[-1], day, env, log_dir, then=["warehouse_build", "review_monthly"])
+        runners.append(build)
         try:
+            finished = side_by_side(runners)
             # Organisations are independent: a failed ingest does not stop the others.
+            pending = set(ingests)
             with stage("ingests"):
-                for run in run_side_by_side([ingests[n::workers] for n in range(workers)], day, env, log_dir):
+                for run in finished if pending else ():
                     show(run)
+                    pending.discard(run.dag_id)
+                    if not pending:
+                        break
             for line in not_built_from(result.runs):
                 echo(line)
             echo(f"warehouse_build, then review_monthly for {day} …")
+            build.release()
             with stage("warehouse_build"):  # and the review, in the same process
-                for run in build.results():
+                for run in finished:
                     show(run)
                     if run.dag_id == "warehouse_build" and not run.ok:
                         echo("  the warehouse build failed, so no review is rendered; see its log above")
         finally:
-            build.close()
+            for runner in runners:
+                runner.close()
     folder = output_folder(settings.output_dir, day.strftime("%Y-%m"))
     if result.runs[-1].dag_id == "review_monthly" and result.runs[-1].ok:
         result.review_folder = folder

@@ -10,6 +10,7 @@ import bisect
 import csv
 import datetime as dt
 import json
+import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 from functools import cache
@@ -19,7 +20,7 @@ import xlsxwriter
 import yaml
 
 from lienthong.sample.memberships import Record, Unit
-from lienthong.sample.noise import address_fields, excel_serial
+from lienthong.sample.noise import address_fields, excel_serial, strip_diacritics
 from lienthong.text.legacy_encodings import encode
 
 SHAPES_DIR = Path(__file__).parent / "shapes"
@@ -163,29 +164,40 @@ class Deliveries:
     """Routes every record's rows to the right organisation, day and file."""
 
     def __init__(self, out: Path, days: list[dt.date], commune_names: dict[str, str],
-                 on_roster_row: Callable[[str, str, str, int, str], None], shapes: dict | None = None):
+                 on_roster_row: Callable[[str, str, str, int, str], None], shapes: dict | None = None,
+                 provinces: dict[str, str] | None = None, province_in_address: float = 0.0):
         self.out = out
         self.days = days
         self.shapes = shapes or load_shapes()
         self.schedules = {org: Schedule(shape, days) for org, shape in self.shapes.items()}
         self._commune_names = commune_names
         self._writers: dict[tuple[str, dt.date, str], _Writer] = {}
-        self._on_roster_row = on_roster_row  # (org, date, file, row number, record id) for the truth
+        self._on_roster_row = on_roster_row  # (roll, date, file, row number, record id) for the truth
+        # A sample of several provinces: commune code -> its province's name, written after the
+        # commune by this share of records (decided per record, from its id: no random draw).
+        self._provinces = provinces
+        self._province_in_address = province_in_address
 
-    def _writer(self, org: str, day: dt.date, kind: str) -> _Writer:
-        key = (org, day, kind)
+    def _writer(self, org: str, day: dt.date, kind: str, roll: str) -> _Writer:
+        """The file of ``org``'s shape for ``kind`` on ``day`` in the roll ``roll`` (the organisation's,
+        or its provincial branch's)."""
+        key = (roll, day, kind)
         writer = self._writers.get(key)
         if writer is None:
             spec = self.shapes[org]["files"][kind]
-            writer = _Writer(self.out / "deliveries" / org / day.isoformat() / spec["name"], spec, self.shapes[org])
+            writer = _Writer(self.out / "deliveries" / roll / day.isoformat() / spec["name"], spec, self.shapes[org])
             self._writers[key] = writer
         return writer
 
     def _identity_values(self, record: Record, day: dt.date) -> dict:
         identity, person = record.identity, record.person
         hamlet = identity.hamlet or (record.hamlet_on(day) if not record.fabricated else person.hamlet)
-        commune_name = self._commune_names[hamlet.code.split("-")[0]]
+        commune_code = hamlet.code.split("-")[0]
+        commune_name = self._commune_names[commune_code]
         hamlet_text, commune_text = address_fields(identity, hamlet, commune_name)
+        if self._provinces and zlib.crc32(record.record_id.encode()) % 1000 < 1000 * self._province_in_address:
+            province = hamlet.old.province if identity.old_address else self._provinces[commune_code]
+            commune_text += ", " + (strip_diacritics(province) if identity.plain_address else province)
         return {
             "record_id": record.record_id,
             "full_name": identity.full_name,
@@ -203,9 +215,9 @@ class Deliveries:
         }
 
     def _roster_row(self, record: Record, day: dt.date, kind: str, values: dict) -> None:
-        writer = self._writer(record.org, day, kind)
+        writer = self._writer(record.org, day, kind, record.roll)
         writer.write(values)
-        self._on_roster_row(record.org, day.isoformat(), writer.spec["name"], writer.rows, record.record_id)
+        self._on_roster_row(record.roll, day.isoformat(), writer.spec["name"], writer.rows, record.record_id)
 
     def add_record(self, record: Record) -> None:
         org = record.org
@@ -237,14 +249,14 @@ class Deliveries:
             day = schedule.delivery_day(paid)
             if day is not None:
                 unit = record.unit_on(paid)
-                self._writer(record.org, day, "dues").write({
+                self._writer(record.org, day, "dues", record.roll).write({
                     "record_id": record.record_id, "full_name": identity.full_name, "birth_date": identity.birth,
                     "unit_name": unit.name, "unit_code": unit.code, "period": period, "amount": amount,
                     "paid_date": paid})
         for held, unit in record.attended:
             day = schedule.delivery_day(held)
             if day is not None:
-                self._writer(record.org, day, "attendance").write({
+                self._writer(record.org, day, "attendance", record.roll).write({
                     "record_id": record.record_id, "full_name": identity.full_name, "birth_date": identity.birth,
                     "unit_name": unit.name, "unit_code": unit.code, "session_date": held,
                     "session_title": f"Sinh hoạt định kỳ tháng {held.month:02d}/{held.year}"})
@@ -252,17 +264,17 @@ class Deliveries:
     def add_reported_total(self, unit: Unit, month: dt.date, reported: int, report_day: dt.date) -> None:
         day = self.schedules[unit.org].delivery_day(report_day)
         if day is not None:
-            self._writer(unit.org, day, "reported_totals").write({
+            self._writer(unit.org, day, "reported_totals", unit.roll).write({
                 "unit_code": unit.code, "unit_name": unit.name, "commune": unit.commune_name, "month": month,
                 "reported_count": reported})
 
     def close(self) -> dict[str, list[dict]]:
         """Close every file; return the manifest's per-organisation file list."""
         files: dict[str, list[dict]] = {org: [] for org in self.shapes}
-        for (org, day, kind), writer in sorted(self._writers.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+        for (roll, day, kind), writer in sorted(self._writers.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
             writer.close()
             spec = writer.spec
-            files[org].append({
+            files.setdefault(roll, []).append({
                 "date": day.isoformat(),
                 "path": writer.path.relative_to(self.out).as_posix(),
                 "kind": kind,

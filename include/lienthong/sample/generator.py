@@ -33,8 +33,12 @@ def scales() -> dict:
     return yaml.safe_load((Path(__file__).parent / "scales.yml").read_text(encoding="utf-8"))
 
 
-def _pick_communes(how) -> tuple[geography.Commune, ...]:
-    everything = geography.communes()
+def _provinces(config: dict) -> tuple[geography.Commune, ...]:
+    """Every commune of the scale's provinces (``provinces:``, keys of the package; Tây Ninh by default)."""
+    return tuple(c for key in config.get("provinces", [geography.NEW_PROVINCE_KEY]) for c in geography.communes(key))
+
+
+def _pick_communes(everything: tuple[geography.Commune, ...], how) -> tuple[geography.Commune, ...]:
     if how == "all":
         return everything
     # Spread over the code range: both old provinces, wards and rural communes.
@@ -53,12 +57,14 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
     end = end or DEFAULT_END
     days = days or config["days"]
     out = _cleared(Path(out))
-    communes = _pick_communes(config["communes"])
+    everything = _provinces(config)
+    communes = _pick_communes(everything, config["communes"])
     months = month_starts(end)
     delivery_days = [end - dt.timedelta(days=days - 1 - i) for i in range(days)]
     noise = load_noise(noise_config)
 
-    province = _Province.make(seed, people, communes, months, end, noise, out, delivery_days)
+    province = _Province.make(seed, people, communes, months, end, noise, out, delivery_days, everything,
+                              _Provinces.of(config, communes))
     residents, persons_written = province.populate(seed)
     totals = _reported_totals(seed, noise, province.units, months, province.truth, province.deliveries)
     files = province.deliveries.close()
@@ -67,7 +73,7 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
     province.truth.write_units(province.units.by_code.values())
     province.truth.write_reference(communes)
     population_changes = province.truth.write_population_changes()
-    _write_manifest(out, seed, scale, people, communes, months, delivery_days, files)
+    _write_manifest(out, seed, scale, people, communes, months, delivery_days, files, province.provinces)
     return {
         "scale": scale,
         "seed": seed,
@@ -110,6 +116,26 @@ def _cleared(out: Path) -> Path:
     return out
 
 
+@dataclass(frozen=True)
+class _Provinces:
+    """A sample of several provinces (``provinces:`` in the scale): each organisation's branch per
+    province keeps its own roll, a share of moves goes to another province
+    (``moves_between_provinces``) and addresses name their province (``province_in_address``: the
+    share of records that write it)."""
+
+    names: dict[str, str]  # province code -> name
+    moves_between: float
+    in_address: float
+
+    @classmethod
+    def of(cls, config: dict, communes) -> _Provinces | None:
+        """The scale's provinces, or None for a one-province scale (it draws and writes as before)."""
+        if len(config.get("provinces", ())) < 2:
+            return None
+        return cls({c.province_code: c.province for c in communes}, config.get("moves_between_provinces", 0.0),
+                   config.get("province_in_address", 1.0))
+
+
 @dataclass
 class _Province:
     """The province's people and the writers their records go to, commune by commune."""
@@ -123,25 +149,35 @@ class _Province:
     deliveries: Deliveries
     hard: HardCases
     all_hamlets: list
+    home_hamlets: dict  # province code -> its hamlets: where a move within the province goes
+    provinces: _Provinces | None
 
     @classmethod
-    def make(cls, seed, people, communes, months, end, noise, out, delivery_days) -> _Province:
+    def make(cls, seed, people, communes, months, end, noise, out, delivery_days, everything,
+             provinces: _Provinces | None) -> _Province:
         all_hamlets = [h for c in communes for h in c.hamlets]
+        home_hamlets: dict[str, list] = {}
+        for commune in communes:
+            home_hamlets.setdefault(commune.province_code, []).extend(commune.hamlets)
         master = random.Random(f"{seed}:world")
         world = make_world(master, people, months[0], end, communes)
+        if provinces:
+            world.moves_between = provinces.moves_between
+            world.other_hamlets = {p: [h for q, hs in home_hamlets.items() if q != p for h in hs] for p in home_hamlets}
         sizes = commune_sizes(master, communes, people)
-        communes_by_code = {c.code: c for c in geography.communes()}
-        units = Units(communes_by_code)
+        communes_by_code = {c.code: c for c in everything}
+        units = Units(communes_by_code, branches=provinces is not None)
         ctx = Context(world, units, noise, all_hamlets, months)
         registry = noise.get("registry", {})
         truth = Truth(out, end, months, noise["ghosts"]["no_dues_months"],
                       registry_rng=random.Random(f"{seed}:population_changes"),
                       registry_coverage={"died": registry.get("died_coverage", 1.0),
                                          "moved_away": registry.get("moved_away_coverage", 1.0)})
-        deliveries = Deliveries(out, delivery_days, {c.code: c.name for c in geography.communes()},
-                                truth.roster_row)
+        deliveries = Deliveries(out, delivery_days, {c.code: c.name for c in everything}, truth.roster_row,
+                                provinces={c.code: c.province for c in everything} if provinces else None,
+                                province_in_address=provinces.in_address if provinces else 0.0)
         hard = HardCases(noise.get("hard_cases"), seed, ctx, all_hamlets)
-        return cls(communes, sizes, world, ctx, units, truth, deliveries, hard, all_hamlets)
+        return cls(communes, sizes, world, ctx, units, truth, deliveries, hard, all_hamlets, home_hamlets, provinces)
 
     def populate(self, seed: int) -> tuple[int, int]:
         """Every commune's residents (and former residents, and the hard cases' relatives) with
@@ -149,10 +185,11 @@ class _Province:
         next_pid, residents = 1, 0
         for commune, size in zip(self.communes, self.sizes):
             rng = random.Random(f"{seed}:{commune.code}")
-            residents_here = make_people(rng, self.world, commune, size, next_pid, self.all_hamlets)
+            home = self.home_hamlets[commune.province_code]
+            residents_here = make_people(rng, self.world, commune, size, next_pid, home)
             next_pid += size
             former = make_former_residents(rng, self.world, commune, round(size * FORMER_RESIDENT_SHARE), next_pid,
-                                           self.all_hamlets)
+                                           home)
             next_pid += len(former)
             residents += size
             relatives = []
@@ -182,7 +219,7 @@ class _Province:
 
 
 def _write_manifest(out: Path, seed: int, scale: str, people: int, communes, months, delivery_days,
-                    files: dict) -> None:
+                    files: dict, provinces: _Provinces | None) -> None:
     """manifest.json: what was generated, and each organisation's transport and files."""
     shapes = load_shapes()
     manifest = {
@@ -196,15 +233,20 @@ def _write_manifest(out: Path, seed: int, scale: str, people: int, communes, mon
         "deliveries": {"from": delivery_days[0].isoformat(), "to": delivery_days[-1].isoformat(),
                        "days": len(delivery_days)},
         "organisations": {
-            org: {
+            roll: {
                 "name": org_rules()[org]["name"],
+                # A province's branch: the organisation whose delivery shape it sends.
+                **({"organisation": org, "province_code": roll[len(org) + 1:]} if provinces else {}),
                 "transport": shapes[org]["transport"],
                 **({"api": shapes[org]["api"]} if "api" in shapes[org] else {}),
-                "files": files[org],
+                "files": files.get(roll, []),
             }
             for org in ORGS
+            for roll in ([f"{org}_{code}" for code in sorted(provinces.names)] if provinces else [org])
         },
     }
+    if provinces:
+        manifest["provinces"] = provinces.names
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
@@ -221,7 +263,7 @@ def _reported_totals(seed, noise, units, months, truth, deliveries) -> int:
             if not named:
                 continue
             reported = max(named + 1, math.ceil(named * (1 + inflation))) if inflation else named
-            rows.append((unit.org, code, month, named, reported))
+            rows.append((unit.roll, code, month, named, reported))
             deliveries.add_reported_total(unit, month, reported, month_end(month) + dt.timedelta(days=1))
     truth.write_reported_totals(rows)
     return len(rows)

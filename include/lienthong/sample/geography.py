@@ -1,4 +1,5 @@
-"""The new Tây Ninh's communes, the old communes they were made of, and generated hamlets.
+"""A new province's communes (Tây Ninh by default), the old communes they were made of, and
+generated hamlets.
 
 Unit names and codes come from the data files shipped in ``vietnamadminunits`` (read offline, never
 its converter, which calls an online geocoder for split communes). Hamlets are not in any package:
@@ -18,8 +19,7 @@ from pathlib import Path
 import vietnamadminunits
 
 _DATA = Path(vietnamadminunits.__file__).parent / "data"
-NEW_PROVINCE_KEY = "tinhtayninh"
-OLD_PROVINCES = {"tinhtayninh": ("Tỉnh Tây Ninh", "072"), "tinhlongan": ("Tỉnh Long An", "080")}
+NEW_PROVINCE_KEY = "tinhtayninh"  # the sample's province unless a scale names others (scales.yml)
 
 _HAMLET_WORDS = (
     "Bình Thủy Long Thạnh Tân Lập Phước Hòa Bàu Sen Trảng Sa Rạch Sơn Bến Cừ Hiệp Thành Cầu Xe "
@@ -47,6 +47,7 @@ class Hamlet:
     code: str  # "<new commune code>-<nn>", stable
     name: str  # "Ấp Bến Cừ" | "Khu phố 3"
     old: OldCommune
+    province_code: str = ""  # of the new province: "80"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Commune:
     kind: str
     area_km2: float
     hamlets: tuple[Hamlet, ...]
+    province_code: str = ""  # "80"
+    province: str = ""  # "Tỉnh Tây Ninh"
 
     @property
     def urban(self) -> bool:
@@ -70,12 +73,15 @@ def _query(sql: str, *args) -> list[sqlite3.Row]:
 
 
 @functools.cache
-def communes() -> tuple[Commune, ...]:
-    """The 96 communes of the new Tây Ninh, ordered by code, each with its hamlets."""
+def communes(province: str = NEW_PROVINCE_KEY) -> tuple[Commune, ...]:
+    """The communes of a new province (its key in the package: "tinhtayninh", 96 communes),
+    ordered by code, each with its hamlets."""
     converter = json.loads((_DATA / "converter_2025.json").read_text(encoding="utf-8"))
-    whole = converter["DICT_PROVINCE_WARD_NO_DIVIDED"][NEW_PROVINCE_KEY]
-    divided = converter["DICT_PROVINCE_WARD_DIVIDED"].get(NEW_PROVINCE_KEY, {})
-    old_by_key = _old_communes(split_keys=set(divided))
+    whole = converter["DICT_PROVINCE_WARD_NO_DIVIDED"][province]
+    divided = converter["DICT_PROVINCE_WARD_DIVIDED"].get(province, {})
+    # The old provinces it was made of: the first part of the converter's old keys.
+    olds_of = sorted({old.split("_")[0] for olds in whole.values() for old in olds})
+    old_by_key = _old_communes(olds_of, split_keys=set(divided))
     parts: dict[str, list[OldCommune]] = {key: [old_by_key[k] for k in olds] for key, olds in whole.items()}
     whole_provinces = {key: {o.province for o in olds} for key, olds in parts.items()}
     for old_key in sorted(divided):
@@ -88,9 +94,9 @@ def communes() -> tuple[Commune, ...]:
             if not provinces or old.province in provinces:
                 parts.setdefault(target["newWardKey"], []).append(old)
     rows = _query(
-        "SELECT DISTINCT ward, wardShort, wardType, wardCode, wardKey, wardAreaKm2 FROM admin_units "
-        "WHERE provinceKey = ? ORDER BY wardCode",
-        NEW_PROVINCE_KEY,
+        "SELECT DISTINCT ward, wardShort, wardType, wardCode, wardKey, wardAreaKm2, provinceCode, province "
+        "FROM admin_units WHERE provinceKey = ? ORDER BY wardCode",
+        province,
     )
     result = []
     for row in rows:
@@ -102,22 +108,26 @@ def communes() -> tuple[Commune, ...]:
                 short=row["wardShort"],
                 kind=row["wardType"],
                 area_km2=float(row["wardAreaKm2"] or 50.0),
-                hamlets=_hamlets(row["wardCode"], row["wardType"] == "Phường", olds),
+                hamlets=_hamlets(row["wardCode"], row["wardType"] == "Phường", olds, row["provinceCode"]),
+                province_code=row["provinceCode"],
+                province=row["province"],
             )
         )
     return tuple(result)
 
 
-def _old_communes(split_keys: set[str]) -> dict[str, OldCommune]:
+def _old_communes(provinces: list[str], split_keys: set[str]) -> dict[str, OldCommune]:
     rows = _query(
-        "SELECT DISTINCT provinceKey, district, districtShort, districtType, districtKey, ward, wardShort, "
-        "wardType, wardCode, wardKey FROM admin_units_legacy WHERE provinceKey IN (?, ?)",
-        *OLD_PROVINCES,
+        "SELECT DISTINCT provinceKey, province, provinceCode, district, districtShort, districtType, districtKey, "
+        f"ward, wardShort, wardType, wardCode, wardKey FROM admin_units_legacy WHERE provinceKey IN "
+        f"({', '.join('?' * len(provinces))})",
+        *provinces,
     )
     result = {}
     for row in rows:
         key = f"{row['provinceKey']}_{row['districtKey']}_{row['wardKey']}"
-        province, cccd = OLD_PROVINCES[row["provinceKey"]]
+        # The old province's code is also the birth-registration code of a CCCD (3 digits).
+        province, cccd = row["province"], row["provinceCode"].zfill(3)
         result[key] = OldCommune(
             code=row["wardCode"],
             name=row["ward"],
@@ -133,7 +143,7 @@ def _old_communes(split_keys: set[str]) -> dict[str, OldCommune]:
     return result
 
 
-def _hamlets(code: str, urban: bool, olds: list[OldCommune]) -> tuple[Hamlet, ...]:
+def _hamlets(code: str, urban: bool, olds: list[OldCommune], province_code: str) -> tuple[Hamlet, ...]:
     # Fixed per commune (not per run seed): hamlets are geography, the same in every sample.
     rng = random.Random(int(code))
     hamlets: list[Hamlet] = []
@@ -148,5 +158,5 @@ def _hamlets(code: str, urban: bool, olds: list[OldCommune]) -> tuple[Hamlet, ..
                 while not name or name in used:
                     name = "Ấp " + " ".join(rng.sample(_HAMLET_WORDS, 2))
             used.add(name)
-            hamlets.append(Hamlet(code=f"{code}-{number:02d}", name=name, old=old))
+            hamlets.append(Hamlet(code=f"{code}-{number:02d}", name=name, old=old, province_code=province_code))
     return tuple(hamlets)

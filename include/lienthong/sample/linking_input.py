@@ -142,12 +142,22 @@ def config_roster_rows(sample_dir: Path, config_dir: Path, until: str | None = N
                     yield _input_row(org.code, key, {**row, **birth}, sex_codes.get(vn_key(written), written), day)
 
 
+def rolls(sample_dir: Path) -> list[tuple[str, str]]:
+    """(roll, organisation whose shape it sends): each organisation's own roll, or in a sample of
+    several provinces its provincial branches' (the manifest names their organisation)."""
+    manifest = json.loads((Path(sample_dir) / "manifest.json").read_text(encoding="utf-8"))
+    return [(roll, entry.get("organisation", roll)) for roll, entry in manifest["organisations"].items()]
+
+
 def roster_rows(sample_dir: Path, until: str | None = None, only: str | None = None) -> Iterator[dict[str, str]]:
     """Every roster row delivered up to ``until`` (or on ``only``), in delivery order, as linker input
-    plus ``delivered_on``."""
+    plus ``delivered_on``; ``org_code`` is the roll (a provincial branch's in a sample of several)."""
     sample_dir = Path(sample_dir)
     keys: dict | None = None
-    for org, shape in load_shapes().items():
+    shapes = load_shapes()
+    branches = rolls(sample_dir)
+    for org, shape in ((roll, shape) for shape_org, shape in shapes.items()
+                       for roll, of in branches if of == shape_org):
         # Coded sexes (the Trade Union's 0 / 1) back to the shape's F / M; words pass through.
         sex_codes = {str(v): k for k, v in shape.get("values", {}).get("sex", {}).items()}
         for day_dir in sorted((sample_dir / "deliveries" / org).glob("*")):

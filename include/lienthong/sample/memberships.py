@@ -50,6 +50,8 @@ class Unit:
     commune_code: str
     commune_name: str
     kind: str  # territorial | student | employer
+    province_code: str = ""
+    roll: str = ""  # the roll holding the unit: the organisation, or its branch in the unit's province
 
     @property
     def session_day(self) -> int:
@@ -71,6 +73,11 @@ class Record:
     planted: tuple[str, ...] = ()
     dues: list[tuple[dt.date, int, dt.date]] = field(default_factory=list)  # (period start, amount, paid on)
     attended: list[tuple[dt.date, Unit]] = field(default_factory=list)
+    moved_in: Record | None = None  # the record another province's branch opened when the member moved there
+
+    @property
+    def roll(self) -> str:
+        return self.units[0][1].roll
 
     def unit_on(self, day: dt.date) -> Unit:
         current = self.units[0][1]
@@ -83,21 +90,29 @@ class Record:
         return self.join <= day and (self.removed is None or self.removed > day)
 
     def hamlet_on(self, day: dt.date) -> Hamlet:
-        return self.person.hamlet_on(day)
+        hamlet = self.person.hamlet_on(day)
+        # A province's roll knows no address in another: a member who moved there keeps the old one.
+        return hamlet if hamlet.province_code == self.units[0][1].province_code else self.person.hamlet
 
 
 class Units:
-    """All units met so far, by code: the registry behind reported totals and truth/units.csv."""
+    """All units met so far, by code: the registry behind reported totals and truth/units.csv.
 
-    def __init__(self, communes_by_code: dict[str, Commune]):
+    ``branches``: each organisation keeps one roll per province (``<org>_<province code>``), as its
+    provincial branches do; otherwise one roll per organisation."""
+
+    def __init__(self, communes_by_code: dict[str, Commune], branches: bool = False):
         self.by_code: dict[str, Unit] = {}
         self._communes = communes_by_code
+        self._branches = branches
 
     def _get(self, code: str, org: str, name: str, commune_code: str, kind: str) -> Unit:
         unit = self.by_code.get(code)
         if unit is None:
             commune = self._communes.get(commune_code)
-            unit = Unit(code, org, name, commune_code, commune.name if commune else "", kind)
+            province = commune.province_code if commune else ""
+            unit = Unit(code, org, name, commune_code, commune.name if commune else "", kind, province,
+                        f"{org}_{province}" if self._branches else org)
             self.by_code[code] = unit
         return unit
 
@@ -165,6 +180,8 @@ def person_records(rng: random.Random, ctx: Context, person: Person) -> list[Rec
         if record is None:
             continue
         records.append(record)
+        if record.moved_in:
+            records.append(record.moved_in)
         ghosts = ctx.noise["ghosts"]
         if rng.random() < ctx.noise["defaults"]["duplicate_same_unit"]:
             records.append(_duplicate(rng, ctx, record, same_unit=True))
@@ -216,9 +233,26 @@ def _membership(rng, ctx, person, org, span, planted) -> Record | None:
     if person.moved_on and unit.kind == "territorial" and person.moved_on > join:
         transfer = person.moved_on + dt.timedelta(days=rng.randint(7, 60))
         if transfer <= world.end and (removed is None or transfer < removed):
-            record.units.append((transfer, ctx.units.territorial(org, person.moved_to)))
+            moved = ctx.units.territorial(org, person.moved_to)
+            if moved.roll == unit.roll:
+                record.units.append((transfer, moved))
+            else:
+                record.moved_in = _moved_in(rng, ctx, record, transfer, moved)
     _activity(rng, ctx, record)
     return record
+
+
+def _moved_in(rng, ctx, record: Record, transfer: dt.date, unit: Unit) -> Record:
+    """A member moved to another province: its branch opens a record of its own (a new entry, with
+    its own typos); the old branch closes theirs if it notices the move, else keeps it with the old
+    address."""
+    org, person = record.org, record.person
+    moved = Record(ctx.next_id(org), org, person, noisy_identity(rng, rates_for(ctx.noise, org), person), transfer,
+                   [(transfer, unit)], record.removed, record.end_reason)
+    if rng.random() < org_rules()[org]["remove_after_move"]:
+        record.removed, record.end_reason = transfer, "moved_away"
+    _activity(rng, ctx, moved)
+    return moved
 
 
 def _removal(rng, ctx, person, org, span, join, planted) -> tuple[dt.date | None, str | None]:

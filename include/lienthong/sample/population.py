@@ -7,6 +7,7 @@ depend on how many communes come before it and the whole province never sits in 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import itertools
 import random
@@ -73,7 +74,7 @@ class Person:
     activism: float = 1.0
     died: dt.date | None = None
     moved_away: dt.date | None = None
-    moved_to: Hamlet | None = None  # within the province
+    moved_to: Hamlet | None = None  # within the province (or to another of a two-province sample)
     moved_on: dt.date | None = None
 
     @property
@@ -165,6 +166,10 @@ class World:
     enterprise_weights: list[float]
     provincial: list[Employer]
     mint: IdentityMint
+    # A two-province sample: the share of moves that go to another province, and the hamlets there
+    # (by the mover's province).
+    moves_between: float = 0.0
+    other_hamlets: dict[str, list[Hamlet]] = dataclasses.field(default_factory=dict)
 
 
 def make_world(rng: random.Random, people: int, start: dt.date, end: dt.date, communes: tuple[Commune, ...]) -> World:
@@ -339,6 +344,9 @@ def _life_events(rng: random.Random, world: World, person: Person, age: int, all
     elif r < mortality + 0.035 and age >= 16:
         person.moved_on = _random_date(rng, world.start, world.end)
         person.moved_to = rng.choice(person.commune.hamlets if rng.random() < 0.5 else all_hamlets)
+        # Drawn only in a sample of several provinces: the others' draws stay as they were.
+        if world.moves_between and rng.random() < world.moves_between:
+            person.moved_to = rng.choice(world.other_hamlets[person.commune.province_code])
 
 
 def make_former_residents(rng: random.Random, world: World, commune: Commune, count: int, first_pid: int,

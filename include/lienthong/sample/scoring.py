@@ -21,12 +21,14 @@ TRUTH_BY_KIND = {"ineligible_age": {"ineligible_age"}, "ineligible_sex": {"ineli
 SCORE_TRUTH = {"fabricated"}
 
 
-def truth_ghosts(sample: Path) -> dict[str, set[str]]:
-    """Planted kind -> true record ids on a roll at the sample's end (truth/ghosts.csv)."""
+def truth_ghosts(sample: Path, org: str | None = None) -> dict[str, set[str]]:
+    """Planted kind -> true record ids on a roll at the sample's end (truth/ghosts.csv), of one
+    organisation if given."""
     kinds: dict[str, set[str]] = defaultdict(set)
     with (sample / "truth" / "ghosts.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            kinds[row["kind"]].add(row["record_id"])
+            if org is None or row["org"] == org:
+                kinds[row["kind"]].add(row["record_id"])
     return kinds
 
 
@@ -69,13 +71,15 @@ def precision_recall(found: set[str], expected: set[str]) -> dict:
     }
 
 
-def flag_scores(conn, sample: Path, period_key: str) -> dict[str, dict]:
-    """Precision and recall of each flag kind (in the rules' order) for one review period, by true record."""
-    truth = truth_ghosts(sample)
+def flag_scores(conn, sample: Path, period_key: str, org: str | None = None) -> dict[str, dict]:
+    """Precision and recall of each flag kind (in the rules' order) for one review period, by true
+    record; of one organisation's roll if given."""
+    truth = truth_ghosts(sample, org)
     records = true_records(conn, sample, period_key)
     found: dict[str, set[str]] = defaultdict(set)
     for kind, key in conn.execute("select flag_kind, source_record_key from review.rpt_member_flags"
-                                  " where period_key = %s", (period_key,)):
+                                  " where period_key = %s and org_code = coalesce(%s, org_code)",
+                                  (period_key, org)):
         if key in records:
             found[kind].add(records[key])
     scores = {}
@@ -86,15 +90,16 @@ def flag_scores(conn, sample: Path, period_key: str) -> dict[str, dict]:
     return scores
 
 
-def suspicion_scores(conn, sample: Path, period_key: str) -> dict:
+def suspicion_scores(conn, sample: Path, period_key: str, org: str | None = None) -> dict:
     """The suspicion score against the planted ghosts (SCORE_TRUTH): flagged, precision and recall at
-    the threshold (records `suspected`), and the precision at the first rank reaching recall 0.9."""
-    expected = set().union(*(truth_ghosts(sample).get(t, set()) for t in SCORE_TRUTH))
+    the threshold (records `suspected`), and the precision at the first rank reaching recall 0.9; of
+    one organisation's roll if given."""
+    expected = set().union(*(truth_ghosts(sample, org).get(t, set()) for t in SCORE_TRUTH))
     records = true_records(conn, sample, period_key)
     expected &= set(records.values())  # ghosts on a roll in the period (the review's records)
     scored = conn.execute("select source_record_key, suspicion_score, suspected from review.rpt_member_suspicion"
-                          " where period_key = %s order by suspicion_score desc, source_record_key",
-                          (period_key,)).fetchall()
+                          " where period_key = %s and org_code = coalesce(%s, org_code)"
+                          " order by suspicion_score desc, source_record_key", (period_key, org)).fetchall()
     suspected = {records[key] for key, _, flag in scored if flag and key in records}
     threshold = conn.execute("select min(suspicion_threshold) from review.rpt_member_flag_rules").fetchone()[0]
     result = {**precision_recall(suspected, expected), "precision_at_recall_0_9": None,

@@ -102,12 +102,12 @@ class Truth:
         end = self.end
         on_roll = record.on_roll(end)
         self._files["records"][1].writerow([
-            record.record_id, record.org, record.person.pid, record.units[0][1].code, record.unit_on(end).code,
+            record.record_id, record.roll, record.person.pid, record.units[0][1].code, record.unit_on(end).code,
             record.join.isoformat(), _iso(record.removed), record.end_reason or "", int(on_roll),
             record.duplicate_of or "", ";".join(record.identity.kinds), ";".join(record.planted)])
         for kind, detail in ghost_kinds(record, end, self.months, self.no_dues_months):
-            self._files["ghosts"][1].writerow([record.record_id, record.org, kind, detail])
-            self.ghost_counts[(record.org, kind)] += 1
+            self._files["ghosts"][1].writerow([record.record_id, record.roll, kind, detail])
+            self.ghost_counts[(record.roll, kind)] += 1
         for month in self.months[:-1]:
             month_end_day = month_end(month)
             if record.on_roll(month_end_day):
@@ -157,7 +157,7 @@ class Truth:
         handle, writer = _csv(self.out / "truth" / "units.csv")
         writer.writerow(["unit_code", "org", "name", "kind", "commune_code"])
         for unit in sorted(units, key=lambda u: u.code):
-            writer.writerow([unit.code, unit.org, unit.name, unit.kind, unit.commune_code])
+            writer.writerow([unit.code, unit.roll, unit.name, unit.kind, unit.commune_code])
         handle.close()
 
     def write_reference(self, communes: tuple[Commune, ...]) -> None:

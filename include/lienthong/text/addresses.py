@@ -1,4 +1,6 @@
-"""Communes written in rosters, resolved to the new Tây Ninh's communes (reform of 1 July 2025).
+"""Communes written in rosters, resolved to the communes of the new provinces (reform of 1 July
+2025): the new Tây Ninh by default, or the provinces a caller names (``provinces``: the linking
+policy's).
 
 Data: the files shipped inside the ``vietnamadminunits`` package, read directly (its SQLite
 ``dataset.db`` for names and codes of the old and new units, its ``converter_2025.json`` for the
@@ -13,7 +15,12 @@ Resolution of one text such as "P.3, TP. Tây Ninh", "xa Tan Phu huyen Tan Chau"
 2. The commune part is looked up among old and new names, with diacritics when the text has
    them (so "Tân Thành" and "Tân Thạnh" stay apart) and without otherwise; a unit word given
    ("TT." vs "Xã") narrows the choice.
-3. A district (only the old scheme has districts) or the province "Long An" means the old
+3. The province first, when several are in scope: the one the text names (a new province, or
+   an old one it was made of), else the roll's (``province``: its organisation's config says it),
+   else the only province where the name (with its district, if given) exists. A name found in
+   two provinces with nothing to tell them apart is **not** guessed: ``ambiguous`` and
+   ``province_ambiguous`` are True, ``candidates`` lists the communes of both.
+   A district (only the old scheme has districts) or a retired province ("Long An") means the old
    scheme; otherwise a new name wins over an old one, as rosters since July 2025 mean the new
    commune.
 4. An old commune is carried to the new one by the crosswalk. A commune divided among 2–3 new
@@ -41,9 +48,10 @@ from lienthong.text.errors import AddressParseError
 from lienthong.text.names import name_key, normalise_name
 
 Scheme = Literal["old", "new"]
-NEW_PROVINCE_CODE = "80"
-OLD_PROVINCE_CODES = ("72", "80")  # old Tây Ninh, old Long An
-_CONVERTER_PROVINCE = "tinhtayninh"
+# New provinces by their key in the package. The project knows these (the seeds and the sample
+# generator carry their units); addresses are resolved in the default ones unless told others.
+KNOWN_PROVINCES = ("tinhtayninh", "tinhdongthap")
+DEFAULT_PROVINCES = ("tinhtayninh",)
 # Resolution 1682/NQ-UBTVQH15 merges each old "Phường 4" whole: Tây Ninh city's into Phường
 # Tân Ninh, Tân An's into Phường Long An. The package lists both as split between those two.
 _WHOLE_MERGERS = {"25462": "25459", "27691": "27694"}
@@ -72,10 +80,11 @@ _UNIT_WORDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("to",), "hamlet", ""),
 )
 # "tỉnh" loses its diacritics to "tinh" as in "An Tịnh", so it counts only before a province.
+# Unit words as written with diacritics: a word written with others is a name's ("Xã Phương Thịnh"
+# is no "Phường"); a word without any may be either.
+_ACCENTED = {"phuong": "phường", "xa": "xã", "thi": "thị", "tran": "trấn", "thanh": "thành", "pho": "phố",
+             "huyen": "huyện", "ap": "ấp", "to": "tổ", "khom": "khóm", "quan": "quận", "tinh": "tỉnh"}
 _PROVINCE_WORDS = ("tinh", "t")
-_PROVINCES = {"tayninh": "72", "longan": "80"}  # name key → code of the old province
-# Long An is no province any more, so naming it means the text is in the old scheme.
-_RETIRED_PROVINCE = "longan"
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
           "viii": "8", "ix": "9", "x": "10"}
 _TYPE_KEYS = {"Phường": "phuong", "Xã": "xa", "Thị trấn": "thitran",
@@ -117,6 +126,7 @@ class CommuneMatch:
     candidates: tuple[CommuneRef, ...]
     ambiguous: bool = False
     old_candidates: tuple[CommuneRef, ...] = ()
+    province_ambiguous: bool = False  # the name is in several provinces and nothing told which
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +169,12 @@ class _Index:
     old_district_of: dict[str, str]
     communes: dict[str, tuple[_Name, ...]]
     districts: dict[str, tuple[_Name, ...]]
+    province_of: dict[str, str]  # commune key (either scheme) -> code of its new province
+    provinces: dict[str, str]  # province name key ("tayninh", "longan") -> code of its new province
+    province_names: dict[str, str]  # province name ("Tỉnh Long An") -> code of its new province
+    old_provinces: dict[str, str]  # old province name key -> its old code ("tayninh" -> "72")
+    codes: dict[str, str]  # new province key ("tinhtayninh") -> its code ("80")
+    retired: frozenset[str]  # old provinces that are none any more ("longan"): naming one means the old scheme
 
 
 def _data_dir() -> Path:
@@ -192,41 +208,59 @@ def _alias_names(aliases: str | None, ref: CommuneRef | str) -> list[tuple[str, 
     return found
 
 
-@lru_cache(maxsize=1)
-def _index() -> _Index:
+def _province_key(name: str) -> str:
+    """"Tỉnh Long An" -> "longan"."""
+    for word in ("Tỉnh ", "Thành phố "):
+        if name.startswith(word):
+            name = name[len(word):]
+    return _plain(name)
+
+
+@lru_cache(maxsize=4)
+def _index(scope: tuple[str, ...] = DEFAULT_PROVINCES) -> _Index:
+    """The communes of the new provinces ``scope`` (package keys) and of the old ones they were made of."""
     data = _data_dir()
+    converter = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))
+    # The old provinces of each new one: the first part of the converter's old keys.
+    new_of_old = {old.split("_")[0]: key for key in scope
+                  for olds in converter["DICT_PROVINCE_WARD_NO_DIVIDED"][key].values() for old in olds}
     with sqlite3.connect(f"file:{data / 'dataset.db'}?mode=ro", uri=True) as conn:
         old_rows = conn.execute(
             "SELECT wardCode, ward, wardType, wardAlias, provinceCode, districtCode, district,"
-            " districtType, districtAlias, provinceKey, districtKey, wardKey"
-            " FROM admin_units_legacy WHERE provinceCode IN (?, ?) ORDER BY wardCode",
-            OLD_PROVINCE_CODES,
+            " districtType, districtAlias, provinceKey, districtKey, wardKey, province"
+            f" FROM admin_units_legacy WHERE provinceKey IN ({', '.join('?' * len(new_of_old))}) ORDER BY wardCode",
+            tuple(new_of_old),
         ).fetchall()
         new_rows = conn.execute(
-            "SELECT wardCode, ward, wardType, wardKey FROM admin_units"
-            " WHERE provinceCode = ? ORDER BY wardCode",
-            (NEW_PROVINCE_CODE,),
+            "SELECT wardCode, ward, wardType, wardKey, provinceKey, provinceCode, province FROM admin_units"
+            f" WHERE provinceKey IN ({', '.join('?' * len(scope))}) ORDER BY wardCode",
+            scope,
         ).fetchall()
-    converter = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))
 
     communes: dict[str, list[_Name]] = defaultdict(list)
     districts: dict[str, list[_Name]] = defaultdict(list)
     new: dict[str, CommuneRef] = {}
-    new_by_key: dict[str, CommuneRef] = {}
-    for code, name, unit_type, ward_key in new_rows:
-        ref = new[code] = new_by_key[ward_key] = CommuneRef("new", code, name, NEW_PROVINCE_CODE)
+    new_by_key: dict[tuple[str, str], CommuneRef] = {}
+    codes: dict[str, str] = {}
+    province_names: dict[str, str] = {}
+    for code, name, unit_type, ward_key, province_key, province_code, province in new_rows:
+        ref = new[code] = new_by_key[province_key, ward_key] = CommuneRef("new", code, name, province_code)
+        codes[province_key] = province_names[province] = province_code
         short = _short(name, unit_type)
         communes[_plain(short)].append(_Name(ref, _TYPE_KEYS[unit_type], _accent(short)))
 
     old: dict[str, CommuneRef] = {}
     old_by_key: dict[str, str] = {}
     old_district_of: dict[str, str] = {}
+    old_provinces: dict[str, str] = {}
     seen_districts: set[str] = set()
     for (code, name, unit_type, aliases, province, district_code, district, district_type,
-         district_aliases, province_key, district_key, ward_key) in old_rows:
+         district_aliases, province_key, district_key, ward_key, province_name) in old_rows:
         ref = old[code] = CommuneRef("old", code, name, province, district)
         old_by_key[f"{province_key}_{district_key}_{ward_key}"] = code
         old_district_of[code] = district_code
+        old_provinces[_province_key(province_name)] = province
+        province_names.setdefault(province_name, codes[new_of_old[province_key]])
         short = _short(name, unit_type)
         communes[_plain(short)].append(_Name(ref, _TYPE_KEYS[unit_type], _accent(short)))
         for key, alias in _alias_names(aliases, ref):
@@ -240,16 +274,20 @@ def _index() -> _Index:
                 districts[key].append(alias)
 
     old_to_new: dict[str, tuple[CommuneRef, ...]] = {}
-    for new_key, old_keys in converter["DICT_PROVINCE_WARD_NO_DIVIDED"][_CONVERTER_PROVINCE].items():
-        for old_key in old_keys:
-            old_to_new[old_by_key[old_key]] = (new_by_key[new_key],)
-    for old_key, parts in converter["DICT_PROVINCE_WARD_DIVIDED"][_CONVERTER_PROVINCE].items():
-        old_to_new[old_by_key[old_key]] = tuple(new_by_key[p["newWardKey"]] for p in parts)
+    for key in scope:
+        for new_key, old_keys in converter["DICT_PROVINCE_WARD_NO_DIVIDED"][key].items():
+            for old_key in old_keys:
+                old_to_new[old_by_key[old_key]] = (new_by_key[key, new_key],)
+        for old_key, parts in converter["DICT_PROVINCE_WARD_DIVIDED"].get(key, {}).items():
+            old_to_new[old_by_key[old_key]] = tuple(new_by_key[key, p["newWardKey"]] for p in parts)
     for old_code, new_code in _WHOLE_MERGERS.items():
-        old_to_new[old_code] = (new[new_code],)
+        if old_code in old:
+            old_to_new[old_code] = (new[new_code],)
     missing = set(old) - set(old_to_new)
     if missing:
         raise RuntimeError(f"old communes without a crosswalk entry: {sorted(missing)}")
+    province_of = {ref.key: ref.province_code for ref in new.values()}
+    province_of.update({old[code].key: targets[0].province_code for code, targets in old_to_new.items()})
 
     return _Index(
         old=old,
@@ -258,20 +296,28 @@ def _index() -> _Index:
         old_district_of=old_district_of,
         communes={k: tuple(v) for k, v in communes.items()},
         districts={k: tuple(v) for k, v in districts.items()},
+        province_of=province_of,
+        provinces={_province_key(name): code for name, code in province_names.items()},
+        province_names=province_names,
+        old_provinces=old_provinces,
+        codes=codes,
+        # An old province whose name no new province took (Long An, Tiền Giang).
+        retired=frozenset(k for k in old_provinces if k not in {_province_key(r[6]) for r in new_rows}),
     )
 
 
-def _unit_word(plain: list[str], i: int) -> tuple[int, str, str] | None:
+def _unit_word(plain: list[str], words: list[str], i: int, index: _Index) -> tuple[int, str, str] | None:
     """(length, kind, unit type) of the unit word starting at word ``i``, if one does."""
     for tokens, kind, unit_type in _UNIT_WORDS:
-        if tuple(plain[i : i + len(tokens)]) == tokens:
+        if tuple(plain[i : i + len(tokens)]) == tokens and all(
+                words[j] in (plain[j], _ACCENTED.get(plain[j], plain[j])) for j in range(i, i + len(tokens))):
             return len(tokens), kind, unit_type
-    if plain[i] in _PROVINCE_WORDS and "".join(plain[i + 1 :]) in _PROVINCES:
+    if plain[i] in _PROVINCE_WORDS and "".join(plain[i + 1 :]) in index.provinces:
         return 1, "province", ""
     return None
 
 
-def _pieces(text: str) -> list[_Piece]:
+def _pieces(text: str, index: _Index) -> list[_Piece]:
     """Cut a text at commas and unit words into pieces; a unit word without a name is dropped."""
     pieces: list[_Piece] = []
     for segment in _SEGMENTS.split(text):
@@ -280,7 +326,7 @@ def _pieces(text: str) -> list[_Piece]:
         groups: list[tuple[str | None, str, list[int]]] = [(None, "", [])]
         i = 0
         while i < len(words):
-            found = _unit_word(plain, i)
+            found = _unit_word(plain, words, i, index)
             if found is None:
                 groups[-1][2].append(i)
                 i += 1
@@ -321,17 +367,24 @@ def _unique(refs: list[CommuneRef]) -> tuple[CommuneRef, ...]:
     return tuple(dict.fromkeys(refs))
 
 
-def _match_commune(piece: _Piece, district_codes: set[str], province: str | None,
+def _match_commune(piece: _Piece, district_codes: set[str], province: str | None, home: str | None,
                    index: _Index) -> CommuneMatch | None:
     names = _narrow(index.communes.get(piece.plain, ()), piece)
     refs = [n.ref for n in names if isinstance(n.ref, CommuneRef)]
+    # The province first: the one the text names, else the roll's (``home``), else the only one
+    # the name is in (within the district the text names, if any).
+    target = index.provinces[province] if province else home
+    if target:
+        refs = [r for r in refs if index.province_of[r.key] == target]
     new = _unique([r for r in refs if r.scheme == "new"])
     old = _unique([r for r in refs if r.scheme == "old"])
     in_district = tuple(r for r in old if index.old_district_of[r.code] in district_codes)
-    in_province = tuple(r for r in old if r.province_code == _PROVINCES.get(province or ""))
+    if not target and len({index.province_of[r.key] for r in in_district or refs}) > 1:
+        return _across_provinces(in_district or refs, index)
+    in_province = tuple(r for r in old if r.province_code == index.old_provinces.get(province or ""))
     if in_district:
         old = in_district
-    elif new and not (province == _RETIRED_PROVINCE and in_province):
+    elif new and not (province in index.retired and in_province):
         return _result("new", new, ())
     else:
         old = in_province or old
@@ -358,30 +411,42 @@ def _result(scheme: Scheme, candidates: tuple[CommuneRef, ...], old: tuple[Commu
     )
 
 
+def _across_provinces(refs: list[CommuneRef] | tuple[CommuneRef, ...], index: _Index) -> CommuneMatch:
+    """A name in several provinces, none named: every commune it may be, none chosen."""
+    old = _unique([r for r in refs if r.scheme == "old"])
+    candidates = _unique([r for r in refs if r.scheme == "new"] + [t for r in old for t in index.old_to_new[r.code]])
+    return CommuneMatch(new_code=None, new_name=None, old_code=None, old_name=None,
+                        scheme_matched="new" if len(old) < len(refs) else "old", split=False,
+                        candidates=candidates, ambiguous=True, old_candidates=old, province_ambiguous=True)
+
+
 def _hints(piece: _Piece, index: _Index) -> tuple[set[str], str | None]:
     """Old district codes and province key that a piece may name."""
     districts: set[str] = set()
     if piece.kind in ("district", None):
         districts = {n.ref for n in _narrow(index.districts.get(piece.plain, ()), piece)}  # type: ignore[misc]
-    province = piece.plain if piece.kind in ("province", None) and piece.plain in _PROVINCES else None
+    province = piece.plain if piece.kind in ("province", None) and piece.plain in index.provinces else None
     return districts, province
 
 
-def _match_with_hints(piece: _Piece, others: list[_Piece], index: _Index) -> CommuneMatch | None:
+def _match_with_hints(piece: _Piece, others: list[_Piece], home: str | None, index: _Index) -> CommuneMatch | None:
     district_codes: set[str] = set()
     province: str | None = None
     for other in others:
         codes, named = _hints(other, index)
         district_codes |= codes
         province = named or province
-    return _match_commune(piece, district_codes, province, index)
+    return _match_commune(piece, district_codes, province, home, index)
 
 
 @lru_cache(maxsize=1 << 18)
-def _resolve(text: str) -> CommuneMatch | str:
+def _resolve(text: str, scope: tuple[str, ...], home: str | None) -> CommuneMatch | str:
     """The match, or the reason code of the failure (a code, not an exception, is cached)."""
-    index = _index()
-    pieces = _pieces(text)
+    index = _index(scope)
+    if home is not None and home not in index.codes:
+        return "unknown_province"
+    home = index.codes.get(home)
+    pieces = _pieces(text, index)
     order = [i for i, p in enumerate(pieces) if p.kind == "commune"]
     order += [i for i, p in enumerate(pieces) if p.kind is None]
     if not order:
@@ -389,41 +454,53 @@ def _resolve(text: str) -> CommuneMatch | str:
     for i in order:
         # The piece read as the commune is not also its own district ("Tân Châu").
         others = pieces[:i] + pieces[i + 1 :]
-        match = _match_with_hints(pieces[i], others, index)
+        match = _match_with_hints(pieces[i], others, home, index)
         if match is not None:
             return match
         # No comma before the district: "F4 Tân An", "Phường 3 Tây Ninh".
         for at in range(len(pieces[i].plain_words) - 1, 0, -1):
             head, rest = pieces[i].cut(at)
-            if rest.plain in index.districts or rest.plain in _PROVINCES:
-                match = _match_with_hints(head, [*others, rest], index)
+            if rest.plain in index.districts or rest.plain in index.provinces:
+                match = _match_with_hints(head, [*others, rest], home, index)
                 if match is not None:
                     return match
     return "unknown_commune"
 
 
-def resolve_commune(text: str) -> CommuneMatch:
-    """Resolve a commune written in a roster to the new Tây Ninh (see the module docstring).
+def resolve_commune(text: str, province: str | None = None,
+                    provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> CommuneMatch:
+    """Resolve a commune written in a roster to a commune of the new ``provinces`` (package keys;
+    the new Tây Ninh by default), see the module docstring. ``province``: the roll's province (its
+    organisation's config), used when the text names none.
 
     Raises ``AddressParseError`` with code ``missing_address`` (blank), ``missing_commune`` (only
-    a district, province or hamlet) or ``unknown_commune`` (no commune of new Tây Ninh fits).
+    a district, province or hamlet), ``unknown_commune`` (no commune of the provinces fits) or
+    ``unknown_province`` (``province`` is not one of ``provinces``).
     """
     text = " ".join(str(text or "").split())
     if not text:
         raise AddressParseError("missing_address", text)
-    outcome = _resolve(text)
+    outcome = _resolve(text, tuple(provinces), province)
     if isinstance(outcome, str):
         raise AddressParseError(outcome, text)
     return outcome
 
 
 def lookup_commune(scheme: Scheme, code: str) -> CommuneRef:
-    """The commune with this code in this scheme; KeyError if there is none in Tây Ninh."""
-    index = _index()
+    """The commune with this code in this scheme (codes are national); KeyError if there is none
+    in the provinces the project knows."""
+    index = _index(KNOWN_PROVINCES)
     return (index.new if scheme == "new" else index.old)[code]
 
 
-def crosswalk() -> tuple[tuple[CommuneRef, tuple[CommuneRef, ...]], ...]:
-    """Every old commune of old Tây Ninh and old Long An with its new commune(s), by old code."""
-    index = _index()
+def province_names(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, str]:
+    """The names of the new ``provinces`` and of the old ones they were made of ("Tỉnh Long An"),
+    each with the code of its new province ("80")."""
+    return dict(_index(tuple(provinces)).province_names)
+
+
+def crosswalk(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> tuple[tuple[CommuneRef, tuple[CommuneRef, ...]], ...]:
+    """Every old commune of the old provinces that made the new ``provinces`` (old Tây Ninh and old
+    Long An by default) with its new commune(s), by old code."""
+    index = _index(tuple(provinces))
     return tuple((index.old[code], index.old_to_new[code]) for code in sorted(index.old))

@@ -141,3 +141,12 @@ def test_every_canonical_field_the_warehouse_reads_is_documented():
     staging = (Path(__file__).resolve().parents[3] / "dbt_project" / "macros" / "staging.sql").read_text()
     for name in ("member_code", "birth_year", "hamlet", "commune", "address", "session_on", "reported_count"):
         assert name in staging and name in CANONICAL_FIELDS
+
+
+def test_a_roll_may_say_its_province_a_known_one():
+    from lienthong.config.organisations import OrganisationConfig
+
+    base = load_organisations()[0].model_dump()
+    assert OrganisationConfig.model_validate({**base, "province": "tinhdongthap"}).province == "tinhdongthap"
+    with pytest.raises(ValueError, match="tinhtayninh"):
+        OrganisationConfig.model_validate({**base, "province": "tinhlongan"})

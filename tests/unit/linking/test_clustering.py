@@ -1,5 +1,6 @@
 from lienthong.linking.clustering import AMBIGUOUS, UNCORROBORATED, YEAR_ALONE, cluster
-from lienthong.linking.conflicts import RecordFacts, given_spelling, id_edits
+from lienthong.linking.conflicts import RecordFacts, RollHabits, given_spelling, id_edits, roll_habits
+from lienthong.linking.policy import load_policy
 
 
 def _ids(**ids):
@@ -206,6 +207,33 @@ def test_a_bare_entry_needs_more_than_the_year_against_a_documented_record():
     assert clusters["minh"] == clusters["minh_too"] and clusters["tam"] == clusters["tam_bare"]
     assert [(r.uid_a, r.uid_b, r.reason) for r in refused] == [("member", "copy", YEAR_ALONE)]
     assert RecordFacts.from_features({"given_key": "thu", "birth_year": 1988, "phone": "0912345678"}).has_phone
+
+
+def test_a_bare_entry_is_judged_against_what_its_roll_writes():
+    """A roll that writes only the year and has no phone column (most records without either) writes
+    every member without an ID as name, place and year: such an entry lacks nothing its roll gives
+    the others, so it links to the member's documented record on the year. The same entry on a roll
+    that writes phones and full dates for most of its records, or on one that writes full dates but
+    no phones, is still refused: there it lacks what the others have."""
+    habits = roll_habits({"year_only_roll": (0.0, 0.0), "documented_roll": (0.7, 0.9),
+                          "dates_no_phones": (0.0, 0.85)}, load_policy())
+    assert habits["year_only_roll"] == RollHabits(phones=False, full_dates=False)
+    assert habits["documented_roll"] == RollHabits() and habits["dates_no_phones"] == RollHabits(False, True)
+
+    def entry(org: str) -> RecordFacts:
+        return RecordFacts.from_features({"org_code": org, "birth_year": 1995, "given_key": "dung",
+                                          "name": "HUỲNH TUYẾT DUNG"}, habits)
+
+    facts = {"member": _person("dung", "1995-06-01", "cccd:072195001234"), "year_only": entry("year_only_roll"),
+             "documented": entry("documented_roll"), "dates_no_phones": entry("dates_no_phones")}
+    assert not facts["year_only"].bare and facts["documented"].bare and facts["dates_no_phones"].bare
+    for uid in ("year_only", "documented", "dates_no_phones"):
+        clusters, refused = cluster({"member": facts["member"], uid: facts[uid]}, [("member", uid, 0.9999)],
+                                    name_counts=COUNTS)
+        assert (clusters["member"] == clusters[uid]) is (uid == "year_only")
+        assert [r.reason for r in refused] == ([] if uid == "year_only" else [YEAR_ALONE])
+    # A source the habits do not know (no records read yet) is read as writing both, as before.
+    assert RecordFacts.from_features({"org_code": "new_roll", "birth_year": 1995}, habits).bare
 
 
 def test_an_id_that_contradicts_its_own_record_is_not_taken_for_the_persons():

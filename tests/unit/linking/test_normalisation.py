@@ -98,3 +98,14 @@ def test_split_commune_is_flagged_not_guessed():
     assert resolve_commune("xã Tân Phú, huyện Tân Châu").split
     got = features(hamlet="ấp 3", commune="xã Tân Phú, huyện Tân Châu")
     assert got["commune_code"] is None and len(got["commune_candidates"].split()) == 2
+
+
+def test_a_rolls_province_places_a_commune_both_provinces_have():
+    two = ("tinhtayninh", "tinhdongthap")
+    row = {"org_code": "hoi_nd_dt", "source_record_key": "1", "full_name": "Lê Văn Tư", "commune": "Xã Tân Phú"}
+    alone = prepare(row, provinces=two)
+    assert alone["commune_code"] is None and len(alone["commune_candidates"].split()) > 1  # ambiguous, not guessed
+    homed = prepare(row, provinces=two, homes={"hoi_nd_dt": "tinhdongthap"})
+    assert homed["commune_code"] == resolve_commune("Xã Tân Phú, Tỉnh Đồng Tháp", provinces=two).new_code
+    # A province the policy does not resolve in is no home: the record resolves as without one.
+    assert prepare(row, homes={"hoi_nd_dt": "tinhdongthap"})["commune_code"] == prepare(row)["commune_code"]

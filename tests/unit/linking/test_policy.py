@@ -50,6 +50,8 @@ def test_overrides_are_checked():
         POLICY.replace(link_threshold=0.4)
     with pytest.raises(PolicyError, match="max_id_edits must be a number"):
         POLICY.replace(max_id_edits=1.5)
+    with pytest.raises(PolicyError, match="0 < roll_habit_share < 1"):
+        POLICY.replace(roll_habit_share=1)
     with pytest.raises(PolicyError, match="KEY=VALUE"):
         parse_overrides(["link_threshold"])
 
@@ -70,3 +72,11 @@ def test_the_clusterer_obeys_the_id_edit_limit():
     assert clusters["a"] == clusters["b"] and not refused
     clusters, refused = cluster(facts, edges, policy=POLICY.replace(near_id_edits=0, max_id_edits=0))
     assert clusters["a"] != clusters["b"] and refused[0].reason == "different ID numbers"
+
+
+def test_provinces_are_tay_ninh_by_default_and_only_known_ones():
+    assert load_policy().provinces == ("tinhtayninh",)
+    assert load_policy().replace(provinces=["tinhtayninh", "tinhdongthap"]).provinces == ("tinhtayninh", "tinhdongthap")
+    for value in ("tinhtayninh", [], ["tinhlongan"]):  # a string, none, an old province
+        with pytest.raises(PolicyError, match="provinces"):
+            load_policy().replace(provinces=value)

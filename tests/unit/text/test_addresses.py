@@ -7,7 +7,10 @@ import pytest
 from lienthong.text import addresses
 from lienthong.text.addresses import crosswalk, lookup_commune, resolve_commune
 from lienthong.text.errors import AddressParseError
-from lienthong.text.names import name_key
+from lienthong.text.names import name_key, normalise_name
+
+
+TWO = addresses.KNOWN_PROVINCES  # Tây Ninh and Đồng Tháp
 
 
 def test_codes_are_reused_so_keys_carry_the_scheme():
@@ -120,6 +123,19 @@ def test_unit_words_never_occur_inside_names():
         assert not words & set(name_key(short).split()), name
 
 
+def test_unit_words_as_written_never_occur_inside_names_of_the_known_provinces():
+    """With diacritics a unit word is told from a name's word ("Xã Phương Thịnh" is no "Phường")."""
+    words = {addresses._ACCENTED.get(w, w) for tokens, _, _ in addresses._UNIT_WORDS for w in tokens
+             if len(tokens) == 1}
+    rows = crosswalk(addresses.KNOWN_PROVINCES)
+    names = [ref.name for ref, _ in rows] + [ref.district or "" for ref, _ in rows]
+    names += [ref.name for _, news in rows for ref in news]
+    for name in names:
+        short = next(name[len(t):] for t in (*addresses._TYPE_KEYS, "") if name.startswith(t))
+        assert not words & set(normalise_name(short).lower().split()), name
+    assert resolve_commune("Xã Phương Thịnh, Tỉnh Đồng Tháp", provinces=TWO).new_name == "Xã Phương Thịnh"
+
+
 def test_resolution_works_with_network_disabled(monkeypatch):
     def no_network(*args, **kwargs):
         raise OSError("network disabled in this test")
@@ -140,3 +156,45 @@ def test_the_geocoding_package_code_is_never_imported():
         "assert not {'geopy', 'vietnamadminunits'} & set(sys.modules), sorted(sys.modules)\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True)
+
+
+
+
+@pytest.mark.parametrize("text, province", [
+    ("Xã Tân Phú, Tỉnh Đồng Tháp", "82"), ("xa Tan Phu, tinh Dong Thap", "82"), ("Xã Tân Phú, Tỉnh Tây Ninh", "80"),
+])
+def test_a_name_in_both_provinces_resolves_by_the_province_part(text, province):
+    match = resolve_commune(text, provinces=TWO)
+    assert match.new_name == "Xã Tân Phú" and not match.ambiguous
+    assert [c.province_code for c in match.candidates] == [province]
+
+
+def test_a_name_in_both_provinces_without_one_is_ambiguous_not_guessed():
+    match = resolve_commune("Xã Tân Phú", provinces=TWO)
+    assert match.ambiguous and match.province_ambiguous and match.new_code is None
+    assert {c.province_code for c in match.candidates} == {"80", "82"}
+    # The roll's province (its organisation's config) decides when the text names none.
+    assert resolve_commune("Xã Tân Phú", province="tinhdongthap", provinces=TWO).candidates[0].province_code == "82"
+    assert resolve_commune("Xã Tân Phú, Tỉnh Tây Ninh", province="tinhdongthap", provinces=TWO).new_code == \
+        resolve_commune("Xã Tân Phú").new_code
+    # In Tây Ninh alone (the default) the name is Tây Ninh's, as before.
+    assert not resolve_commune("Xã Tân Phú").ambiguous
+
+
+def test_an_old_province_names_the_new_one_it_went_to():
+    # Tiền Giang is no province any more: the old scheme, in the new Đồng Tháp.
+    match = resolve_commune("Phường 1, TP Mỹ Tho, Tỉnh Tiền Giang", provinces=TWO)
+    assert (match.scheme_matched, match.new_name, match.candidates[0].province_code) == ("old", "Phường Mỹ Tho", "82")
+
+
+def test_a_name_in_one_province_only_needs_no_province_part():
+    assert resolve_commune("Xã Mỹ Yên", provinces=TWO).new_code == resolve_commune("Xã Mỹ Yên").new_code
+
+
+def test_a_province_part_that_does_not_hold_the_name_resolves_nothing():
+    with pytest.raises(AddressParseError) as info:
+        resolve_commune("Phường Tân Ninh, Tỉnh Đồng Tháp", provinces=TWO)
+    assert info.value.code == "unknown_commune"
+    with pytest.raises(AddressParseError) as info:
+        resolve_commune("Xã Tân Phú", province="tinhdongthap")  # not among the provinces
+    assert info.value.code == "unknown_province"

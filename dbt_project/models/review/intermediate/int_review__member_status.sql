@@ -1,6 +1,8 @@
 {{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code', 'person_id']}]) }}
 -- Each member on an organisation's roll at the end of each review period, with how long since
 -- they last paid dues and last attended (the last two of the five haves).
+{%- set dues_from = "(p.last_month - make_interval(months => " ~ var('review')['no_dues_months'] ~ " - 1))::date" %}
+{%- set attendance_from = "(p.last_month - make_interval(months => " ~ var('review')['no_attendance_months'] ~ " - 1))::date" %}
 with member_months as (
 
     select
@@ -10,8 +12,48 @@ with member_months as (
         max(case when attended then month_start end)
             over (partition by org_code, person_id order by month_start) as last_attended_month,
         min(case when on_roll then month_start end)
-            over (partition by org_code, person_id order by month_start) as first_roll_month
+            over (partition by org_code, person_id order by month_start) as first_roll_month,
+        -- The first month of the dues / attendance history the organisation delivered (within the
+        -- snapshot's window); null where it delivered none.
+        min(case when dues_paid then month_start end) over (partition by org_code)   as dues_history_from,
+        min(case when attended then month_start end) over (partition by org_code)    as attendance_history_from
     from {{ ref('fct_member_month') }}
+
+),
+
+-- Members whose roll does not say when they joined and who were on the organisation's first
+-- delivered roll: their months on the roll start, as far as the warehouse knows, at that delivery,
+-- yet the history delivered beside it covers months before it. A member first seen on a later
+-- roll was not on the earlier one, so its first delivery stays its start.
+join_date_unknown as (
+
+    select distinct r.org_code, r.person_id
+    from {{ ref('int_membership__records') }} as r
+    join (
+        select org_code, min(delivery_date) as first_delivery
+        from {{ ref('stg_landing__batches') }}
+        where status = 'loaded' and entity in ('roster', 'roster_changes')
+        group by org_code
+    ) as f
+      on f.org_code = r.org_code and f.first_delivery = r.started_on
+    where r.joined_on is null
+
+),
+
+judged as (
+
+    -- The first month dues and attendance are judged from: the first month on the roll, or for a
+    -- member whose join date is unknown the first month of the organisation's delivered history of
+    -- that entity (never a month before it: months with nothing delivered are not "not paid").
+    select
+        m.*,
+        u.person_id is not null                                                 as join_date_unknown,
+        case when u.person_id is not null then least(m.first_roll_month, m.dues_history_from)
+             else m.first_roll_month end                                        as dues_checked_from,
+        case when u.person_id is not null then least(m.first_roll_month, m.attendance_history_from)
+             else m.first_roll_month end                                        as attendance_checked_from
+    from member_months as m
+    left join join_date_unknown as u using (org_code, person_id)
 
 )
 
@@ -25,14 +67,17 @@ select
     m.records_on_roll,
     m.eligible,
     m.first_roll_month,
+    m.join_date_unknown,
+    m.dues_checked_from,
+    m.attendance_checked_from,
     m.last_dues_month,
     m.last_attended_month,
-    -- Whole months in arrears at period end; members on the roll for fewer months are not judged.
-    case when m.first_roll_month <= (p.last_month - make_interval(months => {{ var('review')['no_dues_months'] }} - 1))::date
-         then coalesce(m.last_dues_month, '1900-01-01'::date) < (p.last_month - make_interval(months => {{ var('review')['no_dues_months'] }} - 1))::date
+    -- Whole months in arrears at period end; members judged on fewer months are not judged.
+    case when m.dues_checked_from <= {{ dues_from }}
+         then coalesce(m.last_dues_month, '1900-01-01'::date) < {{ dues_from }}
          else false end as no_dues,
-    case when m.first_roll_month <= (p.last_month - make_interval(months => {{ var('review')['no_attendance_months'] }} - 1))::date
-         then coalesce(m.last_attended_month, '1900-01-01'::date) < (p.last_month - make_interval(months => {{ var('review')['no_attendance_months'] }} - 1))::date
+    case when m.attendance_checked_from <= {{ attendance_from }}
+         then coalesce(m.last_attended_month, '1900-01-01'::date) < {{ attendance_from }}
          else false end as no_attendance
 from {{ ref('rpt_review_periods') }} as p
-join member_months as m on m.month_start = p.last_month and m.on_roll
+join judged as m on m.month_start = p.last_month and m.on_roll

@@ -403,13 +403,22 @@ rules as (
         concat_ws('; ', 'tuổi ' || age_at_end, 'giới tính ' || sex)                    as ineligible_sex_text,
         null::date                                                                     as ineligible_sex_from,
 
-        coalesce('Lần đóng gần nhất: tháng ' || to_char(last_dues_month, 'MM/YYYY'), 'Chưa thấy lần đóng nào')
+        -- A member whose join date is unknown is judged on the months the organisation's delivered
+        -- history covers (int_review__member_status): the text says so and names those months.
+        concat(case when join_date_unknown and dues_checked_from < first_roll_month
+                    then 'Không rõ ngày kết nạp, đã xem số liệu đóng phí các tháng '
+                         || to_char(dues_checked_from, 'MM/YYYY') || '–' || to_char(last_day, 'MM/YYYY') || '. ' end,
+               coalesce('Lần đóng gần nhất: tháng ' || to_char(last_dues_month, 'MM/YYYY'), 'Chưa thấy lần đóng nào'))
                                                                                        as no_dues_text,
-        coalesce((last_dues_month + interval '1 month')::date, first_roll_month)       as no_dues_from,
+        coalesce((last_dues_month + interval '1 month')::date, dues_checked_from)      as no_dues_from,
 
-        coalesce('Lần sinh hoạt gần nhất: tháng ' || to_char(last_attended_month, 'MM/YYYY'),
-                 'Chưa thấy lần sinh hoạt nào')                                        as no_attendance_text,
-        coalesce((last_attended_month + interval '1 month')::date, first_roll_month)   as no_attendance_from,
+        concat(case when join_date_unknown and attendance_checked_from < first_roll_month
+                    then 'Không rõ ngày kết nạp, đã xem số liệu sinh hoạt các tháng '
+                         || to_char(attendance_checked_from, 'MM/YYYY') || '–' || to_char(last_day, 'MM/YYYY') || '. ' end,
+               coalesce('Lần sinh hoạt gần nhất: tháng ' || to_char(last_attended_month, 'MM/YYYY'),
+                        'Chưa thấy lần sinh hoạt nào'))                                as no_attendance_text,
+        coalesce((last_attended_month + interval '1 month')::date, attendance_checked_from)
+                                                                                       as no_attendance_from,
 
         'Số điện thoại: ' || phone                                                     as placeholder_phone_text,
         joined_on                                                                      as placeholder_phone_from,
@@ -480,7 +489,7 @@ rules as (
         joined_on                                                                      as recent_join_from,
 
         'Chưa từng tham gia sinh hoạt lần nào'                                         as never_attended_text,
-        first_roll_month                                                               as never_attended_from,
+        attendance_checked_from                                                        as never_attended_from,
 
         'Không có ở tổ chức nào khác, chưa từng đóng phí hay sinh hoạt'                as seen_nowhere_else_text,
         joined_on                                                                      as seen_nowhere_else_from
