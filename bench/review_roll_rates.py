@@ -178,9 +178,7 @@ def main() -> int:
         with psycopg.connect(review._database_url(server_url, name)) as conn:
             return load(conn, base / name / "sample", kinds)
 
-    fits = [kept(settings.state_dir / "bench-review-fit",
-                 f"fit_{s}_{seed_}_{people}_x{fitting.GHOST_BOOST}" + ("_hard" if hard else ""))
-            for s, seed_, people, hard in fitting.FIT_ON]
+    fits = [kept(settings.state_dir / "bench-review-fit", fitting.sample_name(*fit_on)) for fit_on in fitting.FIT_ON]
     rates = score.real_rates(fits)
     weights, options = seed, (args.prior, args.floor, args.group)
     if args.refit:

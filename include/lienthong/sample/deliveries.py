@@ -210,7 +210,7 @@ class Deliveries:
             "hamlet": hamlet_text,
             "commune": commune_text,
             "address": f"{hamlet_text}, {commune_text}",
-            "join_date": record.join,
+            "join_date": None if identity.join_date_blank else record.join,
             "employer": person.employer.name if person.employer else "",
         }
 

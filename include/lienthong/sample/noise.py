@@ -10,6 +10,7 @@ import datetime as dt
 import random
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +124,7 @@ class NoisyIdentity:
     plain_address: bool
     kinds: tuple[str, ...]
     hamlet: Hamlet | None = None  # where the roll says the person lives, when not where they do
+    join_date_blank: bool = False  # the roll leaves the join date empty (join_date_missing)
 
 
 def noisy_identity(rng: random.Random, rates: dict[str, float], person: Person) -> NoisyIdentity:
@@ -178,8 +180,18 @@ def noisy_identity(rng: random.Random, rates: dict[str, float], person: Person) 
     old = hit("address_old_commune")
     short = hit("address_abbreviated")
     plain = hit("address_no_diacritics")
+    # Decided from the person and name, not drawn from rng: a sample without the defect (rate 0, the
+    # default) keeps its bytes per seed.
+    join_blank = _decided(rates.get("join_date_missing", 0.0), f"join:{person.pid}:{full}")
+    if join_blank:
+        kinds.append("join_date_missing")
     return NoisyIdentity(full, family_name, given_names, (birth_kind, person.birth), number, phone,
-                         old, short, plain, tuple(kinds))
+                         old, short, plain, tuple(kinds), join_date_blank=join_blank)
+
+
+def _decided(rate: float, key: str) -> bool:
+    """True for a share ``rate`` of keys, from a hash of the key (no random draw)."""
+    return rate >= 1.0 or (rate > 0.0 and zlib.crc32(key.encode()) % 1_000_000 < rate * 1_000_000)
 
 
 def address_fields(identity: NoisyIdentity, hamlet: Hamlet, commune_name: str) -> tuple[str, str]:

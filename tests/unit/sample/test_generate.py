@@ -314,3 +314,27 @@ def test_population_changes_have_their_own_random_stream(tiny, tmp_path):
     everyone = read_changes(full)
     assert {r["citizen_id"] for r in everyone} == set(_registrable(out)["died"]) | set(_registrable(out)["moved_away"])
     assert {tuple(r.values()) for r in read_changes(out)} < {tuple(r.values()) for r in everyone}
+
+
+def test_join_date_missing_blanks_the_join_date_and_nothing_else(tiny, tmp_path):
+    """A roll without join dates (join_date_missing 1.0 for one organisation): its join-date column is
+    empty on every roster row, the records' noise says so, and every other file keeps its bytes (the
+    defect is decided without a random draw)."""
+    out, _ = tiny
+    noise = load_noise()
+    noise["organisations"]["hoi_lhpn"] = {**noise["organisations"].get("hoi_lhpn", {}), "join_date_missing": 1.0}
+    config = tmp_path / "noise.yml"
+    config.write_text(yaml.safe_dump(noise, allow_unicode=True), encoding="utf-8")
+    bare = tmp_path / "bare"
+    generate("tiny", 42, bare, noise_config=config)
+    assert _tree(out) == _tree(bare)
+    changed = {rel for rel in _tree(out) if not filecmp.cmp(out / rel, bare / rel, shallow=False)}
+    assert Path("deliveries/hoi_lhpn/2026-11-25/hoi_vien.csv") in changed
+    assert all(rel.parts[:2] == ("deliveries", "hoi_lhpn") or rel == Path("truth/records.csv") for rel in changed), changed
+    raw = (bare / "deliveries/hoi_lhpn/2026-11-25/hoi_vien.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(raw)))
+    assert rows[0][-1] == "Ngày vào hội" and len(rows) > 100
+    assert all(r[-1] == "" for r in rows[1:])
+    records = read_truth(bare, "records")
+    assert all("join_date_missing" in r["noise"].split(";") for r in records if r["org"] == "hoi_lhpn")
+    assert not any("join_date_missing" in r["noise"] for r in records if r["org"] != "hoi_lhpn")

@@ -215,6 +215,8 @@ evidence as (
     select
         r.*,
         coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false) as has_valid_id,
+        substr(r.id_number, 1, 3) in ({% for code in var('cccd_province_codes') %}{{ sql_text(code) }}{{ ', ' if not loop.last }}{% endfor %})
+                                                           as id_has_province_code,
         pc.phone_is_placeholder,
         same.record_keys as same_person_record_keys,
         u.unit_records,
@@ -297,12 +299,15 @@ fired as (
          and age_at_end > {{ var('review')['old_age'] }} and age_at_end <= {{ var('review')['max_plausible_age'] }})
                                                                                        as very_old,
 
-        -- A CCCD no living member can hold: its century and year digits (4-6) give a birth year after
-        -- the period or an age over max_plausible_age (an invented number), unless one typo (a digit,
-        -- two adjacent digits swapped) away from the digits the record's birth year gives: a real ID
-        -- mistyped.
+        -- A CCCD no living member can hold: its first three digits are no province's code (only
+        -- where the record gives a birth year to check the year digits against: a real ID mistyped
+        -- in its province code keeps them), or its century and year digits (4-6) give a birth year
+        -- after the period or an age over max_plausible_age (an invented number), unless those
+        -- digits are one typo (a digit, two adjacent digits swapped) away from the ones the
+        -- record's birth year gives: a real ID mistyped.
         (id_number ~ '^\d{12}$'
-         and (id_birth_year > extract(year from last_day)::int
+         and ((not id_has_province_code and birth_year is not null)
+              or id_birth_year > extract(year from last_day)::int
               or extract(year from last_day)::int - id_birth_year > {{ var('review')['max_plausible_age'] }})
          and not coalesce((
              select bool_or((substr(id_number, 4, 1) = e1)::int + (substr(id_number, 5, 1) = e2)::int
@@ -435,7 +440,10 @@ rules as (
         'tuổi ' || age_at_end || ', không có CCCD/CMND'                                as very_old_text,
         joined_on                                                                      as very_old_from,
 
-        'Số CCCD ' || id_number || ' mang năm sinh ' || id_birth_year                  as impossible_id_text,
+        'Số CCCD ' || id_number || case when id_has_province_code
+                                        then ' mang năm sinh ' || id_birth_year
+                                        else ' có mã tỉnh ' || substr(id_number, 1, 3) || ' không tồn tại' end
+                                                                                       as impossible_id_text,
         joined_on                                                                      as impossible_id_from,
 
         'Trùng họ tên với ' || copied_record_keys || ' cùng đơn vị, khác ngày sinh, không có CCCD'
