@@ -499,6 +499,11 @@ def province_names(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, 
     return dict(_index(tuple(provinces)).province_names)
 
 
+def province_codes(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, str]:
+    """The code of each of the new ``provinces`` (package keys): ``{"tinhtayninh": "80"}``."""
+    return {key: _index(tuple(provinces)).codes[key] for key in provinces}
+
+
 def crosswalk(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> tuple[tuple[CommuneRef, tuple[CommuneRef, ...]], ...]:
     """Every old commune of the old provinces that made the new ``provinces`` (old Tây Ninh and old
     Long An by default) with its new commune(s), by old code."""
