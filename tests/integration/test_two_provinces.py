@@ -2,7 +2,9 @@
 generator writes each provincial branch's organisation config (``configs/``), the pipeline is
 pointed at them (LIENTHONG_ORG_CONFIG_DIR), and the night's pieces run as the DAGs run them, without
 Airflow: every branch's deliveries landed, the warehouse prepared, the linking input built, people
-linked, the rest of the dbt project built (as bench/review.py does)."""
+linked, the rest of the dbt project built (as bench/review.py does). Each branch's config says its
+province, so the deployed provinces are both and a commune written without one is looked for in
+the roll's."""
 from __future__ import annotations
 
 import csv
@@ -102,6 +104,19 @@ def test_communes_resolve_in_both_provinces(warehouse):
         assert counts[roll_province] > 0.6 * total, (roll_province, dict(counts))
         assert counts[None] < 0.1 * total, (roll_province, dict(counts))
     assert set(resolved) == {p for counts in resolved.values() for p in counts if p} == set(manifest["provinces"])
+
+
+def test_a_name_both_provinces_have_written_without_one_resolves_in_the_rolls_province(warehouse):
+    conn, manifest = warehouse["conn"], json.loads((warehouse["sample"] / "manifest.json").read_text())
+    rows = conn.execute("""
+        select m.org_code, u.province_code
+        from marts.fct_membership as m
+        join marts.dim_admin_unit as u on u.admin_unit_key = m.new_admin_unit_key
+        where m.commune_name not like '%,%' and m.commune_name in (
+            select name from marts.dim_admin_unit where scheme = 'new' group by name having count(distinct province_code) > 1)
+    """).fetchall()
+    # Without the roll's province (its config's province:) these would be ambiguous, never guessed.
+    assert rows and all(province == manifest["organisations"][org]["province_code"] for org, province in rows), rows
 
 
 def _movers(sample: Path) -> dict[str, dict[str, str]]:
