@@ -144,7 +144,8 @@
 
 
 {# int_membership__records, nightly: delete the records that differ from their state (a record the
-   states dropped, or whose last event, start, roll status or end moved: what a rebuilt state changes)
+   states dropped, or whose last event, start, roll status, end or commune moved: what a rebuilt state
+   changes; a commune resolves otherwise after a seed's correction or a roll's province set)
    and those whose person linking has moved, linked or unlinked since they were built. Hash joins of
    the records with the states and linking's output: read-only, where rebuilding every record writes
    them all; and a night that failed after the states were built is caught up by the next. #}
@@ -157,8 +158,9 @@
         left join {{ ref('stg_identity__record_person') }} as rp
           on rp.org_code = b.org_code and rp.source_record_key = b.source_record_key
         where s.source_record_key is null
-           or (b.last_batch_id, b.started_on, b.on_current_roll, b.ended_on)
-              is distinct from (s.last_batch_id, s.started_on, s.on_current_roll, s.ended_on)
+           or (b.last_batch_id, b.started_on, b.on_current_roll, b.ended_on, b.new_admin_unit_key, b.commune_resolution)
+              is distinct from (s.last_batch_id, s.started_on, s.on_current_roll, s.ended_on, s.new_admin_unit_key,
+                                s.commune_resolution)
            or b.person_is_linked is distinct from (rp.person_id is not null) or b.person_id <> rp.person_id
     ) as rebuilt
     where r.source_record_key = rebuilt.source_record_key

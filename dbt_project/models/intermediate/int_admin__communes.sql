@@ -1,14 +1,17 @@
 {{ config(materialized='table') }}
 -- A table, not a view: the resolution joins every alias, and the current roll joins it for every record.
--- Every commune text written on a roll, resolved to an administrative unit of the scheme it was
--- written in, and to the new (2025) commune: directly, or through the crosswalk unless the old
+-- Every commune text written on a roll, per roll province (roll_province: the province its
+-- organisation's config names, '' when none), resolved to an administrative unit of the scheme it
+-- was written in, and to the new (2025) commune: directly, or through the crosswalk unless the old
 -- commune was split (then flagged, the new commune left open).
 with written as (
 
-    select distinct commune_raw from {{ ref('int_roster__events') }} where commune_raw is not null
+    select distinct commune_raw, {{ roll_province('org_code') }} as roll_province
+    from {{ ref('int_roster__events') }} where commune_raw is not null
     union
     -- Units report their totals with the commune written their own way: resolve those too.
-    select distinct commune_name from {{ ref('int_reported_totals') }} where commune_name is not null
+    select distinct commune_name, {{ roll_province('org_code') }}
+    from {{ ref('int_reported_totals') }} where commune_name is not null
 
 ),
 
@@ -17,6 +20,7 @@ parts as (
     -- The province first: a last part naming one ("…, Tỉnh Đồng Tháp") narrows the names to its units.
     select
         w.commune_raw,
+        w.roll_province,
         {{ admin_name_key("split_part(w.commune_raw, ',', 1)") }} as name_key,
         case when p.province_code is null or w.commune_raw like '%,%,%'
              then {{ admin_name_key("split_part(w.commune_raw, ',', 2)") }} end as district_key,
@@ -49,39 +53,51 @@ aliases as (
 
 ),
 
-candidates as (
+named as (
 
     -- A district written means the old scheme; otherwise a new name first, else an old one.
-    select p.commune_raw, a.admin_unit_key, a.province_code,
+    select p.commune_raw, p.roll_province, p.named_province, a.admin_unit_key, a.province_code,
            case when p.district_key is not null and a.district_key = p.district_key then 1
                 when p.district_key is null and a.scheme = 'new' then 2
-                when p.district_key is null then 3 end as preference
+                when p.district_key is null then 3 end as preference,
+           bool_or(a.province_code = p.roll_province and (p.district_key is null or a.district_key = p.district_key))
+               over (partition by p.commune_raw, p.roll_province)        as in_roll_province
     from parts as p
     join aliases as a on a.name_key = p.name_key
     where p.named_province is null or a.province_code = p.named_province
 
 ),
 
+candidates as (
+
+    -- No province written: the roll's decides when the name (in the district written, if any) is in
+    -- it, as the linker's parser reads it (lienthong.text.addresses); a member living across the
+    -- border writes the other's commune.
+    select * from named
+    where named_province is not null or not in_roll_province or province_code = roll_province
+
+),
+
 spanned as (
 
     -- A name several provinces have, none named and no district to tell them apart: never guessed.
-    select commune_raw, count(distinct province_code) as n_provinces from candidates
-    where preference is not null group by commune_raw
+    select commune_raw, roll_province, count(distinct province_code) as n_provinces from candidates
+    where preference is not null group by commune_raw, roll_province
 
 ),
 
 best as (
 
-    select commune_raw, min(preference) as preference from candidates
-    where preference is not null group by commune_raw
+    select commune_raw, roll_province, min(preference) as preference from candidates
+    where preference is not null group by commune_raw, roll_province
 
 ),
 
 chosen as (
 
-    select c.commune_raw, min(c.admin_unit_key) as admin_unit_key, count(*) as n_candidates
-    from candidates as c join best as b using (commune_raw, preference)
-    group by c.commune_raw
+    select c.commune_raw, c.roll_province, min(c.admin_unit_key) as admin_unit_key, count(*) as n_candidates
+    from candidates as c join best as b using (commune_raw, roll_province, preference)
+    group by c.commune_raw, c.roll_province
 
 ),
 
@@ -94,6 +110,7 @@ crosswalked as (
 
 select
     w.commune_raw,
+    w.roll_province,
     case when c.n_candidates = 1 and s.n_provinces = 1 then c.admin_unit_key end as admin_unit_key,
     case
         when c.admin_unit_key is null then 'unresolved'
@@ -109,6 +126,6 @@ select
     end                                                                as new_admin_unit_key,
     coalesce(x.old_is_split, false)                                    as old_is_split
 from written as w
-left join chosen as c using (commune_raw)
-left join spanned as s using (commune_raw)
+left join chosen as c using (commune_raw, roll_province)
+left join spanned as s using (commune_raw, roll_province)
 left join crosswalked as x on x.old_admin_unit_key = c.admin_unit_key

@@ -120,4 +120,5 @@ select
     s.delivery_date                                                    as last_delivery_date,
     s.batch_id                                                         as last_batch_id
 from states as s
-left join {{ ref('int_admin__communes') }} as ac using (commune_raw)
+left join {{ ref('int_admin__communes') }} as ac
+    on ac.commune_raw = s.commune_raw and ac.roll_province = {{ roll_province('s.org_code') }}

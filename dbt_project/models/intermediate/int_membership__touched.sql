@@ -60,7 +60,8 @@ touched as (
     from {{ states }} as s where s.org_code in (select org_code from whole_orgs)
     union
     select s.org_code, s.source_record_key
-    from {{ states }} as s left join {{ ref('int_admin__communes') }} as ac using (commune_raw)
+    from {{ states }} as s left join {{ ref('int_admin__communes') }} as ac
+        on ac.commune_raw = s.commune_raw and ac.roll_province = {{ roll_province('s.org_code') }}
     where (s.written_admin_unit_key, s.new_admin_unit_key, s.commune_resolution)
           is distinct from (ac.admin_unit_key, ac.new_admin_unit_key, ac.resolution)
 

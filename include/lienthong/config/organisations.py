@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from lienthong.text.addresses import KNOWN_PROVINCES
+from lienthong.text.addresses import DEFAULT_PROVINCES, KNOWN_PROVINCES
 
 CONFIG_DIR = Path(__file__).with_name("organisations")
 # Codes become schema-object names and DAG ids: keep them to plain identifiers.
@@ -356,6 +356,14 @@ def _load_dir(config_dir: Path) -> tuple[OrganisationConfig, ...]:
     if not configs:
         raise OrganisationConfigError(f"{config_dir}: no organisation configs (*.yml) found")
     return configs
+
+
+def deployed_provinces(orgs: tuple[OrganisationConfig, ...] | None = None) -> tuple[str, ...]:
+    """The new provinces the deployment serves (package keys): those its organisation configs say
+    (``province:``), else Tây Ninh when none says one. The one source for the linker's
+    ``provinces`` (``lienthong.linking.policy``) and dbt's (``deployed_provinces()``, rendered)."""
+    named = {o.province for o in (load_organisations() if orgs is None else orgs) if o.province}
+    return tuple(p for p in KNOWN_PROVINCES if p in named) or DEFAULT_PROVINCES
 
 
 def get_organisation(code: str) -> OrganisationConfig:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from lienthong.config.organisations import deployed_provinces
 from lienthong.text.addresses import DEFAULT_PROVINCES, KNOWN_PROVINCES
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "config" / "linking.yml"
@@ -59,7 +60,8 @@ class LinkingPolicy:
     # the last two with ``train_records`` (0: the model is trained on every record).
     partitions: dict = dataclasses.field(default_factory=lambda: {"by": "none"})
     # The new provinces whose communes the records' addresses resolve to (``lienthong.text.addresses``;
-    # package keys); optional: the new Tây Ninh alone by default.
+    # package keys). Not a key of the policy file: ``load_policy`` sets it from the organisation configs
+    # (``deployed_provinces``), so the linker and dbt resolve in the same provinces.
     provinces: tuple = DEFAULT_PROVINCES
     # A source writes phones / full dates when at least this share of its records have one (``conflicts.
     # roll_habits``); optional: a policy file without it reads 0.5.
@@ -176,7 +178,8 @@ def _partitions(value) -> dict:
 
 
 def load_policy(path: str | Path | None = None) -> LinkingPolicy:
-    """The policy in ``path``, else in ``$LIENTHONG_LINKING_POLICY``, else the project's default file."""
+    """The policy in ``path``, else in ``$LIENTHONG_LINKING_POLICY``, else the project's default file,
+    with the provinces the organisation configs deploy."""
     path = Path(path or os.environ.get(POLICY_FILE_ENV) or DEFAULT_FILE)
     try:
         values = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -187,7 +190,10 @@ def load_policy(path: str | Path | None = None) -> LinkingPolicy:
         raise PolicyError(f"the linking policy {path} is not valid YAML: {err}") from err
     if not isinstance(values, dict):
         raise PolicyError(f"the linking policy {path} must be a mapping of keys to values")
-    return LinkingPolicy.from_dict(values, str(path))
+    if "provinces" in values:
+        raise PolicyError(f"the linking policy {path}: provinces is not set here but by the organisation "
+                          "configs' province: (docs/onboarding.md); remove the key")
+    return LinkingPolicy.from_dict({**values, "provinces": deployed_provinces()}, str(path))
 
 
 def parse_overrides(assignments: tuple[str, ...] | list[str]) -> dict:

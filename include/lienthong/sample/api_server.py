@@ -8,7 +8,8 @@ Routes, for an organisation whose shape says ``api: {prefix: P, paging: page|off
   ``ngay``, ``trang``, ``so_dong`` and answers ``{ngay, trang, so_dong, tong_so, tong_so_trang, du_lieu}``;
   ``offset`` paging uses ``date``, ``offset``, ``limit`` and answers ``{data, paging: {offset, limit,
   total, next}}``. Without a date, every day's rows in date order.
-A missing or wrong token gets 401; an unknown route 404; a bad parameter 400.
+A missing or wrong token gets 401; an unknown route 404; a bad parameter 400. In a sample of several
+provinces each provincial branch's roll is served under its code: ``/<org>_<code>P/...``.
 """
 
 from __future__ import annotations
@@ -37,15 +38,17 @@ class SampleApi:
     def __init__(self, data: Path, token: str = DEFAULT_TOKEN):
         self.data = Path(data)
         self.token = token
-        self.routes: dict[str, tuple[str, dict]] = {}  # path -> (org, file spec)
+        self.routes: dict[str, tuple[str, str, dict]] = {}  # path -> (roll, org of its shape, file spec)
         self.prefixes: dict[str, str] = {}
-        for org, shape in load_shapes().items():
+        for roll, org in _rolls(self.data):
+            shape = load_shapes()[org]
             if shape.get("transport") != "api":
                 continue
-            prefix = shape["api"]["prefix"].rstrip("/")
-            self.prefixes[prefix] = org
+            # A provincial branch's roll is served under its code, before the organisation's prefix.
+            prefix = ("" if roll == org else f"/{roll}") + shape["api"]["prefix"].rstrip("/")
+            self.prefixes[prefix] = roll
             for spec in shape["files"].values():
-                self.routes[f"{prefix}/{spec['resource']}"] = (org, spec)
+                self.routes[f"{prefix}/{spec['resource']}"] = (roll, org, spec)
 
     def dates(self, org: str) -> list[str]:
         folder = self.data / "deliveries" / org
@@ -70,7 +73,7 @@ class SampleApi:
             return HTTPStatus.OK, {"dates": self.dates(self.prefixes[path[: -len("/dates")]])}
         if path not in self.routes:
             return HTTPStatus.NOT_FOUND, {"error": f"no such resource: {path}"}
-        org, spec = self.routes[path]
+        roll, org, spec = self.routes[path]
         paging = _PAGING[load_shapes()[org]["api"]["paging"]]
         try:
             start_or_page = int(query.get(paging["page"], 1 if paging["page"] == "trang" else 0))
@@ -80,14 +83,14 @@ class SampleApi:
         if size < 1 or size > paging["max_size"] or start_or_page < (1 if paging["page"] == "trang" else 0):
             return HTTPStatus.BAD_REQUEST, {"error": "paging parameters out of range"}
         day = query.get(paging["date"])
-        available = self.dates(org)
+        available = self.dates(roll)
         if day is not None and day not in available and not _is_date(day):
             return HTTPStatus.BAD_REQUEST, {"error": f"{paging['date']} must be YYYY-MM-DD"}
         days = [day] if day else available
         # One day (the usual request) pages its cached lines directly; copying them per page made
         # paging a province day quadratic.
-        lines = self._lines(org, days[0], spec["name"]) if len(days) == 1 else [
-            line for d in days for line in self._lines(org, d, spec["name"])]
+        lines = self._lines(roll, days[0], spec["name"]) if len(days) == 1 else [
+            line for d in days for line in self._lines(roll, d, spec["name"])]
         first = (start_or_page - 1) * size if paging["page"] == "trang" else start_or_page
         page = [json.loads(line) for line in lines[first:first + size]]
         if paging["page"] == "trang":
@@ -99,6 +102,16 @@ class SampleApi:
             following = f"{path}?{urlencode({**query, 'offset': start_or_page + size, 'limit': size})}"
         return HTTPStatus.OK, {"data": page,
                                "paging": {"offset": start_or_page, "limit": size, "total": len(lines), "next": following}}
+
+
+def _rolls(data: Path) -> list[tuple[str, str]]:
+    """(roll, organisation whose shape it sends): one per shape, or in a sample of several
+    provinces one per provincial branch (the manifest names their organisation)."""
+    manifest = data / "manifest.json"
+    entries = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+    if "provinces" not in entries:
+        return [(org, org) for org in load_shapes()]
+    return [(roll, entry["organisation"]) for roll, entry in entries["organisations"].items()]
 
 
 def _is_date(text: str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from lienthong.sample import geography
+from lienthong.sample.branch_configs import write_branch_configs
 from lienthong.sample.deliveries import Deliveries, load_shapes
 from lienthong.sample.hard_cases import HardCases
 from lienthong.sample.memberships import ORGS, Context, Units, month_starts, org_rules, person_records
@@ -74,6 +75,8 @@ def generate(scale: str, seed: int, out: Path, end: dt.date | None = None, days:
     province.truth.write_reference(communes)
     population_changes = province.truth.write_population_changes()
     _write_manifest(out, seed, scale, people, communes, months, delivery_days, files, province.provinces)
+    if province.provinces:
+        write_branch_configs(out / "configs", ORGS, province.provinces.keys, province.provinces.names)
     return {
         "scale": scale,
         "seed": seed,
@@ -126,6 +129,7 @@ class _Provinces:
     names: dict[str, str]  # province code -> name
     moves_between: float
     in_address: float
+    keys: dict[str, str]  # province code -> its key in the package (what a config's ``province:`` says)
 
     @classmethod
     def of(cls, config: dict, communes) -> _Provinces | None:
@@ -133,7 +137,8 @@ class _Provinces:
         if len(config.get("provinces", ())) < 2:
             return None
         return cls({c.province_code: c.province for c in communes}, config.get("moves_between_provinces", 0.0),
-                   config.get("province_in_address", 1.0))
+                   config.get("province_in_address", 1.0),
+                   {geography.communes(key)[0].province_code: key for key in config["provinces"]})
 
 
 @dataclass

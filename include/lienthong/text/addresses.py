@@ -16,8 +16,9 @@ Resolution of one text such as "P.3, TP. Tây Ninh", "xa Tan Phu huyen Tan Chau"
    them (so "Tân Thành" and "Tân Thạnh" stay apart) and without otherwise; a unit word given
    ("TT." vs "Xã") narrows the choice.
 3. The province first, when several are in scope: the one the text names (a new province, or
-   an old one it was made of), else the roll's (``province``: its organisation's config says it),
-   else the only province where the name (with its district, if given) exists. A name found in
+   an old one it was made of), else the roll's (``province``: its organisation's config says it)
+   when the name is in it, else the only province where the name (with its district, if given)
+   exists. A name found in
    two provinces with nothing to tell them apart is **not** guessed: ``ambiguous`` and
    ``province_ambiguous`` are True, ``candidates`` lists the communes of both.
    A district (only the old scheme has districts) or a retired province ("Long An") means the old
@@ -371,9 +372,12 @@ def _match_commune(piece: _Piece, district_codes: set[str], province: str | None
                    index: _Index) -> CommuneMatch | None:
     names = _narrow(index.communes.get(piece.plain, ()), piece)
     refs = [n.ref for n in names if isinstance(n.ref, CommuneRef)]
-    # The province first: the one the text names, else the roll's (``home``), else the only one
+    # The province first: the one the text names, else the roll's (``home``) when the name is in it
+    # (a member living across the border writes a commune of the other province), else the only one
     # the name is in (within the district the text names, if any).
-    target = index.provinces[province] if province else home
+    target = index.provinces[province] if province else None
+    if not target and home and any(index.province_of[r.key] == home for r in refs):
+        target = home
     if target:
         refs = [r for r in refs if index.province_of[r.key] == target]
     new = _unique([r for r in refs if r.scheme == "new"])
@@ -497,6 +501,11 @@ def province_names(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, 
     """The names of the new ``provinces`` and of the old ones they were made of ("Tỉnh Long An"),
     each with the code of its new province ("80")."""
     return dict(_index(tuple(provinces)).province_names)
+
+
+def province_codes(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, str]:
+    """The code of each of the new ``provinces`` (package keys): ``{"tinhtayninh": "80"}``."""
+    return {key: _index(tuple(provinces)).codes[key] for key in provinces}
 
 
 def crosswalk(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> tuple[tuple[CommuneRef, tuple[CommuneRef, ...]], ...]:

@@ -1,7 +1,10 @@
 """The linking policy: read from its file, overridden per run, refused with a clear message when wrong,
 and obeyed by the clusterer."""
+import shutil
+
 import pytest
 
+from lienthong.config.organisations import CONFIG_DIR
 from lienthong.linking.clustering import cluster
 from lienthong.linking.conflicts import RecordFacts
 from lienthong.linking.policy import DEFAULT_FILE, PolicyError, load_policy, parse_overrides
@@ -74,9 +77,22 @@ def test_the_clusterer_obeys_the_id_edit_limit():
     assert clusters["a"] != clusters["b"] and refused[0].reason == "different ID numbers"
 
 
-def test_provinces_are_tay_ninh_by_default_and_only_known_ones():
+def test_provinces_are_the_organisation_configs_and_tay_ninh_when_none_says_one(tmp_path, monkeypatch):
     assert load_policy().provinces == ("tinhtayninh",)
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, configs)
+    first = sorted(configs.glob("*.yml"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "province: tinhdongthap\n", encoding="utf-8")
+    monkeypatch.setenv("LIENTHONG_ORG_CONFIG_DIR", str(configs))
+    assert load_policy().provinces == ("tinhdongthap",)
     assert load_policy().replace(provinces=["tinhtayninh", "tinhdongthap"]).provinces == ("tinhtayninh", "tinhdongthap")
     for value in ("tinhtayninh", [], ["tinhlongan"]):  # a string, none, an old province
         with pytest.raises(PolicyError, match="provinces"):
             load_policy().replace(provinces=value)
+
+
+def test_a_policy_file_does_not_set_the_provinces(tmp_path):
+    own = tmp_path / "linking.yml"
+    own.write_text(DEFAULT_FILE.read_text(encoding="utf-8") + "provinces: [tinhtayninh]\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="organisation configs"):
+        load_policy(own)

@@ -7,12 +7,15 @@ from collections import defaultdict
 
 import pytest
 
+from lienthong.config.organisations import CONFIG_DIR, deployed_provinces, load_organisations
 from lienthong.linking.partitions import NO_COMMUNE, partition_of
 from lienthong.linking.records import prepare
 from lienthong.sample import generate
+from lienthong.sample.api_server import SampleApi
+from lienthong.sample.deliveries import load_shapes
 from lienthong.sample.link_scoring import read_truth
 from lienthong.sample.linking_input import latest_records
-from lienthong.text.addresses import KNOWN_PROVINCES
+from lienthong.text.addresses import KNOWN_PROVINCES, province_codes
 
 
 def _province(hamlet: dict) -> str:
@@ -94,3 +97,40 @@ def test_partitions_by_province_are_the_two_provinces(two):
     partitions = [partition_of(unit, {"by": "province"}) for unit in units]
     assert set(partitions) - {NO_COMMUNE} == {"80", "82"}
     assert min(partitions.count("80"), partitions.count("82")) > len(partitions) / 5
+
+
+def test_each_branch_ships_its_organisation_config_with_its_province(two):
+    out, _ = two
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    configs = {c.code: c for c in load_organisations(out / "configs")}
+    assert sorted(configs) == sorted(manifest["organisations"])
+    assert deployed_provinces(tuple(configs.values())) == KNOWN_PROVINCES
+    codes = province_codes(KNOWN_PROVINCES)
+    bundled = {c.code: c for c in load_organisations(CONFIG_DIR)}
+    for code, entry in manifest["organisations"].items():
+        config, of = configs[code], bundled[entry["organisation"]]
+        assert codes[config.province] == entry["province_code"]
+        assert config.kinds == of.kinds and config.eligibility == of.eligibility
+        assert config.quality_rules == of.quality_rules
+        for entity in config.entities:
+            connector = entity.connector
+            # Where the sample delivers the branch's roll: its folder, or its API path.
+            assert (connector.path if connector.type == "file" else connector.resource).split("/")[
+                0 if connector.type == "file" else 1] == code
+
+
+def test_the_sample_api_serves_each_branchs_roll(two):
+    out, _ = two
+    api, manifest = SampleApi(out), json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    first, served = manifest["deliveries"]["from"], 0
+    for config in load_organisations(out / "configs"):
+        roster = config.entity("roster").connector
+        if roster.type != "api":
+            continue
+        spec = next(f for f in load_shapes()[manifest["organisations"][config.code]["organisation"]]["files"].values()
+                    if roster.resource.endswith(f"/{f['resource']}"))
+        lines = (out / "deliveries" / config.code / first / spec["name"]).read_text(encoding="utf-8").splitlines()
+        status, body = api.handle(f"{roster.resource}?{roster.date_param}={first}", f"Bearer {api.token}")
+        assert status == 200 and body.get("tong_so", body.get("paging", {}).get("total")) == len(lines) > 0
+        served += 1
+    assert served == 2 * len([s for s in load_shapes().values() if s["transport"] == "api"])

@@ -177,6 +177,9 @@ def test_a_name_in_both_provinces_without_one_is_ambiguous_not_guessed():
     assert resolve_commune("Xã Tân Phú", province="tinhdongthap", provinces=TWO).candidates[0].province_code == "82"
     assert resolve_commune("Xã Tân Phú, Tỉnh Tây Ninh", province="tinhdongthap", provinces=TWO).new_code == \
         resolve_commune("Xã Tân Phú").new_code
+    # A name only the other province has is that province's: the member lives across the border.
+    assert resolve_commune("Xã Mỹ Yên", province="tinhdongthap", provinces=TWO).new_code == \
+        resolve_commune("Xã Mỹ Yên").new_code
     # In Tây Ninh alone (the default) the name is Tây Ninh's, as before.
     assert not resolve_commune("Xã Tân Phú").ambiguous
 

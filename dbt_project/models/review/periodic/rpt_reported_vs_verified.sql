@@ -10,7 +10,8 @@ with reported as (
         t.report_month,
         t.reported_count
     from {{ ref('int_reported_totals') }} as t
-    left join {{ ref('int_admin__communes') }} as ac on ac.commune_raw = t.commune_name
+    left join {{ ref('int_admin__communes') }} as ac
+        on ac.commune_raw = t.commune_name and ac.roll_province = {{ roll_province('t.org_code') }}
 
 ),
 
