@@ -8,7 +8,9 @@ sample's planted truth: flagged, precision, recall, and the score's precision at
 
 A ``--sample`` folder (bench/xgen.py writes one) brings its senders' organisation configs in
 ``configs/``; it is landed and scored as it is (full or roll-only as its manifest says), nothing
-generated.
+generated. A setting delivers `full` or `roll_only` for every organisation; its `withheld`
+(organisation code: entity kinds) takes entities out of one organisation's deliveries only (e.g. a
+sender of its roll and activities but no dues: `demo_dues_withheld`).
 
 Each setting gets its own database on the project's warehouse server (LIENTHONG_PG_PORT) and its
 own folder under the state folder (bench-review/NAME), dropped afterwards unless --keep. Prints a
