@@ -8,7 +8,9 @@ sample's planted truth: flagged, precision, recall, and the score's precision at
 
 A ``--sample`` folder (bench/xgen.py writes one) brings its senders' organisation configs in
 ``configs/``; it is landed and scored as it is (full or roll-only as its manifest says), nothing
-generated.
+generated. A setting delivers `full` or `roll_only` for every organisation; its `withheld`
+(organisation code: entity kinds) takes entities out of one organisation's deliveries only (e.g. a
+sender of its roll and activities but no dues: `demo_dues_withheld`).
 
 Each setting gets its own database on the project's warehouse server (LIENTHONG_PG_PORT) and its
 own folder under the state folder (bench-review/NAME), dropped afterwards unless --keep. Prints a
@@ -42,22 +44,41 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _roll_only_configs(target: Path) -> Path:
-    """The package's organisation configs with only the roll (roster, roster changes) delivered."""
+ROLL = ("roster", "roster_changes")
+
+
+def _shaped_configs(target: Path, setting: dict) -> Path:
+    """The package's organisation configs in the setting's delivery shape: with `deliveries: roll_only`
+    only the roll (roster, roster changes) of every organisation; `withheld` (organisation code: entity
+    kinds, settings data) takes those entities out of that organisation's deliveries only, e.g. a sender
+    that delivers its roll and activities but no dues. Entities that are not sent are not delivered."""
     from lienthong.config.organisations import CONFIG_DIR
 
-    kept = ("roster", "roster_changes")
+    withheld = setting.get("withheld") or {}
     shutil.copytree(CONFIG_DIR, target, dirs_exist_ok=True)
     for path in target.glob("*.yml"):
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        config["entities"] = [e for e in config["entities"] if e["kind"] in kept]
+        dropped = set(withheld.get(config.get("code"), ()))
+        if setting["deliveries"] == "roll_only":
+            dropped |= {e["kind"] for e in config["entities"] if e["kind"] not in ROLL}
+        if dropped & set(ROLL):
+            raise ValueError(f"{config.get('code')}: the roll is always delivered, not {sorted(dropped & set(ROLL))}")
+        config["entities"] = [e for e in config["entities"] if e["kind"] not in dropped]
         path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
         rules = path.parent / config["quality_rules"] if isinstance(config.get("quality_rules"), str) else None
         if rules and rules.exists():  # checks of entities no longer sent would not load
             checks = yaml.safe_load(rules.read_text(encoding="utf-8")) or {}
-            rules.write_text(yaml.safe_dump({k: v for k, v in checks.items() if k in kept}, allow_unicode=True,
+            rules.write_text(yaml.safe_dump({k: v for k, v in checks.items() if k not in dropped}, allow_unicode=True,
                                             sort_keys=False), encoding="utf-8")
+    unknown = set(withheld) - {yaml.safe_load(p.read_text(encoding="utf-8")).get("code") for p in target.glob("*.yml")}
+    if unknown:
+        raise ValueError(f"withheld names no organisation config: {sorted(unknown)}")
     return target
+
+
+def _shaped(setting: dict) -> bool:
+    """Whether the setting delivers other than every organisation's full deliveries."""
+    return setting["deliveries"] == "roll_only" or bool(setting.get("withheld"))
 
 
 @contextmanager
@@ -96,7 +117,7 @@ def _setting_env(folder: Path, sample: Path, url: str, setting: dict) -> dict[st
            "LIENTHONG_REFERENCE_DIR": str(sample / "reference")}
     if "sample" in setting:
         env["LIENTHONG_ORG_CONFIG_DIR"] = str(sample / "configs")
-    elif setting["deliveries"] == "roll_only":
+    elif _shaped(setting):
         env["LIENTHONG_ORG_CONFIG_DIR"] = str(folder / "configs")
     return env
 
@@ -142,8 +163,8 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
     with psycopg.connect(server_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
         conn.execute(f'drop database if exists "{url.rsplit("/", 1)[1]}" with (force)')
         conn.execute(f'create database "{url.rsplit("/", 1)[1]}"')
-    if setting["deliveries"] == "roll_only" and "sample" not in setting:
-        _roll_only_configs(folder / "configs")
+    if _shaped(setting) and "sample" not in setting:
+        _shaped_configs(folder / "configs", setting)
     with _environment(_setting_env(folder, sample, url, setting)):
         from lienthong.config.organisations import load_organisations
         from lienthong.config.settings import load_settings

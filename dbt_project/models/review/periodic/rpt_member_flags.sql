@@ -11,6 +11,12 @@
 -- (`intercept_roll_only`). Where they are delivered, a record no ghost rule reading them fired on
 -- (the person paid or attended) adds `seen_in_deliveries` (delivery_weight, negative).
 {% set rules = review_flag_rules() %}
+{#- How a sender of dues or activities but not both is scored (vars.review.partial_deliveries, default
+    `full`): as a sender of both, or (`roll_only`, `roll_only_seen`; tried in issue #20's tenth pass,
+    not adopted) as a roll-only sender, its rules reading dues or attendance weighing 0, with
+    `roll_only_seen` still adding seen_in_deliveries where the person paid or attended. #}
+{% set partial = var('review').get('partial_deliveries', 'full') %}
+{% if partial not in ('full', 'roll_only', 'roll_only_seen') %}{{ exceptions.raise_compiler_error('vars.review.partial_deliveries: full, roll_only or roll_only_seen, not ' ~ partial) }}{% endif %}
 {# The ghost rules reading dues or attendance: where they can fire and none did, that absence is evidence. #}
 {% set delivery_tells = rules | selectattr('reads', 'defined') | selectattr('reads', 'equalto', 'deliveries')
                               | selectattr('suggests', 'equalto', 'ghost') | map(attribute='kind') | list %}
@@ -40,9 +46,13 @@ flagged as materialized (
     select
         f.*,
         coalesce(f.no_identity, false)                                                     as lacks_id,
+        {%- if partial == 'full' %}
         (f.has_dues is null and f.has_attendance is null)                                  as roll_only,
+        {%- else %}
+        (f.has_dues is null or f.has_attendance is null)                                   as roll_only,
+        {%- endif %}
         -- Dues or activities delivered and no ghost rule reading them fired: the person paid or attended.
-        (not (f.has_dues is null and f.has_attendance is null)
+        ({% if partial == 'roll_only' %}(f.has_dues is not null and f.has_attendance is not null){% else %}not (f.has_dues is null and f.has_attendance is null){% endif %}
          and not ({% for kind in delivery_tells %}coalesce(f.{{ kind }}, false){{ ' or ' if not loop.last }}{% else %}true{% endfor %}))
                                                                                            as seen_in_deliveries
     from {{ ref('int_review__record_flags') }} as f
@@ -55,7 +65,7 @@ weighted as (
     select
         f.*,
         {%- for rule in rules %}
-        case when f.lacks_id then w.{{ rule.kind }}__weight else w.{{ rule.kind }}__weight_with_id end
+        case {% if partial != 'full' and rule.get('reads') == 'deliveries' %}when f.roll_only then 0 {% endif %}when f.lacks_id then w.{{ rule.kind }}__weight else w.{{ rule.kind }}__weight_with_id end
                                                                                            as {{ rule.kind }}__weight,
         {%- endfor %}
         case when f.roll_only then w.intercept_roll_only else w.intercept end              as score_intercept,
