@@ -56,6 +56,17 @@ class Score:
         self.no_id = kinds.index("no_identity")
         self.tells = [kinds.index(k) for k in tells]
 
+    @classmethod
+    def from_project(cls) -> tuple["Score", float]:
+        """The score as dbt_project.yml's rules define it, and the suspicion threshold."""
+        project = yaml.safe_load((fitting.WEIGHTS.parents[1] / "dbt_project.yml").read_text(encoding="utf-8"))
+        rules = project["vars"]["review_flags"]
+        kinds = [rule["kind"] for rule in rules]
+        scored = {rule["kind"] for rule in rules if rule["suggests"] in fitting.SCORED_SUGGESTIONS}
+        delivery_rules = tuple(rule["kind"] for rule in rules if rule.get("reads") == "deliveries")
+        score = cls(kinds, scored, tuple(k for k in delivery_rules if k in scored), delivery_rules)
+        return score, float(project["vars"]["review"]["suspicion_threshold"])
+
     def roll_only(self, s: dict) -> dict:
         x = s["x"].copy()
         x[:, [self.kinds.index(k) for k in self.delivery_rules]] = 0
@@ -162,13 +173,8 @@ def main() -> int:
     from lienthong.sample.score_weights import cross_validated_threshold
     from lienthong.warehouse import resolve_url
 
-    project = yaml.safe_load((fitting.WEIGHTS.parents[1] / "dbt_project.yml").read_text(encoding="utf-8"))
-    rules = project["vars"]["review_flags"]
-    kinds = [rule["kind"] for rule in rules]
-    scored = {rule["kind"] for rule in rules if rule["suggests"] in fitting.SCORED_SUGGESTIONS}
-    delivery_rules = tuple(rule["kind"] for rule in rules if rule.get("reads") == "deliveries")
-    score = Score(kinds, scored, tuple(k for k in delivery_rules if k in scored), delivery_rules)
-    threshold = float(project["vars"]["review"]["suspicion_threshold"])
+    score, threshold = Score.from_project()
+    kinds = score.kinds
     with fitting.WEIGHTS.open(encoding="utf-8") as handle:
         seed = {row["term"]: (float(row["weight"]), float(row["weight_with_id"])) for row in csv.DictReader(handle)}
     settings = load_settings()

@@ -75,13 +75,8 @@ def main() -> int:
     from lienthong.config.settings import load_settings
     from lienthong.warehouse import resolve_url
 
-    project = yaml.safe_load((fitting.WEIGHTS.parents[1] / "dbt_project.yml").read_text(encoding="utf-8"))
-    rules = project["vars"]["review_flags"]
-    kinds = [rule["kind"] for rule in rules]
-    scored = {rule["kind"] for rule in rules if rule["suggests"] in fitting.SCORED_SUGGESTIONS}
-    delivery_rules = tuple(rule["kind"] for rule in rules if rule.get("reads") == "deliveries")
-    score = Score(kinds, scored, tuple(k for k in delivery_rules if k in scored), delivery_rules)
-    threshold = float(project["vars"]["review"]["suspicion_threshold"])
+    score, threshold = Score.from_project()
+    kinds = score.kinds
     seeds = {str(path): read_seed(path) for path in args.seed_file}
     settings = load_settings()
     server_url = resolve_url(settings, start=True)
