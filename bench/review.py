@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -95,17 +94,6 @@ def _environment(values: dict[str, str]):
                 os.environ[key] = value
 
 
-def _dbt(settings, url: str, *args: str) -> None:
-    from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
-
-    project = dbt_project(settings)
-    run = subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project),
-                          "--profiles-dir", str(project)], env=dbt_environment(url), cwd=project,
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{run.stdout[-5000:]}\n{run.stderr[-2000:]}")
-
-
 def _sample_dir(folder: Path, setting: dict) -> Path:
     """A given sample (--sample), else the one generated into the setting's folder."""
     return Path(setting["sample"]) if "sample" in setting else folder / "sample"
@@ -129,6 +117,7 @@ def _database_url(server_url: str, name: str) -> str:
 def rescore_setting(name: str, setting: dict, base: Path, server_url: str) -> tuple[str, Path, str]:
     """Rebuild only the review's flags and score of a setting kept by --keep (new rules or weights)."""
     from lienthong.config.settings import load_settings
+    from lienthong.pipeline.dbt_env import run_dbt
 
     folder, url = base / name, _database_url(server_url, name)
     sample = _sample_dir(folder, setting)
@@ -137,7 +126,7 @@ def rescore_setting(name: str, setting: dict, base: Path, server_url: str) -> tu
         settings = load_settings()
         # The weights seed and what reads it (rpt_member_flag_rules, not downstream of the records),
         # and the review from the member status on (how long since dues and attendance).
-        _dbt(settings, url, "build", "--select", "review_score_weights+", "int_review__member_status+")
+        run_dbt(settings, url, "build", "--select", "review_score_weights+", "int_review__member_status+")
     return url, sample, manifest["deliveries"]["from"][:7]
 
 
@@ -170,6 +159,7 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
         from lienthong.config.settings import load_settings
         from lienthong.landing.ingest import ingest
         from lienthong.pipeline import tasks
+        from lienthong.pipeline.dbt_env import run_dbt
         from lienthong.pipeline.sample_sources import sample_api_connections
         from lienthong.warehouse import ensure_ready
 
@@ -180,10 +170,10 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
                 for entity in org.entities:
                     ingest(org.code, entity.kind, day, settings=settings)
         tasks.prepare_warehouse()
-        _dbt(settings, url, "seed")
-        _dbt(settings, url, "run", "--select", *tasks.LINKING_INPUT_MODELS)
+        run_dbt(settings, url, "seed")
+        run_dbt(settings, url, "run", "--select", *tasks.LINKING_INPUT_MODELS)
         tasks.link_people()
-        _dbt(settings, url, "build", "--exclude", *tasks.LINKING_INPUT_MODELS)
+        run_dbt(settings, url, "build", "--exclude", *tasks.LINKING_INPUT_MODELS)
     return url, sample, day.strftime("%Y-%m")
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -22,17 +20,6 @@ import pytest
 pytestmark = pytest.mark.slow  # a dbt build of the whole project
 
 PEOPLE = 2500  # 6 people on rolls of both provinces after a move (seed 42)
-
-
-def _dbt(settings, url: str, *args: str) -> None:
-    from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
-
-    project = dbt_project(settings)
-    run = subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project),
-                          "--profiles-dir", str(project)], env=dbt_environment(url), cwd=project,
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +40,7 @@ def warehouse(fresh_database, tmp_path_factory):
         from lienthong.config.settings import load_settings
         from lienthong.landing.ingest import ingest
         from lienthong.pipeline import tasks
+        from lienthong.pipeline.dbt_env import run_dbt
         from lienthong.pipeline.sample_sources import sample_api_connections
 
         settings = load_settings()
@@ -63,10 +51,10 @@ def warehouse(fresh_database, tmp_path_factory):
                 for entity in org.entities:
                     ingest(org.code, entity.kind, day, settings=settings)
         tasks.prepare_warehouse()
-        _dbt(settings, url, "seed")
-        _dbt(settings, url, "run", "--select", *tasks.LINKING_INPUT_MODELS)
+        run_dbt(settings, url, "seed")
+        run_dbt(settings, url, "run", "--select", *tasks.LINKING_INPUT_MODELS)
         linked = tasks.link_people()
-        _dbt(settings, url, "build", "--exclude", *tasks.LINKING_INPUT_MODELS)
+        run_dbt(settings, url, "build", "--exclude", *tasks.LINKING_INPUT_MODELS)
         with psycopg.connect(url) as conn:
             yield {"conn": conn, "sample": sample, "linked": linked,
                    "orgs": [o.code for o in load_organisations()]}

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlsplit
-
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from lienthong.config.settings import Settings, load_settings
 from lienthong.pipeline.airflow_env import QUIET
@@ -34,3 +35,13 @@ def dbt_environment(warehouse_url: str, base: dict[str, str] | None = None) -> d
         }
     )
     return env
+
+
+def run_dbt(settings: Settings, warehouse_url: str, *args: str) -> None:
+    """One dbt command on the rendered project, outside Airflow (benches, tests); its output's tail on failure."""
+    project = dbt_project(settings)
+    run = subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project),
+                          "--profiles-dir", str(project)], env=dbt_environment(warehouse_url), cwd=project,
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{run.stdout[-5000:]}\n{run.stderr[-2000:]}")
