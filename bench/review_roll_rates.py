@@ -144,19 +144,26 @@ class Score:
         return [(float(q), int(label), 1 / boost if label else 1.0) for q, label in zip(p[fired], s["y"][fired])]
 
 
-def summary(rows: list[tuple], ghosts: int, threshold: float) -> str:
+def figures(rows: list[tuple], ghosts: int, threshold: float) -> dict:
+    """flagged, precision, recall at the threshold; precision at recall 0.9; best recall at precision 0.9."""
     ranked = sorted(rows, key=lambda r: -r[0])
     flagged = [r for r in ranked if r[0] >= threshold]
     hits = sum(r[1] for r in flagged)
     at_recall, best, found = None, 0.0, 0
     for rank, (_, label, _) in enumerate(ranked, start=1):
         found += label
-        if at_recall is None and found >= 0.9 * ghosts:
+        if at_recall is None and ghosts and found >= 0.9 * ghosts:
             at_recall = round(found / rank, 3)
-        if found / rank >= 0.9:
+        if ghosts and found / rank >= 0.9:
             best = max(best, found / ghosts)
-    precision = round(hits / len(flagged), 3) if flagged else None
-    return f"{len(flagged)} · {precision} · {round(hits / ghosts, 3)} ({at_recall}) [{best:.3f}]"
+    return {"flagged": len(flagged), "precision": round(hits / len(flagged), 3) if flagged else None,
+            "recall": round(hits / ghosts, 3) if ghosts else None, "precision_at_recall_0_9": at_recall,
+            "best_recall_at_precision_0_9": round(best, 3)}
+
+
+def cell(f: dict) -> str:
+    return (f"{f['flagged']} · {f['precision']} · {f['recall']} ({f['precision_at_recall_0_9']})"
+            f" [{f['best_recall_at_precision_0_9']}]")
 
 
 def main() -> int:
@@ -209,8 +216,8 @@ def main() -> int:
             s = score.roll_only(s)
         ghosts = int(s["y"].sum())
         adapted = score.adjustments(s, rates, weights, *options)
-        print(f"{name:22} seed {summary(score.scored_rows(s, seed, None), ghosts, threshold):38}"
-              f" adapted {summary(score.scored_rows(s, weights, adapted), ghosts, threshold)}", flush=True)
+        print(f"{name:22} seed {cell(figures(score.scored_rows(s, seed, None), ghosts, threshold)):38}"
+              f" adapted {cell(figures(score.scored_rows(s, weights, adapted), ghosts, threshold))}", flush=True)
     return 0
 
 

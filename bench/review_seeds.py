@@ -27,7 +27,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parent))
 import fit_review_weights as fitting  # noqa: E402
 import review  # noqa: E402
-from review_roll_rates import Score  # noqa: E402
+from review_roll_rates import Score, cell, figures  # noqa: E402
 
 
 def load(conn, sample: Path, period: str, kinds: list[str]) -> dict:
@@ -41,28 +41,6 @@ def load(conn, sample: Path, period: str, kinds: list[str]) -> dict:
 def read_seed(path: Path) -> dict:
     with path.open(encoding="utf-8") as handle:
         return {row["term"]: (float(row["weight"]), float(row["weight_with_id"])) for row in csv.DictReader(handle)}
-
-
-def figures(rows: list[tuple], ghosts: int, threshold: float) -> dict:
-    """flagged, precision, recall at the threshold; precision at recall 0.9; best recall at precision 0.9."""
-    ranked = sorted(rows, key=lambda r: -r[0])
-    flagged = [r for r in ranked if r[0] >= threshold]
-    hits = sum(r[1] for r in flagged)
-    at_recall, best, found = None, 0.0, 0
-    for rank, (_, label, _) in enumerate(ranked, start=1):
-        found += label
-        if at_recall is None and ghosts and found >= 0.9 * ghosts:
-            at_recall = round(found / rank, 3)
-        if ghosts and found / rank >= 0.9:
-            best = max(best, found / ghosts)
-    return {"flagged": len(flagged), "precision": round(hits / len(flagged), 3) if flagged else None,
-            "recall": round(hits / ghosts, 3) if ghosts else None, "precision_at_recall_0_9": at_recall,
-            "best_recall_at_precision_0_9": round(best, 3)}
-
-
-def cell(f: dict) -> str:
-    return (f"{f['flagged']} · {f['precision']} · {f['recall']} ({f['precision_at_recall_0_9']})"
-            f" [{f['best_recall_at_precision_0_9']}]")
 
 
 def main() -> int:
