@@ -2,26 +2,12 @@
 out, and that its sample is kept apart from the four fitting samples."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from lienthong.sample.deliveries import load_shapes
 from lienthong.sample.noise import load_noise, rates_for
 
-BENCH = Path(__file__).resolve().parents[3] / "bench"
 
-
-def _fitting():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import fit_review_weights
-    finally:
-        sys.path.remove(str(BENCH))
-    return fit_review_weights
-
-
-def test_one_bare_roll_is_the_organisation_leaving_ids_out_most_often():
-    fitting, noise = _fitting(), load_noise()
+def test_one_bare_roll_is_the_organisation_leaving_ids_out_most_often(bench):
+    fitting, noise = bench("fit_review_weights"), load_noise()
     organisations = sorted(load_shapes())
     assert fitting.laid_out(noise, organisations, None) == sorted(
         organisations, key=lambda org: (-rates_for(noise, org)["id_missing"], org))
@@ -29,8 +15,8 @@ def test_one_bare_roll_is_the_organisation_leaving_ids_out_most_often():
     assert rates_for(noise, one)["id_missing"] == max(rates_for(noise, org)["id_missing"] for org in organisations)
 
 
-def test_layout_samples_are_named_apart_from_the_fitting_samples():
-    fitting = _fitting()
+def test_layout_samples_are_named_apart_from_the_fitting_samples(bench):
+    fitting = bench("fit_review_weights")
     names = [fitting.sample_name(*f) for f in fitting.FIT_ON]
     layouts = {key: fitting.sample_name(*f) for key, f in fitting.LAYOUT_SAMPLES.items()}
     assert len(set(names) | set(layouts.values())) == len(names) + len(layouts)

@@ -3,24 +3,12 @@ of one organisation's deliveries only (a sender of its roll and activities but n
 keeps every organisation's roll alone, and the roll itself cannot be withheld."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from lienthong.config.organisations import load_organisations
-
-BENCH = Path(__file__).resolve().parents[3] / "bench"
-
-
-def _review():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import review
-    finally:
-        sys.path.remove(str(BENCH))
-    return review
 
 
 def _sent(folder: Path) -> dict[str, list[str]]:
@@ -33,8 +21,8 @@ def _quality(folder: Path, code: str) -> set[str]:
     return set(yaml.safe_load((folder / config["quality_rules"]).read_text(encoding="utf-8")))
 
 
-def test_withheld_dues_leave_one_organisation_without_dues(tmp_path):
-    review = _review()
+def test_withheld_dues_leave_one_organisation_without_dues(bench, tmp_path):
+    review = bench("review")
     package = {org.code: [e.kind for e in org.entities] for org in load_organisations()}
     one = sorted(code for code, kinds in package.items() if "dues" in kinds)[0]
     setting = {"deliveries": "full", "withheld": {one: ["dues"]}}
@@ -47,15 +35,15 @@ def test_withheld_dues_leave_one_organisation_without_dues(tmp_path):
     assert "dues" not in _quality(tmp_path / "configs", one)
 
 
-def test_roll_only_keeps_the_roll_alone_and_full_is_not_shaped(tmp_path):
-    review = _review()
+def test_roll_only_keeps_the_roll_alone_and_full_is_not_shaped(bench, tmp_path):
+    review = bench("review")
     assert not review._shaped({"deliveries": "full"})
     sent = _sent(review._shaped_configs(tmp_path / "configs", {"deliveries": "roll_only"}))
     assert sent and all(set(kinds) <= set(review.ROLL) and "roster" in kinds for kinds in sent.values())
 
 
-def test_the_roll_cannot_be_withheld_nor_an_unknown_organisation(tmp_path):
-    review = _review()
+def test_the_roll_cannot_be_withheld_nor_an_unknown_organisation(bench, tmp_path):
+    review = bench("review")
     code = load_organisations()[0].code
     with pytest.raises(ValueError, match="roll"):
         review._shaped_configs(tmp_path / "a", {"deliveries": "full", "withheld": {code: ["roster"]}})
