@@ -158,8 +158,7 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
         from lienthong.config.organisations import load_organisations
         from lienthong.config.settings import load_settings
         from lienthong.landing.ingest import ingest
-        from lienthong.pipeline import tasks
-        from lienthong.pipeline.dbt_env import run_dbt
+        from lienthong.pipeline.dbt_env import build_warehouse
         from lienthong.pipeline.sample_sources import sample_api_connections
         from lienthong.warehouse import ensure_ready
 
@@ -169,11 +168,7 @@ def build_setting(name: str, setting: dict, base: Path, server_url: str) -> tupl
             for org in load_organisations():
                 for entity in org.entities:
                     ingest(org.code, entity.kind, day, settings=settings)
-        tasks.prepare_warehouse()
-        run_dbt(settings, url, "seed")
-        run_dbt(settings, url, "run", "--select", *tasks.LINKING_INPUT_MODELS)
-        tasks.link_people()
-        run_dbt(settings, url, "build", "--exclude", *tasks.LINKING_INPUT_MODELS)
+        build_warehouse(settings, url)
     return url, sample, day.strftime("%Y-%m")
 
 

@@ -39,8 +39,7 @@ def warehouse(fresh_database, tmp_path_factory):
         from lienthong.config.organisations import load_organisations
         from lienthong.config.settings import load_settings
         from lienthong.landing.ingest import ingest
-        from lienthong.pipeline import tasks
-        from lienthong.pipeline.dbt_env import run_dbt
+        from lienthong.pipeline.dbt_env import build_warehouse
         from lienthong.pipeline.sample_sources import sample_api_connections
 
         settings = load_settings()
@@ -50,11 +49,7 @@ def warehouse(fresh_database, tmp_path_factory):
             for org in load_organisations():
                 for entity in org.entities:
                     ingest(org.code, entity.kind, day, settings=settings)
-        tasks.prepare_warehouse()
-        run_dbt(settings, url, "seed")
-        run_dbt(settings, url, "run", "--select", *tasks.LINKING_INPUT_MODELS)
-        linked = tasks.link_people()
-        run_dbt(settings, url, "build", "--exclude", *tasks.LINKING_INPUT_MODELS)
+        linked = build_warehouse(settings, url)
         with psycopg.connect(url) as conn:
             yield {"conn": conn, "sample": sample, "linked": linked,
                    "orgs": [o.code for o in load_organisations()]}

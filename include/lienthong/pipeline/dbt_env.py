@@ -45,3 +45,17 @@ def run_dbt(settings: Settings, warehouse_url: str, *args: str) -> None:
                          capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{run.stdout[-5000:]}\n{run.stderr[-2000:]}")
+
+
+def build_warehouse(settings: Settings, warehouse_url: str) -> dict:
+    """warehouse_build's dbt and linking steps in its order, outside Airflow (benches, tests, on
+    landed deliveries): the warehouse prepared, seeds, the linker's input, the link, the rest of the
+    project built and tested. Returns the link's figures."""
+    from lienthong.pipeline import tasks
+
+    tasks.prepare_warehouse()
+    run_dbt(settings, warehouse_url, "seed")
+    run_dbt(settings, warehouse_url, "run", "--select", *tasks.LINKING_INPUT_MODELS)
+    linked = tasks.link_people()
+    run_dbt(settings, warehouse_url, "build", "--exclude", *tasks.LINKING_INPUT_MODELS)
+    return linked
