@@ -51,6 +51,7 @@ from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
 from lienthong.text.names import is_syllable
 
+ONE_ROLL = "one roll, given names a letter replaced apart"
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 
 
@@ -78,6 +79,8 @@ class RecordFacts:
     given_marked: str | None = None  # with its marks, lower case; None when the name carries no marks
     id_consistent: bool | None = None  # False when a CCCD's sex or year digits contradict the record's own
     has_phone: bool = False
+    source: str | None = None  # the roll (``org_code``): it lists a member once
+    sex: str | None = None  # "male" / "female" as the roll writes it
     # What the record's roll (its source, ``org_code``) writes for most of its records (``RollHabits``):
     # a missing phone or full date is a tell of a made-up entry only where the others have one.
     roll_phones: bool = True
@@ -101,6 +104,8 @@ class RecordFacts:
             given_marked=given_spelling(name),
             id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
             has_phone=isinstance(row.get("phone"), str) and bool(row.get("phone")),
+            source=row.get("org_code") if isinstance(row.get("org_code"), str) else None,
+            sex=row.get("sex") if isinstance(row.get("sex"), str) else None,
             roll_phones=habit.phones,
             roll_full_dates=habit.full_dates,
         )
@@ -254,6 +259,10 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
     dx, dy = x.full_date, y.full_date
     if dx and dy and dx != dy and not _swapped(dx, dy):
         return "different dates of birth"
+    # A brother and sister born together share everything Splink weighs but the sex and a letter of
+    # the name; one person's records agree on the sex.
+    if x.sex and y.sex and x.sex != y.sex:
+        return "different sexes"
     if not near_id and x.year is not None and y.year is not None and x.year != y.year:
         return "different years of birth"
     gx, gy = x.given_key, y.given_key
@@ -261,6 +270,12 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
         if gx != gy:
             if not _one_edit(gx, gy):
                 return "different given names"
+            # A roll lists a member once: two of its entries whose given names are a letter replaced
+            # apart are twins or siblings, however typo-shaped one spelling looks. One person's second
+            # entry on a roll is copied from the same papers, or shares an ID (which lifts this rule),
+            # and the slips seen there drop or double a letter ("Trag", "Thủủy"): those stay typos.
+            if x.source is not None and x.source == y.source and len(gx) == len(gy):
+                return ONE_ROLL
             # Written with marks on both sides, a spelling is a name in its own right when it is common
             # as written: a key conflates names ("hong": Hồng, and Hơng, a typo of Hương). And only a
             # spelling that can be a Vietnamese syllable is a name: a doubled or swapped letter makes a
