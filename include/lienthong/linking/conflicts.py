@@ -25,7 +25,12 @@ together may hold numbers one digit apart, so a near ID does not override):
   name (a real member's record with a blank date still has their ID; an invented one rarely fits);
 - the given names are one typo apart and both written with tone marks, but with different tones
   ("Quỳỳnh" / "Quỵnh"): a twin's name with a typo (a typo drops, doubles or swaps letters; it
-  does not change the tone).
+  does not change the tone);
+- both records come from one roll, which lists a member once, and their given names are a letter
+  replaced apart ("Vinh" / "Ving"): twins, however typo-shaped one name looks (a dropped or
+  doubled letter, "Trag", "Thủủy", is a slip in a member's second entry and still links);
+- the records' sexes differ: a brother and sister born together (one person's records agree on
+  the sex; a record without one says nothing).
 
 A near ID (the same kind, one typo or transposition apart) lifts the rule on different years of
 birth and the one on records with neither a date nor a plausible ID: a typo in an ID's year
