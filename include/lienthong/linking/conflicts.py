@@ -278,8 +278,10 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
             # A roll lists a member once: two of its entries whose given names are a letter replaced
             # apart are twins or siblings, however typo-shaped one spelling looks. One person's second
             # entry on a roll is copied from the same papers, or shares an ID (which lifts this rule),
-            # and the slips seen there drop or double a letter ("Trag", "Thủủy"): those stay typos.
-            if x.source is not None and x.source == y.source and len(gx) == len(gy):
+            # and the slips seen there drop, double or swap letters ("Trag", "Thủủy", "Ạhnh"): those
+            # stay typos.
+            if (x.source is not None and x.source == y.source and len(gx) == len(gy)
+                    and sorted(gx) != sorted(gy)):
                 return ONE_ROLL
             # Written with marks on both sides, a spelling is a name in its own right when it is common
             # as written: a key conflates names ("hong": Hồng, and Hơng, a typo of Hương). And only a

@@ -321,21 +321,24 @@ def test_which_words_can_be_vietnamese_syllables():
 def test_two_entries_of_one_roll_a_letter_replaced_apart_are_two_people():
     """Twins "Vinh" / "Ving" on one roll, same date: the second spelling is rare and no syllable, so
     across rolls it reads as a typo and links; on one roll, which lists a member once, it is a twin.
-    A dropped or doubled letter ("Trag", "Thuuy") on one roll is still a slip of the same entry, and
-    an ID shared by both entries lifts the rule."""
+    A dropped, doubled or swapped letter ("Trag", "Thuuy", "Ahnh") on one roll is still a slip of the
+    same entry, and an ID shared by both entries lifts the rule."""
     def entry(roll: str, given: str, number: str | None = None) -> RecordFacts:
         return RecordFacts(id=number, birth_date="2000-09-29", birth_year=2000, given_key=given, source=roll)
 
-    counts = {"vinh": 500, "ving": 1, "trang": 400, "trag": 1}
+    counts = {"vinh": 500, "ving": 1, "trang": 400, "trag": 1, "hanh": 600, "ahnh": 1}
     for other_roll, linked in (("youth", False), ("red_cross", True)):
         facts = {"a": entry("youth", "vinh"), "b": entry(other_roll, "ving")}
         clusters, refused = cluster(facts, [("a", "b", 0.9999)], name_counts=counts)
         assert (clusters["a"] == clusters["b"]) is linked
         assert [r.reason for r in refused] == ([] if linked else ["one roll, given names a letter replaced apart"])
     facts = {"a": entry("youth", "trang"), "b": entry("youth", "trag"),
-             "c": entry("women", "vinh", "cccd:072200192916"), "d": entry("women", "ving", "cccd:072200192916")}
-    clusters, refused = cluster(facts, [("a", "b", 0.9999), ("c", "d", 0.9999)], name_counts=counts)
-    assert clusters["a"] == clusters["b"] and clusters["c"] == clusters["d"] and not refused
+             "c": entry("women", "vinh", "cccd:072200192916"), "d": entry("women", "ving", "cccd:072200192916"),
+             "e": entry("women", "hanh"), "f": entry("women", "ahnh")}
+    clusters, refused = cluster(facts, [("a", "b", 0.9999), ("c", "d", 0.9999), ("e", "f", 0.9999)],
+                                name_counts=counts)
+    assert clusters["a"] == clusters["b"] and clusters["c"] == clusters["d"] and clusters["e"] == clusters["f"]
+    assert not refused
     row = {"record_uid": "x", "org_code": "youth", "sex": "male", "given_key": "vinh"}
     assert RecordFacts.from_features(row).source == "youth" and RecordFacts.from_features(row).sex == "male"
 
