@@ -54,7 +54,7 @@ import numpy as np
 
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
-from lienthong.text.names import is_syllable
+from lienthong.text.names import is_syllable, name_key
 
 ONE_ROLL = "one roll, given names a letter replaced apart"
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
@@ -73,6 +73,20 @@ def id_edits(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
+# "Thị" is a woman's middle name and "Văn" a man's: a written sex its own name contradicts is a clerical
+# slip, or a roll whose sex codes were configured the wrong way round, not a brother beside his sister.
+_MIDDLE_NAME_SEX = {"thi": "female", "van": "male"}
+
+
+def credible_sex(name: object, sex: object) -> str | None:
+    """The record's written sex ("male" / "female"), or None when its middle name says the other."""
+    if not isinstance(sex, str) or not sex:
+        return None
+    middle = name_key(name).split()[1:-1] if isinstance(name, str) else []
+    said = {_MIDDLE_NAME_SEX[word] for word in middle if word in _MIDDLE_NAME_SEX}
+    return None if said and sex not in said else sex
+
+
 @dataclass(frozen=True, slots=True)
 class RecordFacts:
     """What the conflict rules read of one record (from its feature row)."""
@@ -85,7 +99,7 @@ class RecordFacts:
     id_consistent: bool | None = None  # False when a CCCD's sex or year digits contradict the record's own
     has_phone: bool = False
     source: str | None = None  # the roll (``org_code``): it lists a member once
-    sex: str | None = None  # "male" / "female" as the roll writes it
+    sex: str | None = None  # "male" / "female" as the roll writes it, unless the name says the other
     # What the record's roll (its source, ``org_code``) writes for most of its records (``RollHabits``):
     # a missing phone or full date is a tell of a made-up entry only where the others have one.
     roll_phones: bool = True
@@ -110,7 +124,7 @@ class RecordFacts:
             id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
             has_phone=isinstance(row.get("phone"), str) and bool(row.get("phone")),
             source=row.get("org_code") if isinstance(row.get("org_code"), str) else None,
-            sex=row.get("sex") if isinstance(row.get("sex"), str) else None,
+            sex=credible_sex(name, row.get("sex")),
             roll_phones=habit.phones,
             roll_full_dates=habit.full_dates,
         )

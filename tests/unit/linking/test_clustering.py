@@ -358,3 +358,14 @@ def test_a_brother_and_sister_born_together_stay_apart():
     clusters, refused = cluster(facts, [("dy", "dy_again", 0.9999), ("dy", "ly_id", 0.9998)],
                                 name_counts={"dy": 50, "ly": 300})
     assert clusters["dy"] == clusters["dy_again"] == clusters["ly_id"] and not refused
+
+
+def test_a_sex_the_name_contradicts_says_nothing_against_a_pair():
+    """A clerical slip ("Nguyễn Thị Lan" written male) or a roll whose 1/0 sex codes were configured the
+    wrong way round must not keep one person's records apart; a sister beside her brother still does."""
+    def facts(name: str, sex: str) -> RecordFacts:
+        return RecordFacts.from_features({"record_uid": name, "name": name, "sex": sex, "given_key": name.split()[-1]})
+
+    assert facts("Nguyễn Thị Lan", "male").sex is None and facts("Trần Văn Bé", "female").sex is None
+    assert facts("Nguyễn Thị Lan", "female").sex == "female" and facts("Lê Minh Tú", "male").sex == "male"
+    assert facts("Huỳnh Thị Ly", "female").sex == "female" and facts("Huynh Van Dy", "male").sex == "male"
