@@ -25,7 +25,12 @@ together may hold numbers one digit apart, so a near ID does not override):
   name (a real member's record with a blank date still has their ID; an invented one rarely fits);
 - the given names are one typo apart and both written with tone marks, but with different tones
   ("Quỳỳnh" / "Quỵnh"): a twin's name with a typo (a typo drops, doubles or swaps letters; it
-  does not change the tone).
+  does not change the tone);
+- both records come from one roll, which lists a member once, and their given names are a letter
+  replaced apart ("Vinh" / "Ving"): twins, however typo-shaped one name looks (a dropped or
+  doubled letter, "Trag", "Thủủy", is a slip in a member's second entry and still links);
+- the records' sexes differ: a brother and sister born together (one person's records agree on
+  the sex; a record without one says nothing).
 
 A near ID (the same kind, one typo or transposition apart) lifts the rule on different years of
 birth and the one on records with neither a date nor a plausible ID: a typo in an ID's year
@@ -49,8 +54,9 @@ import numpy as np
 
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
-from lienthong.text.names import is_syllable
+from lienthong.text.names import is_syllable, name_key
 
+ONE_ROLL = "one roll, given names a letter replaced apart"
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 
 
@@ -67,6 +73,20 @@ def id_edits(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
+# "Thị" is a woman's middle name and "Văn" a man's: a written sex its own name contradicts is a clerical
+# slip, or a roll whose sex codes were configured the wrong way round, not a brother beside his sister.
+_MIDDLE_NAME_SEX = {"thi": "female", "van": "male"}
+
+
+def credible_sex(name: object, sex: object) -> str | None:
+    """The record's written sex ("male" / "female"), or None when its middle name says the other."""
+    if not isinstance(sex, str) or not sex:
+        return None
+    middle = name_key(name).split()[1:-1] if isinstance(name, str) else []
+    said = {_MIDDLE_NAME_SEX[word] for word in middle if word in _MIDDLE_NAME_SEX}
+    return None if said and sex not in said else sex
+
+
 @dataclass(frozen=True, slots=True)
 class RecordFacts:
     """What the conflict rules read of one record (from its feature row)."""
@@ -78,6 +98,8 @@ class RecordFacts:
     given_marked: str | None = None  # with its marks, lower case; None when the name carries no marks
     id_consistent: bool | None = None  # False when a CCCD's sex or year digits contradict the record's own
     has_phone: bool = False
+    source: str | None = None  # the roll (``org_code``): it lists a member once
+    sex: str | None = None  # "male" / "female" as the roll writes it, unless the name says the other
     # What the record's roll (its source, ``org_code``) writes for most of its records (``RollHabits``):
     # a missing phone or full date is a tell of a made-up entry only where the others have one.
     roll_phones: bool = True
@@ -101,6 +123,8 @@ class RecordFacts:
             given_marked=given_spelling(name),
             id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
             has_phone=isinstance(row.get("phone"), str) and bool(row.get("phone")),
+            source=row.get("org_code") if isinstance(row.get("org_code"), str) else None,
+            sex=credible_sex(name, row.get("sex")),
             roll_phones=habit.phones,
             roll_full_dates=habit.full_dates,
         )
@@ -254,6 +278,10 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
     dx, dy = x.full_date, y.full_date
     if dx and dy and dx != dy and not _swapped(dx, dy):
         return "different dates of birth"
+    # A brother and sister born together share everything Splink weighs but the sex and a letter of
+    # the name; one person's records agree on the sex.
+    if x.sex and y.sex and x.sex != y.sex:
+        return "different sexes"
     if not near_id and x.year is not None and y.year is not None and x.year != y.year:
         return "different years of birth"
     gx, gy = x.given_key, y.given_key
@@ -261,6 +289,14 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
         if gx != gy:
             if not _one_edit(gx, gy):
                 return "different given names"
+            # A roll lists a member once: two of its entries whose given names are a letter replaced
+            # apart are twins or siblings, however typo-shaped one spelling looks. One person's second
+            # entry on a roll is copied from the same papers, or shares an ID (which lifts this rule),
+            # and the slips seen there drop, double or swap letters ("Trag", "Thủủy", "Ạhnh"): those
+            # stay typos.
+            if (x.source is not None and x.source == y.source and len(gx) == len(gy)
+                    and sorted(gx) != sorted(gy)):
+                return ONE_ROLL
             # Written with marks on both sides, a spelling is a name in its own right when it is common
             # as written: a key conflates names ("hong": Hồng, and Hơng, a typo of Hương). And only a
             # spelling that can be a Vietnamese syllable is a name: a doubled or swapped letter makes a

@@ -33,7 +33,8 @@ SHAPES_DIR = Path(__file__).resolve().parent / "shapes"
 ROSTER_FILES = ("roster_snapshot", "roster_changes")
 INPUT_COLUMNS = ("org_code", "source_record_key", "full_name", "birth_date", "sex", "id_number", "phone",
                  "hamlet", "commune")
-_HAMLET_START = re.compile(r"^\s*(kp\s*\d|(khu phố|khu pho|ấp|ap|tổ|to|khóm|khom)\s)", re.IGNORECASE)
+# A hamlet's word, written out or abbreviated with a dot ("Ấp. Bắc", "kp.12"), as staging reads it.
+_HAMLET_START = re.compile(r"^\s*(kp\.?\s*\d|(khu phố|khu pho|ấp|ap|tổ|to|khóm|khom)(\.\s*|\s))", re.IGNORECASE)
 _LEGACY = {"tcvn3", "vni", "cp1258"}
 
 
@@ -54,7 +55,8 @@ def _cell(value: object) -> str:
 
 
 def split_address(address: str) -> tuple[str, str]:
-    """'Khu phố 24, Phường Tân Ninh' -> ('Khu phố 24', 'Phường Tân Ninh'); no hamlet part -> ('', text)."""
+    """'Khu phố 24, Phường Tân Ninh' -> ('Khu phố 24', 'Phường Tân Ninh'), 'kp.12, P. Long Thành Trung' ->
+    ('kp.12', 'P. Long Thành Trung'); no hamlet part -> ('', text)."""
     head, _, rest = address.partition(",")
     if rest and _HAMLET_START.match(head):
         return head.strip(), rest.strip()

@@ -316,3 +316,56 @@ def test_which_words_can_be_vietnamese_syllables():
         assert is_syllable(word), word
     for word in ("Hươngg", "Laan", "Quỳỳnh", "Hơng", "Lnah", "Tââm", "Hùnng", ""):
         assert not is_syllable(word), word
+
+
+def test_two_entries_of_one_roll_a_letter_replaced_apart_are_two_people():
+    """Twins "Vinh" / "Ving" on one roll, same date: the second spelling is rare and no syllable, so
+    across rolls it reads as a typo and links; on one roll, which lists a member once, it is a twin.
+    A dropped, doubled or swapped letter ("Trag", "Thuuy", "Ahnh") on one roll is still a slip of the
+    same entry, and an ID shared by both entries lifts the rule."""
+    def entry(roll: str, given: str, number: str | None = None) -> RecordFacts:
+        return RecordFacts(id=number, birth_date="2000-09-29", birth_year=2000, given_key=given, source=roll)
+
+    counts = {"vinh": 500, "ving": 1, "trang": 400, "trag": 1, "hanh": 600, "ahnh": 1}
+    for other_roll, linked in (("youth", False), ("red_cross", True)):
+        facts = {"a": entry("youth", "vinh"), "b": entry(other_roll, "ving")}
+        clusters, refused = cluster(facts, [("a", "b", 0.9999)], name_counts=counts)
+        assert (clusters["a"] == clusters["b"]) is linked
+        assert [r.reason for r in refused] == ([] if linked else ["one roll, given names a letter replaced apart"])
+    facts = {"a": entry("youth", "trang"), "b": entry("youth", "trag"),
+             "c": entry("women", "vinh", "cccd:072200192916"), "d": entry("women", "ving", "cccd:072200192916"),
+             "e": entry("women", "hanh"), "f": entry("women", "ahnh")}
+    clusters, refused = cluster(facts, [("a", "b", 0.9999), ("c", "d", 0.9999), ("e", "f", 0.9999)],
+                                name_counts=counts)
+    assert clusters["a"] == clusters["b"] and clusters["c"] == clusters["d"] and clusters["e"] == clusters["f"]
+    assert not refused
+    row = {"record_uid": "x", "org_code": "youth", "sex": "male", "given_key": "vinh"}
+    assert RecordFacts.from_features(row).source == "youth" and RecordFacts.from_features(row).sex == "male"
+
+
+def test_a_brother_and_sister_born_together_stay_apart():
+    """"Huỳnh Văn Dy" and "Huỳnh Thị Ly", same date, hamlet and household phone: one person's records
+    agree on the sex; an ID both carry lifts the rule, a record without a sex says nothing."""
+    def twin(given: str, sex: str | None, number: str | None = None) -> RecordFacts:
+        return RecordFacts(id=number, birth_date="1998-05-18", birth_year=1998, given_key=given, sex=sex,
+                           has_phone=True)
+
+    facts = {"dy": twin("dy", "male", "cccd:072098750252"), "ly": twin("ly", "female"),
+             "dy_again": twin("dy", None), "ly_id": twin("ly", "female", "cccd:072098750252")}
+    clusters, refused = cluster({k: facts[k] for k in ("dy", "ly")}, [("dy", "ly", 0.9999)],
+                                name_counts={"dy": 50, "ly": 300})
+    assert clusters["dy"] != clusters["ly"] and [r.reason for r in refused] == ["different sexes"]
+    clusters, refused = cluster(facts, [("dy", "dy_again", 0.9999), ("dy", "ly_id", 0.9998)],
+                                name_counts={"dy": 50, "ly": 300})
+    assert clusters["dy"] == clusters["dy_again"] == clusters["ly_id"] and not refused
+
+
+def test_a_sex_the_name_contradicts_says_nothing_against_a_pair():
+    """A clerical slip ("Nguyễn Thị Lan" written male) or a roll whose 1/0 sex codes were configured the
+    wrong way round must not keep one person's records apart; a sister beside her brother still does."""
+    def facts(name: str, sex: str) -> RecordFacts:
+        return RecordFacts.from_features({"record_uid": name, "name": name, "sex": sex, "given_key": name.split()[-1]})
+
+    assert facts("Nguyễn Thị Lan", "male").sex is None and facts("Trần Văn Bé", "female").sex is None
+    assert facts("Nguyễn Thị Lan", "female").sex == "female" and facts("Lê Minh Tú", "male").sex == "male"
+    assert facts("Huỳnh Thị Ly", "female").sex == "female" and facts("Huynh Van Dy", "male").sex == "male"
