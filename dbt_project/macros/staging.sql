@@ -59,9 +59,11 @@
     {{ per_value(alias, values) }}
 {%- endmacro %}
 
+{# The name as written: a full_name column, else the family, middle and given names' columns joined. #}
 {% macro _full_name(fields) -%}
-    {% if 'full_name' in fields -%} full_name
-    {%- else -%} nullif(concat_ws(' ', btrim(family_name), btrim(given_names)), '')
+    {% if 'full_name' in fields or 'family_name' not in fields -%} {{ _col('full_name', fields) }}
+    {%- else -%} nullif(concat_ws(' ', {% for part in ['family_name', 'middle_name', 'given_names'] if part in fields -%}
+        btrim({{ part }}){{ ', ' if not loop.last }}{%- endfor %}), '')
     {%- endif %}
 {%- endmacro %}
 
@@ -172,7 +174,7 @@ select
     amount_v.amount_vnd,
     paid_v.date_value                                   as paid_on
 from source
-{{ _key_values(fields, _col('full_name', fields)) }}
+{{ _key_values(fields, _full_name(fields)) }}
 {{ per_value('period_v', {'period_start': vn_period_start('period'), 'period_months': vn_period_months('period')}) }}
 {{ per_value('amount_v', {'amount_vnd': digits(_col('amount', fields)) ~ '::numeric'}) }}
 {{ _date_values('paid_v', _col('paid_on', fields), date_order) }}
@@ -192,7 +194,7 @@ select
     session_v.date_value                                as session_on,
     title_v.text_clean                                  as session_title
 from source
-{{ _key_values(fields, _col('full_name', fields), always=true) }}
+{{ _key_values(fields, _full_name(fields), always=true) }}
 {{ _date_values('session_v', 'session_on', date_order) }}
 {{ per_value('title_v', {'text_clean': vn_clean(_col('session_title', fields))}) }}
 {% endmacro %}

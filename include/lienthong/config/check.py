@@ -21,7 +21,7 @@ from lienthong.config.organisations import (
 )
 
 # Shown by shape only: these identify a person.
-PERSONAL = {"full_name", "family_name", "given_names", "id_number", "phone", "address", "hamlet", "member_code"}
+PERSONAL = {"full_name", "family_name", "middle_name", "given_names", "id_number", "phone", "address", "hamlet", "member_code"}
 EXAMPLES = 3
 
 
