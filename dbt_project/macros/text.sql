@@ -18,31 +18,44 @@
     end
 {%- endmacro %}
 
-{# A date as organisations write it: ISO yyyy-mm-dd (APIs, XLSX cells, optionally with a time),
-   dd/mm/yyyy, dd.mm.yyyy or dd-mm-yyyy (month first with order='mdy', the organisation's
-   date_order), or an Excel serial number. A year alone, an impossible day (typed mm/dd) or
-   anything else gives null: the year survives in vn_birth_year. #}
+{# A date as organisations write it, read as lienthong.text.dates reads it (the landing's check lets
+   through only what that parser reads; tests/integration/dbt/test_date_macros.py holds the two
+   together on every layout): dd/mm/yyyy with / . or - (spaces around them allowed, a time of day
+   after), month first with order='mdy' (the organisation's date_order); yyyy-mm-dd, yyyy/mm/dd,
+   yyyy.mm.dd; "ngày 12 tháng 5 năm 1985"; an Excel serial number (whole, or with .0). Where the
+   written order gives no calendar day and the other order does (a typed mm/dd, a yyyy-dd-mm export),
+   the other order. A year alone or anything else gives null: the year survives in vn_birth_year. #}
 {% macro vn_date(expr, order='dmy') -%}
-    {%- set day_part, month_part = (1, 2) if order == 'dmy' else (2, 1) -%}
-    case
-        when {{ expr }} ~ '^\s*\d{4}-\d{1,2}-\d{1,2}([ T].*)?$' then {{ _safe_date(
-            "split_part(btrim(" ~ expr ~ "), '-', 1)::int",
-            "split_part(btrim(" ~ expr ~ "), '-', 2)::int",
-            "split_part(split_part(split_part(btrim(" ~ expr ~ "), '-', 3), ' ', 1), 'T', 1)::int") }}
-        when {{ expr }} ~ '^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s*$' then {{ _safe_date(
-            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 3)::int",
-            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', " ~ month_part ~ ")::int",
-            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', " ~ day_part ~ ")::int") }}
+    {%- set time = "(?:[ tT]\\d{1,2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?" -%}
+    {%- set first_month, first_day = ('day_first[2]', 'day_first[1]') if order == 'dmy' else ('day_first[1]', 'day_first[2]') -%}
+    (select coalesce(
+        {{ _either_order('day_first[3]', first_month, first_day) }},
+        {{ _either_order('year_first[1]', 'year_first[2]', 'year_first[3]') }},
+        {{ _either_order('in_words[3]', 'in_words[2]', 'in_words[1]') }},
         -- Excel serials: day 1 = 1900-01-01 with Excel's 1900 leap-year bug, hence 1899-12-30.
-        when {{ expr }} ~ '^\s*\d{4,5}(\.0+)?\s*$' and btrim({{ expr }})::numeric between 3000 and 80000
-        then date '1899-12-30' + btrim({{ expr }})::numeric::int
-    end
+        case when length(serial[1]) <= 6 and serial[1]::int between 61 and 73415
+                  and serial[1]::int not between 1900 and 2100
+             then date '1899-12-30' + serial[1]::int end)
+     from (select btrim({{ expr }}, E' \t\r\n\u00a0') as date_text) as date_in
+     cross join lateral (select
+        regexp_match(date_text, '^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}){{ time }}$') as day_first,
+        regexp_match(date_text, '^(\d{4})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{1,2}){{ time }}$') as year_first,
+        -- punctuation as space, as the Python parser's name key has it
+        regexp_match(btrim(regexp_replace(lower(unaccent(normalize(date_text, NFC))), '[^a-z0-9]+', ' ', 'g')),
+                     '^ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})$') as in_words,
+        regexp_match(date_text, '^(\d+)(?:\.0+)?$') as serial) as date_parts)
 {%- endmacro %}
 
-{# The birth year, also when only a year (yyyy) was written. #}
+{# The day of regexp groups (text) year, month, day; else of day and month the other way round. #}
+{% macro _either_order(y, m, d) -%}
+    coalesce({{ _safe_date(y ~ "::int", m ~ "::int", d ~ "::int") }}, {{ _safe_date(y ~ "::int", d ~ "::int", m ~ "::int") }})
+{%- endmacro %}
+
+{# The birth year, also when only a year (yyyy, or yyyy.0 from a spreadsheet) was written. #}
 {% macro vn_birth_year(expr, order='dmy') -%}
     case
-        when {{ expr }} ~ '^\s*\d{4}\s*$' and btrim({{ expr }})::int between 1880 and 2100 then btrim({{ expr }})::int
+        when {{ expr }} ~ '^\s*\d{4}(\.0+)?\s*$' and split_part(btrim({{ expr }}), '.', 1)::int between 1900 and 2100
+        then split_part(btrim({{ expr }}), '.', 1)::int
         else extract(year from {{ vn_date(expr, order) }})::int
     end
 {%- endmacro %}

@@ -1,0 +1,104 @@
+"""The warehouse reads every date the landing lets through as the landing's parser reads it.
+
+The landing's check (lienthong.text.dates) is the gate: a date it cannot read is quarantined, any
+other lands as written. dbt reads the landed text with vn_date / vn_birth_year; a layout only one of
+the two knows would land and then be read as no date (a roll's whole birth column, an activity
+list's session days). Every layout is rendered for a few hundred days and read both ways on the
+real server."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import psycopg
+
+from lienthong.config.settings import load_settings
+from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
+from lienthong.text.dates import parse_birth_date
+from lienthong.text.errors import ParseError
+from lienthong.warehouse import connect
+
+LAYOUTS = [
+    "{d}/{m}/{y}", "{dd}/{mm}/{y}", "{dd}.{mm}.{y}", "{dd}-{mm}-{y}", "{d} / {m} / {y}", " {dd}/{mm}/{y} ",
+    "{dd}/{mm}/{y} 0:00:00", "{dd}/{mm}/{y}T08:30", "{mm}/{dd}/{y}",
+    "{y}-{mm}-{dd}", "{y}/{m}/{d}", "{y}.{mm}.{dd}", "{y}-{mm}-{dd} 00:00:00", "{y}-{mm}-{dd}T00:00:00.000",
+    "{y}-{dd}-{mm}",
+    "ngày {d} tháng {m} năm {y}", "Ngày {dd}, tháng {mm}, năm {y}", "NGÀY {d} THÁNG {m} NĂM {y}",
+    "{y}", "{y}.0", "{serial}", "{serial}.0",
+]
+
+
+DAY_FIRST = re.compile(r"(\s*)(\d{1,2})(\s*[/.-]\s*)(\d{1,2})(\s*[/.-]\s*\d{4}.*)")
+REFUSED = ["31/02/1990", "29/02/1900", "1990-13-45", "05/03/90", "3/1990", "abc", "60", "2027"]  # by the gate
+
+
+def texts() -> list[str]:
+    rng = random.Random(20261206)
+    days = [dt.date(1920, 1, 1) + dt.timedelta(days=rng.randrange(33_000)) for _ in range(300)]
+    days += [dt.date(2000, 2, 29), dt.date(1996, 12, 12), dt.date(1990, 1, 13), dt.date(1985, 11, 3)]
+    out = []
+    for day in days:
+        serial = (day - dt.date(1899, 12, 30)).days
+        for layout in LAYOUTS:
+            out.append(layout.format(d=day.day, m=day.month, dd=f"{day.day:02d}", mm=f"{day.month:02d}",
+                                     y=day.year, serial=serial))
+    out += [unicodedata.normalize("NFD", t) for t in out if t.lower().startswith("ng")][:50]
+    out += ["1899", "2101", "61"]  # Excel serials, not years
+    return list(dict.fromkeys(out + REFUSED))
+
+
+def read_in_python(text: str) -> tuple[dt.date | None, int] | None:
+    try:
+        parsed = parse_birth_date(text, today=dt.date(2026, 12, 6))
+    except ParseError:
+        return None
+    return parsed.date, parsed.year
+
+
+def compiled(url: str, tmp_path, monkeypatch) -> str:
+    monkeypatch.setenv("LIENTHONG_STATE_DIR", str(tmp_path / "state"))
+    project = dbt_project(load_settings())
+    inline = ("select t, {{ vn_date('t') }} as day_dmy, {{ vn_date('t', 'mdy') }} as day_mdy,"
+              " {{ vn_birth_year('t') }} as year from date_texts")
+    run = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "--quiet", "compile", "--inline", inline, "--output", "json",
+         "--project-dir", str(project), "--profiles-dir", str(project)],
+        env=dbt_environment(url), cwd=project, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    return json.loads(run.stdout[run.stdout.index("{"):])["compiled"]
+
+
+def test_dbt_reads_every_date_the_landing_lets_through_as_the_landing_reads_it(warehouse_url, tmp_path, monkeypatch):
+    query = compiled(warehouse_url, tmp_path, monkeypatch)
+    corpus = texts()
+    with connect(warehouse_url) as conn:  # connect() creates the extensions the macros use (unaccent)
+        conn.execute("create temp table date_texts (t text)")
+        with conn.cursor() as cur, cur.copy("copy date_texts from stdin") as copy:
+            for text in corpus:
+                copy.write_row((text,))
+        read = {t: (dmy, mdy, year) for t, dmy, mdy, year in conn.execute(query).fetchall()}
+    wrong, gated = [], []
+    for text in corpus:
+        expected = read_in_python(text)
+        if expected is None:
+            gated.append(text)
+            continue
+        day, year = expected
+        dmy, mdy, sql_year = read[text]
+        if (dmy, sql_year) != (day, year):
+            wrong.append((text, "dmy", (dmy, sql_year), expected))
+        # Month first (date_order mdy): the first two numbers of a day-first text read the other way.
+        if first := DAY_FIRST.fullmatch(text):
+            lead, a, sep, b, rest = first.groups()
+            day = read_in_python(lead + b + sep + a + rest)[0]
+        if mdy != day:
+            wrong.append((text, "mdy", mdy, day))
+    assert gated == REFUSED  # and nothing else
+    assert not wrong, wrong[:20]
+    assert len(read) > 6000
