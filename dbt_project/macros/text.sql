@@ -60,21 +60,40 @@
     end
 {%- endmacro %}
 
-{# First day of a dues period or report month: yyyy-mm, mm/yyyy, or a year alone (yearly dues). #}
+{# A dues period or report month, read as lienthong.text.periods reads it (the landing quarantines
+   what that cannot read; tests/integration/dbt/test_date_macros.py holds the two together): a month
+   (10/2026, 2026-10, tháng 10/2026, T10/2026, an ISO day's month), a quarter (Quý 4/2026, Q4-2026,
+   quý IV năm 2026) or a year (2026, Năm 2026). vn_period_start: the first day; vn_period_months:
+   1, 3 or 12. #}
 {% macro vn_period_start(expr) -%}
-    case
-        when {{ expr }} ~ '^\s*\d{4}-\d{1,2}\s*$' then {{ _safe_date(
-            "split_part(btrim(" ~ expr ~ "), '-', 1)::int", "split_part(btrim(" ~ expr ~ "), '-', 2)::int", "1") }}
-        when {{ expr }} ~ '^\s*\d{1,2}[/.-]\d{4}\s*$' then {{ _safe_date(
-            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 2)::int",
-            "split_part(regexp_replace(btrim(" ~ expr ~ "), '[.-]', '/', 'g'), '/', 1)::int", "1") }}
-        when {{ expr }} ~ '^\s*\d{4}\s*$' then {{ _safe_date("btrim(" ~ expr ~ ")::int", "1", "1") }}
-    end
+    {{ _vn_period(expr, 'start') }}
 {%- endmacro %}
 
-{# How many months a period covers: 12 for a year alone, else 1. #}
 {% macro vn_period_months(expr) -%}
-    case when {{ expr }} ~ '^\s*\d{4}\s*$' then 12 else 1 end
+    {{ _vn_period(expr, 'months') }}
+{%- endmacro %}
+
+{% macro _vn_period(expr, part) -%}
+    (select
+    {%- if part == 'start' %}
+        case
+            when month_year is not null then {{ _safe_date('month_year[2]::int', 'month_year[1]::int', '1') }}
+            when year_month is not null and coalesce(year_month[3]::int, 1) between 1 and 31
+            then {{ _safe_date('year_month[1]::int', 'year_month[2]::int', '1') }}
+            when quarter is not null then {{ _safe_date('quarter[2]::int', "3 * (case quarter[1] when 'i' then 1 when 'ii' then 2 when 'iii' then 3 when 'iv' then 4 else quarter[1]::int end) - 2", '1') }}
+            when year is not null then {{ _safe_date('year[1]::int', '1', '1') }}
+        end
+    {%- else %}
+        case when month_year is not null or year_month is not null then 1 when quarter is not null then 3
+             when year is not null then 12 end
+    {%- endif %}
+     from (select btrim(regexp_replace(lower(unaccent(normalize({{ expr }}, NFC))), '[^a-z0-9]+', ' ', 'g'))
+                  as period_key) as period_in
+     cross join lateral (select
+        regexp_match(period_key, '^(?:thang |t ?)?(\d{1,2}) (?:nam )?(\d{4})$') as month_year,
+        regexp_match(period_key, '^(\d{4}) (\d{1,2})(?: (\d{1,2}))?$') as year_month,
+        regexp_match(period_key, '^(?:quy |q ?)(\d|i{1,3}|iv) (?:nam )?(\d{4})$') as quarter,
+        regexp_match(period_key, '^(?:nam )?(\d{4})$') as year) as period_parts)
 {%- endmacro %}
 
 {# Digits only, for ID numbers and phones written with spaces, dots or dashes. #}

@@ -8,9 +8,9 @@ from the men's and women's birth columns with the sex); an ID number always lose
 record lands with ``id_number`` empty and the text in ``extra`` (``id_number_unreadable``), so the
 person can still be matched by name, birth date and place. Never lose a record over one bad field.
 
-A row is quarantined only when a required value is empty or a date cannot be read at all (garbage,
-an impossible day, a birth in the future). Readable-but-suspect values (a year-only birth date, an
-ID of the wrong length) land, and the review flags them: quarantine is for what nobody could use,
+A row is quarantined only when a required value is empty or a date or dues period cannot be read at
+all (garbage, an impossible day, a birth in the future, month 13). Readable-but-suspect values (a
+year-only birth date, an ID of the wrong length) land, and the review flags them: quarantine is for what nobody could use,
 not for what needs checking.
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ from lienthong.sources.base import Delivery, SourceRow
 from lienthong.text.dates import MIN_YEAR, parse_birth_date
 from lienthong.text.errors import ParseError
 from lienthong.text.ids import parse_person_id
+from lienthong.text.periods import parse_period
 
 @dataclass(frozen=True)
 class Rejection:
@@ -108,7 +109,19 @@ def _odd_id_problem(text: str) -> str | None:
     return None
 
 
-PARSERS: dict[str, Callable[[str], str | None]] = dict.fromkeys(DATE_FIELDS, _date_problem)
+@lru_cache(maxsize=4096)
+def _period_problem(text: str) -> str | None:
+    try:
+        parse_period(text)
+    except ParseError as err:
+        return err.code
+    return None
+
+
+# Canonical fields a dues period or report month is written in (a month, a quarter, a year).
+PERIOD_FIELDS = ("period", "month")
+PARSERS: dict[str, Callable[[str], str | None]] = {**dict.fromkeys(DATE_FIELDS, _date_problem),
+                                                   **dict.fromkeys(PERIOD_FIELDS, _period_problem)}
 # Where an ID that cannot be read goes: the record lands without it, the text is kept here.
 ID_SET_ASIDE = "id_number_unreadable"
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:([.,\u00a0 ])\d{3})(?:\1\d{3})*")

@@ -1,4 +1,5 @@
-"""The warehouse reads every date the landing lets through as the landing's parser reads it.
+"""The warehouse reads every date and dues period the landing lets through as the landing's parsers
+read them.
 
 The landing's check (lienthong.text.dates) is the gate: a date it cannot read is quarantined, any
 other lands as written. dbt reads the landed text with vn_date / vn_birth_year; a layout only one of
@@ -22,6 +23,7 @@ from lienthong.config.settings import load_settings
 from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
 from lienthong.text.dates import parse_birth_date
 from lienthong.text.errors import ParseError
+from lienthong.text.periods import parse_period
 from lienthong.warehouse import connect
 
 LAYOUTS = [
@@ -61,11 +63,14 @@ def read_in_python(text: str) -> tuple[dt.date | None, int] | None:
     return parsed.date, parsed.year
 
 
-def compiled(url: str, tmp_path, monkeypatch) -> str:
+DATES = ("select t, {{ vn_date('t') }} as day_dmy, {{ vn_date('t', 'mdy') }} as day_mdy,"
+         " {{ vn_birth_year('t') }} as year from date_texts")
+PERIODS = "select t, {{ vn_period_start('t') }}, {{ vn_period_months('t') }} from date_texts"
+
+
+def compiled(url: str, tmp_path, monkeypatch, inline: str) -> str:
     monkeypatch.setenv("LIENTHONG_STATE_DIR", str(tmp_path / "state"))
     project = dbt_project(load_settings())
-    inline = ("select t, {{ vn_date('t') }} as day_dmy, {{ vn_date('t', 'mdy') }} as day_mdy,"
-              " {{ vn_birth_year('t') }} as year from date_texts")
     run = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "--quiet", "compile", "--inline", inline, "--output", "json",
          "--project-dir", str(project), "--profiles-dir", str(project)],
@@ -74,15 +79,19 @@ def compiled(url: str, tmp_path, monkeypatch) -> str:
     return json.loads(run.stdout[run.stdout.index("{"):])["compiled"]
 
 
-def test_dbt_reads_every_date_the_landing_lets_through_as_the_landing_reads_it(warehouse_url, tmp_path, monkeypatch):
-    query = compiled(warehouse_url, tmp_path, monkeypatch)
-    corpus = texts()
-    with connect(warehouse_url) as conn:  # connect() creates the extensions the macros use (unaccent)
+def read_in_sql(url: str, query: str, corpus: list[str]) -> list[tuple]:
+    with connect(url) as conn:  # connect() creates the extensions the macros use (unaccent)
         conn.execute("create temp table date_texts (t text)")
         with conn.cursor() as cur, cur.copy("copy date_texts from stdin") as copy:
             for text in corpus:
                 copy.write_row((text,))
-        read = {t: (dmy, mdy, year) for t, dmy, mdy, year in conn.execute(query).fetchall()}
+        return conn.execute(query).fetchall()
+
+
+def test_dbt_reads_every_date_the_landing_lets_through_as_the_landing_reads_it(warehouse_url, tmp_path, monkeypatch):
+    corpus = texts()
+    read = {t: (dmy, mdy, year) for t, dmy, mdy, year in
+            read_in_sql(warehouse_url, compiled(warehouse_url, tmp_path, monkeypatch, DATES), corpus)}
     wrong, gated = [], []
     for text in corpus:
         expected = read_in_python(text)
@@ -102,3 +111,32 @@ def test_dbt_reads_every_date_the_landing_lets_through_as_the_landing_reads_it(w
     assert gated == REFUSED  # and nothing else
     assert not wrong, wrong[:20]
     assert len(read) > 6000
+
+
+PERIOD_LAYOUTS = ["{m}/{y}", "{mm}/{y}", "{mm}-{y}", "{m}.{y}", "{y}-{mm}", "{y}/{m}", "{y}-{mm}-01", " {mm} / {y} ",
+                  "tháng {m}/{y}", "Tháng {mm} năm {y}", "THÁNG {m}-{y}", "T{m}/{y}", "t{mm}-{y}", "T {m}/{y}"]
+QUARTER_LAYOUTS = ["Quý {q}/{y}", "quý {q} năm {y}", "Q{q}-{y}", "Q {q}/{y}", "QUÝ {r}/{y}", "quý {r} năm {y}"]
+PERIODS_REFUSED = ["13/2026", "0/2026", "Q5/2026", "quý V/2026", "2026-10-32", "1899", "10/26", "abc", "tháng 10"]
+
+
+def test_dbt_reads_every_dues_period_the_landing_lets_through_as_the_landing_reads_it(warehouse_url, tmp_path,
+                                                                                      monkeypatch):
+    romans = ["I", "II", "III", "IV"]
+    corpus = [layout.format(m=m, mm=f"{m:02d}", y=y) for y in (1999, 2025, 2026) for m in range(1, 13)
+              for layout in PERIOD_LAYOUTS]
+    corpus += [layout.format(q=q, r=romans[q - 1], y=y) for y in (2025, 2026) for q in range(1, 5)
+               for layout in QUARTER_LAYOUTS]
+    corpus += ["2026", "Năm 2026", "năm 2025", *PERIODS_REFUSED]
+    read = {t: (start, months) for t, start, months in
+            read_in_sql(warehouse_url, compiled(warehouse_url, tmp_path, monkeypatch, PERIODS), corpus)}
+    wrong, refused = [], []
+    for text in corpus:
+        try:
+            period = parse_period(text)
+        except ParseError:
+            refused.append(text)
+            continue
+        if read[text] != (period.start, period.months):
+            wrong.append((text, read[text], period))
+    assert refused == PERIODS_REFUSED
+    assert not wrong, wrong[:20]

@@ -87,3 +87,18 @@ def test_a_form_writing_the_birth_under_nam_or_nu_gives_the_birth_date_and_the_s
 def test_split_birth_columns_must_come_whole_and_alone(columns, expected):
     with pytest.raises(ValueError, match=expected):
         _form({"Tên": "full_name", **columns})
+
+
+def test_a_dues_period_no_reading_fits_is_quarantined_with_its_reason():
+    from lienthong.landing.checks import checks_for
+
+    dues = EntityConfig.model_validate({
+        "kind": "dues", "connector": {"type": "file", "path": "x/{date}/hp.csv", "format": "csv"},
+        "columns": {"Mã": "member_code", "Kỳ": "period", "Số tiền": "amount"}})
+
+    def rejection(period):
+        row = SourceRow(2, {"member_code": "A1", "period": period, "amount": "10000"}, {})
+        return next((r.reason_code for check in checks_for(dues) if (r := check(row))), None)
+
+    assert [rejection(p) for p in ("Quý 4/2026", "tháng 10/2026", "2026", "13/2026", "10/26")] == \
+        [None, None, None, "unreadable_period", "unreadable_period"]
