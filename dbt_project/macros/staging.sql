@@ -134,7 +134,7 @@ select
     sex_v.sex_code                                      as sex,
     {{ _col('sex', fields) }}                           as sex_raw,
     {{ _col('id_number', fields) }}                     as id_number_raw,
-    {{ digits(_col('id_number', fields)) }}             as id_number,
+    {{ vn_person_id(_col('id_number', fields)) }}       as id_number,
     {{ _col('phone', fields) }}                         as phone_raw,
     {{ vn_phone(_col('phone', fields)) }}               as phone,
     hamlet_text                                         as hamlet_raw,
@@ -176,7 +176,7 @@ select
 from source
 {{ _key_values(fields, _full_name(fields)) }}
 {{ per_value('period_v', {'period_start': vn_period_start('period'), 'period_months': vn_period_months('period')}) }}
-{{ per_value('amount_v', {'amount_vnd': digits(_col('amount', fields)) ~ '::numeric'}) }}
+{{ per_value('amount_v', {'amount_vnd': vn_amount(_col('amount', fields))}) }}
 {{ _date_values('paid_v', _col('paid_on', fields), date_order) }}
 {% endmacro %}
 
@@ -236,7 +236,7 @@ select
     key_parts[3]                                        as source_record_key,
     kinds.outcome_code,
     coalesce(kinds.removes, false)                      as removes,
-    {{ digits(_col('corrected_id_number', fields)) }}   as corrected_id_number,
+    {{ vn_person_id(_col('corrected_id_number', fields)) }} as corrected_id_number,
     {{ vn_date(_col('corrected_birth_date', fields), date_order) }} as corrected_birth_date,
     {{ vn_clean(_col('note', fields)) }}                as note,
     {{ vn_clean(_col('verified_by', fields)) }}         as verified_by,

@@ -19,7 +19,7 @@
 {%- endmacro %}
 
 {# A date as organisations write it, read as lienthong.text.dates reads it (the landing's check lets
-   through only what that parser reads; tests/integration/dbt/test_date_macros.py holds the two
+   through only what that parser reads; tests/integration/dbt/test_text_macros.py holds the two
    together on every layout): dd/mm/yyyy with / . or - (spaces around them allowed, a time of day
    after), month first with order='mdy' (the organisation's date_order); yyyy-mm-dd, yyyy/mm/dd,
    yyyy.mm.dd; "ngày 12 tháng 5 năm 1985"; an Excel serial number (whole, or with .0). Where the
@@ -61,7 +61,7 @@
 {%- endmacro %}
 
 {# A dues period or report month, read as lienthong.text.periods reads it (the landing quarantines
-   what that cannot read; tests/integration/dbt/test_date_macros.py holds the two together): a month
+   what that cannot read; tests/integration/dbt/test_text_macros.py holds the two together): a month
    (10/2026, 2026-10, tháng 10/2026, T10/2026, an ISO day's month), a quarter (Quý 4/2026, Q4-2026,
    quý IV năm 2026) or a year (2026, Năm 2026). vn_period_start: the first day; vn_period_months:
    1, 3 or 12. #}
@@ -99,6 +99,21 @@
 {# Digits only, for ID numbers and phones written with spaces, dots or dashes. #}
 {% macro digits(expr) -%}
     nullif(regexp_replace({{ expr }}, '\D', '', 'g'), '')
+{%- endmacro %}
+
+{# A CCCD / CMND as lienthong.text.ids reads it (the landing sets aside what that cannot read): its
+   digits, spaces, dots, dashes and a spreadsheet's trailing .0 dropped, and the leading zero a
+   numeric Excel cell ate put back (11 digits are a CCCD, 8 a CMND). Other lengths are kept as
+   written, for the review to flag. tests/integration/dbt/test_text_macros.py holds the two together. #}
+{% macro vn_person_id(expr) -%}
+    (select case when length(id_digits) in (8, 11) then '0' || id_digits else id_digits end
+     from (select {{ digits("regexp_replace(btrim(" ~ expr ~ "), '^(\\d+)\\.0+$', '\\1')") }} as id_digits) as id_in)
+{%- endmacro %}
+
+{# An amount in đồng: its digits (thousands separators of either kind dropped), less a decimal part
+   of one or two digits ("20000.0" from a spreadsheet, "20.000,50"): đồng have no minor unit. #}
+{% macro vn_amount(expr) -%}
+    {{ digits("regexp_replace(btrim(" ~ expr ~ "), '[.,]\\d{1,2}$', '')") }}::numeric
 {%- endmacro %}
 
 {# A phone as 10 national digits: +84 / 84 prefix back to 0. #}

@@ -1,5 +1,5 @@
-"""The warehouse reads every date and dues period the landing lets through as the landing's parsers
-read them.
+"""The warehouse reads every date, dues period and ID number the landing lets through as the
+landing's parsers read them.
 
 The landing's check (lienthong.text.dates) is the gate: a date it cannot read is quarantined, any
 other lands as written. dbt reads the landed text with vn_date / vn_birth_year; a layout only one of
@@ -22,7 +22,9 @@ import psycopg
 from lienthong.config.settings import load_settings
 from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
 from lienthong.text.dates import parse_birth_date
+from lienthong.landing.checks import id_problem
 from lienthong.text.errors import ParseError
+from lienthong.text.ids import parse_person_id
 from lienthong.text.periods import parse_period
 from lienthong.warehouse import connect
 
@@ -140,3 +142,27 @@ def test_dbt_reads_every_dues_period_the_landing_lets_through_as_the_landing_rea
             wrong.append((text, read[text], period))
     assert refused == PERIODS_REFUSED
     assert not wrong, wrong[:20]
+
+
+IDS = ["072190001234", "72190001234", "072 190 001 234", "072.190.001.234", "072-190-001-234", "72190001234.0",
+       "024123456", "24123456", "24123456.0", "290521251", " 080089687442 ", "0801234", "12345678901234",
+       "072_190_001_234", "CCCD 072190001234", "7.2190001234E+10"]
+
+
+def test_dbt_reads_every_id_number_the_landing_lets_through_as_the_linker_reads_it(warehouse_url, tmp_path,
+                                                                                  monkeypatch):
+    """The linker reads IDs with lienthong.text.ids (a leading zero put back, separators dropped); the
+    review reads dbt's id_number: a roll whose IDs lost their zero in Excel must not look ID-less there."""
+    read = dict(read_in_sql(warehouse_url, compiled(warehouse_url, tmp_path, monkeypatch,
+                                                    "select t, {{ vn_person_id('t') }} from date_texts"), IDS))
+    landed = [text for text in IDS if id_problem(text) is None]
+    assert [text for text in IDS if text not in landed] == ["CCCD 072190001234", "7.2190001234E+10"]  # set aside
+    wrong = []
+    for text in landed:
+        try:
+            expected = parse_person_id(text).digits
+        except ParseError:  # a wrong length lands as written, for the review to flag
+            expected = re.sub(r"\D", "", text)
+        if read[text] != expected:
+            wrong.append((text, read[text], expected))
+    assert not wrong
