@@ -136,7 +136,7 @@ select
     {{ _col('id_number', fields) }}                     as id_number_raw,
     {{ vn_person_id(_col('id_number', fields)) }}       as id_number,
     {{ _col('phone', fields) }}                         as phone_raw,
-    phone_v.phone,
+    phone_v.national                                    as phone,
     hamlet_text                                         as hamlet_raw,
     commune_text                                        as commune_raw,
     hamlet_v.text_clean                                 as hamlet_name,
@@ -152,7 +152,7 @@ from located
 {{ _date_values('changed_v', _col('changed_on', fields), date_order) }}
 {{ _date_values('birth_v', _birth_text(fields), date_order, with_year=true) }}
 {{ per_value('sex_v', {'sex_code': _sex(org, _col('sex', fields))}) }}
-{{ per_value('phone_v', {'phone': vn_phone(_col('phone', fields))}) }}
+{{ per_value('phone_v', {'national': vn_phone(_col('phone', fields))}) }}
 {{ per_value('hamlet_v', {'text_clean': vn_clean('hamlet_text')}) }}
 {{ per_value('commune_v', {'text_clean': vn_clean('commune_text')}) }}
 {{ per_value('employer_v', {'text_clean': vn_clean(_col('employer', fields))}) }}
