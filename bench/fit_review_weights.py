@@ -72,14 +72,23 @@ FIT_ON = (("demo_full", 42, 9000, False, None), ("demo_full", 314, 10000, True, 
 # name does. `--layout-sample all|one` adds a fifth sample laid out so (every organisation's roll, or
 # the one leaving IDs out most often); tried in the ninth pass and not adopted (docs/review.md).
 LAYOUTS = {"bare": {"phone_missing": 1.0, "birth_year_only": 1.0, "join_date_missing": 1.0}}
+# `withheld`, `withheld-bare` (issue #20's eleventh pass): a fifth sample of `demo_dues_withheld`, one
+# sender delivering its roll and activities but no dues (the score's partial sender, whose own
+# `<term>_partial` weights the fit learns only from such a sample), its roll as generated or laid out
+# bare ("withheld": the organisations the setting withholds entities from).
 LAYOUT_SAMPLES = {"all": ("demo_full", 5005, 9000, False, ("bare", None)),
-                  "one": ("demo_full", 5005, 9000, False, ("bare", 1))}
+                  "one": ("demo_full", 5005, 9000, False, ("bare", 1)),
+                  "withheld": ("demo_dues_withheld", 5005, 9000, False, None),
+                  "withheld-bare": ("demo_dues_withheld", 5005, 9000, False, ("bare", "withheld"))}
 
 
-def laid_out(noise: dict, organisations: list[str], count: int | None) -> list[str]:
-    """The organisations a layout applies to: all, or the `count` leaving the ID out most often."""
+def laid_out(noise: dict, organisations: list[str], count: int | str | None, setting: dict | None = None) -> list[str]:
+    """The organisations a layout applies to: all, the `count` leaving the ID out most often, or
+    ("withheld") those the setting withholds deliveries from."""
     from lienthong.sample.noise import rates_for
 
+    if count == "withheld":
+        return sorted((setting or {}).get("withheld") or {})
     ranked = sorted(organisations, key=lambda org: (-rates_for(noise, org).get("id_missing", 0.0), org))
     return ranked if count is None else ranked[:count]
 
@@ -115,7 +124,8 @@ def main() -> int:
     parser.add_argument("--refit", action="store_true",
                         help="refit on the rules' booleans the last run kept (another --strength, in seconds)")
     parser.add_argument("--layout-sample", choices=tuple(LAYOUT_SAMPLES),
-                        help="add a fifth sample whose rolls (all, or one) are laid out bare (LAYOUTS)")
+                        help="add a fifth sample whose rolls (all, or one) are laid out bare (LAYOUTS), or one"
+                             " whose sender of no dues is (withheld-bare) or is not (withheld)")
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
     from lienthong.sample.deliveries import load_shapes
@@ -143,7 +153,8 @@ def main() -> int:
             boosted["hard_cases"] = {"enabled": True, "ghost_copy": rates["hard_cases"]["ghost_copy"] * GHOST_BOOST}
         if layout:
             boosted["organisations"] = {org: LAYOUTS[layout[0]]
-                                        for org in laid_out(rates, sorted(load_shapes()), layout[1])}
+                                        for org in laid_out(rates, sorted(load_shapes()), layout[1],
+                                                            declared[setting_name])}
         setting = {**declared[setting_name], "seed": seed, "people": people,
                    "noise": review._merge(declared_noise, boosted)}
         # A built sample is kept (its own database and folder), so a refit after a rule change
@@ -160,8 +171,9 @@ def main() -> int:
         else:
             url, sample, period = review.build_setting(name, setting, base, server_url)
         with psycopg.connect(url) as conn:
-            features, labels = ghost_labels(conn, sample, period, kinds)
-        samples.append({"kinds": kinds, "features": features, "labels": labels, "boost": GHOST_BOOST})
+            features, labels, partial = ghost_labels(conn, sample, period, kinds)
+        samples.append({"kinds": kinds, "features": features, "labels": labels, "partial": partial,
+                        "boost": GHOST_BOOST})
         cache.write_text(json.dumps(samples[-1]))
         print(f"  {name}: {len(labels)} records, {sum(labels)} planted ghosts", flush=True)
     # The score weighs what points to a made-up member; duplicates, departures and inactivity are

@@ -27,6 +27,10 @@ select
     coalesce(w.weight_with_id, 0)                                            as weight_with_id,
     coalesce((select weight from weights where term = 'intercept'), 0)       as score_intercept,
     coalesce((select weight from weights where term = 'intercept_roll_only'), 0) as score_intercept_roll_only,
+    -- A sender of dues or activities but not both (vars.review.partial_deliveries `own`): its own
+    -- intercept where the seed has one, else the full shape's.
+    coalesce((select weight from weights where term = 'intercept_partial'),
+             (select weight from weights where term = 'intercept'), 0)  as score_intercept_partial,
     coalesce((select weight from weights where term = 'seen_in_deliveries'), 0) as score_seen_in_deliveries,
     {{ var('review')['suspicion_threshold'] }}::numeric                      as suspicion_threshold
 from rules as r
