@@ -194,7 +194,7 @@ def fit_joint(samples: list[dict], kinds: list[str], scored: set[str], l2: float
     place(beta[2:], names)
     delivering = np.array([not s.get("roll_only") and any(f[i] for f in s["features"] for i in delivered)
                            for s in samples for _ in s["labels"]], dtype=bool)
-    partial = delivering & np.array([p for s in samples for p in s.get("partial", [0] * len(s["labels"]))], dtype=bool)
+    partial = delivering & np.array([p for s in samples for p in _partial(s)], dtype=bool)
     full = delivering & ~partial
     if not delivered or not full.any():
         weights["intercept"] = weights["intercept_roll_only"]
