@@ -122,7 +122,8 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="samples kept by an earlier run: rebuild only their review models, then refit")
     parser.add_argument("--refit", action="store_true",
-                        help="refit on the rules' booleans the last run kept (another --strength, in seconds)")
+                        help="refit on the rules' booleans the last run kept (another --strength, in seconds;"
+                             " a sample not kept yet is built)")
     parser.add_argument("--layout-sample", choices=tuple(LAYOUT_SAMPLES),
                         help="add a fifth sample whose rolls (all, or one) are laid out bare (LAYOUTS), or one"
                              " whose sender of no dues is (withheld-bare) or is not (withheld)")
@@ -160,7 +161,7 @@ def main() -> int:
         # A built sample is kept (its own database and folder), so a refit after a rule change
         # rebuilds only the review models (--reuse) instead of generating, landing and linking again.
         cache = base / f"{name}.json"
-        if args.refit:
+        if args.refit and cache.exists():  # a sample no run has kept yet is built below
             cached = json.loads(cache.read_text())
             if cached["kinds"] != kinds:
                 raise SystemExit(f"{cache} holds other rules; run with --reuse to rebuild its review models")
