@@ -37,6 +37,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = Path(__file__).with_name("xgen_spec.yml")
 SEEDS = ROOT / "dbt_project" / "seeds"
+# The samples are Tây Ninh's (the linker's and dbt's default province); the seeds hold every province
+# the project knows since 31c5574, and a sample drawn across provinces is another sample.
+PROVINCE_CODE = "80"
 
 # --- names (southern Vietnam; family names by rough frequency) -------------------------------------
 FAMILY = {"Nguyễn": 31, "Trần": 11, "Lê": 9, "Phạm": 5, "Huỳnh": 5, "Võ": 5, "Phan": 4, "Trương": 2,
@@ -184,7 +187,7 @@ def load_communes(rng: random.Random, count: int) -> list[Commune]:
         if r["old_is_split"] == "False":
             old = units[r["old_admin_unit_key"]]
             olds[r["new_admin_unit_key"]].append(OldCommune(old["code"], old["name"], old["district_name"]))
-    keys = sorted(k for k in olds if units[k]["scheme"] == "new")
+    keys = sorted(k for k in olds if units[k]["scheme"] == "new" and units[k]["province_code"] == PROVINCE_CODE)
     chosen = sorted(rng.sample(keys, min(count, len(keys))))
     communes = []
     for key in chosen:
