@@ -82,6 +82,13 @@ LAYOUT_SAMPLES = {"all": ("demo_full", 5005, 9000, False, ("bare", None)),
                   "withheld-bare": ("demo_dues_withheld", 5005, 9000, False, ("bare", "withheld"))}
 
 
+# `--withhold` (eleventh pass): the third fitting sample delivered as `demo_dues_withheld` delivers it
+# (one sender of its roll and activities but no dues: the score's partial sender, whose own
+# `<term>_partial` weights are learned on it). The same seed, people and rates, so the same rolls:
+# the roll's weights and the roll-only threshold stay the four samples'; only the delivered shape differs.
+WITHHOLD = (2, "demo_dues_withheld")
+
+
 def laid_out(noise: dict, organisations: list[str], count: int | str | None, setting: dict | None = None) -> list[str]:
     """The organisations a layout applies to: all, the `count` leaving the ID out most often, or
     ("withheld") those the setting withholds deliveries from."""
@@ -127,6 +134,8 @@ def main() -> int:
     parser.add_argument("--layout-sample", choices=tuple(LAYOUT_SAMPLES),
                         help="add a fifth sample whose rolls (all, or one) are laid out bare (LAYOUTS), or one"
                              " whose sender of no dues is (withheld-bare) or is not (withheld)")
+    parser.add_argument("--withhold", action="store_true",
+                        help="deliver the third fitting sample as demo_dues_withheld does (a sender of no dues)")
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
     from lienthong.sample.deliveries import load_shapes
@@ -144,7 +153,8 @@ def main() -> int:
     base.mkdir(parents=True, exist_ok=True)
     server_url = resolve_url(settings, start=True)
     samples = []
-    fit_on = list(FIT_ON) + ([LAYOUT_SAMPLES[args.layout_sample]] if args.layout_sample else [])
+    fit_on = [(WITHHOLD[1], *f[1:]) if args.withhold and i == WITHHOLD[0] else f for i, f in enumerate(FIT_ON)]
+    fit_on += [LAYOUT_SAMPLES[args.layout_sample]] if args.layout_sample else []
     for setting_name, seed, people, hard_cases, layout in fit_on:
         name = sample_name(setting_name, seed, people, hard_cases, layout)
         declared_noise = declared[setting_name].get("noise", {})
