@@ -168,8 +168,8 @@ def fit_joint(samples: list[dict], kinds: list[str], scored: set[str], l2: float
     deliveries can fire them, the rules reading dues or attendance, `seen_in_deliveries` and
     `intercept` on top of that roll score; (3) where samples hold records of a sender of dues or
     activities but not both (`partial`), the same terms again for those records, as penalised steps
-    from stage 2's (an unpenalised one for the intercept) on top of the roll score and stage 2's
-    weights: `<term>_partial`, what never attending or being seen nowhere else says where attendance
+    from stage 2's on top of the roll score and stage 2's weights (the intercept's too: a step
+    between shapes learned on few senders, drawn towards none like the missing ID's): `<term>_partial`, what never attending or being seen nowhere else says where attendance
     (or dues) is the only delivered source. Without such records there are no `_partial` terms and
     such a sender is scored with stage 2's (partial_weights). Ghosts count whole (the boost changes
     only the intercepts, which calibrate_intercepts sets)."""
@@ -217,7 +217,7 @@ def fit_joint(samples: list[dict], kinds: list[str], scored: set[str], l2: float
                   + sum(x[partial][:, i] * np.choose(stratum, stage_two[kinds[i]]) for i in delivered))
         columns, names = _rule_columns(x[partial], lacks[partial], delivered)
         step = _logistic(np.column_stack([np.ones(int(partial.sum())), seen, columns]), y[partial], offset,
-                         np.r_[0.0, np.ones(1 + len(names))], l2)
+                         np.ones(2 + len(names)), l2)
         weights.update({"intercept": (stage_two["intercept"][0] + step[0],) * 2,
                         "seen_in_deliveries": (stage_two["seen_in_deliveries"][0] + step[1],) * 2})
         for kind in shape[2:]:
