@@ -3,7 +3,7 @@ truth of DEMO-like samples (the demo settings' rates, several seeds and sizes, f
 deliveries), never on the untuned settings of bench/review_settings.yml.
 
     uv run python bench/fit_review_weights.py [--method joint|naive-bayes] [--l2 X] [--strength 2]
-        [--precision 0.9] [--confidence 0.9] [--reuse | --refit] [--layout-sample all|one]
+        [--precision 0.9] [--confidence 0.9] [--reuse | --refit] [--layout-sample all|one|withheld|withheld-bare]
 
 Since the seventh pass the weights are fitted jointly (`--method joint`, the default): an
 L2-penalised logistic regression on the rules' booleans (lienthong.sample.score_weights.fit_joint),
@@ -28,7 +28,8 @@ ghost's tells drawn at the demo's rates): the per-rule rates get that many more 
 each ghost counts as 1/GHOST_BOOST of one in the intercept and in the precision below, so both are
 the demo's. One intercept per delivery shape: `intercept` where dues or activities are delivered,
 `intercept_roll_only` where only the roll is (the fitting samples seen with the dues and attendance
-rules off), and the term `seen_in_deliveries` where dues or activities are delivered and no ghost
+rules off), `intercept_partial` with its own delivery weights (`<term>_partial`) where one of them is
+(the third sample's sender of no dues; vars.review.partial_deliveries `own`), and the term `seen_in_deliveries` where dues or activities are delivered and no ghost
 rule reading them fired (the person paid or attended: nearly every ghost fires one). Each intercept
 is shifted so that the default threshold (vars.review.suspicion_threshold) sits where that shape's
 cross-validated threshold lies: each fitting sample scored by weights fitted on the others (a fold),
@@ -64,8 +65,12 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "revie
 # The fifth element is None or (layout, organisations): a roll layout of LAYOUTS written by that many
 # of the sample's organisations (None: all), those whose rolls leave the ID out most often (noise.yml
 # id_missing; a register kept without phones and birth dates is the one kept without IDs).
+# Since the eleventh pass the third is delivered as `demo_dues_withheld` delivers (one sender of its
+# roll and activities but no dues: the score's partial sender, whose own `<term>_partial` weights are
+# learned on it). The same seed, people and rates as before, so the same rolls: the roll's weights and
+# the roll-only threshold are what the four all-full samples gave; only the delivered shape differs.
 FIT_ON = (("demo_full", 42, 9000, False, None), ("demo_full", 314, 10000, True, None),
-          ("demo_full", 1001, 9000, False, None), ("demo_full", 2002, 10000, True, None))
+          ("demo_dues_withheld", 1001, 9000, False, None), ("demo_full", 2002, 10000, True, None))
 # Roll layouts as noise.yml rates, set for the chosen organisations (over their own rates). "bare":
 # what the demo never shows and real senders send (bench/xgen.py's Red Cross roll): no phone, a year
 # of birth only, no join date, where a real member who never attends carries every tell a made-up
@@ -80,13 +85,6 @@ LAYOUT_SAMPLES = {"all": ("demo_full", 5005, 9000, False, ("bare", None)),
                   "one": ("demo_full", 5005, 9000, False, ("bare", 1)),
                   "withheld": ("demo_dues_withheld", 5005, 9000, False, None),
                   "withheld-bare": ("demo_dues_withheld", 5005, 9000, False, ("bare", "withheld"))}
-
-
-# `--withhold` (eleventh pass): the third fitting sample delivered as `demo_dues_withheld` delivers it
-# (one sender of its roll and activities but no dues: the score's partial sender, whose own
-# `<term>_partial` weights are learned on it). The same seed, people and rates, so the same rolls:
-# the roll's weights and the roll-only threshold stay the four samples'; only the delivered shape differs.
-WITHHOLD = (2, "demo_dues_withheld")
 
 
 def laid_out(noise: dict, organisations: list[str], count: int | str | None, setting: dict | None = None) -> list[str]:
@@ -134,8 +132,6 @@ def main() -> int:
     parser.add_argument("--layout-sample", choices=tuple(LAYOUT_SAMPLES),
                         help="add a fifth sample whose rolls (all, or one) are laid out bare (LAYOUTS), or one"
                              " whose sender of no dues is (withheld-bare) or is not (withheld)")
-    parser.add_argument("--withhold", action="store_true",
-                        help="deliver the third fitting sample as demo_dues_withheld does (a sender of no dues)")
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
     from lienthong.sample.deliveries import load_shapes
@@ -153,8 +149,7 @@ def main() -> int:
     base.mkdir(parents=True, exist_ok=True)
     server_url = resolve_url(settings, start=True)
     samples = []
-    fit_on = [(WITHHOLD[1], *f[1:]) if args.withhold and i == WITHHOLD[0] else f for i, f in enumerate(FIT_ON)]
-    fit_on += [LAYOUT_SAMPLES[args.layout_sample]] if args.layout_sample else []
+    fit_on = list(FIT_ON) + ([LAYOUT_SAMPLES[args.layout_sample]] if args.layout_sample else [])
     for setting_name, seed, people, hard_cases, layout in fit_on:
         name = sample_name(setting_name, seed, people, hard_cases, layout)
         declared_noise = declared[setting_name].get("noise", {})
