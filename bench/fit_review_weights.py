@@ -3,7 +3,7 @@ truth of DEMO-like samples (the demo settings' rates, several seeds and sizes, f
 deliveries), never on the untuned settings of bench/review_settings.yml.
 
     uv run python bench/fit_review_weights.py [--method joint|naive-bayes] [--l2 X] [--strength 2]
-        [--precision 0.9] [--confidence 0.9] [--reuse | --refit] [--layout-sample all|one]
+        [--precision 0.9] [--confidence 0.9] [--reuse | --refit] [--layout-sample all|one|withheld|withheld-bare]
 
 Since the seventh pass the weights are fitted jointly (`--method joint`, the default): an
 L2-penalised logistic regression on the rules' booleans (lienthong.sample.score_weights.fit_joint),
@@ -28,7 +28,8 @@ ghost's tells drawn at the demo's rates): the per-rule rates get that many more 
 each ghost counts as 1/GHOST_BOOST of one in the intercept and in the precision below, so both are
 the demo's. One intercept per delivery shape: `intercept` where dues or activities are delivered,
 `intercept_roll_only` where only the roll is (the fitting samples seen with the dues and attendance
-rules off), and the term `seen_in_deliveries` where dues or activities are delivered and no ghost
+rules off), `intercept_partial` with its own delivery weights (`<term>_partial`) where one of them is
+(the third sample's sender of no dues; vars.review.partial_deliveries `own`), and the term `seen_in_deliveries` where dues or activities are delivered and no ghost
 rule reading them fired (the person paid or attended: nearly every ghost fires one). Each intercept
 is shifted so that the default threshold (vars.review.suspicion_threshold) sits where that shape's
 cross-validated threshold lies: each fitting sample scored by weights fitted on the others (a fold),
@@ -64,22 +65,35 @@ WEIGHTS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "revie
 # The fifth element is None or (layout, organisations): a roll layout of LAYOUTS written by that many
 # of the sample's organisations (None: all), those whose rolls leave the ID out most often (noise.yml
 # id_missing; a register kept without phones and birth dates is the one kept without IDs).
+# Since the eleventh pass the third is delivered as `demo_dues_withheld` delivers (one sender of its
+# roll and activities but no dues: the score's partial sender, whose own `<term>_partial` weights are
+# learned on it). The same seed, people and rates as before, so the same rolls: the roll's weights and
+# the roll-only threshold are what the four all-full samples gave; only the delivered shape differs.
 FIT_ON = (("demo_full", 42, 9000, False, None), ("demo_full", 314, 10000, True, None),
-          ("demo_full", 1001, 9000, False, None), ("demo_full", 2002, 10000, True, None))
+          ("demo_dues_withheld", 1001, 9000, False, None), ("demo_full", 2002, 10000, True, None))
 # Roll layouts as noise.yml rates, set for the chosen organisations (over their own rates). "bare":
 # what the demo never shows and real senders send (bench/xgen.py's Red Cross roll): no phone, a year
 # of birth only, no join date, where a real member who never attends carries every tell a made-up
 # name does. `--layout-sample all|one` adds a fifth sample laid out so (every organisation's roll, or
 # the one leaving IDs out most often); tried in the ninth pass and not adopted (docs/review.md).
 LAYOUTS = {"bare": {"phone_missing": 1.0, "birth_year_only": 1.0, "join_date_missing": 1.0}}
+# `withheld`, `withheld-bare` (issue #20's eleventh pass): a fifth sample of `demo_dues_withheld`, one
+# sender delivering its roll and activities but no dues (the score's partial sender, whose own
+# `<term>_partial` weights the fit learns only from such a sample), its roll as generated or laid out
+# bare ("withheld": the organisations the setting withholds entities from).
 LAYOUT_SAMPLES = {"all": ("demo_full", 5005, 9000, False, ("bare", None)),
-                  "one": ("demo_full", 5005, 9000, False, ("bare", 1))}
+                  "one": ("demo_full", 5005, 9000, False, ("bare", 1)),
+                  "withheld": ("demo_dues_withheld", 5005, 9000, False, None),
+                  "withheld-bare": ("demo_dues_withheld", 5005, 9000, False, ("bare", "withheld"))}
 
 
-def laid_out(noise: dict, organisations: list[str], count: int | None) -> list[str]:
-    """The organisations a layout applies to: all, or the `count` leaving the ID out most often."""
+def laid_out(noise: dict, organisations: list[str], count: int | str | None, setting: dict | None = None) -> list[str]:
+    """The organisations a layout applies to: all, the `count` leaving the ID out most often, or
+    ("withheld") those the setting withholds deliveries from."""
     from lienthong.sample.noise import rates_for
 
+    if count == "withheld":
+        return sorted((setting or {}).get("withheld") or {})
     ranked = sorted(organisations, key=lambda org: (-rates_for(noise, org).get("id_missing", 0.0), org))
     return ranked if count is None else ranked[:count]
 
@@ -113,9 +127,11 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="samples kept by an earlier run: rebuild only their review models, then refit")
     parser.add_argument("--refit", action="store_true",
-                        help="refit on the rules' booleans the last run kept (another --strength, in seconds)")
+                        help="refit on the rules' booleans the last run kept (another --strength, in seconds;"
+                             " a sample not kept yet is built)")
     parser.add_argument("--layout-sample", choices=tuple(LAYOUT_SAMPLES),
-                        help="add a fifth sample whose rolls (all, or one) are laid out bare (LAYOUTS)")
+                        help="add a fifth sample whose rolls (all, or one) are laid out bare (LAYOUTS), or one"
+                             " whose sender of no dues is (withheld-bare) or is not (withheld)")
     args = parser.parse_args()
     from lienthong.config.settings import load_settings
     from lienthong.sample.deliveries import load_shapes
@@ -143,13 +159,14 @@ def main() -> int:
             boosted["hard_cases"] = {"enabled": True, "ghost_copy": rates["hard_cases"]["ghost_copy"] * GHOST_BOOST}
         if layout:
             boosted["organisations"] = {org: LAYOUTS[layout[0]]
-                                        for org in laid_out(rates, sorted(load_shapes()), layout[1])}
+                                        for org in laid_out(rates, sorted(load_shapes()), layout[1],
+                                                            declared[setting_name])}
         setting = {**declared[setting_name], "seed": seed, "people": people,
                    "noise": review._merge(declared_noise, boosted)}
         # A built sample is kept (its own database and folder), so a refit after a rule change
         # rebuilds only the review models (--reuse) instead of generating, landing and linking again.
         cache = base / f"{name}.json"
-        if args.refit:
+        if args.refit and cache.exists():  # a sample no run has kept yet is built below
             cached = json.loads(cache.read_text())
             if cached["kinds"] != kinds:
                 raise SystemExit(f"{cache} holds other rules; run with --reuse to rebuild its review models")
@@ -160,8 +177,9 @@ def main() -> int:
         else:
             url, sample, period = review.build_setting(name, setting, base, server_url)
         with psycopg.connect(url) as conn:
-            features, labels = ghost_labels(conn, sample, period, kinds)
-        samples.append({"kinds": kinds, "features": features, "labels": labels, "boost": GHOST_BOOST})
+            features, labels, partial = ghost_labels(conn, sample, period, kinds)
+        samples.append({"kinds": kinds, "features": features, "labels": labels, "partial": partial,
+                        "boost": GHOST_BOOST})
         cache.write_text(json.dumps(samples[-1]))
         print(f"  {name}: {len(labels)} records, {sum(labels)} planted ghosts", flush=True)
     # The score weighs what points to a made-up member; duplicates, departures and inactivity are

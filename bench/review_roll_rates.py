@@ -73,7 +73,14 @@ class Score:
         return {**s, "x": x, "roll_only": True}
 
     def log_odds(self, s: dict, w: dict, adjust: np.ndarray | None = None) -> np.ndarray:
-        """As rpt_member_flags: the shape's intercept, seen_in_deliveries, the fired rules' weights in their stratum."""
+        """As rpt_member_flags: the shape's intercept, seen_in_deliveries, the fired rules' weights in their
+        stratum; a partial sender's records (`partial`) with their own (score_weights.partial_weights)."""
+        from lienthong.sample.score_weights import partial_weights
+
+        partial = s.get("partial")
+        if partial is not None and partial.any() and not s.get("roll_only"):
+            rest = {**s, "partial": None}
+            return np.where(partial, self.log_odds(rest, partial_weights(w), adjust), self.log_odds(rest, w, adjust))
         x, lacks = s["x"], s["x"][:, self.no_id] == 1
         if s.get("roll_only"):
             z = np.full(len(x), w["intercept_roll_only"][0])

@@ -34,8 +34,9 @@ def load(conn, sample: Path, period: str, kinds: list[str]) -> dict:
     """Each reviewed record's rule booleans and planted label in the bench's period (scoring.ghost_labels)."""
     from lienthong.sample.scoring import ghost_labels
 
-    features, labels = ghost_labels(conn, sample, period, kinds)
-    return {"x": np.array(features, dtype=float).reshape(len(labels), len(kinds)), "y": np.array(labels, dtype=float)}
+    features, labels, partial = ghost_labels(conn, sample, period, kinds)
+    return {"x": np.array(features, dtype=float).reshape(len(labels), len(kinds)), "y": np.array(labels, dtype=float),
+            "partial": np.array(partial, dtype=bool)}
 
 
 def read_seed(path: Path) -> dict:

@@ -130,7 +130,8 @@ def load_review(conn, period: Period) -> ReviewData:
         suspected=rows(conn, "select org_code, count(*) filter (where suspected) as suspected, count(*) as flagged"
                              " from review.rpt_member_suspicion where period_key = %s group by 1 order by 1", key),
         weights=rows(conn, "select flag_label, severity, weight, weight_with_id, score_intercept,"
-                           " score_intercept_roll_only, score_seen_in_deliveries, suspicion_threshold"
+                           " score_intercept_roll_only, score_intercept_partial, score_seen_in_deliveries,"
+                           " suspicion_threshold"
                            " from review.rpt_member_flag_rules order by flag_order"),
         overlap=rows(conn, "select org_code, other_org_code, people from review.rpt_organisation_overlap"
                            " where period_key = %s", key),
@@ -195,7 +196,9 @@ def _suspicion(data: ReviewData, name) -> Section:
         note="Điểm nghi ảo (0–1) của mỗi hồ sơ gộp mọi cờ của hồ sơ đó: 1 / (1 + e^−(hệ số chặn + tổng trọng số các cờ)),"
              f" hệ số chặn {_fmt_weight(rules[0].score_intercept)} ở tổ chức có báo cáo hội phí, sinh hoạt (hồ sơ"
              f" có đóng phí hoặc sinh hoạt thêm {_fmt_weight(rules[0].score_seen_in_deliveries)}),"
-             f" {_fmt_weight(rules[0].score_intercept_roll_only)} ở tổ chức chỉ gửi danh sách;"
+             f" {_fmt_weight(rules[0].score_intercept_roll_only)} ở tổ chức chỉ gửi danh sách,"
+             f" {_fmt_weight(rules[0].score_intercept_partial)} ở tổ chức chỉ báo cáo một trong hai (hội phí hoặc"
+             " sinh hoạt; trọng số các cờ về hội phí, sinh hoạt của tổ chức đó có thể khác);"
              " trọng số của mỗi cờ tùy hồ sơ có hay không có"
              f" số CCCD/CMND hợp lệ. Hồ sơ có điểm từ {_fmt_weight(rules[0].suspicion_threshold, '')} trở lên cần"
              " xác minh trước; danh sách theo đơn vị, xếp theo điểm, nằm trong tệp Excel.",

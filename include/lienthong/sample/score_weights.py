@@ -5,7 +5,9 @@ weights (fit, kept to compare against). A sample is the rules'
 booleans per review record (`features`, in `kinds` order) and whether the record is a planted ghost
 (`labels`), as lienthong.sample.scoring.ghost_labels reads them, optionally `boost`: how many
 times the demo's rate of ghosts were planted in it, and `roll_only`: its organisations deliver only
-their rolls (the score's `intercept_roll_only` applies). More ghosts give the per-rule rates more to
+their rolls (the score's `intercept_roll_only` applies), and `partial`: per record 1 where its
+organisation delivers dues or activities but not both (the score's `<term>_partial` weights apply,
+partial_weights). More ghosts give the per-rule rates more to
 count; each ghost then stands for 1/boost of one, so the intercept (the odds of a ghost) and the
 precision a threshold is chosen on are the demo's."""
 from __future__ import annotations
@@ -164,8 +166,13 @@ def fit_joint(samples: list[dict], kinds: list[str], scored: set[str], l2: float
     since the seed has one weight per rule for both shapes: the roll's rules and `intercept_roll_only`
     on every sample seen as roll-only (what a roll alone says); then, on the samples whose
     deliveries can fire them, the rules reading dues or attendance, `seen_in_deliveries` and
-    `intercept` on top of that roll score. Ghosts count whole (the boost changes only the
-    intercepts, which calibrate_intercepts sets)."""
+    `intercept` on top of that roll score; (3) where samples hold records of a sender of dues or
+    activities but not both (`partial`), the same terms again for those records, as penalised steps
+    from stage 2's on top of the roll score and stage 2's weights (the intercept's too: a step
+    between shapes learned on few senders, drawn towards none like the missing ID's): `<term>_partial`, what never attending or being seen nowhere else says where attendance
+    (or dues) is the only delivered source. Without such records there are no `_partial` terms and
+    such a sender is scored with stage 2's (partial_weights). Ghosts count whole (the boost changes
+    only the intercepts, which calibrate_intercepts sets)."""
     no_id = kinds.index("no_identity")
     delivered = [i for i, kind in enumerate(kinds) if kind in delivery_rules and kind in scored]
     roll = [k for k, kind in enumerate(kinds) if kind in scored and k != no_id and k not in delivered]
@@ -180,13 +187,15 @@ def fit_joint(samples: list[dict], kinds: list[str], scored: set[str], l2: float
             weights[kinds[k]] = (without + b, with_id + b) if part == "shared" else (without + b, with_id)
 
     columns, names = _rule_columns(x, lacks, roll)
-    design = np.column_stack([np.ones(len(y)), lacks, columns])
-    beta = _logistic(design, y, np.zeros(len(y)), np.r_[0.0, 0.0, np.ones(len(names))], l2)
+    design_roll = design = np.column_stack([np.ones(len(y)), lacks, columns])
+    beta_roll = beta = _logistic(design, y, np.zeros(len(y)), np.r_[0.0, 0.0, np.ones(len(names))], l2)
     weights["intercept_roll_only"] = (float(beta[0]), float(beta[0]))
     weights["no_identity"] = (float(beta[1]), 0.0)
     place(beta[2:], names)
-    full = np.array([not s.get("roll_only") and any(f[i] for f in s["features"] for i in delivered)
-                     for s in samples for _ in s["labels"]], dtype=bool)
+    delivering = np.array([not s.get("roll_only") and any(f[i] for f in s["features"] for i in delivered)
+                           for s in samples for _ in s["labels"]], dtype=bool)
+    partial = delivering & np.array([p for s in samples for p in _partial(s)], dtype=bool)
+    full = delivering & ~partial
     if not delivered or not full.any():
         weights["intercept"] = weights["intercept_roll_only"]
         return {term: (float(a), float(b)) for term, (a, b) in weights.items()}
@@ -198,13 +207,41 @@ def fit_joint(samples: list[dict], kinds: list[str], scored: set[str], l2: float
     weights["intercept"] = (float(beta[0]), float(beta[0]))
     weights["seen_in_deliveries"] = (float(beta[1]), float(beta[1]))
     place(beta[2:], names)
+    if partial.any():
+        shape = ["intercept", "seen_in_deliveries", *(kinds[i] for i in delivered)]
+        stage_two = {term: weights[term] for term in shape}
+        seen = (x[partial][:, delivered].sum(axis=1) == 0).astype(float)
+        stratum = (1 - lacks[partial]).astype(int)
+        offset = (design_roll[partial] @ np.r_[0.0, beta_roll[1:]] + stage_two["intercept"][0]
+                  + seen * stage_two["seen_in_deliveries"][0]
+                  + sum(x[partial][:, i] * np.choose(stratum, stage_two[kinds[i]]) for i in delivered))
+        columns, names = _rule_columns(x[partial], lacks[partial], delivered)
+        step = _logistic(np.column_stack([np.ones(int(partial.sum())), seen, columns]), y[partial], offset,
+                         np.ones(2 + len(names)), l2)
+        weights.update({"intercept": (stage_two["intercept"][0] + step[0],) * 2,
+                        "seen_in_deliveries": (stage_two["seen_in_deliveries"][0] + step[1],) * 2})
+        for kind in shape[2:]:
+            weights[kind] = stage_two[kind]
+        place(step[2:], names)
+        for term in shape:
+            weights[f"{term}_partial"], weights[term] = weights[term], stage_two[term]
     return {term: (float(a), float(b)) for term, (a, b) in weights.items()}
 
 
-def _log_odds(sample: dict, x: list[int], kinds: list[str], weights: dict, delivered: list[int]) -> float:
+def partial_weights(weights: dict) -> dict:
+    """The weights a record of a sender of dues or activities but not both is scored with
+    (vars.review.partial_deliveries `own`, as rpt_member_flags): each term's `<term>_partial` where
+    the weights have one, the term's own otherwise."""
+    return {term: weights.get(f"{term}_partial", w) for term, w in weights.items()}
+
+
+def _log_odds(sample: dict, x: list[int], kinds: list[str], weights: dict, delivered: list[int],
+              partial: int = 0) -> float:
     """A record's log-odds as rpt_member_suspicion computes it: its shape's intercept (and
     seen_in_deliveries where dues or activities are delivered and none of their rules fired) plus
-    the weights of the rules it fired, in its stratum."""
+    the weights of the rules it fired, in its stratum; a partial sender's record with its own."""
+    if partial and not sample.get("roll_only"):
+        weights = partial_weights(weights)
     stratum = 0 if x[kinds.index("no_identity")] else 1
     if sample.get("roll_only"):
         intercept = weights["intercept_roll_only"][0]
@@ -219,8 +256,12 @@ def scores(samples: list[dict], kinds: list[str], weights: dict,
     """(score, label, weight) of every record that fired a rule (what rpt_member_suspicion scores);
     weight 1/boost for a ghost of a boosted sample, else 1."""
     delivered = [i for i, kind in enumerate(kinds) if kind in delivery_rules]
-    return [(1 / (1 + math.exp(-_log_odds(s, x, kinds, weights, delivered))), y, 1 / s.get("boost", 1) if y else 1.0)
-            for s in samples for x, y in zip(s["features"], s["labels"]) if any(x)]
+    return [(1 / (1 + math.exp(-_log_odds(s, x, kinds, weights, delivered, p))), y, 1 / s.get("boost", 1) if y else 1.0)
+            for s in samples for x, y, p in zip(s["features"], s["labels"], _partial(s)) if any(x)]
+
+
+def _partial(sample: dict) -> list[int]:
+    return sample.get("partial") or [0] * len(sample["labels"])
 
 
 def log_loss(samples: list[dict], kinds: list[str], weights: dict, delivery_rules: tuple[str, ...] = ()) -> float:
@@ -229,8 +270,8 @@ def log_loss(samples: list[dict], kinds: list[str], weights: dict, delivery_rule
     delivered = [i for i, kind in enumerate(kinds) if kind in delivery_rules]
     total = 0.0
     for s in samples:
-        for x, y in zip(s["features"], s["labels"]):
-            z = _log_odds(s, x, kinds, weights, delivered)
+        for x, y, p in zip(s["features"], s["labels"], _partial(s)):
+            z = _log_odds(s, x, kinds, weights, delivered, p)
             # -log(sigmoid(z)) for a ghost, -log(1 - sigmoid(z)) for a real member, without overflow.
             total += math.log1p(math.exp(-abs(z))) + max(-z if y else z, 0.0)
     return total
@@ -294,12 +335,15 @@ def calibrate_intercepts(weights: dict, shapes: dict[str, list[tuple[dict, list[
     cross-validated threshold (cross_validated_threshold on LOGIT_GRID) lies: full deliveries hold
     more evidence (dues, attendance) than a roll alone, so one intercept for both trades the one's
     precision for the other's recall. shapes: intercept term -> its folds, each (weights fitted
-    without a sample, before calibration; that sample seen in that shape). Changes `weights` in
-    place; returns each shape's threshold before the shift."""
+    without a sample, before calibration; that sample seen in that shape). A shape's partial
+    sender (`<term>_partial`) moves with it: its records are scored in that shape's folds. Changes
+    `weights` in place; returns each shape's threshold before the shift."""
     logit = lambda p: math.log(p / (1 - p))  # noqa: E731
     found = {term: cross_validated_threshold([scores(samples, kinds, scoring, delivery_rules) for scoring, samples in folds],
                                              precision, confidence)
              for term, folds in shapes.items()}
     for term, at in found.items():
-        weights[term] = tuple(w + logit(threshold) - logit(at) for w in weights[term])
+        for shifted in (term, f"{term}_partial"):
+            if shifted in weights:
+                weights[shifted] = tuple(w + logit(threshold) - logit(at) for w in weights[shifted])
     return found

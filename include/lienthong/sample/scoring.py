@@ -113,16 +113,19 @@ def suspicion_scores(conn, sample: Path, period_key: str, org: str | None = None
     return result
 
 
-def ghost_labels(conn, sample: Path, period_key: str, kinds: list[str]) -> tuple[list[list[int]], list[int]]:
-    """For fitting the score: each reviewed record's rule booleans (in ``kinds`` order) and whether
-    it is a planted ghost (SCORE_TRUTH)."""
+def ghost_labels(conn, sample: Path, period_key: str, kinds: list[str]) -> tuple[list[list[int]], list[int], list[int]]:
+    """For fitting the score: each reviewed record's rule booleans (in ``kinds`` order), whether it is
+    a planted ghost (SCORE_TRUTH), and whether its organisation delivers dues or activities but not
+    both (1: the score's partial sender)."""
     expected = set().union(*(truth_ghosts(sample).get(t, set()) for t in SCORE_TRUTH))
     records = true_records(conn, sample, period_key)
     columns = ", ".join(f"coalesce({kind}, false)::int" for kind in kinds)
-    features, labels = [], []
-    for key, *row in conn.execute(f"select source_record_key, {columns} from intermediate.int_review__record_flags"
-                                  " where period_key = %s", (period_key,)):
+    features, labels, partial = [], [], []
+    for key, shape, *row in conn.execute(
+            f"select source_record_key, ((has_dues is null) <> (has_attendance is null))::int, {columns}"
+            " from intermediate.int_review__record_flags where period_key = %s", (period_key,)):
         if key in records:
             features.append(row)
             labels.append(int(records[key] in expected))
-    return features, labels
+            partial.append(shape)
+    return features, labels, partial

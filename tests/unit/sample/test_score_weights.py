@@ -289,3 +289,35 @@ def test_log_loss_is_the_negative_log_likelihood_of_every_record():
     roll = {**sample, "roll_only": True}
     expected_roll = -(math.log(1 - p(-3)) + math.log(p(-3 + 1 + 2)) + math.log(1 - p(-3 + 0.5)))
     assert math.isclose(log_loss([roll], kinds, weights), expected_roll)
+
+
+def test_a_partial_senders_delivery_weights_are_fitted_on_its_records_alone_and_used_on_them():
+    kinds, scored = ["no_identity", "never_attended"], {"no_identity", "never_attended"}
+    # a sender of both: most ghosts never attend (30 of 33), few real members do (50 of 1100); a
+    # sender of attendance alone: the same ghosts, but 400 of 1100 real members never attend
+    full = [([0, 0], 0)] * 900 + [([1, 0], 0)] * 150 + [([1, 1], 0)] * 50 + [([1, 1], 1)] * 30 + [([1, 0], 1)] * 3
+    part = [([0, 0], 0)] * 600 + [([1, 0], 0)] * 100 + [([1, 1], 0)] * 400 + [([1, 1], 1)] * 30 + [([1, 0], 1)] * 3
+    both = {"features": [x for x, _ in full + part], "labels": [y for _, y in full + part],
+            "partial": [0] * len(full) + [1] * len(part)}
+    weights = fit_joint([both], kinds, scored, l2=0.1, delivery_rules=("never_attended",))
+    without = fit_joint([{**both, "partial": None}], kinds, scored, l2=0.1, delivery_rules=("never_attended",))
+    # only the delivery terms have a partial sender's own; without such records, none
+    assert {t for t in weights if t.endswith("_partial")} == {"intercept_partial", "seen_in_deliveries_partial",
+                                                             "never_attended_partial"}
+    assert not any(t.endswith("_partial") for t in without)
+    # each record is scored with its sender's weights: never attending says less where attendance is
+    # the only delivered source (the log-odds of 30 in 430, not of 30 in 80), and one weight for both
+    # shapes lies in between
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    never = [([1, 1], 0, [0]), ([1, 1], 0, [1])]
+    full_z, part_z = (logit(scores([{"features": [x], "labels": [y], "partial": p}], kinds, weights,
+                                   ("never_attended",))[0][0]) for x, y, p in never)
+    one_z = logit(scores([{"features": [[1, 1]], "labels": [0]}], kinds, without, ("never_attended",))[0][0])
+    assert math.isclose(full_z, math.log(30 / 50), abs_tol=0.2)
+    assert math.isclose(part_z, math.log(30 / 400), abs_tol=0.2)
+    assert part_z < one_z < full_z
+    # calibration moves a shape's partial intercept with it
+    shifted = dict(weights)
+    calibrate_intercepts(shifted, {"intercept": [(weights, [both])]}, kinds, 0.9, 0.95, ("never_attended",))
+    assert math.isclose(shifted["intercept"][0] - weights["intercept"][0],
+                        shifted["intercept_partial"][0] - weights["intercept_partial"][0])

@@ -27,6 +27,13 @@ select
     coalesce(w.weight_with_id, 0)                                            as weight_with_id,
     coalesce((select weight from weights where term = 'intercept'), 0)       as score_intercept,
     coalesce((select weight from weights where term = 'intercept_roll_only'), 0) as score_intercept_roll_only,
+    -- The intercept of a sender of dues or activities but not both, as vars.review.partial_deliveries
+    -- scores it (rpt_member_flags): `own` its own where the seed has one, `full` the full shape's,
+    -- `roll_only*` the roll-only one.
+    {%- set partial = var('review').get('partial_deliveries', 'full') %}
+    coalesce({% if partial == 'own' %}(select weight from weights where term = 'intercept_partial'), {% endif %}
+             (select weight from weights where term = {{ "'intercept_roll_only'" if partial.startswith('roll_only') else "'intercept'" }}), 0)
+                                                                             as score_intercept_partial,
     coalesce((select weight from weights where term = 'seen_in_deliveries'), 0) as score_seen_in_deliveries,
     {{ var('review')['suspicion_threshold'] }}::numeric                      as suspicion_threshold
 from rules as r

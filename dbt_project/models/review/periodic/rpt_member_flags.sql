@@ -12,11 +12,15 @@
 -- (the person paid or attended) adds `seen_in_deliveries` (delivery_weight, negative).
 {% set rules = review_flag_rules() %}
 {#- How a sender of dues or activities but not both is scored (vars.review.partial_deliveries, default
-    `full`): as a sender of both, or (`roll_only`, `roll_only_seen`; tried in issue #20's tenth pass,
-    not adopted) as a roll-only sender, its rules reading dues or attendance weighing 0, with
-    `roll_only_seen` still adding seen_in_deliveries where the person paid or attended. #}
+    `full`): as a sender of both; `own`: as a sender of both but with the seed's own terms for that
+    shape where it has them (`intercept_partial`, `seen_in_deliveries_partial`, `<rule>_partial` of
+    the rules reading dues or attendance; issue #20's eleventh pass), the full shape's otherwise; or
+    (`roll_only`, `roll_only_seen`; tried in the tenth pass, not adopted) as a roll-only sender, its
+    rules reading dues or attendance weighing 0, with `roll_only_seen` still adding
+    seen_in_deliveries where the person paid or attended. #}
 {% set partial = var('review').get('partial_deliveries', 'full') %}
-{% if partial not in ('full', 'roll_only', 'roll_only_seen') %}{{ exceptions.raise_compiler_error('vars.review.partial_deliveries: full, roll_only or roll_only_seen, not ' ~ partial) }}{% endif %}
+{% if partial not in ('full', 'own', 'roll_only', 'roll_only_seen') %}{{ exceptions.raise_compiler_error('vars.review.partial_deliveries: full, own, roll_only or roll_only_seen, not ' ~ partial) }}{% endif %}
+{% set as_roll_only = partial in ('roll_only', 'roll_only_seen') %}
 {# The ghost rules reading dues or attendance: where they can fire and none did, that absence is evidence. #}
 {% set delivery_tells = rules | selectattr('reads', 'defined') | selectattr('reads', 'equalto', 'deliveries')
                               | selectattr('suggests', 'equalto', 'ghost') | map(attribute='kind') | list %}
@@ -32,6 +36,18 @@ weight_row as (
         coalesce(max(weight) filter (where term = {{ sql_text(rule.kind) }}), 0)                    as {{ rule.kind }}__weight,
         coalesce(max(weight_with_id) filter (where term = {{ sql_text(rule.kind) }}), 0)            as {{ rule.kind }}__weight_with_id,
         {%- endfor %}
+        {%- if partial == 'own' %}
+        {%- for rule in rules if rule.get('reads') == 'deliveries' %}
+        coalesce(max(weight) filter (where term = {{ sql_text(rule.kind ~ '_partial') }}),
+                 max(weight) filter (where term = {{ sql_text(rule.kind) }}), 0)                    as {{ rule.kind }}__weight_partial,
+        coalesce(max(weight_with_id) filter (where term = {{ sql_text(rule.kind ~ '_partial') }}),
+                 max(weight_with_id) filter (where term = {{ sql_text(rule.kind) }}), 0)            as {{ rule.kind }}__weight_with_id_partial,
+        {%- endfor %}
+        coalesce(max(weight) filter (where term = 'intercept_partial'),
+                 max(weight) filter (where term = 'intercept'), 0)                           as intercept_partial,
+        coalesce(max(weight) filter (where term = 'seen_in_deliveries_partial'),
+                 max(weight) filter (where term = 'seen_in_deliveries'), 0)                  as seen_in_deliveries_partial,
+        {%- endif %}
         coalesce(max(weight) filter (where term = 'intercept'), 0)                           as intercept,
         coalesce(max(weight) filter (where term = 'intercept_roll_only'), 0)                 as intercept_roll_only,
         coalesce(max(weight) filter (where term = 'seen_in_deliveries'), 0)                  as seen_in_deliveries
@@ -46,8 +62,10 @@ flagged as materialized (
     select
         f.*,
         coalesce(f.no_identity, false)                                                     as lacks_id,
-        {%- if partial == 'full' %}
+        {%- if not as_roll_only %}
         (f.has_dues is null and f.has_attendance is null)                                  as roll_only,
+        -- Exactly one of dues and activities delivered: the partial sender, with its own weights.
+        ((f.has_dues is null) <> (f.has_attendance is null))                               as partial_sender,
         {%- else %}
         (f.has_dues is null or f.has_attendance is null)                                   as roll_only,
         {%- endif %}
@@ -65,11 +83,13 @@ weighted as (
     select
         f.*,
         {%- for rule in rules %}
-        case {% if partial != 'full' and rule.get('reads') == 'deliveries' %}when f.roll_only then 0 {% endif %}when f.lacks_id then w.{{ rule.kind }}__weight else w.{{ rule.kind }}__weight_with_id end
+        case {% if rule.get('reads') == 'deliveries' %}{% if as_roll_only %}when f.roll_only then 0 {% elif partial == 'own' %}when f.partial_sender and f.lacks_id then w.{{ rule.kind }}__weight_partial when f.partial_sender then w.{{ rule.kind }}__weight_with_id_partial {% endif %}{% endif %}when f.lacks_id then w.{{ rule.kind }}__weight else w.{{ rule.kind }}__weight_with_id end
                                                                                            as {{ rule.kind }}__weight,
         {%- endfor %}
-        case when f.roll_only then w.intercept_roll_only else w.intercept end              as score_intercept,
-        case when f.seen_in_deliveries then w.seen_in_deliveries else 0 end                as delivery_weight
+        case when f.roll_only then w.intercept_roll_only {% if partial == 'own' %}when f.partial_sender then w.intercept_partial {% endif %}else w.intercept end
+                                                                                           as score_intercept,
+        case when not f.seen_in_deliveries then 0 {% if partial == 'own' %}when f.partial_sender then w.seen_in_deliveries_partial {% endif %}else w.seen_in_deliveries end
+                                                                                           as delivery_weight
     from flagged as f
     cross join weight_row as w
 
