@@ -59,9 +59,11 @@
     {{ per_value(alias, values) }}
 {%- endmacro %}
 
+{# The name as written: a full_name column, else the family, middle and given names' columns joined. #}
 {% macro _full_name(fields) -%}
-    {% if 'full_name' in fields -%} full_name
-    {%- else -%} nullif(concat_ws(' ', btrim(family_name), btrim(given_names)), '')
+    {% if 'full_name' in fields or 'family_name' not in fields -%} {{ _col('full_name', fields) }}
+    {%- else -%} nullif(concat_ws(' ', {% for part in ['family_name', 'middle_name', 'given_names'] if part in fields -%}
+        btrim({{ part }}){{ ', ' if not loop.last }}{%- endfor %}), '')
     {%- endif %}
 {%- endmacro %}
 
@@ -132,9 +134,9 @@ select
     sex_v.sex_code                                      as sex,
     {{ _col('sex', fields) }}                           as sex_raw,
     {{ _col('id_number', fields) }}                     as id_number_raw,
-    {{ digits(_col('id_number', fields)) }}             as id_number,
+    {{ vn_person_id(_col('id_number', fields)) }}       as id_number,
     {{ _col('phone', fields) }}                         as phone_raw,
-    {{ vn_phone(_col('phone', fields)) }}               as phone,
+    phone_v.national                                    as phone,
     hamlet_text                                         as hamlet_raw,
     commune_text                                        as commune_raw,
     hamlet_v.text_clean                                 as hamlet_name,
@@ -150,6 +152,7 @@ from located
 {{ _date_values('changed_v', _col('changed_on', fields), date_order) }}
 {{ _date_values('birth_v', _birth_text(fields), date_order, with_year=true) }}
 {{ per_value('sex_v', {'sex_code': _sex(org, _col('sex', fields))}) }}
+{{ per_value('phone_v', {'national': vn_phone(_col('phone', fields))}) }}
 {{ per_value('hamlet_v', {'text_clean': vn_clean('hamlet_text')}) }}
 {{ per_value('commune_v', {'text_clean': vn_clean('commune_text')}) }}
 {{ per_value('employer_v', {'text_clean': vn_clean(_col('employer', fields))}) }}
@@ -172,9 +175,9 @@ select
     amount_v.amount_vnd,
     paid_v.date_value                                   as paid_on
 from source
-{{ _key_values(fields, _col('full_name', fields)) }}
+{{ _key_values(fields, _full_name(fields)) }}
 {{ per_value('period_v', {'period_start': vn_period_start('period'), 'period_months': vn_period_months('period')}) }}
-{{ per_value('amount_v', {'amount_vnd': digits(_col('amount', fields)) ~ '::numeric'}) }}
+{{ per_value('amount_v', {'amount_vnd': vn_amount(_col('amount', fields))}) }}
 {{ _date_values('paid_v', _col('paid_on', fields), date_order) }}
 {% endmacro %}
 
@@ -192,7 +195,7 @@ select
     session_v.date_value                                as session_on,
     title_v.text_clean                                  as session_title
 from source
-{{ _key_values(fields, _col('full_name', fields), always=true) }}
+{{ _key_values(fields, _full_name(fields), always=true) }}
 {{ _date_values('session_v', 'session_on', date_order) }}
 {{ per_value('title_v', {'text_clean': vn_clean(_col('session_title', fields))}) }}
 {% endmacro %}
@@ -234,7 +237,7 @@ select
     key_parts[3]                                        as source_record_key,
     kinds.outcome_code,
     coalesce(kinds.removes, false)                      as removes,
-    {{ digits(_col('corrected_id_number', fields)) }}   as corrected_id_number,
+    {{ vn_person_id(_col('corrected_id_number', fields)) }} as corrected_id_number,
     {{ vn_date(_col('corrected_birth_date', fields), date_order) }} as corrected_birth_date,
     {{ vn_clean(_col('note', fields)) }}                as note,
     {{ vn_clean(_col('verified_by', fields)) }}         as verified_by,

@@ -4,6 +4,8 @@ import dataclasses
 import json
 from datetime import date
 
+import pytest
+
 from lienthong.config.organisations import get_organisation
 from lienthong.landing.raw import land_delivery
 from lienthong.sources.files import open_file
@@ -171,3 +173,51 @@ def test_api_pages_only_the_row_path_maps_alike_fall_back_to_it(project_env, war
             assert (bulk.row_count, bulk.quarantined_count) == (rows.row_count, rows.quarantined_count)
             assert landed(warehouse_url, bulk.batch_id, "cong_doan__roster") == \
                 landed(warehouse_url, rows.batch_id, "cong_doan__roster")
+
+
+FORMS = {
+    # The name over three columns, the birth over day, month and year columns.
+    "split": ({"Họ": "family_name", "Chữ lót": "middle_name", "Tên": "given_names", "Ngày": "birth_day",
+               "Tháng": "birth_month", "Năm sinh": "birth_year"},
+              ["Nguyễn,Văn,An,5,3,1990", "Lê,Thị,Hoa,,,1985", "Trần,, Bé ,31,2,1990", "Võ,Văn,Sáu,7,,1971",
+               "Đỗ,Thị,Hà, 07 , 11 , 1966 ", "Phạm,Văn,Tư,1,1,"]),
+    # The classic form: the birth written under "Nam" or under "Nữ".
+    "by_sex": ({"Họ và tên": "full_name", "Nam": "birth_date_male", "Nữ": "birth_date_female"},
+               ["Nguyễn Văn An,1958,", "Lê Thị Hoa,,12/03/1961", "Trần Thị Bé,, ", "Võ Văn Sáu,30/02/1950,",
+                "Đỗ Thị Hà,,1966"]),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_a_form_s_split_columns_land_derived_alike_on_both_paths(project_env, warehouse_url, form):
+    """A birth date derived from a form's split columns (and the sex, from the column written in)
+    lands the same on the bulk path as on the row path, and an impossible date made of the parts is
+    quarantined with its line, not landed."""
+    from lienthong.config.organisations import OrganisationConfig
+
+    columns, lines = FORMS[form]
+    org = OrganisationConfig.model_validate({
+        "code": f"org_{form}", "name": "Tổ chức thử", "short_name": "TC thử", "member_word": "hội viên",
+        "owner": "test", "entities": [{"kind": "roster", "columns": columns, "required": ["birth_date"],
+                                        "connector": {"type": "file", "path": "f/{date}/ds.csv", "format": "csv"}}]})
+    entity = org.entity("roster")
+    path = project_env / "drop" / "f" / "2026-11-27" / "ds.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join([",".join(columns), *lines]) + "\n", encoding="utf-8")
+    assert open_file(path, entity).cells() is not None  # the bulk path takes it
+    by_row = dataclasses.replace(open_file(path, entity), cells=None, checksum="the row path")
+    with connect(warehouse_url) as conn:
+        bulk = land_delivery(conn, org, open_file(path, entity), date(2026, 11, 27))
+        rows = land_delivery(conn, org, by_row, date(2026, 11, 28))
+        births = dict(conn.execute(f"select row_number, concat_ws(' ', birth_date, to_jsonb(r) ->> 'sex') from raw.org_{form}__roster r"
+                                   " where batch_id = %s", (bulk.batch_id,)).fetchall())
+        reasons = conn.execute("select row_number, reason_code from raw.quarantine where batch_id = %s"
+                               " order by row_number", (bulk.batch_id,)).fetchall()
+    assert landed(warehouse_url, bulk.batch_id, f"org_{form}__roster") == \
+        landed(warehouse_url, rows.batch_id, f"org_{form}__roster")
+    if form == "split":
+        assert births == {2: "1990-3-5", 3: "1985", 5: "1971", 6: "1966-11-07"}
+        assert reasons == [(4, "unreadable_birth_date"), (7, "missing_required")]
+    else:
+        assert births == {2: "1958 M", 3: "12/03/1961 F", 6: "1966 F"}
+        assert reasons == [(4, "missing_required"), (5, "unreadable_birth_date")]

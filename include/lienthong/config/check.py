@@ -21,7 +21,7 @@ from lienthong.config.organisations import (
 )
 
 # Shown by shape only: these identify a person.
-PERSONAL = {"full_name", "family_name", "given_names", "id_number", "phone", "address", "hamlet", "member_code"}
+PERSONAL = {"full_name", "family_name", "middle_name", "given_names", "id_number", "phone", "address", "hamlet", "member_code"}
 EXAMPLES = 3
 
 
@@ -79,10 +79,11 @@ def _shape(value: str) -> str:
 
 def _reader(org: OrganisationConfig, name: str) -> Callable[[str], str]:
     """How the warehouse will read a field's value (dates parsed, codes mapped), for the examples."""
-    from lienthong.landing.checks import DATE_FIELDS
+    from lienthong.landing.checks import DATE_FIELDS, PERIOD_FIELDS
     from lienthong.pipeline.dbt_generated import vn_key
     from lienthong.text.dates import parse_birth_date
     from lienthong.text.errors import ParseError
+    from lienthong.text.periods import parse_period
 
     if name in PERSONAL:
         return _shape
@@ -94,6 +95,14 @@ def _reader(org: OrganisationConfig, name: str) -> Callable[[str], str]:
                 return f"{value!r} -> unreadable ({err.code})"
             return f"{value!r} -> {parsed.date.isoformat() if parsed.date else f'year {parsed.year}'}"
         return date_text
+    if name in PERIOD_FIELDS:
+        def period_text(value: str) -> str:
+            try:
+                period = parse_period(value)
+            except ParseError as err:
+                return f"{value!r} -> unreadable ({err.code})"
+            return f"{value!r} -> {period.start:%Y-%m}" + (f" ({period.months} months)" if period.months > 1 else "")
+        return period_text
     if name == "sex":
         codes = {"f": "F", "m": "M", **{vn_key(k): v for k, v in org.sex_codes.items()}}
         return lambda value: f"{value!r} -> {codes.get(vn_key(value), 'unknown (add it to sex_codes)')}"

@@ -37,10 +37,17 @@ CANONICAL_FIELDS: dict[str, str] = {
     "member_code": "The organisation's own id of the member record (set it with `record_id`).",
     "source_row_no": "The row number the organisation printed (kept, not used).",
     "full_name": "Full name as written (family, middle and given names).",
-    "family_name": "Family name, when the name is split over two columns (with given_names).",
-    "given_names": "Middle and given names, when the name is split over two columns.",
+    "family_name": "Family name, when the name is split over columns (with given_names).",
+    "middle_name": "Middle name (tên đệm, chữ lót), when the name is split over three columns.",
+    "given_names": "Given name (with the middle name when there is no middle_name column).",
     "birth_date": "Date of birth (ISO, dd/mm/yyyy, dd.mm.yyyy, Excel serial; a year alone gives the year).",
-    "birth_year": "Year of birth, for rolls that keep only the year.",
+    "birth_year": "Year of birth, for rolls that keep only the year (or with birth_day and birth_month).",
+    "birth_day": "Day of birth, when the date is split over three columns (with birth_month, birth_year).",
+    "birth_month": "Month of birth, when the date is split over three columns (with birth_day, birth_year).",
+    "birth_date_male": "Date or year of birth written in the men's column of a form that splits it by sex "
+                       "('Ngày sinh: Nam | Nữ'): gives birth_date, and sex M.",
+    "birth_date_female": "Date or year of birth written in the women's column of such a form: gives "
+                         "birth_date, and sex F.",
     "sex": "Sex as the organisation writes it; mapped to F/M by `sex_codes`.",
     "id_number": "Citizen ID (12-digit CCCD) or old 9-digit CMND.",
     "phone": "Phone number.",
@@ -54,12 +61,12 @@ CANONICAL_FIELDS: dict[str, str] = {
     "change_type": "Kind of change (join, transfer, leave, current) as written; mapped by `change_kinds`.",
     "changed_on": "Date of the change.",
     "end_reason": "Why the member left (death, move away, ...).",
-    "period": "Dues period paid: mm/yyyy, a year, or yyyy-mm.",
+    "period": "Dues period paid: a month (10/2026, 2026-10, tháng 10/2026), a quarter (Quý 4/2026) or a year.",
     "amount": "Dues amount in đồng.",
     "paid_on": "Date the dues were paid.",
     "session_on": "Date of an activity session.",
     "session_title": "Title of an activity session.",
-    "month": "Month a reported total is about.",
+    "month": "Month a reported total is about (written as a dues period's month).",
     "reported_count": "Member count a unit reports.",
     "flag_key": "Verification outcomes: the hidden key of a verification list row (period|rule|record).",
     "outcome": "Verification outcomes: the answer chosen in the list (one of lienthong.review.outcomes).",
@@ -72,6 +79,11 @@ CANONICAL_FIELDS: dict[str, str] = {
 
 
 QualityRules = dict[EntityKind, list[dict]]
+# Canonical fields a landing derives from fields a form splits them into (lienthong.landing.checks
+# derives them): a birth date from its day, month and year; a birth date and the sex from the two
+# columns of a form that writes the birth under "Nam" or under "Nữ".
+BIRTH_PARTS = ("birth_day", "birth_month", "birth_year")
+BIRTH_BY_SEX = ("birth_date_male", "birth_date_female")
 
 
 class OrganisationConfigError(ValueError):
@@ -217,7 +229,30 @@ class EntityConfig(_Strict):
         unmapped = [f for f in self.clean if f not in self.fields]
         if unmapped:
             raise ValueError(f"clean names field(s) {unmapped} that no column maps to")
+        given = set(self.columns.values()) | set(self.constants)
+        for parts in (BIRTH_PARTS[:2], BIRTH_BY_SEX):
+            named = [f for f in parts if f in given]
+            if named and len(named) < len(parts):
+                raise ValueError(f"{', '.join(named)} needs {', '.join(f for f in parts if f not in named)} too")
+        if BIRTH_PARTS[0] in given and BIRTH_PARTS[2] not in given:
+            raise ValueError("birth_day and birth_month need birth_year too")
+        clash = sorted(set(self.derived) & given)
+        if clash:
+            raise ValueError(f"{', '.join(clash)} is derived from {', '.join(self.derived[clash[0]])} here: "
+                             "do not map or set it as well")
+        if BIRTH_PARTS[0] in given and BIRTH_BY_SEX[0] in given:
+            raise ValueError("a birth split by day, month and year and by sex: map one of the two")
         return self
+
+    @property
+    def derived(self) -> dict[str, tuple[str, ...]]:
+        """Canonical field -> the fields the landing derives it from (see BIRTH_PARTS, BIRTH_BY_SEX)."""
+        given = set(self.columns.values()) | set(self.constants)
+        if BIRTH_PARTS[0] in given:
+            return {"birth_date": BIRTH_PARTS}
+        if BIRTH_BY_SEX[0] in given:
+            return {"birth_date": BIRTH_BY_SEX, "sex": BIRTH_BY_SEX}
+        return {}
 
     @property
     def mapping(self) -> dict[str, str]:
@@ -226,8 +261,8 @@ class EntityConfig(_Strict):
 
     @property
     def fields(self) -> tuple[str, ...]:
-        """The canonical fields this entity lands, in order: mapped columns, then constants."""
-        return tuple(dict.fromkeys([*self.mapping.values(), *self.constants]))
+        """The canonical fields this entity lands, in order: mapped columns, constants, derived ones."""
+        return tuple(dict.fromkeys([*self.mapping.values(), *self.constants, *self.derived]))
 
 
 class Eligibility(_Strict):

@@ -2,14 +2,15 @@
 quarantine instead.
 
 Before the checks, each row gets the organisation's configured clean-up per field (Excel's leading
-apostrophe text marker, thousands separators, surrounding quotes) and its constants (``sex: F``);
-an ID number always loses a removable marker. An ID that still cannot be read is set aside: the
+apostrophe text marker, thousands separators, surrounding quotes), its constants (``sex: F``) and
+the fields derived from a form's split columns (a birth date from day, month and year columns, or
+from the men's and women's birth columns with the sex); an ID number always loses a removable marker. An ID that still cannot be read is set aside: the
 record lands with ``id_number`` empty and the text in ``extra`` (``id_number_unreadable``), so the
 person can still be matched by name, birth date and place. Never lose a record over one bad field.
 
-A row is quarantined only when a required value is empty or a date cannot be read at all (garbage,
-an impossible day, a birth in the future). Readable-but-suspect values (a year-only birth date, an
-ID of the wrong length) land, and the review flags them: quarantine is for what nobody could use,
+A row is quarantined only when a required value is empty or a date or dues period cannot be read at
+all (garbage, an impossible day, a birth in the future, month 13). Readable-but-suspect values (a
+year-only birth date, an ID of the wrong length) land, and the review flags them: quarantine is for what nobody could use,
 not for what needs checking.
 """
 from __future__ import annotations
@@ -21,11 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lienthong.config.organisations import EntityConfig
+from lienthong.config.organisations import BIRTH_BY_SEX, BIRTH_PARTS, EntityConfig
 from lienthong.sources.base import Delivery, SourceRow
 from lienthong.text.dates import MIN_YEAR, parse_birth_date
 from lienthong.text.errors import ParseError
 from lienthong.text.ids import parse_person_id
+from lienthong.text.periods import parse_period
 
 @dataclass(frozen=True)
 class Rejection:
@@ -107,7 +109,19 @@ def _odd_id_problem(text: str) -> str | None:
     return None
 
 
-PARSERS: dict[str, Callable[[str], str | None]] = dict.fromkeys(DATE_FIELDS, _date_problem)
+@lru_cache(maxsize=4096)
+def _period_problem(text: str) -> str | None:
+    try:
+        parse_period(text)
+    except ParseError as err:
+        return err.code
+    return None
+
+
+# Canonical fields a dues period or report month is written in (a month, a quarter, a year).
+PERIOD_FIELDS = ("period", "month")
+PARSERS: dict[str, Callable[[str], str | None]] = {**dict.fromkeys(DATE_FIELDS, _date_problem),
+                                                   **dict.fromkeys(PERIOD_FIELDS, _period_problem)}
 # Where an ID that cannot be read goes: the record lands without it, the text is kept here.
 ID_SET_ASIDE = "id_number_unreadable"
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:([.,\u00a0 ])\d{3})(?:\1\d{3})*")
@@ -164,16 +178,39 @@ def clean_chains(entity: EntityConfig) -> dict[str, tuple[str, ...]]:
     return {field: chain for field, chain in steps.items() if chain}
 
 
+def _filled(text: str | None) -> str | None:
+    return text.strip() if text and not text.isspace() else None
+
+
+def _birth_from_parts(values: dict) -> dict:
+    # ISO order whatever the organisation's date_order: the parts say which is the day.
+    day, month, year = (_filled(values.get(f)) for f in BIRTH_PARTS)
+    return {"birth_date": f"{year}-{month}-{day}" if year and month and day else year}
+
+
+def _birth_by_sex(values: dict) -> dict:
+    # A form writes the birth under "Nam" or under "Nữ": the column written in says the sex.
+    male, female = (_filled(values.get(f)) for f in BIRTH_BY_SEX)
+    return {"birth_date": male or female, "sex": "M" if male else "F" if female else None}
+
+
+DERIVATIONS = {BIRTH_PARTS: _birth_from_parts, BIRTH_BY_SEX: _birth_by_sex}
+
+
 def row_preparer(entity: EntityConfig) -> Callable[[SourceRow], SourceRow]:
-    """Clean-up, constants and the ID set-aside for one entity's rows (see the module docstring)."""
+    """Clean-up, constants, derived fields and the ID set-aside for one entity's rows (see the
+    module docstring)."""
     steps = clean_chains(entity)
     constants = dict(entity.constants)
+    derive = DERIVATIONS.get(next(iter(entity.derived.values()), ()))
 
     def prepare(row: SourceRow) -> SourceRow:
         values = dict(row.values)
         for field, chain in steps.items():
             values[field] = clean_value(values.get(field), chain)
         values.update(constants)
+        if derive is not None:
+            values.update(derive(values))
         extra = row.extra
         if (id_text := values.get("id_number")) and id_problem(id_text):
             values["id_number"] = None

@@ -1,7 +1,7 @@
 """Set-based landing: a delivery's rows go into temporary stage tables by COPY, then are prepared,
 checked and split between the raw table and quarantine in SQL, inside the landing's transaction.
 
-The rules are those of lienthong.landing.checks (clean-up, constants, the ID set-aside, required
+The rules are those of lienthong.landing.checks (clean-up, constants, derived fields, the ID set-aside, required
 values, readable dates, verification outcomes) with the same reason codes and wording; the
 per-value ones run in Python once per distinct value that needs them, never once per row.
 A CSV's regular lines are COPYed as they are and its other rows (and XLSX rows) as positional
@@ -17,7 +17,7 @@ from datetime import date
 import psycopg
 from psycopg import sql
 
-from lienthong.config.organisations import EntityConfig, OrganisationConfig
+from lienthong.config.organisations import BIRTH_BY_SEX, BIRTH_PARTS, EntityConfig, OrganisationConfig
 from lienthong.landing import checks
 from lienthong.sources.base import SPACES, Delivery, JsonPages, LineRun, SourceRow
 
@@ -269,10 +269,27 @@ def _prepared(conn, entity: EntityConfig, fields: list[str], rows: sql.Composabl
                 a=alias, c=column, aside=sql.Literal(checks.ID_SET_ASIDE))
     for field, value in entity.constants.items():
         exprs[field] = sql.Literal(value)
+    exprs.update(_derived(entity, exprs))
     return sql.SQL("select r.row_number, {values}, {extra} as extra, r.problem_code, r.problem_reason"
                    " from ({rows}) r {joins}").format(
         values=sql.SQL(", ").join(sql.SQL("{} as {}").format(exprs[f], sql.Identifier(f)) for f in fields),
         extra=extra, rows=rows, joins=sql.SQL(" ").join(joins))
+
+
+def _derived(entity: EntityConfig, exprs: dict[str, sql.Composable]) -> dict[str, sql.Composable]:
+    """The derived fields' expressions over their parts' (checks.DERIVATIONS in SQL, the same text)."""
+    parts = next(iter(entity.derived.values()), ())
+    filled = [sql.SQL("nullif(btrim({}, {}), '')").format(exprs[f], sql.Literal(SPACES)) for f in parts]
+    if parts == BIRTH_PARTS:
+        day, month, year = filled
+        return {"birth_date": sql.SQL(
+            "case when {d} is not null and {m} is not null then {y} || '-' || {m} || '-' || {d} else {y} end"
+        ).format(d=day, m=month, y=year)}
+    if parts == BIRTH_BY_SEX:
+        male, female = filled
+        return {"birth_date": sql.SQL("coalesce({}, {})").format(male, female),
+                "sex": sql.SQL("case when {} is not null then 'M' when {} is not null then 'F' end").format(male, female)}
+    return {}
 
 
 def _checked(conn, entity: EntityConfig, fields: list[str], prepared: sql.Composable) -> sql.Composable:

@@ -142,7 +142,9 @@ def _overflow(cells: list, cell: Callable[[object], str | None]) -> str | None:
 
 # A roll exported from a spreadsheet often opens with a title block above the header (the Front's
 # heading, the list's name, the unit, the date): the header is the first row, among the first
-# HEADER_SEARCH_ROWS, that holds every configured header; the rows above it are not records.
+# HEADER_SEARCH_ROWS, that holds every configured header; the rows above it are not records. A form's
+# header may take two rows ("Ngày sinh" over "Nam | Nữ"): when no row holds every header alone, a
+# row with the one above it does (see _two_row_header).
 HEADER_SEARCH_ROWS = 20
 
 
@@ -155,14 +157,34 @@ def _holds_every_header(entity: EntityConfig, row: Iterable) -> bool:
     return not missing_headers(entity, _header_cells(row))
 
 
+def _two_row_header(upper: list, lower: list) -> list:
+    """A header over two rows as one: each column's lower cell, else the upper one. A cell merged
+    down two rows ("Họ và tên") holds its text in the upper row only; the lower row names the
+    columns a merged cell spans across ("Nam", "Nữ" under "Ngày sinh")."""
+    width = max(len(upper), len(lower))
+    upper, lower = [*upper, *[""] * (width - len(upper))], [*lower, *[""] * (width - len(lower))]
+    return [low if (nfc_text(low) or "").strip() else up for up, low in zip(upper, lower)]
+
+
+def _header_in(entity: EntityConfig, row: list, above: list | None) -> list | None:
+    """The header this row makes, alone or under the row above it; None when it holds no header."""
+    if _holds_every_header(entity, row):
+        return row
+    if above is not None and _holds_every_header(entity, joined := _two_row_header(above, row)):
+        return joined
+    return None
+
+
 def _find_header(entity: EntityConfig, rows: Iterator[list]) -> tuple[list | None, int]:
-    """(header row, its number from 1) for a sheet's rows: the first row holding every configured
-    header, else the first row (its missing headers are then the error). (None, 0) when empty."""
-    first = None
+    """(header row, the number from 1 of its last row) for a sheet's rows: the first row holding
+    every configured header (alone or with the row above), else the first row (its missing headers
+    are then the error). (None, 0) when empty."""
+    first = above = None
     for number, row in enumerate(itertools.islice(rows, HEADER_SEARCH_ROWS), start=1):
-        if _holds_every_header(entity, row):
-            return row, number
+        if (header := _header_in(entity, row, above)) is not None:
+            return header, number
         first = first if first is not None else row
+        above = row
     return first, 1
 
 
@@ -345,19 +367,20 @@ def _csv_errors(path: Path, entity: EntityConfig, lines: _Lines):
 def _csv_header(path: Path, entity: EntityConfig, reader) -> list[str]:
     """The header record (a title block above it is read past, see HEADER_SEARCH_ROWS); the reader
     is left on its last line (reader.line_num)."""
-    first = None
+    first = above = None
     for _ in range(HEADER_SEARCH_ROWS):
         start = reader.line_num + 1
         record = next(reader, None)
         if record is None:
             break
-        is_header = _holds_every_header(entity, record)
-        if reader.line_num > start and (first is None or is_header):
+        header = _header_in(entity, record, above)
+        if reader.line_num > start and (first is None or header is not None):
             raise SourceFileError(f"{path}: line {start}, the header, opens a quote it does not close; "
                                   "fix the header.")
-        if is_header:
-            return record
+        if header is not None:
+            return header
         first = first if first is not None else record
+        above = record
     if first is None:
         raise SourceFileError(f"{path}: the file is empty (no header row).")
     return first

@@ -25,10 +25,10 @@ def test_staging_macros_pass_their_unit_tests_on_made_up_organisations(warehouse
             ensure_raw_tables(conn, org)  # unit tests read the inputs' column types from the database
     project = dbt_project(load_settings())
     shutil.copy(FIXTURE / "_staging__unit_tests.yml", project / "generated" / "models" / "staging")
-    models = [f"stg_{org.code}__roster" for org in orgs]
+    models = [f"stg_{org.code}__{entity.kind}" for org in orgs for entity in org.entities]
     run = subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), "test", "--select", *models, "--resource-type", "unit_test",
          "--project-dir", str(project), "--profiles-dir", str(project)],
         env=dbt_environment(warehouse_url), cwd=project, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "PASS=3" in run.stdout  # every unit test ran (a selection typo would pass with none)
+    assert "PASS=5" in run.stdout  # every unit test ran (a selection typo would pass with none)

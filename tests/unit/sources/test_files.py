@@ -124,3 +124,54 @@ def test_an_xlsx_title_block_is_read_past_too(tmp_path):
         sheet.write_row(3, 0, [1, "ND-1", "Nguyễn", "Văn An", "1970", "Nam", "", "", "Ấp 1", "Chi hội Ấp 1", ""])
     [row] = list(find_delivery(entity, tmp_path / "drop", date(2026, 11, 27)).rows())
     assert (row.row_number, row.values["given_names"], row.values["member_code"]) == (4, "Văn An", "ND-1")
+
+
+FORM = {"Họ và tên": "full_name", "Nam": "birth_date_male", "Nữ": "birth_date_female", "Địa chỉ": "address"}
+
+
+def _form_entity(fmt: str):
+    from lienthong.config.organisations import EntityConfig
+
+    return EntityConfig.model_validate({
+        "kind": "roster", "columns": FORM,
+        "connector": {"type": "file", "path": f"form/{{date}}/ds.{fmt}", "format": fmt}})
+
+
+def test_a_header_over_two_rows_is_read_as_one_in_a_csv(tmp_path):
+    """The Front's form: "Ngày sinh" over "Nam | Nữ", the other headers merged down both rows (their
+    text in the upper row only); both paths read the rows under the second header row."""
+    from lienthong.sources.files import file_header, open_file
+
+    entity = _form_entity("csv")
+    path = tmp_path / "drop" / "form" / "2026-11-27" / "ds.csv"
+    path.parent.mkdir(parents=True)
+    rows = ["1,Nguyễn Văn An,1958,,Ấp 1", "2,Lê Thị Hoa,,12/03/1961,Ấp 2"]
+    path.write_text("\n".join(["DANH SÁCH HỘI VIÊN", "STT,Họ và tên,Ngày sinh,,Địa chỉ", ",,Nam,Nữ,", *rows]) + "\n",
+                    encoding="utf-8")
+    assert file_header(path, entity) == ["STT", "Họ và tên", "Nam", "Nữ", "Địa chỉ"]
+    delivery = find_delivery(entity, tmp_path / "drop", date(2026, 11, 27))
+    assert [(r.row_number, r.values["birth_date_male"], r.values["birth_date_female"]) for r in delivery.rows()] == \
+        [(4, "1958", None), (5, None, "12/03/1961")]
+    assert [(b.first, b.text.splitlines()) for b in open_file(path, entity).cells().blocks] == [(4, rows)]
+
+
+def test_a_header_over_two_rows_with_merged_cells_is_read_in_an_xlsx(tmp_path):
+    import xlsxwriter
+
+    entity = _form_entity("xlsx")
+    path = tmp_path / "drop" / "form" / "2026-11-27" / "ds.xlsx"
+    path.parent.mkdir(parents=True)
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet()
+        sheet.merge_range(0, 0, 0, 4, "DANH SÁCH HỘI VIÊN")
+        sheet.merge_range(2, 0, 3, 0, "STT")
+        sheet.merge_range(2, 1, 3, 1, "Họ và tên")
+        sheet.merge_range(2, 2, 2, 3, "Ngày sinh")
+        sheet.write_row(3, 2, ["Nam", "Nữ"])
+        sheet.merge_range(2, 4, 3, 4, "Địa chỉ")
+        sheet.write_row(4, 0, [1, "Nguyễn Văn An", 1958, "", "Ấp 1"])
+        sheet.write_row(5, 0, [2, "Lê Thị Hoa", "", "12/03/1961", "Ấp 2"])
+    rows = list(find_delivery(entity, tmp_path / "drop", date(2026, 11, 27)).rows())
+    assert [(r.row_number, r.values["full_name"], r.values["birth_date_male"], r.values["birth_date_female"])
+            for r in rows] == [(5, "Nguyễn Văn An", "1958", None), (6, "Lê Thị Hoa", None, "12/03/1961")]
+

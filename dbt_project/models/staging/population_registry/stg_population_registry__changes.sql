@@ -1,7 +1,7 @@
 -- The population database's changes (biến động dân cư), typed: one row per registered death or move
 -- out of the province. The only model that reads the source; personal data like the rosters' staging.
 select
-    {{ digits('citizen_id') }}                                           as citizen_id,
+    {{ vn_person_id('citizen_id') }}                                     as citizen_id,
     {{ vn_clean('full_name') }}                                          as full_name,
     {{ vn_date('birth_date') }}                                          as birth_date,
     case when {{ vn_key('sex') }} in ('f', 'nu') then 'F'
