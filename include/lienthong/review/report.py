@@ -22,6 +22,7 @@ from lienthong.warehouse import connect
 
 TEMPLATES = Path(__file__).with_name("templates")
 NOT_LIVE_STATUS = {"held": "giữ lại", "rejected": "loại"}  # raw.batches statuses, as the review says them
+ACTIVITY_KINDS = {"dues": "hội phí", "activities": "sinh hoạt"}  # rpt_unmatched_activity.entity, as the review says them
 # What the five haves show for dues or attendance where the organisation does not report them.
 NOT_REPORTED = "chưa báo cáo"
 SEVERITY = {"high": "cao", "medium": "trung bình", "low": "thấp"}  # rpt_member_flag_rules.severity
@@ -105,6 +106,7 @@ class ReviewData:
     inflated: list
     changes: list
     not_live: list
+    unmatched: list
     scorecard: list
     loop: object  # lienthong.review.verification.LoopData, or None for quarters and years
 
@@ -152,6 +154,9 @@ def load_review(conn, period: Period) -> ReviewData:
         not_live=rows(conn, "select org_code, entity, delivery_date, batch_id, status, row_count, note"
                             " from review.rpt_deliveries_not_live"
                             " order by delivery_date desc, org_code, entity limit 50"),
+        unmatched=rows(conn, "select org_code, entity, delivered_rows, unmatched_rows, unmatched_members,"
+                             " last_unmatched_delivery from review.rpt_unmatched_activity where unmatched_rows > 0"
+                             " order by unmatched_share desc, org_code, entity"),
         scorecard=rows(conn, "select org_code, round(avg(quality_score), 1) as score, sum(records) as records,"
                              " round(avg(missing_id_rate), 3) as missing_id_rate,"
                              " round(avg(unresolved_commune_rate), 3) as unresolved_commune_rate"
@@ -278,6 +283,20 @@ def _not_live(data: ReviewData, name) -> Section | None:
                       NOT_LIVE_STATUS[r.status], r.row_count, r.note] for r in data.not_live]))
 
 
+def _unmatched(data: ReviewData, name) -> Section | None:
+    if not data.unmatched:
+        return None
+    return Section(
+        id="khong-khop", title="Hội phí, sinh hoạt không khớp hội viên nào trên danh sách",
+        note="Các dòng này không được tính cho ai trong “5 có”: người đóng phí hoặc đi sinh hoạt có thể bị coi là "
+             "chưa đóng phí, chưa sinh hoạt. Thường do danh sách hội phí, sinh hoạt ghi mã hội viên hoặc tên khác "
+             "với danh sách hội viên; cần tổ chức gửi lại cho khớp.",
+        table=Table(["Tổ chức", "Loại dữ liệu", "Số dòng", "Dòng không khớp", "Mã hội viên không khớp",
+                     "Lần gửi gần nhất có dòng không khớp"],
+                    [[name(r.org_code), ACTIVITY_KINDS[r.entity], r.delivered_rows, r.unmatched_rows,
+                      r.unmatched_members, r.last_unmatched_delivery.strftime("%d/%m/%Y")] for r in data.unmatched]))
+
+
 def _quality(data: ReviewData, name) -> Section | None:
     scorecard = data.scorecard
     if not scorecard:
@@ -293,7 +312,8 @@ def _quality(data: ReviewData, name) -> Section | None:
 
 
 # The report's sections in reading order; each returns None when its period has nothing to show.
-SECTIONS = (_overview, _flags, _suspicion, _overlap, _gathering, _trend, _reported, _changes, _not_live, _quality)
+SECTIONS = (_overview, _flags, _suspicion, _overlap, _gathering, _trend, _reported, _changes, _not_live, _unmatched,
+            _quality)
 
 
 def build_sections(data: ReviewData, org_names: dict[str, str]) -> list[Section]:
