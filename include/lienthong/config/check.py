@@ -87,22 +87,18 @@ def _reader(org: OrganisationConfig, name: str) -> Callable[[str], str]:
 
     if name in PERSONAL:
         return _shape
+    def parsed_as(parse, shown) -> Callable[[str], str]:
+        def read(value: str) -> str:
+            try:
+                return f"{value!r} -> {shown(parse(value))}"
+            except ParseError as err:
+                return f"{value!r} -> unreadable ({err.code})"
+        return read
+
     if name in DATE_FIELDS:
-        def date_text(value: str) -> str:
-            try:
-                parsed = parse_birth_date(value)
-            except ParseError as err:
-                return f"{value!r} -> unreadable ({err.code})"
-            return f"{value!r} -> {parsed.date.isoformat() if parsed.date else f'year {parsed.year}'}"
-        return date_text
+        return parsed_as(parse_birth_date, lambda d: d.date.isoformat() if d.date else f"year {d.year}")
     if name in PERIOD_FIELDS:
-        def period_text(value: str) -> str:
-            try:
-                period = parse_period(value)
-            except ParseError as err:
-                return f"{value!r} -> unreadable ({err.code})"
-            return f"{value!r} -> {period.start:%Y-%m}" + (f" ({period.months} months)" if period.months > 1 else "")
-        return period_text
+        return parsed_as(parse_period, lambda p: f"{p.start:%Y-%m}" + (f" ({p.months} months)" if p.months > 1 else ""))
     if name == "sex":
         codes = {"f": "F", "m": "M", **{vn_key(k): v for k, v in org.sex_codes.items()}}
         return lambda value: f"{value!r} -> {codes.get(vn_key(value), 'unknown (add it to sex_codes)')}"
