@@ -295,7 +295,7 @@ def loop_sections(loop: LoopData | None, name) -> list:
         sections.append(Section(
             id="ti-le-tra-loi", title="Tỉ lệ trả lời danh sách xác minh qua các kỳ",
             note="Phần trăm cờ trong danh sách kỳ trước đã có kết quả xác minh đến cuối kỳ.",
-            chart=charts.lines("chart-answer-rate", "Tỉ lệ trả lời (%)", months, series, "%")))
+            draw=lambda: charts.lines("chart-answer-rate", "Tỉ lệ trả lời (%)", months, series, "%")))
 
     sections.append(Section(
         id="qua-han", title="Đơn vị có nhiều cờ quá hạn nhất",

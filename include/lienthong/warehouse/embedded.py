@@ -48,8 +48,12 @@ class ServerStatus:
 
 # initdb's defaults suit a laptop's OLTP toy (4 MB sorts, 1 GB of WAL between checkpoints); the
 # warehouse sorts and joins millions of rows per build and lands days of rolls in one transaction.
+# wal_level minimal (this server has no replica and archives no WAL): a table created and filled in one
+# transaction, as dbt builds every table and its indexes, is written once and synced at commit instead of
+# also going through the WAL (the review's wide tables, rebuilt whole every night, 90-176 MB each at demo:
+# docs/warehouse.md, "Demo, 2026-12-06"). Crash safety is unchanged.
 TUNING = ("-c shared_buffers=512MB -c work_mem=64MB -c maintenance_work_mem=256MB -c max_wal_size=4GB"
-          " -c effective_cache_size=4GB")
+          " -c effective_cache_size=4GB -c wal_level=minimal -c max_wal_senders=0")
 # A query's temporary files may take this share of the disk left when the server starts (the limit is
 # per process: dbt's two threads and their parallel workers). A spill past it fails that query with
 # "temporary file size exceeds temp_file_limit"; without it, one spilling model filled a province

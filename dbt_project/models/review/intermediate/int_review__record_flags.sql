@@ -1,4 +1,5 @@
-{{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}],
+-- No index: its readers scan all of it (as int_review__records').
+{{ config(materialized='table',
           pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off"]) }}
 -- No nested loops (for this model's transaction only): the copies below join `records` to itself on
 -- three correlated columns, which the planner, once the table has statistics, estimates at one row

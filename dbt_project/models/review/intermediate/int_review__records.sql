@@ -1,4 +1,6 @@
-{{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code']}]) }}
+-- No index: every model reading it scans all of it (a build and a night after it used the index on
+-- period and organisation it had for none of its reads; building it took about a second a build).
+{{ config(materialized='table') }}
 {% set sex_rules = {} %}
 {% for org, config in org_config().items() %}{% if config['eligibility'].sex %}{% do sex_rules.update({org: config['eligibility'].sex}) %}{% endif %}{% endfor %}
 {# A record is on a roll at a period's end when it started by the period's last day and had not

