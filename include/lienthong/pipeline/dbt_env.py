@@ -37,14 +37,18 @@ def dbt_environment(warehouse_url: str, base: dict[str, str] | None = None) -> d
     return env
 
 
-def run_dbt(settings: Settings, warehouse_url: str, *args: str) -> None:
-    """One dbt command on the rendered project, outside Airflow (benches, tests); its output's tail on failure."""
-    project = dbt_project(settings)
+def run_dbt(settings: Settings, warehouse_url: str, *args: str, check: bool = True,
+            project: Path | None = None) -> subprocess.CompletedProcess:
+    """One dbt command on the rendered project, outside Airflow (benches, tests): the finished process,
+    its output captured. ``check``: a failure raises, with the output's tail. ``project``: a folder
+    already rendered (rendering again removes what a caller added to it)."""
+    project = project or dbt_project(settings)
     run = subprocess.run([str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project),
                           "--profiles-dir", str(project)], env=dbt_environment(warehouse_url), cwd=project,
                          capture_output=True, text=True)
-    if run.returncode != 0:
+    if check and run.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{run.stdout[-5000:]}\n{run.stderr[-2000:]}")
+    return run
 
 
 def build_warehouse(settings: Settings, warehouse_url: str) -> dict:

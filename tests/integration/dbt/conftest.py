@@ -1,8 +1,6 @@
 """A tiny sample province landed day by day into one database for this folder's tests, and a dbt runner."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,13 +19,10 @@ class Warehouse:
 
     def dbt(self, *args: str, check: bool = True) -> str:
         """Run dbt against this database; fail the test with dbt's output when dbt fails (unless not `check`)."""
-        from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
+        from lienthong.pipeline.dbt_env import run_dbt
 
         # The project as `lienthong dbt` runs it, in this test's state folder (own target and logs).
-        project = dbt_project(self.settings)
-        command = [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project),
-                   "--profiles-dir", str(project)]
-        run = subprocess.run(command, env=dbt_environment(self.url), cwd=project, capture_output=True, text=True)
+        run = run_dbt(self.settings, self.url, *args, check=False)
         if check and run.returncode != 0:
             pytest.fail(f"dbt {' '.join(args)} failed:\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}")
         return run.stdout

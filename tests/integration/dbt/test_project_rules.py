@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -26,17 +24,15 @@ FORBIDDEN_PARENTS = {"staging": {"intermediate", "marts", "review", "bi"},
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> dict:
     """The manifest of the project as `lienthong dbt` runs it (configured organisations rendered)."""
-    from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
+    from lienthong.config.settings import load_settings
+    from lienthong.pipeline.dbt_env import dbt_project, run_dbt
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LIENTHONG_STATE_DIR", str(tmp_path_factory.mktemp("project_rules")))
-        project = dbt_project()
+        settings = load_settings()
     # No database is reached by `dbt parse`; the profile only has to render.
-    env = dbt_environment("postgresql://parse:parse@127.0.0.1:1/parse")
-    run = subprocess.run([str(Path(sys.executable).with_name("dbt")), "parse", "--project-dir", str(project),
-                          "--profiles-dir", str(project)], env=env, cwd=project, capture_output=True, text=True)
-    assert run.returncode == 0, f"dbt parse failed:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
-    return json.loads((project / "target" / "manifest.json").read_text(encoding="utf-8"))
+    run_dbt(settings, "postgresql://parse:parse@127.0.0.1:1/parse", "parse")
+    return json.loads((dbt_project(settings) / "target" / "manifest.json").read_text(encoding="utf-8"))
 
 
 def layer(model: dict) -> str:

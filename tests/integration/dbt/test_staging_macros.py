@@ -3,14 +3,12 @@ renders the configured ones (no organisation is part of the dbt project itself).
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from lienthong.config.organisations import load_organisations
 from lienthong.landing.raw import ensure_raw_tables
 from lienthong.config.settings import load_settings
-from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
+from lienthong.pipeline.dbt_env import dbt_project, run_dbt
 from lienthong.warehouse import connect
 
 FIXTURE = Path(__file__).with_name("staging_fixture")
@@ -23,12 +21,10 @@ def test_staging_macros_pass_their_unit_tests_on_made_up_organisations(warehouse
     with connect(warehouse_url) as conn:
         for org in orgs:
             ensure_raw_tables(conn, org)  # unit tests read the inputs' column types from the database
-    project = dbt_project(load_settings())
+    settings = load_settings()
+    project = dbt_project(settings)
     shutil.copy(FIXTURE / "_staging__unit_tests.yml", project / "generated" / "models" / "staging")
     models = [f"stg_{org.code}__{entity.kind}" for org in orgs for entity in org.entities]
-    run = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "test", "--select", *models, "--resource-type", "unit_test",
-         "--project-dir", str(project), "--profiles-dir", str(project)],
-        env=dbt_environment(warehouse_url), cwd=project, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    run = run_dbt(settings, warehouse_url, "test", "--select", *models, "--resource-type", "unit_test",
+                  project=project)
     assert "PASS=5" in run.stdout  # every unit test ran (a selection typo would pass with none)

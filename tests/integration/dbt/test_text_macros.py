@@ -12,15 +12,10 @@ import datetime as dt
 import json
 import random
 import re
-import subprocess
-import sys
 import unicodedata
-from pathlib import Path
-
-import psycopg
 
 from lienthong.config.settings import load_settings
-from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
+from lienthong.pipeline.dbt_env import run_dbt
 from lienthong.text.dates import parse_birth_date
 from lienthong.landing.checks import id_problem
 from lienthong.text.errors import ParseError
@@ -72,12 +67,7 @@ PERIODS = "select t, {{ vn_period_start('t') }}, {{ vn_period_months('t') }} fro
 
 def compiled(url: str, tmp_path, monkeypatch, inline: str) -> str:
     monkeypatch.setenv("LIENTHONG_STATE_DIR", str(tmp_path / "state"))
-    project = dbt_project(load_settings())
-    run = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "--quiet", "compile", "--inline", inline, "--output", "json",
-         "--project-dir", str(project), "--profiles-dir", str(project)],
-        env=dbt_environment(url), cwd=project, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    run = run_dbt(load_settings(), url, "--quiet", "compile", "--inline", inline, "--output", "json")
     return json.loads(run.stdout[run.stdout.index("{"):])["compiled"]
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -57,17 +55,11 @@ class Loop:
         """The review models and their parents, as a night builds them. (fct_member_month's increment
         extends only the organisations that sent something into a new month, so in December, when only
         the Women's Union delivers, the others' dues and attendance flags stop: the test reads hers.)"""
-        from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
+        from lienthong.pipeline.dbt_env import run_dbt
 
-        project = dbt_project(self.settings)
-        run = subprocess.run(
-            [str(Path(sys.executable).with_name("dbt")), "build",
-             "--select", "+path:models/review", "int_review__corrections", "int_people__source_records",
-             "--resource-type", "model", "--resource-type", "seed", "--resource-type", "snapshot",
-             "--project-dir", str(project), "--profiles-dir", str(project)],
-            env=dbt_environment(self.url), cwd=project, capture_output=True, text=True)
-        if run.returncode != 0:
-            pytest.fail(f"dbt build failed:\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}")
+        run_dbt(self.settings, self.url, "build",
+                "--select", "+path:models/review", "int_review__corrections", "int_people__source_records",
+                "--resource-type", "model", "--resource-type", "seed", "--resource-type", "snapshot")
         sync_roles(self.url)  # as the DAG does after dbt: the lists are read as the reviewer role
 
     def render(self, period: str) -> dict[str, Path]:
@@ -121,16 +113,11 @@ def _list_rows(path: Path) -> list[dict]:
 def test_the_projects_dbt_unit_tests_pass(loop):
     """Every dbt unit test of the project, here rather than in each night's build (which excludes
     them: lienthong.pipeline.dbt_in_airflow); the first build made their inputs' relations."""
-    from lienthong.pipeline.dbt_env import dbt_environment, dbt_project
+    from lienthong.pipeline.dbt_env import run_dbt
 
     declared = sum(len(yaml.safe_load(path.read_text()).get("unit_tests") or [])
                    for path in (REPO / "dbt_project" / "models").rglob("*.yml"))
-    project = dbt_project(loop.settings)
-    run = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "test", "--resource-type", "unit_test",
-         "--project-dir", str(project), "--profiles-dir", str(project)],
-        env=dbt_environment(loop.url), cwd=project, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    run = run_dbt(loop.settings, loop.url, "test", "--resource-type", "unit_test")
     assert declared > 0 and f"PASS={declared} " in run.stdout  # every one ran, none skipped
 
 
