@@ -210,9 +210,10 @@ select
     {{ _col('unit_code', fields) }}                     as unit_code,
     {{ vn_clean(_col('unit_name', fields)) }}       as unit_name,
     {{ vn_clean(_col('commune', fields)) }}             as commune_name,
-    {{ vn_period_start('month') }}                      as report_month,
+    month_v.report_month,
     {{ digits('reported_count') }}::int                 as reported_count
 from source
+{{ per_value('month_v', {'report_month': vn_period_start('month')}) }}
 {% endmacro %}
 
 {# Verification outcomes a unit returned (the filled verification list, lienthong.review.verification):

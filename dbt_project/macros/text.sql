@@ -28,7 +28,11 @@
 {% macro vn_date(expr, order='dmy') -%}
     {%- set time = "(?:[ tT]\\d{1,2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?" -%}
     {%- set first_month, first_day = ('day_first[2]', 'day_first[1]') if order == 'dmy' else ('day_first[1]', 'day_first[2]') -%}
-    (select coalesce(
+    {%- set part = "split_part(" ~ expr ~ ", '/', {})" -%}
+    {#- Most dates are a plain dd/mm/yyyy: read without the general reader's regular expressions. #}
+    case when {{ expr }} ~ '^[0-9]{2}/[0-9]{2}/[0-9]{4}$'
+         then {{ _either_order(part.format(3), part.format(2 if order == 'dmy' else 1), part.format(1 if order == 'dmy' else 2)) }}
+         else (select coalesce(
         {{ _either_order('day_first[3]', first_month, first_day) }},
         {{ _either_order('year_first[1]', 'year_first[2]', 'year_first[3]') }},
         {{ _either_order('in_words[3]', 'in_words[2]', 'in_words[1]') }},
@@ -43,7 +47,7 @@
         -- punctuation as space, as the Python parser's name key has it
         regexp_match(btrim(regexp_replace(lower(unaccent(normalize(date_text, NFC))), '[^a-z0-9]+', ' ', 'g')),
                      '^ngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})$') as in_words,
-        regexp_match(date_text, '^(\d+)(?:\.0+)?$') as serial) as date_parts)
+        regexp_match(date_text, '^(\d+)(?:\.0+)?$') as serial) as date_parts) end
 {%- endmacro %}
 
 {# The day of regexp groups (text) year, month, day; else of day and month the other way round. #}
@@ -122,6 +126,8 @@
    as one mobile number (two numbers in a cell, a landline, a wrong length) keeps its digits, as
    written, for the review to flag. tests/integration/dbt/test_text_macros.py holds the two together. #}
 {% macro vn_phone(expr) -%}
+    {#- Most phones are written as the ten national digits already: kept without the general reading. #}
+    case when {{ expr }} ~ '^0[35789][0-9]{8}$' then {{ expr }} else
     (select case when national ~ '^0[35789][0-9]{8}$' then national
                  else regexp_replace({{ digits('phone_text') }}, '^84(\d{9})$', '0\1') end
      from (select case when length(plain) = 11 and retired.new_prefix is not null
@@ -142,7 +148,7 @@
                              ('0122', '077'), ('0126', '076'), ('0128', '078'), ('0123', '083'), ('0124', '084'),
                              ('0125', '085'), ('0127', '081'), ('0129', '082'), ('0186', '056'), ('0188', '058'),
                              ('0199', '059')) as retired(old_prefix, new_prefix)
-             on retired.old_prefix = left(plain, 4)) as phone_national)
+             on retired.old_prefix = left(plain, 4)) as phone_national) end
 {%- endmacro %}
 
 {# Text functions cost microseconds a row (normalize, unaccent, regexp_replace: ~25 us for vn_key on
