@@ -4,14 +4,15 @@ quarantine instead.
 Before the checks, each row gets the organisation's configured clean-up per field (Excel's leading
 apostrophe text marker, thousands separators, surrounding quotes), its constants (``sex: F``) and
 the fields derived from a form's split columns (a birth date from day, month and year columns, or
-from the men's and women's birth columns with the sex); an ID number always loses a removable marker. An ID that still cannot be read is set aside: the
-record lands with ``id_number`` empty and the text in ``extra`` (``id_number_unreadable``), so the
-person can still be matched by name, birth date and place. Never lose a record over one bad field.
+from the men's and women's birth columns with the sex); an ID number always loses a removable
+marker. An ID that still cannot be read is set aside: the record lands with ``id_number`` empty and
+the text in ``extra`` (``id_number_unreadable``), so the person can still be matched by name, birth
+date and place. Never lose a record over one bad field.
 
 A row is quarantined only when a required value is empty or a date or dues period cannot be read at
 all (garbage, an impossible day, a birth in the future, month 13). Readable-but-suspect values (a
-year-only birth date, an ID of the wrong length) land, and the review flags them: quarantine is for what nobody could use,
-not for what needs checking.
+year-only birth date, an ID of the wrong length) land, and the review flags them: quarantine is for
+what nobody could use, not for what needs checking.
 """
 from __future__ import annotations
 

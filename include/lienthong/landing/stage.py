@@ -1,9 +1,10 @@
 """Set-based landing: a delivery's rows go into temporary stage tables by COPY, then are prepared,
 checked and split between the raw table and quarantine in SQL, inside the landing's transaction.
 
-The rules are those of lienthong.landing.checks (clean-up, constants, derived fields, the ID set-aside, required
-values, readable dates, verification outcomes) with the same reason codes and wording; the
-per-value ones run in Python once per distinct value that needs them, never once per row.
+The rules are those of lienthong.landing.checks (clean-up, constants, derived fields, the ID
+set-aside, required values, readable dates, verification outcomes) with the same reason codes and
+wording; the per-value ones run in Python once per distinct value that needs them, never once per
+row.
 A CSV's regular lines are COPYed as they are and its other rows (and XLSX rows) as positional
 cells; API and database items are staged as pages of JSON and mapped in SQL; what none of these
 can take alike goes to the stage one row at a time (only the storable-text test runs per row).
