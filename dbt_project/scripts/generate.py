@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from lienthong.pipeline.dbt_generated import csv_text, vn_key
-from lienthong.text.addresses import KNOWN_PROVINCES, crosswalk, province_names
+from lienthong.text.addresses import KNOWN_PROVINCES, crosswalk, former_names, province_names
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,10 @@ def render() -> dict[Path, str]:
         ["old_admin_unit_key", "new_admin_unit_key", "old_is_split"], sorted(links))
     files[PROJECT / "seeds" / "admin_unit_aliases.csv"] = csv_text(
         ["name_key", "district_key", "admin_unit_key"],
-        sorted({(vn_key(u[3]), vn_key(u[4]), u[0]) for u in units.values()}))
+        # Names as written ("xa my binh") and the package's former names as the parser keys them,
+        # without spaces ("xamybinh"): int_admin__communes compares keys without spaces.
+        sorted({(vn_key(u[3]), vn_key(u[4]), u[0]) for u in units.values()}
+               | {(key, vn_key(ref.district or ""), ref.key) for key, ref in former_names(KNOWN_PROVINCES)}))
     # A province as an address names it, with its unit word ("tinh long an"; a bare "Tây Ninh" is
     # also a district's name), and the new province it is in now.
     files[PROJECT / "seeds" / "admin_provinces.csv"] = csv_text(

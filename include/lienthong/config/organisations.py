@@ -229,7 +229,7 @@ class EntityConfig(_Strict):
         unmapped = [f for f in self.clean if f not in self.fields]
         if unmapped:
             raise ValueError(f"clean names field(s) {unmapped} that no column maps to")
-        given = set(self.columns.values()) | set(self.constants)
+        given = self.given
         for parts in (BIRTH_PARTS[:2], BIRTH_BY_SEX):
             named = [f for f in parts if f in given]
             if named and len(named) < len(parts):
@@ -245,12 +245,16 @@ class EntityConfig(_Strict):
         return self
 
     @property
+    def given(self) -> set[str]:
+        """The canonical fields the delivery carries: mapped from a column or set as a constant."""
+        return set(self.columns.values()) | set(self.constants)
+
+    @property
     def derived(self) -> dict[str, tuple[str, ...]]:
         """Canonical field -> the fields the landing derives it from (see BIRTH_PARTS, BIRTH_BY_SEX)."""
-        given = set(self.columns.values()) | set(self.constants)
-        if BIRTH_PARTS[0] in given:
+        if BIRTH_PARTS[0] in self.given:
             return {"birth_date": BIRTH_PARTS}
-        if BIRTH_BY_SEX[0] in given:
+        if BIRTH_BY_SEX[0] in self.given:
             return {"birth_date": BIRTH_BY_SEX, "sex": BIRTH_BY_SEX}
         return {}
 

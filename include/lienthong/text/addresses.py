@@ -508,6 +508,15 @@ def province_codes(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, 
     return {key: _index(tuple(provinces)).codes[key] for key in provinces}
 
 
+def former_names(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> tuple[tuple[str, CommuneRef], ...]:
+    """The old communes' former names that ``resolve_commune`` also reads, each as its key with its
+    unit word ("xamybinh") and the commune it names (the warehouse's alias seed carries them)."""
+    index = _index(tuple(provinces))
+    return tuple(sorted(((name.unit_type + key, name.ref) for key, names in index.communes.items()
+                         for name in names if name.accent is None and isinstance(name.ref, CommuneRef)),
+                        key=lambda pair: (pair[0], pair[1].key)))
+
+
 def crosswalk(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> tuple[tuple[CommuneRef, tuple[CommuneRef, ...]], ...]:
     """Every old commune of the old provinces that made the new ``provinces`` (old Tây Ninh and old
     Long An by default) with its new commune(s), by old code."""
