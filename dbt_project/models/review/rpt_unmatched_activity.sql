@@ -1,32 +1,62 @@
 -- Dues and attendance rows whose member is on no roll of their organisation (no record of its roll,
--- now or before, has the row's member key): they count for no one in the five haves, and the
--- members they were meant for look as if they never paid or attended. Per organisation and kind,
--- over the live deliveries: a sender whose dues or activity list keys its members otherwise than its
--- roll (another member-code format, names written otherwise where there are no codes) shows here.
+-- now or before, has the row's member key): they count for no one in the five haves. Split by the
+-- row's day against the organisation's first roll: a row from before it is most often a member who
+-- had left by then (a dues list covers a year, the first roll only who is on it that day); a row from
+-- the first roll on is for someone on no roll the warehouse has: a sender whose dues or activity list
+-- keys its members otherwise than its roll (another member-code format, names written otherwise where
+-- there are no codes), or a member missing from the roll.
 with members as (
 
     select distinct org_code, member_key from {{ ref('int_membership__records') }}
 
 ),
 
+first_roll as (
+
+    select org_code, min(delivery_date) as first_roll_on from {{ ref('int_roster__events') }} group by org_code
+
+),
+
 delivered as (
 
-    select org_code, 'dues' as entity, member_key, delivery_date, batch_id, source_row_number
+    -- The row's day: when paid, else the last day of the period paid for; the session's day.
+    select org_code, 'dues' as entity, member_key, delivery_date,
+           coalesce(paid_on, (period_start + make_interval(months => period_months) - interval '1 day')::date) as row_on
     from {{ ref('int_dues__payments') }}
     union all
-    select org_code, 'activities', member_key, delivery_date, batch_id, source_row_number
+    select org_code, 'activities', member_key, delivery_date, session_on
     from {{ ref('int_activities__attendance') }}
+
+),
+
+unmatched as (
+
+    select d.*, d.row_on < f.first_roll_on as before_first_roll
+    from delivered as d
+    left join members as m using (org_code, member_key)
+    left join first_roll as f using (org_code)
+    where m.member_key is null
+
+),
+
+counted as (
+
+    select org_code, entity, count(*)::int as delivered_rows from delivered group by org_code, entity
 
 )
 
 select
-    d.org_code,
-    d.entity,
-    count(*)::int                                                           as delivered_rows,
-    count(*) filter (where m.member_key is null)::int                       as unmatched_rows,
-    round(avg((m.member_key is null)::int), 4)                              as unmatched_share,
-    count(distinct d.member_key) filter (where m.member_key is null)::int   as unmatched_members,
-    max(d.delivery_date) filter (where m.member_key is null)                as last_unmatched_delivery
-from delivered as d
-left join members as m using (org_code, member_key)
-group by d.org_code, d.entity
+    c.org_code,
+    c.entity,
+    c.delivered_rows,
+    count(u.org_code)::int                                                      as unmatched_rows,
+    round(count(u.org_code)::numeric / c.delivered_rows, 4)                     as unmatched_share,
+    count(distinct u.member_key)::int                                           as unmatched_members,
+    count(u.org_code) filter (where u.before_first_roll)::int                   as unmatched_before_first_roll,
+    count(u.org_code) filter (where u.before_first_roll is not true)::int       as unmatched_since_first_roll,
+    count(distinct u.member_key) filter (where u.before_first_roll is not true)::int
+                                                                                as unmatched_members_since_first_roll,
+    max(u.delivery_date)                                                        as last_unmatched_delivery
+from counted as c
+left join unmatched as u using (org_code, entity)
+group by c.org_code, c.entity, c.delivered_rows

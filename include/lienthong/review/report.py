@@ -162,9 +162,10 @@ def load_review(conn, period: Period) -> ReviewData:
         not_live=rows(conn, "select org_code, entity, delivery_date, batch_id, status, row_count, note"
                             " from review.rpt_deliveries_not_live"
                             " order by delivery_date desc, org_code, entity limit 50"),
-        unmatched=rows(conn, "select org_code, entity, delivered_rows, unmatched_rows, unmatched_members,"
-                             " last_unmatched_delivery from review.rpt_unmatched_activity where unmatched_rows > 0"
-                             " order by unmatched_share desc, org_code, entity"),
+        unmatched=rows(conn, "select org_code, entity, delivered_rows, unmatched_before_first_roll,"
+                             " unmatched_since_first_roll, unmatched_members_since_first_roll, last_unmatched_delivery"
+                             " from review.rpt_unmatched_activity where unmatched_rows > 0"
+                             " order by unmatched_since_first_roll::numeric / delivered_rows desc, org_code, entity"),
         scorecard=rows(conn, "select org_code, round(avg(quality_score), 1) as score, sum(records) as records,"
                              " round(avg(missing_id_rate), 3) as missing_id_rate,"
                              " round(avg(unresolved_commune_rate), 3) as unresolved_commune_rate"
@@ -296,13 +297,17 @@ def _unmatched(data: ReviewData, name) -> Section | None:
         return None
     return Section(
         id="khong-khop", title="Hội phí, sinh hoạt không khớp hội viên nào trên danh sách",
-        note="Các dòng này không được tính cho ai trong “5 có”: người đóng phí hoặc đi sinh hoạt có thể bị coi là "
-             "chưa đóng phí, chưa sinh hoạt. Thường do danh sách hội phí, sinh hoạt ghi mã hội viên hoặc tên khác "
-             "với danh sách hội viên; cần tổ chức gửi lại cho khớp.",
-        table=Table(["Tổ chức", "Loại dữ liệu", "Số dòng", "Dòng không khớp", "Mã hội viên không khớp",
+        note="Các dòng này không được tính cho ai trong “5 có”. Dòng có ngày trước danh sách hội viên đầu tiên "
+             "tổ chức gửi thường là của người đã ra khỏi tổ chức trước đó: không cần xử lý. Dòng từ danh sách đầu "
+             "tiên trở đi là của người không có trên danh sách nào: danh sách hội phí, sinh hoạt ghi mã hội viên "
+             "hoặc tên khác với danh sách hội viên, hoặc danh sách hội viên thiếu người; cần tổ chức kiểm tra, gửi "
+             "lại cho khớp.",
+        table=Table(["Tổ chức", "Loại dữ liệu", "Số dòng", "Không khớp, trước danh sách đầu tiên",
+                     "Không khớp, từ danh sách đầu tiên", "Mã hội viên không khớp (từ danh sách đầu tiên)",
                      "Lần gửi gần nhất có dòng không khớp"],
-                    [[name(r.org_code), ACTIVITY_KINDS[r.entity], r.delivered_rows, r.unmatched_rows,
-                      r.unmatched_members, r.last_unmatched_delivery.strftime("%d/%m/%Y")] for r in data.unmatched]))
+                    [[name(r.org_code), ACTIVITY_KINDS[r.entity], r.delivered_rows, r.unmatched_before_first_roll,
+                      r.unmatched_since_first_roll, r.unmatched_members_since_first_roll,
+                      r.last_unmatched_delivery.strftime("%d/%m/%Y")] for r in data.unmatched]))
 
 
 def _quality(data: ReviewData, name) -> Section | None:
