@@ -18,7 +18,10 @@ with cut as (
            regexp_replace(
                regexp_replace(
                    regexp_replace({{ vn_key('w.commune_raw') }}, '\s*[;|]\s*|\s+-\s+', ', ', 'g'),
-                   '^(ap|khu pho|kp|to|khom)\.?(\s*(?!{{ _commune_word() }})[^\s,]+)*(\s*,\s*|\s+(?={{ _commune_word() }}))',
+                   -- a hamlet by its word, with or without a comma; a first part without a unit word
+                   -- before one with a commune's ("Bắc Hòa, Xã …": a hamlet written bare)
+                   '^((ap|khu pho|kp|to|khom)\.?(\s*(?!{{ _commune_word() }})[^\s,]+)*(\s*,\s*|\s+(?={{ _commune_word() }}))'
+                   || '|(?!{{ _commune_word() }})[^,]*,\s*(?={{ _commune_word() }}))',
                    ''),
                '([^,\s])\s+(huyen|thi xa|thanh pho|quan|h\.|tx\.|tp\.)\s', '\1, \2 ') as key
     from {{ written }} as w

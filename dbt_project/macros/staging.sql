@@ -96,6 +96,31 @@
     row_number                                          as source_row_number
 {%- endmacro %}
 
+{# One address field, "hamlet, commune[, district]", cut into the hamlet and the rest (the commune
+   text int_admin__communes resolves, as the linker's parser reads the two joined again). A hamlet
+   by its word ends at a separator or, without one, before the commune's word ("Ấp 3 Xã Tân Lập",
+   "Khu phố 2 - Phường 1"); else a first comma part is the hamlet, unless it is the commune
+   itself ("Xã Tân Lập, Huyện Tân Biên": no hamlet). #}
+{% macro _address_cut(expr) -%}
+    select
+        case when m.hamlet is not null then btrim(left(n.t, length(m.hamlet[1])))
+             when n.t like '%,%' and not m.unit_first then btrim(split_part(n.t, ',', 1)) end as hamlet_text,
+        case when m.hamlet is not null then nullif(btrim(substr(n.t, length(m.hamlet[1]) + length(m.hamlet[2]) + 1)), '')
+             when n.t like '%,%' and not m.unit_first then btrim(substr(n.t, strpos(n.t, ',') + 1))
+             else btrim(n.t) end as commune_text
+    from (select normalize({{ expr }}, NFC) as t) as n
+    -- Matched on the text without diacritics, which keeps every Vietnamese letter's place (the cut's
+    -- lengths apply to the text as written); a text where it would not is not cut by hamlet word.
+    cross join lateral (select lower(unaccent(n.t)) as k) as u
+    cross join lateral (
+        select case when length(u.k) = length(n.t) then regexp_match(u.k,
+                   '^((?:ap|khu pho|kp|to|khom)\.?(?:\s*(?!{{ _commune_word() }})[^\s,;|-][^\s,;|]*)*)'
+                   || '(\s*[,;|]\s*|\s+-\s+|\s+(?={{ _commune_word() }}))') end as hamlet,
+               btrim(u.k) ~ '^(xa|phuong|thi tran|thi xa|huyen|thanh pho|quan|x\.|p\.|tt\.?|tx\.?|tp\.?|h\.)(\s|$)'
+                   as unit_first
+    ) as m
+{%- endmacro %}
+
 {% macro stage_roster(org, entity, fields, date_order='dmy') %}
 with source as (
     {{ _live_rows(org, entity) }}
@@ -103,18 +128,19 @@ with source as (
 
 located as (
     select
-        *,
+        source.*,
         {{ _full_name(fields) }} as full_name_text,
-        -- Organisations with one address field write "hamlet, commune[, district]".
         {% if 'address' in fields and 'commune' not in fields -%}
-        case when address like '%,%' then btrim(split_part(address, ',', 1)) end as hamlet_text,
-        case when address like '%,%' then btrim(substr(address, strpos(address, ',') + 1))
-             else btrim(address) end as commune_text
+        cut.hamlet_text,
+        cut.commune_text
         {%- else -%}
         {{ _col('hamlet', fields) }} as hamlet_text,
         {{ _col('commune', fields) }} as commune_text
         {%- endif %}
     from source
+    {% if 'address' in fields and 'commune' not in fields -%}
+    cross join lateral ({{ _address_cut('source.address') }}) as cut
+    {%- endif %}
 )
 
 select

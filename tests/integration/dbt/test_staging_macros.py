@@ -27,4 +27,4 @@ def test_staging_macros_pass_their_unit_tests_on_made_up_organisations(warehouse
     models = [f"stg_{org.code}__{entity.kind}" for org in orgs for entity in org.entities]
     run = run_dbt(settings, warehouse_url, "test", "--select", *models, "--resource-type", "unit_test",
                   project=project)
-    assert "PASS=5" in run.stdout  # every unit test ran (a selection typo would pass with none)
+    assert "PASS=6" in run.stdout  # every unit test ran (a selection typo would pass with none)
