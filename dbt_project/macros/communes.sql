@@ -5,7 +5,7 @@
 {# A commune's unit word starting a word of a key (lower case, no diacritics). The patterns using it
    keep one quantifier preference: PostgreSQL takes a whole pattern's greediness from its first one. #}
 {% macro _commune_word() -%}
-    (xa|phuong|thi tran|x\.|p\.|tt\.?)\s
+    (xa|phuong|thi tran|dac khu|x\.|p\.|tt\.?)\s
 {%- endmacro %}
 
 {% macro resolve_commune_texts(written) %}
@@ -41,7 +41,9 @@ parts as (
         p.province_code as named_province
     from cut as c
     left join {{ ref('admin_provinces') }} as p
-        on c.key like '%,%'
+        -- the deployment's provinces only, as the parser knows no other: "…, Tỉnh Quảng Trị" is
+        -- no province hint in Tây Ninh
+        on c.key like '%,%' and p.province_code in ({{ provinces_sql() }})
         and regexp_replace(p.name_key, '^tinh ', '')
             = regexp_replace({{ admin_name_key("regexp_replace(c.key, '^.*,', '')") }}, '^tinh ', '')
 

@@ -51,6 +51,8 @@ from lienthong.text.names import name_key, normalise_name
 Scheme = Literal["old", "new"]
 # New provinces by their key in the package. The project knows these (the seeds and the sample
 # generator carry their units); addresses are resolved in the default ones unless told others.
+# The parser reads every province the package converts (national_provinces()); the seeds of all 34 take
+# about 25 s to load at each dbt build against about 1 s for these two (docs/scale.md).
 KNOWN_PROVINCES = ("tinhtayninh", "tinhdongthap")
 DEFAULT_PROVINCES = ("tinhtayninh",)
 # Resolution 1682/NQ-UBTVQH15 merges each old "Phường 4" whole: Tây Ninh city's into Phường
@@ -60,6 +62,7 @@ _WHOLE_MERGERS = {"25462": "25459", "27691": "27694"}
 # Unit words as key tokens: (tokens, kind, unit type).
 _UNIT_WORDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("thi", "tran"), "commune", "thitran"),
+    (("dac", "khu"), "commune", "dackhu"),  # the island special zones (2025)
     (("thi", "xa"), "district", "thixa"),
     (("thanh", "pho"), "district", "thanhpho"),
     (("khu", "pho"), "hamlet", ""),
@@ -83,13 +86,13 @@ _UNIT_WORDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 # "tỉnh" loses its diacritics to "tinh" as in "An Tịnh", so it counts only before a province.
 # Unit words as written with diacritics: a word written with others is a name's ("Xã Phương Thịnh"
 # is no "Phường"); a word without any may be either.
-_ACCENTED = {"phuong": "phường", "xa": "xã", "thi": "thị", "tran": "trấn", "thanh": "thành", "pho": "phố",
+_ACCENTED = {"dac": "đặc", "phuong": "phường", "xa": "xã", "thi": "thị", "tran": "trấn", "thanh": "thành", "pho": "phố",
              "huyen": "huyện", "ap": "ấp", "to": "tổ", "khom": "khóm", "quan": "quận", "tinh": "tỉnh"}
 _PROVINCE_WORDS = ("tinh", "t")
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
           "viii": "8", "ix": "9", "x": "10"}
-_TYPE_KEYS = {"Phường": "phuong", "Xã": "xa", "Thị trấn": "thitran",
-              "Huyện": "huyen", "Thị xã": "thixa", "Thành phố": "thanhpho"}
+_TYPE_KEYS = {"Phường": "phuong", "Xã": "xa", "Thị trấn": "thitran", "Đặc khu": "dackhu",
+              "Huyện": "huyen", "Quận": "quan", "Thị xã": "thixa", "Thành phố": "thanhpho"}
 _SEGMENTS = re.compile(r"[,;|]|\s-\s")
 _TOKENS = re.compile(r"[^\W\d_]+|\d+")
 
@@ -186,6 +189,13 @@ def _data_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
+@lru_cache(maxsize=1)
+def national_provinces() -> tuple[str, ...]:
+    """Every new province (2025) the package converts, by key: the 34 the parser can read."""
+    converter = json.loads((_data_dir() / "converter_2025.json").read_text(encoding="utf-8"))
+    return tuple(converter["DICT_PROVINCE_WARD_NO_DIVIDED"])
+
+
 def _plain(text: str) -> str:
     return name_key(text).replace(" ", "")
 
@@ -229,7 +239,9 @@ def _index(scope: tuple[str, ...] = DEFAULT_PROVINCES) -> _Index:
         old_rows = conn.execute(
             "SELECT wardCode, ward, wardType, wardAlias, provinceCode, districtCode, district,"
             " districtType, districtAlias, provinceKey, districtKey, wardKey, province"
-            f" FROM admin_units_legacy WHERE provinceKey IN ({', '.join('?' * len(new_of_old))}) ORDER BY wardCode",
+            # (an island district without communes has a row with no ward: not a commune)
+            f" FROM admin_units_legacy WHERE provinceKey IN ({', '.join('?' * len(new_of_old))})"
+            " AND wardCode IS NOT NULL ORDER BY wardCode",
             tuple(new_of_old),
         ).fetchall()
         new_rows = conn.execute(
@@ -277,7 +289,8 @@ def _index(scope: tuple[str, ...] = DEFAULT_PROVINCES) -> _Index:
     old_to_new: dict[str, tuple[CommuneRef, ...]] = {}
     for key in scope:
         for new_key, old_keys in converter["DICT_PROVINCE_WARD_NO_DIVIDED"][key].items():
-            for old_key in old_keys:
+            # An island district without communes ("…_huyenhoangsa_") became a special zone whole.
+            for old_key in (k for k in old_keys if k in old_by_key):
                 old_to_new[old_by_key[old_key]] = (new_by_key[key, new_key],)
         for old_key, parts in converter["DICT_PROVINCE_WARD_DIVIDED"].get(key, {}).items():
             old_to_new[old_by_key[old_key]] = tuple(new_by_key[key, p["newWardKey"]] for p in parts)

@@ -41,7 +41,7 @@ def texts() -> list[str]:
         name = new.name
         out += [name, name.upper(), name_key(name), _short(name), f"Ấp 3, {name}", f"{name}, Tỉnh Tây Ninh",
                 f"Ấp 3 {name}", f"Khu phố 2 {name}", f"{name} - Tây Ninh", f"{name}; tỉnh Tây Ninh",
-                f"Bắc Hòa, {name}", f"Bắc Hòa - {name}, Tây Ninh"]
+                f"Bắc Hòa, {name}", f"Bắc Hòa - {name}, Tây Ninh", f"{name}, Tỉnh Đồng Tháp", f"{name}, Quảng Trị"]
     for old, _ in pairs:
         name, district = old.name, old.district
         out += [f"{name}, {district}", f"{_short(name)}, {_short(district)}", name_key(f"{name}, {district}"),

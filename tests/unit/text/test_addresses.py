@@ -201,3 +201,14 @@ def test_a_province_part_that_does_not_hold_the_name_resolves_nothing():
     with pytest.raises(AddressParseError) as info:
         resolve_commune("Xã Tân Phú", province="tinhdongthap")  # not among the provinces
     assert info.value.code == "unknown_province"
+
+
+def test_the_parser_reads_every_province_the_package_converts():
+    """A deployment past the two provinces the seeds carry: the parser's index builds for all 34, with
+    the island special zones and the cities' districts (Quận) of the old scheme."""
+    national = addresses.national_provinces()
+    assert len(national) == 34 and set(addresses.KNOWN_PROVINCES) <= set(national)
+    assert len(crosswalk(national)) > 10_000
+    for text, code in [("Phường 1, Quận 3, TP Hồ Chí Minh", "27154"), ("Đặc khu Côn Đảo", "26732"),
+                       ("Phường Bến Thành", "26743"), ("Xã Tân Lập, Huyện Tân Biên", "25489")]:
+        assert resolve_commune(text, provinces=national).new_code == code, text
