@@ -59,3 +59,26 @@
     where p.previous_period_key is not null
     group by 1, 2
 {%- endmacro %}
+
+
+{# The review's per-record × period models are incremental by period (docs/warehouse.md, "A night's
+   review"): a closed period's rows stay as last built while it was open ("as issued"); a night
+   recomputes only int_review__rebuilt_periods (the open periods and those a late delivery reopened).
+   review_periods_rebuilt(): the filter a model puts on the period rows it reads (nothing on a first
+   or --full-refresh build: every period). #}
+{% macro review_periods_rebuilt(column='period_key') -%}
+    {%- if is_incremental() %} where {{ column }} in (select period_key from {{ ref('int_review__rebuilt_periods') }}){% endif -%}
+{%- endmacro %}
+
+
+{# Pre-hook of those models: delete the periods rebuilt tonight, and those no longer reviewed (a month
+   that left fct_member_month's window), in one scan. dbt's delete+insert deletes only the periods the
+   new rows hold: a rebuilt period left without rows (a correction clearing a period's last flag) would
+   keep its old ones. #}
+{% macro delete_review_periods_rebuilt() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where period_key in (select period_key from {{ ref('int_review__rebuilt_periods') }})
+       or period_key not in (select period_key from {{ ref('rpt_review_periods') }})
+    {%- endif -%}
+{%- endmacro %}

@@ -1,6 +1,9 @@
 -- No index: every model reading it scans all of it (a build and a night after it used the index on
 -- period and organisation it had for none of its reads; building it took about a second a build).
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail',
+          pre_hook="{{ delete_review_periods_rebuilt() }}") }}
+-- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
 {% set sex_rules = {} %}
 {% for org, config in org_config().items() %}{% if config['eligibility'].sex %}{% do sex_rules.update({org: config['eligibility'].sex}) %}{% endif %}{% endfor %}
 {# A record is on a roll at a period's end when it started by the period's last day and had not
@@ -15,7 +18,7 @@
 -- organisation, or a departure, are matched to periods for those facts (no sort of every row).
 with periods as (
 
-    select * from {{ ref('rpt_review_periods') }}
+    select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}
 
 ),
 
