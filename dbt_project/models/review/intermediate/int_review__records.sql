@@ -177,6 +177,6 @@ select
     r.sends_dues and coalesce(s.no_dues, false)                                              as dues_lapsed,
     r.sends_activities and coalesce(s.no_attendance, false)                                  as attendance_lapsed
 from at_end as r
-left join {{ ref('int_review__member_status') }} as s using (period_key, org_code, person_id)
+left join (select * from {{ ref('int_review__member_status') }}{{ review_periods_rebuilt() }}) as s using (period_key, org_code, person_id)
 left join departed as dep using (period_key, org_code, person_id)
 left join duplicates as dup using (period_key, source_record_key)
