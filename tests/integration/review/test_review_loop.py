@@ -390,7 +390,9 @@ def test_period_3_confirms_the_removal_the_next_roll_carried_out(loop, answered,
 # -- a night rebuilds the open periods; a late delivery reopens a closed one ---------------------------
 INCREMENTAL = ["intermediate.int_review__member_status", "intermediate.int_review__records",
                "intermediate.int_review__record_flags", "review.rpt_member_flags", "review.rpt_member_suspicion",
-               "review.rpt_five_haves_by_unit", "review.rpt_correction_suggestions"]
+               "review.rpt_five_haves", "review.rpt_five_haves_by_unit", "review.rpt_gathering_rate",
+               "review.rpt_organisation_overlap", "review.rpt_people_by_organisation_count",
+               "review.rpt_correction_suggestions"]
 
 
 def _by_period(loop: Loop) -> dict[str, dict[str, list[tuple]]]:
