@@ -82,3 +82,11 @@
        or period_key not in (select period_key from {{ ref('rpt_review_periods') }})
     {%- endif -%}
 {%- endmacro %}
+
+
+{# The two models those read in their period filter and pre-hook, which only an incremental build
+   renders: named at parse time (execute is false) so dbt orders and records them, but not in a unit
+   test (never incremental), which would then need them as inputs. #}
+{% macro review_periods_depends_on() -%}
+    {%- if not execute or is_incremental() %}-- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}{% endif -%}
+{%- endmacro %}

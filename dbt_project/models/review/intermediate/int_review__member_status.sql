@@ -2,7 +2,7 @@
           on_schema_change='fail',
           pre_hook="{{ delete_review_periods_rebuilt() }}",
           indexes=[{'columns': ['period_key', 'org_code', 'person_id']}]) }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 -- Each member on an organisation's roll at the end of each review period, with how long since
 -- they last paid dues and last attended (the last two of the five haves).
 {%- set dues_from = "(p.last_month - make_interval(months => " ~ var('review')['no_dues_months'] ~ " - 1))::date" %}

@@ -3,7 +3,7 @@
           on_schema_change='fail',
           pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off",
                     "{{ delete_review_periods_rebuilt() }}"]) }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 -- No nested loops (for this model's transaction only): the copies below join `records` to itself on
 -- three correlated columns, which the planner, once the table has statistics, estimates at one row
 -- and answers with a nested loop rescanning the whole CTE per row: on the tiny sample over 10 minutes

@@ -3,7 +3,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail',
           pre_hook="{{ delete_review_periods_rebuilt() }}") }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 {% set sex_rules = {} %}
 {% for org, config in org_config().items() %}{% if config['eligibility'].sex %}{% do sex_rules.update({org: config['eligibility'].sex}) %}{% endif %}{% endfor %}
 {# A record is on a roll at a period's end when it started by the period's last day and had not

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}") }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 -- The five haves per organisation and review period: how many on the roll meet each, and all five.
 -- The people are counted over their distinct rows, hashed, beforehand: a distinct count in the
 -- aggregate sorted every record.

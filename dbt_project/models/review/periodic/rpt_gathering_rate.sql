@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}") }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 -- Gathering rate ("tỉ lệ tập hợp") per new-scheme commune and organisation: members on the roll at
 -- the period's end over the eligible population (statistics by commune, sex and 5-year age band;
 -- a band half inside the organisation's age limits counts in proportion).

@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}",
           indexes=[{'columns': ['period_key', 'org_code', 'flag_kind']}]) }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 -- Ghost-member flags ("hội viên ảo"): one row per record and rule that fired at the end of a review
 -- period, with the rule, the evidence and since when. Restricted: names the member for follow-up.
 -- The rules are var('review_flags'); their booleans and evidence are int_review__record_flags.

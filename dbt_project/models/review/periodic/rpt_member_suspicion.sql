@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}",
           indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}]) }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 -- Hồ sơ nghi "ảo": one row per flagged record and period with its suspicion score, the weights that
 -- make it up (each rule's Vietnamese label and weight, largest first; then the weight of having paid
 -- or attended where dues or activities are delivered), whether it reaches the

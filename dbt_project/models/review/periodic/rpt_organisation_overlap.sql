@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}") }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 -- People on two organisations' rolls at once, per review period (the diagonal: each roll's people).
 -- The member status has one row per period, organisation and person (its unique_combination test),
 -- so it is joined to itself as it is: a distinct copy of it was materialized and, its size guessed

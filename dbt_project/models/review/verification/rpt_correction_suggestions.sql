@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail', indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}],
           pre_hook=["set local enable_mergejoin = off", "{{ delete_review_periods_rebuilt() }}"]) }}
--- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}
+{{ review_periods_depends_on() }}
 -- No merge joins (for this model's transaction only): the planner answers the join of the month
 -- records to themselves per period and person (same_person) by sorting both sides, about 290,000
 -- rows each; hashed, the model's query takes half the time (demo: 2.5 s -> 1.4 s).
