@@ -67,7 +67,7 @@
    review_periods_rebuilt(): the filter a model puts on the period rows it reads (nothing on a first
    or --full-refresh build: every period). #}
 {% macro review_periods_rebuilt(column='period_key') -%}
-    {%- if is_incremental() %} where {{ column }} in (select period_key from {{ ref('int_review__rebuilt_periods') }}){% endif -%}
+    {%- if review_incremental() %} where {{ column }} in (select period_key from {{ ref('int_review__rebuilt_periods') }}){% endif -%}
 {%- endmacro %}
 
 
@@ -76,7 +76,7 @@
    new rows hold: a rebuilt period left without rows (a correction clearing a period's last flag) would
    keep its old ones. #}
 {% macro delete_review_periods_rebuilt() -%}
-    {%- if is_incremental() -%}
+    {%- if review_incremental() -%}
     delete from {{ this }}
     where period_key in (select period_key from {{ ref('int_review__rebuilt_periods') }})
        or period_key not in (select period_key from {{ ref('rpt_review_periods') }})
@@ -84,9 +84,15 @@
 {%- endmacro %}
 
 
+{# dbt's is_incremental(), false in a unit test, which has no `this` (is_incremental() fails there). #}
+{% macro review_incremental() -%}
+    {{- return(this is defined and this is not none and is_incremental()) -}}
+{%- endmacro %}
+
+
 {# The two models those read in their period filter and pre-hook, which only an incremental build
    renders: named at parse time (execute is false) so dbt orders and records them, but not in a unit
    test (never incremental), which would then need them as inputs. #}
 {% macro review_periods_depends_on() -%}
-    {%- if not execute or is_incremental() %}-- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}{% endif -%}
+    {%- if not execute or review_incremental() %}-- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}{% endif -%}
 {%- endmacro %}
