@@ -125,8 +125,10 @@ def rescore_setting(name: str, setting: dict, base: Path, server_url: str) -> tu
     with _environment(_setting_env(folder, sample, url, setting)):
         settings = load_settings()
         # The weights seed and what reads it (rpt_member_flag_rules, not downstream of the records),
-        # and the review from the member status on (how long since dues and attendance).
-        run_dbt(settings, url, "build", "--select", "review_score_weights+", "int_review__member_status+")
+        # and the review from the member status on (how long since dues and attendance); in full: a
+        # build keeps closed periods as issued, and new rules or weights must reach every period.
+        run_dbt(settings, url, "build", "--full-refresh", "--select", "review_score_weights+",
+                "int_review__member_status+")
     return url, sample, manifest["deliveries"]["from"][:7]
 
 

@@ -59,3 +59,40 @@
     where p.previous_period_key is not null
     group by 1, 2
 {%- endmacro %}
+
+
+{# The review's per-record × period models are incremental by period (docs/warehouse.md, "A night's
+   review"): a closed period's rows stay as last built while it was open ("as issued"); a night
+   recomputes only int_review__rebuilt_periods (the open periods and those a late delivery reopened).
+   review_periods_rebuilt(): the filter a model puts on the period rows it reads (nothing on a first
+   or --full-refresh build: every period). #}
+{% macro review_periods_rebuilt(column='period_key') -%}
+    {%- if review_incremental() %} where {{ column }} in (select period_key from {{ ref('int_review__rebuilt_periods') }}){% endif -%}
+{%- endmacro %}
+
+
+{# Pre-hook of those models: delete the periods rebuilt tonight, and those no longer reviewed (a month
+   that left fct_member_month's window), in one scan. dbt's delete+insert deletes only the periods the
+   new rows hold: a rebuilt period left without rows (a correction clearing a period's last flag) would
+   keep its old ones. #}
+{% macro delete_review_periods_rebuilt() -%}
+    {%- if review_incremental() -%}
+    delete from {{ this }}
+    where period_key in (select period_key from {{ ref('int_review__rebuilt_periods') }})
+       or period_key not in (select period_key from {{ ref('rpt_review_periods') }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# dbt's is_incremental(), false in a unit test, which has no `this` (is_incremental() fails there). #}
+{% macro review_incremental() -%}
+    {{- return(this is defined and this is not none and is_incremental()) -}}
+{%- endmacro %}
+
+
+{# The two models those read in their period filter and pre-hook, which only an incremental build
+   renders: named at parse time (execute is false) so dbt orders and records them, but not in a unit
+   test (never incremental), which would then need them as inputs. #}
+{% macro review_periods_depends_on() -%}
+    {%- if not execute or review_incremental() %}-- depends_on: {{ ref('int_review__rebuilt_periods') }} {{ ref('rpt_review_periods') }}{% endif -%}
+{%- endmacro %}

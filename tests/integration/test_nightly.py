@@ -206,8 +206,11 @@ def test_the_flags_self_joins_stay_hashed_once_the_records_have_statistics(night
         "nodes"]["model.lienthong.int_review__record_flags"]
     with connect(url) as conn:
         conn.execute("analyze intermediate.int_review__records")
-        for hook in node["config"]["pre-hook"]:  # in this transaction, as dbt runs them
-            conn.execute(hook["sql"])
+        # The planner settings, in this transaction, as dbt runs them (the hook deleting the rebuilt
+        # periods is left as jinja in the manifest, and changes no plan).
+        for hook in node["config"]["pre-hook"]:
+            if "{{" not in hook["sql"]:
+                conn.execute(hook["sql"])
         plan = conn.execute("explain (format json) " + node["compiled_code"]).fetchone()[0][0]["Plan"]
     loops = [n.get("Parent Relationship") for n in _plan_nodes(plan) if n["Node Type"] == "Nested Loop"]
     assert not loops, f"nested loops in the plan of int_review__record_flags: {loops}"

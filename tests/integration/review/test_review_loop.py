@@ -8,8 +8,12 @@ resolved, verified and kept (off the list), promised but not done, and overdue; 
 removes the last record promised, which period 3 shows resolved. The lists are read back with
 openpyxl (protection, dropdown, hidden key), the report in headless Chromium.
 
+A closed period's review stays as issued: a night rebuilds the open periods and those a late delivery
+reopened (int_review__rebuilt_periods); the last tests check that against a full build, and that a
+late delivery for a closed month reopens its periods.
+
 Light on purpose: one delivery day landed, no person linking (provisional person ids), the review
-models and their parents built three times; the tests share the module's warehouse and run in order.
+models and their parents built five times; the tests share the module's warehouse and run in order.
 The project's dbt unit tests run here too, on the first build (the nightly build leaves them out)."""
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from lienthong.access import sync_roles
 from lienthong.review.outcomes import OUTCOMES, flag_key
 from lienthong.review.verification import HEADERS, PERSONAL_DATA, SHEET, SUGGESTIONS_SHEET
 
-pytestmark = pytest.mark.slow  # three dbt builds
+pytestmark = pytest.mark.slow  # five dbt builds, two review rebuilds
 
 ORG = "hoi_lhpn"  # the sample organisation whose units answer (its roll is a CSV the test rewrites)
 FIRST_DAY = date(2026, 11, 25)
@@ -191,8 +195,9 @@ def _citizen_id(birth_year: int, sex: str, n: int) -> str:
     return f"072{century}{birth_year % 100:02d}{n:06d}"
 
 
-def _write_roll(loop: Loop, day: date, drop_keys: set[str], new_ids: dict[str, str]) -> Path:
-    """The organisation's next full roll: the first day's, without some records, with IDs corrected."""
+def _write_roll(loop: Loop, day: date, drop_keys: set[str], new_ids: dict[str, str], new_name: str | None = None) -> Path:
+    """The organisation's next full roll: the first day's, without some records, with IDs corrected;
+    with ``new_name``, one more member (the first row's details under that name: a new record)."""
     lines = dict(loop.query("select record_key, source_row_number from staging.stg_hoi_lhpn__roster"
                             " where delivery_date = %s", (FIRST_DAY,)))
     source = loop.drop / ORG / FIRST_DAY.isoformat() / ROLL
@@ -211,6 +216,9 @@ def _write_roll(loop: Loop, day: date, drop_keys: set[str], new_ids: dict[str, s
             if line in fixes:
                 row[id_column] = fixes[line]
             writer.writerow(row)
+        if new_name:
+            writer.writerow([new_name if name == "Họ và tên" else "" if name == "Số CCCD" else value
+                             for name, value in zip(header, row)])
     return target
 
 
@@ -264,9 +272,11 @@ def answered(loop):
     _write_roll(loop, date(2026, 12, 20), {record[r] for r in ("moved_away", "deceased", "not_a_member")},
                 {record["corrected"]: new_id})
     results.append(loop.land(ORG, "roster", date(2026, 12, 20)))
+    issued = loop.query("select id_number from intermediate.int_review__records where period_key = %s"
+                        " and source_record_key = %s", (P1, record["corrected"]))
     loop.build()
     return {"pick": pick, "record": record, "results": results, "unit": unit, "new_id": new_id,
-            "new_birth": date(birth_year, 6, 15)}
+            "new_birth": date(birth_year, 6, 15), "issued_id": issued}
 
 
 def test_returned_lists_land_like_any_delivery(loop, answered):
@@ -312,13 +322,17 @@ def test_period_2_shows_what_became_of_each_flag(loop, answered):
     for role in ("moved_away", "deceased", "not_a_member"):
         assert case(role)[:2] == ("resolved", "left_roll"), role
     assert case("corrected")[:2] == ("resolved", "corrected")
-    # A night reaches periods before its own: the review reads each record's latest state in every
-    # period, so period 1 (closed before the roll of 20/12) shows the corrected ID and drops the flag.
-    # A build recomputing only the periods at or after a night's changes would keep period 1 stale.
-    assert loop.query("select id_number from intermediate.int_review__records where period_key = %s"
-                      " and source_record_key = %s", (P1, record["corrected"])) == [(answered["new_id"],)]
-    assert not loop.query("select 1 from review.rpt_member_flags where period_key = %s and source_record_key = %s"
-                          " and flag_kind = 'no_identity'", (P1, record["corrected"]))
+    # The correction reaches the open periods only: period 2 (open when the roll of 20/12 landed) reads
+    # the corrected ID and drops the flag; period 1, closed once December's deliveries came, stays as
+    # issued, its old ID and its flag (a full refresh reissues it: the last test).
+    id_in = {period: loop.query("select id_number from intermediate.int_review__records where period_key = %s"
+                                " and source_record_key = %s", (period, record["corrected"])) for period in (P1, P2)}
+    assert id_in[P2] == [(answered["new_id"],)]
+    assert id_in[P1] == answered["issued_id"] != id_in[P2]
+    no_id_flag = {period: loop.query("select 1 from review.rpt_member_flags where period_key = %s"
+                                     " and source_record_key = %s and flag_kind = 'no_identity'",
+                                     (period, record["corrected"])) for period in (P1, P2)}
+    assert no_id_flag[P1] and not no_id_flag[P2]
     assert case("duplicate")[:3] == ("promised_not_done", None, True)  # still on the roll of 20/12: listed again
     for role in ("unanswered", "unknown_word", "bogus"):
         assert case(role)[:3] == ("overdue", None, True), role
@@ -371,3 +385,95 @@ def test_period_3_confirms_the_removal_the_next_roll_carried_out(loop, answered,
     rows = [row for sheet in hinted for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert len(rows) == sum(n for _, n in suggestions) and all(row[-1] for row in rows)
     assert hinted[0].protection.sheet
+
+
+# -- a night rebuilds the open periods; a late delivery reopens a closed one ---------------------------
+INCREMENTAL = ["intermediate.int_review__member_status", "intermediate.int_review__records",
+               "intermediate.int_review__record_flags", "review.rpt_member_flags", "review.rpt_member_suspicion",
+               "review.rpt_five_haves", "review.rpt_five_haves_by_unit", "review.rpt_gathering_rate",
+               "review.rpt_organisation_overlap", "review.rpt_people_by_organisation_count",
+               "review.rpt_correction_suggestions"]
+
+
+def _by_period(loop: Loop) -> dict[str, dict[str, list[tuple]]]:
+    """Each incremental review table's rows, per period (sorted)."""
+    content: dict[str, dict[str, list[tuple]]] = {}
+    for table in INCREMENTAL:
+        periods = content[table] = {}
+        for row in loop.query(f"select period_key, t::text from {table} as t"):
+            periods.setdefault(row[0], []).append(row[1])
+        for rows in periods.values():
+            rows.sort()
+    return content
+
+
+def _rebuilt(loop: Loop) -> set[str]:
+    return {p for (p,) in loop.query("select period_key from intermediate.int_review__rebuilt_periods")}
+
+
+def _full_refresh_of_the_review(loop: Loop) -> None:
+    from lienthong.pipeline.dbt_env import run_dbt
+
+    run_dbt(loop.settings, loop.url, "run", "--select", "path:models/review", "--full-refresh")
+    sync_roles(loop.url)
+
+
+def test_a_night_rebuilds_the_open_periods_as_a_full_build_and_keeps_the_closed_ones(loop, answered):
+    record = answered["record"]
+    before = _by_period(loop)
+    # A roll of 20/01 (period 3's month) with a new member.
+    joined = "Lê Thị Mới Tháng Giêng"
+    _write_roll(loop, date(2027, 1, 20), {record[r] for r in ("moved_away", "deceased", "not_a_member", "duplicate")},
+                {record["corrected"]: answered["new_id"]}, new_name=joined)
+    assert loop.land(ORG, "roster", date(2027, 1, 20)).status == "loaded"
+    loop.build()
+    open_periods = {P3, "2027-Q1", "2027"}
+    assert _rebuilt(loop) == open_periods
+    night = _by_period(loop)
+    assert {p for (p,) in loop.query("select period_key from intermediate.int_review__records where full_name = %s",
+                                     (joined,))} == open_periods
+    # Every period the review holds is one it reviews (a month that left the window is gone, when
+    # period 3's test, which needs chromium, did not open January); the others closed, as they were.
+    reviewed = {p for (p,) in loop.query("select period_key from review.rpt_review_periods")}
+    held = {p for periods in night.values() for p in periods}
+    assert held <= reviewed
+    closed = ({p for periods in before.values() for p in periods} & held) - open_periods
+    assert {P1, P2, "2026-Q4", "2026"} <= closed
+    for table in INCREMENTAL:
+        for period in closed:  # as issued: not a row changed
+            assert night[table].get(period) == before[table].get(period), (table, period)
+    # A full build gives the open periods exactly the night's rows, and reissues the closed ones: period 1
+    # now reads the ID corrected in December and drops the flag.
+    _full_refresh_of_the_review(loop)
+    full = _by_period(loop)
+    for table in INCREMENTAL:
+        for period in open_periods:
+            assert full[table].get(period) == night[table].get(period), (table, period)
+    assert loop.query("select id_number from intermediate.int_review__records where period_key = %s"
+                      " and source_record_key = %s", (P1, record["corrected"])) == [(answered["new_id"],)]
+    assert not loop.query("select 1 from review.rpt_member_flags where period_key = %s and source_record_key = %s"
+                          " and flag_kind = 'no_identity'", (P1, record["corrected"]))
+
+
+def test_a_late_delivery_for_a_closed_month_reopens_its_periods(loop, answered):
+    """A roll dated 28/12 landed after January's: December is closed, but its periods (and every later one:
+    a roll's change holds until the next) are rebuilt, as a full build gives them; November is not."""
+    reopened = {P2, "2026-Q4", "2026", P3, "2027-Q1", "2027"}
+    record = answered["record"]
+    before = _by_period(loop)  # after the previous test's full refresh: every period as a full build gives it
+    late = "Trần Thị Muộn Tháng Mười Hai"
+    _write_roll(loop, date(2026, 12, 28), {record[r] for r in ("moved_away", "deceased", "not_a_member")},
+                {record["corrected"]: answered["new_id"]}, new_name=late)
+    assert loop.land(ORG, "roster", date(2026, 12, 28)).status == "loaded"
+    loop.build()
+    assert _rebuilt(loop) == reopened
+    night = _by_period(loop)
+    assert loop.query("select count(*) from intermediate.int_review__records where period_key = %s"
+                      " and full_name = %s", (P2, late)) == [(1,)]
+    for table in INCREMENTAL:
+        assert night[table].get(P1) == before[table].get(P1), table
+    _full_refresh_of_the_review(loop)
+    full = _by_period(loop)
+    for table in INCREMENTAL:
+        for period in reopened:
+            assert full[table].get(period) == night[table].get(period), (table, period)

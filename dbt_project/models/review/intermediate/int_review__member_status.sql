@@ -1,4 +1,8 @@
-{{ config(materialized='table', indexes=[{'columns': ['period_key', 'org_code', 'person_id']}]) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail',
+          pre_hook="{{ delete_review_periods_rebuilt() }}",
+          indexes=[{'columns': ['period_key', 'org_code', 'person_id']}]) }}
+{{ review_periods_depends_on() }}
 -- Each member on an organisation's roll at the end of each review period, with how long since
 -- they last paid dues and last attended (the last two of the five haves).
 {%- set dues_from = "(p.last_month - make_interval(months => " ~ var('review')['no_dues_months'] ~ " - 1))::date" %}
@@ -79,5 +83,5 @@ select
     case when m.attendance_checked_from <= {{ attendance_from }}
          then coalesce(m.last_attended_month, '1900-01-01'::date) < {{ attendance_from }}
          else false end as no_attendance
-from {{ ref('rpt_review_periods') }} as p
+from (select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}) as p
 join judged as m on m.month_start = p.last_month and m.on_roll

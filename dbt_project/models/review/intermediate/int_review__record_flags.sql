@@ -1,6 +1,9 @@
 -- No index: its readers scan all of it (as int_review__records').
-{{ config(materialized='table',
-          pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off"]) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail',
+          pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off",
+                    "{{ delete_review_periods_rebuilt() }}"]) }}
+{{ review_periods_depends_on() }}
 -- No nested loops (for this model's transaction only): the copies below join `records` to itself on
 -- three correlated columns, which the planner, once the table has statistics, estimates at one row
 -- and answers with a nested loop rescanning the whole CTE per row: on the tiny sample over 10 minutes
@@ -13,6 +16,9 @@
 -- when the rule did not fire. A new rule is its declaration in dbt_project.yml, its boolean (<kind>)
 -- in `fired` and its evidence text (<kind>_text) and start date (<kind>_from) in `rules` below.
 {% set rules = review_flag_rules() %}
+{#- The review rows of the periods this build recomputes (all on a first or full build): inlined at
+    each read, not a CTE, which PostgreSQL would materialise whole (the wide review row). #}
+{%- set review_records %}(select * from {{ ref('int_review__records') }}{{ review_periods_rebuilt() }}){% endset %}
 -- A hamlet's key and whether a phone is one no one has (one digit repeated, a run of the keypad, or
 -- not 10 digits), once per distinct name and number rather than for each record in each of 19 periods.
 with hamlet_keys as (
@@ -20,7 +26,7 @@ with hamlet_keys as (
     select hamlet_name,
            nullif(regexp_replace(regexp_replace({{ vn_key('hamlet_name') }},
                '^(khu pho|kp|ap|thon|xom|khom|to dan pho|to|ban|buon|lang)\.?\s*', ''), '\s', '', 'g'), '') as hamlet_key
-    from (select distinct hamlet_name from {{ ref('int_review__records') }} where hamlet_name is not null) as h
+    from (select distinct hamlet_name from {{ review_records }} where hamlet_name is not null) as h
 
 ),
 
@@ -29,7 +35,7 @@ phone_checks as (
     select phone,
            (phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
             or phone !~ '^0\d{9}$') as phone_is_placeholder
-    from (select distinct phone from {{ ref('int_review__records') }} where phone is not null) as p
+    from (select distinct phone from {{ review_records }} where phone is not null) as p
 
 ),
 
@@ -45,7 +51,7 @@ records as (
         -- Read by the unit shares and the copies: matched once per row, not at each.
         coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false)         as has_valid_id,
         hk.hamlet_key
-    from {{ ref('int_review__records') }} as r
+    from {{ review_records }} as r
     left join hamlet_keys as hk on hk.hamlet_name = r.hamlet_name
 
 ),
@@ -235,7 +241,7 @@ evidence as (
         (joined_on > (last_day - interval '{{ var('review')['recent_join_years'] }} years')::date) as joined_recently,
         (joined_on > (last_day - interval '{{ var('review')['recent_join_years'] }} years')::date
          and extract(year from joined_on)::int - birth_year > ja.late_join_age)                  as joined_late
-    from {{ ref('int_review__records') }} as r
+    from {{ review_records }} as r
     left join same_person_records as same using (period_key, org_code, person_id)
     left join unit_ids as u using (period_key, unit_key)
     left join hamlets as h using (period_key, new_admin_unit_key, hamlet_name)

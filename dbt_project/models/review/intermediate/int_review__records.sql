@@ -1,6 +1,9 @@
 -- No index: every model reading it scans all of it (a build and a night after it used the index on
 -- period and organisation it had for none of its reads; building it took about a second a build).
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail',
+          pre_hook="{{ delete_review_periods_rebuilt() }}") }}
+{{ review_periods_depends_on() }}
 {% set sex_rules = {} %}
 {% for org, config in org_config().items() %}{% if config['eligibility'].sex %}{% do sex_rules.update({org: config['eligibility'].sex}) %}{% endif %}{% endfor %}
 {# A record is on a roll at a period's end when it started by the period's last day and had not
@@ -15,7 +18,7 @@
 -- organisation, or a departure, are matched to periods for those facts (no sort of every row).
 with periods as (
 
-    select * from {{ ref('rpt_review_periods') }}
+    select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}
 
 ),
 
@@ -174,6 +177,6 @@ select
     r.sends_dues and coalesce(s.no_dues, false)                                              as dues_lapsed,
     r.sends_activities and coalesce(s.no_attendance, false)                                  as attendance_lapsed
 from at_end as r
-left join {{ ref('int_review__member_status') }} as s using (period_key, org_code, person_id)
+left join (select * from {{ ref('int_review__member_status') }}{{ review_periods_rebuilt() }}) as s using (period_key, org_code, person_id)
 left join departed as dep using (period_key, org_code, person_id)
 left join duplicates as dup using (period_key, source_record_key)

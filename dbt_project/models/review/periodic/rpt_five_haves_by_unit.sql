@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}") }}
+{{ review_periods_depends_on() }}
 -- The five haves per unit (chi đoàn, chi hội, công đoàn cơ sở) and review period.
 select
     period_key,
@@ -7,5 +10,5 @@ select
     min(commune_name)                     as commune_name,
     min(new_admin_unit_key)               as new_admin_unit_key,
     {{ five_haves_counts() }}
-from {{ ref('int_review__record_flags') }}
+from (select * from {{ ref('int_review__record_flags') }}{{ review_periods_rebuilt() }}) as f
 group by period_key, org_code, unit_key

@@ -1,3 +1,6 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}") }}
+{{ review_periods_depends_on() }}
 -- Gathering rate ("tỉ lệ tập hợp") per new-scheme commune and organisation: members on the roll at
 -- the period's end over the eligible population (statistics by commune, sex and 5-year age band;
 -- a band half inside the organisation's age limits counts in proportion).
@@ -41,7 +44,7 @@ members as (
 
     select period_key, org_code, new_admin_unit_key, count(person_id) as members
     from (select distinct period_key, org_code, new_admin_unit_key, person_id
-          from {{ ref('int_review__records') }}) as people
+          from {{ ref('int_review__records') }}{{ review_periods_rebuilt() }}) as people
     group by 1, 2, 3
 
 )
@@ -55,6 +58,6 @@ select
     round(e.eligible_population)::int                                 as eligible_population,
     round(coalesce(m.members, 0) / nullif(e.eligible_population, 0), 4) as gathering_rate
 from eligible as e
-cross join {{ ref('rpt_review_periods') }} as p
+cross join (select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}) as p
 left join members as m on m.period_key = p.period_key and m.org_code = e.org_code
                       and m.new_admin_unit_key = e.new_admin_unit_key

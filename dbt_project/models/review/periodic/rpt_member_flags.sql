@@ -1,4 +1,7 @@
-{{ config(indexes=[{'columns': ['period_key', 'org_code', 'flag_kind']}]) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}",
+          indexes=[{'columns': ['period_key', 'org_code', 'flag_kind']}]) }}
+{{ review_periods_depends_on() }}
 -- Ghost-member flags ("hội viên ảo"): one row per record and rule that fired at the end of a review
 -- period, with the rule, the evidence and since when. Restricted: names the member for follow-up.
 -- The rules are var('review_flags'); their booleans and evidence are int_review__record_flags.
@@ -73,7 +76,7 @@ flagged as materialized (
         ({% if partial == 'roll_only' %}(f.has_dues is not null and f.has_attendance is not null){% else %}not (f.has_dues is null and f.has_attendance is null){% endif %}
          and not ({% for kind in delivery_tells %}coalesce(f.{{ kind }}, false){{ ' or ' if not loop.last }}{% else %}true{% endfor %}))
                                                                                            as seen_in_deliveries
-    from {{ ref('int_review__record_flags') }} as f
+    from (select * from {{ ref('int_review__record_flags') }}{{ review_periods_rebuilt() }}) as f
     where {{ any_review_flag() }}
 
 ),

@@ -1,4 +1,7 @@
-{{ config(indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}]) }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}",
+          indexes=[{'columns': ['period_key', 'org_code', 'unit_key']}]) }}
+{{ review_periods_depends_on() }}
 -- Hồ sơ nghi "ảo": one row per flagged record and period with its suspicion score, the weights that
 -- make it up (each rule's Vietnamese label and weight, largest first; then the weight of having paid
 -- or attended where dues or activities are delivered), whether it reaches the
@@ -21,5 +24,5 @@ select
                                                                                        as score_weights,
     count(*)                                                                           as flags,
     rank() over (partition by period_key, unit_key order by min(suspicion_score) desc) as rank_in_unit
-from {{ ref('rpt_member_flags') }}
+from (select * from {{ ref('rpt_member_flags') }}{{ review_periods_rebuilt() }}) as f
 group by period_key, org_code, unit_key, source_record_key

@@ -1,10 +1,13 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail', pre_hook="{{ delete_review_periods_rebuilt() }}") }}
+{{ review_periods_depends_on() }}
 -- How many people belong to 1, 2, or 3 or more organisations, per review period.
 -- Rows, not distinct organisations: the member status has one row per period, organisation and
 -- person (its unique_combination test), and a plain count hashes where a distinct one sorts.
 with per_person as (
 
     select period_key, person_id, count(*) as organisations
-    from {{ ref('int_review__member_status') }}
+    from (select * from {{ ref('int_review__member_status') }}{{ review_periods_rebuilt() }}) as s
     group by 1, 2
 
 )
