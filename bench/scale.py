@@ -307,7 +307,8 @@ def main() -> int:
     rows = []
     try:
         ensure_ready(url)
-        records = _load_source(url, sample, delivery_dates(sample)[-1])
+        # Read through the generator's shapes, as the curve's runs were (a generated sample, not xgen's).
+        records = _load_source(url, sample, delivery_dates(sample)[-1], None)
         ids = _ids(url)
         print(f"{name}: {records:,} records", flush=True)
         reference = reference_clusters = None
