@@ -9,11 +9,12 @@ removes the last record promised, which period 3 shows resolved. The lists are r
 openpyxl (protection, dropdown, hidden key), the report in headless Chromium.
 
 A closed period's review stays as issued: a night rebuilds the open periods and those a late delivery
-reopened (int_review__rebuilt_periods); the last tests check that against a full build, and that a
-late delivery for a closed month reopens its periods.
+reopened (int_review__rebuilt_periods); the last tests check that against a full build, that a
+late delivery for a closed month reopens its periods, and that it still does on the night after one
+whose review failed.
 
 Light on purpose: one delivery day landed, no person linking (provisional person ids), the review
-models and their parents built five times; the tests share the module's warehouse and run in order.
+models and their parents built seven times; the tests share the module's warehouse and run in order.
 The project's dbt unit tests run here too, on the first build (the nightly build leaves them out)."""
 from __future__ import annotations
 
@@ -477,3 +478,22 @@ def test_a_late_delivery_for_a_closed_month_reopens_its_periods(loop, answered):
     for table in INCREMENTAL:
         for period in reopened:
             assert full[table].get(period) == night[table].get(period), (table, period)
+
+
+def test_a_night_whose_review_failed_leaves_the_late_months_to_the_next_night(loop, answered):
+    """A roll dated 29/12 lands; that night the marts build (the member snapshot reads it) but the review
+    does not (a failed model). The next night still reopens December's periods: the review keeps its own
+    watermark (int_review__built), not the snapshot's."""
+    from lienthong.pipeline.dbt_env import run_dbt
+
+    record = answered["record"]
+    late = "Phan Thị Sau Đêm Lỗi"
+    _write_roll(loop, date(2026, 12, 29), {record[r] for r in ("moved_away", "deceased", "not_a_member")},
+                {record["corrected"]: answered["new_id"]}, new_name=late)
+    assert loop.land(ORG, "roster", date(2026, 12, 29)).status == "loaded"
+    run_dbt(loop.settings, loop.url, "build", "--select", "+fct_member_month", "--resource-type", "model",
+            "--resource-type", "seed", "--resource-type", "snapshot")
+    loop.build()
+    assert {P2, "2026-Q4", "2026"} <= _rebuilt(loop)
+    assert loop.query("select count(*) from intermediate.int_review__records where period_key = %s"
+                      " and full_name = %s", (P2, late)) == [(1,)]
