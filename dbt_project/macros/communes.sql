@@ -1,13 +1,24 @@
-{# Each (commune_raw, roll_province) row of the relation `written` resolved to an administrative
-   unit of the scheme it was written in, and to the new (2025) commune: directly, or through the
-   crosswalk unless the old commune was split (int_admin__communes; a macro so that
-   tests/integration/dbt/test_commune_resolution.py reads the linker's texts with it). #}
 {# A commune's unit word starting a word of a key (lower case, no diacritics). The patterns using it
    keep one quantifier preference: PostgreSQL takes a whole pattern's greediness from its first one. #}
 {% macro _commune_word() -%}
     (xa|phuong|thi tran|dac khu|x\.|p\.|tt\.?)\s
 {%- endmacro %}
 
+{# An old district's unit word starting a word of a key, as _commune_word. #}
+{% macro _district_word() -%}
+    (huyen|thi xa|thanh pho|quan|h\.|tx\.?|tp\.?)\s
+{%- endmacro %}
+
+{# A district key without its unit word ("huyen tan bien" -> "tan bien"): a district is matched
+   written either way. #}
+{% macro _bare_district(expr) -%}
+    regexp_replace({{ expr }}, '^(huyen|thi xa|thanh pho|quan) ', '')
+{%- endmacro %}
+
+{# Each (commune_raw, roll_province) row of the relation `written` resolved to an administrative
+   unit of the scheme it was written in, and to the new (2025) commune: directly, or through the
+   crosswalk unless the old commune was split (int_admin__communes; a macro so that
+   tests/integration/dbt/test_commune_resolution.py reads the linker's texts with it). #}
 {% macro resolve_commune_texts(written) %}
 with cut as (
 
@@ -23,7 +34,7 @@ with cut as (
                    '^((ap|khu pho|kp|to|khom)\.?(\s*(?!{{ _commune_word() }})[^\s,]+)*(\s*,\s*|\s+(?={{ _commune_word() }}))'
                    || '|(?!{{ _commune_word() }})[^,]*,\s*(?={{ _commune_word() }}))',
                    ''),
-               '([^,\s])\s+(huyen|thi xa|thanh pho|quan|h\.|tx\.|tp\.)\s', '\1, \2 ') as key
+               '([^,\s])\s+(?={{ _district_word() }})', '\1, ') as key
     from {{ written }} as w
 
 ),
@@ -36,8 +47,7 @@ parts as (
         c.commune_raw,
         c.roll_province,
         {{ admin_name_key("split_part(c.key, ',', 1)") }} as name_key,
-        regexp_replace({{ admin_name_key("split_part(c.key, ',', 2)") }}, '^(huyen|thi xa|thanh pho|quan) ', '')
-            as district_key,
+        {{ _bare_district(admin_name_key("split_part(c.key, ',', 2)")) }} as district_key,
         p.province_code as named_province
     from cut as c
     left join {{ ref('admin_provinces') }} as p
@@ -63,7 +73,7 @@ aliases as (
 
     -- Only the units of the deployment's provinces (var provinces): the seeds hold every province
     -- the project knows, whose names would make this one's ambiguous.
-    select a.name_key, regexp_replace(a.district_key, '^(huyen|thi xa|thanh pho|quan) ', '') as district_key_bare,
+    select a.name_key, {{ _bare_district('a.district_key') }} as district_key_bare,
            a.admin_unit_key, u.scheme, p.province_code,
            replace(a.name_key, ' ', '') as plain_key,
            -- the unit's name as spelt, for its own name; a former name (the package's) has none

@@ -116,8 +116,7 @@
         select case when length(u.k) = length(n.t) then regexp_match(u.k,
                    '^((?:ap|khu pho|kp|to|khom)\.?(?:\s*(?!{{ _commune_word() }})[^\s,;|-][^\s,;|]*)*)'
                    || '(\s*[,;|]\s*|\s+-\s+|\s+(?={{ _commune_word() }}))') end as hamlet,
-               btrim(u.k) ~ '^(xa|phuong|thi tran|dac khu|thi xa|huyen|thanh pho|quan|x\.|p\.|tt\.?|tx\.?|tp\.?|h\.)(\s|$)'
-                   as unit_first
+               btrim(u.k) || ' ' ~ '^({{ _commune_word() }}|{{ _district_word() }})' as unit_first
     ) as m
 {%- endmacro %}
 
