@@ -122,9 +122,9 @@ def _cleared(out: Path) -> Path:
 @dataclass(frozen=True)
 class _Provinces:
     """A sample of the provinces a scale names (``provinces:``; one or several): each organisation's
-    branch per province keeps its own roll and has its own config saying its province, a share of moves goes to another province
-    (``moves_between_provinces``) and addresses name their province (``province_in_address``: the
-    share of records that write it)."""
+    branch per province keeps its own roll and has its own config saying its province, a share of
+    moves goes to another province (``moves_between_provinces``) and addresses name their province
+    (``province_in_address``: the share of records that write it)."""
 
     names: dict[str, str]  # province code -> name
     moves_between: float
