@@ -36,10 +36,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = Path(__file__).with_name("xgen_spec.yml")
-SEEDS = ROOT / "dbt_project" / "seeds"
-# The samples are Tây Ninh's (the linker's and dbt's default province); the seeds hold every province
-# the project knows since 31c5574, and a sample drawn across provinces is another sample.
-PROVINCE_CODE = "80"
 
 # --- names (southern Vietnam; family names by rough frequency) -------------------------------------
 FAMILY = {"Nguyễn": 31, "Trần": 11, "Lê": 9, "Phạm": 5, "Huỳnh": 5, "Võ": 5, "Phan": 4, "Trương": 2,
@@ -179,20 +175,20 @@ class Commune:
 
 
 def load_communes(rng: random.Random, count: int) -> list[Commune]:
-    """``count`` new Tây Ninh communes (from the repo's public reference seeds) with their unsplit old
-    communes, and made-up hamlets (each in one old commune)."""
-    units = {r["admin_unit_key"]: r for r in csv.DictReader((SEEDS / "admin_units.csv").open(encoding="utf-8"))}
-    olds: dict[str, list[OldCommune]] = defaultdict(list)
-    for r in csv.DictReader((SEEDS / "admin_crosswalk.csv").open(encoding="utf-8")):
-        if r["old_is_split"] == "False":
-            old = units[r["old_admin_unit_key"]]
-            olds[r["new_admin_unit_key"]].append(OldCommune(old["code"], old["name"], old["district_name"]))
-    keys = sorted(k for k in olds if units[k]["scheme"] == "new" and units[k]["province_code"] == PROVINCE_CODE)
-    chosen = sorted(rng.sample(keys, min(count, len(keys))))
+    """``count`` new communes of the default deployment's province, Tây Ninh (the public crosswalk the
+    warehouse's reference seeds are rendered from, ``lienthong.text.addresses.crosswalk``), with
+    their unsplit old communes, and made-up hamlets (each in one old commune)."""
+    from lienthong.text.addresses import CommuneRef, crosswalk
+
+    olds: dict[CommuneRef, list[OldCommune]] = defaultdict(list)
+    for old, news in crosswalk():
+        if len(news) == 1:
+            olds[news[0]].append(OldCommune(old.code, old.name, old.district or ""))
+    keys = sorted(olds, key=lambda unit: unit.key)
+    chosen = sorted(rng.sample(keys, min(count, len(keys))), key=lambda unit: unit.key)
     communes = []
-    for key in chosen:
-        unit = units[key]
-        commune = Commune(unit["code"], unit["name"], olds[key])
+    for unit in chosen:
+        commune = Commune(unit.code, unit.name, olds[unit])
         n = rng.randint(8, 14)
         words = rng.sample(HAMLET_WORDS, n)
         for i in range(n):

@@ -51,9 +51,9 @@ parts as (
         p.province_code as named_province
     from cut as c
     left join {{ ref('admin_provinces') }} as p
-        -- the deployment's provinces only, as the parser knows no other: "…, Tỉnh Quảng Trị" is
-        -- no province hint in Tây Ninh
-        on c.key like '%,%' and p.province_code in ({{ provinces_sql() }})
+        -- the seeds hold the deployment's provinces only, as the parser knows no other: "…, Tỉnh
+        -- Quảng Trị" is no province hint in Tây Ninh
+        on c.key like '%,%'
         and regexp_replace(p.name_key, '^tinh ', '')
             = regexp_replace({{ admin_name_key("regexp_replace(c.key, '^.*,', '')") }}, '^tinh ', '')
 
@@ -71,8 +71,8 @@ unit_provinces as (
 
 aliases as (
 
-    -- Only the units of the deployment's provinces (var provinces): the seeds hold every province
-    -- the project knows, whose names would make this one's ambiguous.
+    -- The seeds hold the units of the deployment's provinces only (rendered from the organisation
+    -- configs, lienthong.pipeline.dbt_generated): another province's names would make theirs ambiguous.
     select a.name_key, {{ _bare_district('a.district_key') }} as district_key_bare,
            a.admin_unit_key, u.scheme, p.province_code,
            replace(a.name_key, ' ', '') as plain_key,
@@ -82,7 +82,6 @@ aliases as (
     from {{ ref('admin_unit_aliases') }} as a
     join {{ ref('admin_units') }} as u using (admin_unit_key)
     join unit_provinces as p using (admin_unit_key)
-    where p.province_code in ({{ provinces_sql() }})
 
 ),
 

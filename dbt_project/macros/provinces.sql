@@ -1,9 +1,3 @@
-{# The deployment's new provinces (2025 codes) as an SQL list: '80', '82'. They are the organisation
-   configs' (deployed_provinces(), rendered from them); var provinces is for dbt unit tests only. #}
-{% macro provinces_sql() -%}
-    {{ "'" ~ var('provinces', deployed_provinces()) | join("', '") ~ "'" }}
-{%- endmacro %}
-
 {# The new province (2025 code) of the roll of the organisation in org_column, from its config's
    province:, else '' (a roll of several provinces, or of the only one): where an address names no
    province, its commune is looked for in the roll's (int_admin__communes). #}

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
-from lienthong.text.addresses import DEFAULT_PROVINCES, KNOWN_PROVINCES
+from lienthong.text.addresses import DEFAULT_PROVINCES, national_provinces
 
 CONFIG_DIR = Path(__file__).with_name("organisations")
 # Codes become schema-object names and DAG ids: keep them to plain identifiers.
@@ -312,8 +312,8 @@ class OrganisationConfig(_Strict):
     @field_validator("province")
     @classmethod
     def _known_province(cls, value: str | None) -> str | None:
-        if value is not None and value not in KNOWN_PROVINCES:
-            raise ValueError(f"must be one of {', '.join(KNOWN_PROVINCES)}")
+        if value is not None and value not in national_provinces():
+            raise ValueError(f"must be a new province's key in vietnamadminunits, one of {', '.join(national_provinces())}")
         return value
 
     @field_validator("entities")
@@ -400,9 +400,10 @@ def _load_dir(config_dir: Path) -> tuple[OrganisationConfig, ...]:
 def deployed_provinces(orgs: tuple[OrganisationConfig, ...] | None = None) -> tuple[str, ...]:
     """The new provinces the deployment serves (package keys): those its organisation configs say
     (``province:``), else Tây Ninh when none says one. The one source for the linker's
-    ``provinces`` (``lienthong.linking.policy``) and dbt's (``deployed_provinces()``, rendered)."""
+    ``provinces`` (``lienthong.linking.policy``) and dbt's (the admin seeds, rendered for them:
+    ``lienthong.pipeline.dbt_generated``). Any of ``national_provinces()``, in its order."""
     named = {o.province for o in (load_organisations() if orgs is None else orgs) if o.province}
-    return tuple(p for p in KNOWN_PROVINCES if p in named) or DEFAULT_PROVINCES
+    return tuple(p for p in national_provinces() if p in named) or DEFAULT_PROVINCES
 
 
 def get_organisation(code: str) -> OrganisationConfig:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from lienthong.config.organisations import deployed_provinces
-from lienthong.text.addresses import DEFAULT_PROVINCES, KNOWN_PROVINCES
+from lienthong.text.addresses import DEFAULT_PROVINCES, national_provinces
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "config" / "linking.yml"
 POLICY_FILE_ENV = "LIENTHONG_LINKING_POLICY"
@@ -104,8 +104,8 @@ class LinkingPolicy:
                               f"got {self.duckdb_memory_limit!r}")
         object.__setattr__(self, "partitions", _partitions(self.partitions))
         if (isinstance(self.provinces, str) or not self.provinces
-                or not set(self.provinces) <= set(KNOWN_PROVINCES)):
-            raise PolicyError(f"linking policy: provinces must be a list of {', '.join(KNOWN_PROVINCES)}, "
+                or not set(self.provinces) <= set(national_provinces())):
+            raise PolicyError(f"linking policy: provinces must be a list of {', '.join(national_provinces())}, "
                               f"got {self.provinces!r}")
         object.__setattr__(self, "provinces", tuple(self.provinces))
 

@@ -121,10 +121,10 @@ def _cleared(out: Path) -> Path:
 
 @dataclass(frozen=True)
 class _Provinces:
-    """A sample of several provinces (``provinces:`` in the scale): each organisation's branch per
-    province keeps its own roll, a share of moves goes to another province
-    (``moves_between_provinces``) and addresses name their province (``province_in_address``: the
-    share of records that write it)."""
+    """A sample of the provinces a scale names (``provinces:``; one or several): each organisation's
+    branch per province keeps its own roll and has its own config saying its province, a share of
+    moves goes to another province (``moves_between_provinces``) and addresses name their province
+    (``province_in_address``: the share of records that write it)."""
 
     names: dict[str, str]  # province code -> name
     moves_between: float
@@ -133,8 +133,10 @@ class _Provinces:
 
     @classmethod
     def of(cls, config: dict, communes) -> _Provinces | None:
-        """The scale's provinces, or None for a one-province scale (it draws and writes as before)."""
-        if len(config.get("provinces", ())) < 2:
+        """The scale's provinces, or None for a scale that names none (the default deployment's
+        province: it draws and writes as before, for the bundled configs). A scale naming one
+        province writes its branches' configs too, as a deployment there is configured."""
+        if not config.get("provinces"):
             return None
         return cls({c.province_code: c.province for c in communes}, config.get("moves_between_provinces", 0.0),
                    config.get("province_in_address", 1.0),

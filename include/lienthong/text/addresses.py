@@ -49,11 +49,9 @@ from lienthong.text.errors import AddressParseError
 from lienthong.text.names import name_key, normalise_name
 
 Scheme = Literal["old", "new"]
-# New provinces by their key in the package. The project knows these (the seeds and the sample
-# generator carry their units); addresses are resolved in the default ones unless told others.
-# The parser reads every province the package converts (national_provinces()); the seeds of all 34 take
-# about 25 s to load at each dbt build against about 1 s for these two (docs/scale.md).
-KNOWN_PROVINCES = ("tinhtayninh", "tinhdongthap")
+# New provinces by their key in the package: any of national_provinces(). Addresses are resolved in
+# these unless a caller names others: the default deployment's, when no organisation config names a
+# province (lienthong.config.organisations.deployed_provinces).
 DEFAULT_PROVINCES = ("tinhtayninh",)
 # Resolution 1682/NQ-UBTVQH15 merges each old "Phường 4" whole: Tây Ninh city's into Phường
 # Tân Ninh, Tân An's into Phường Long An. The package lists both as split between those two.
@@ -159,9 +157,16 @@ class _Piece:
     def accent(self) -> str:
         return "".join(self.accent_words)
 
+    @classmethod
+    def of(cls, kind: str | None, unit_type: str, plain: list[str], accent: list[str]) -> _Piece:
+        """A piece of these words, numbers read: "03" is 3 and, for a commune named by the number
+        alone, "IV" is 4 (numbered wards are written all these ways; "Vị" of "Xã Vị Thủy" is no 6)."""
+        return cls(kind, unit_type, tuple(_number(w, kind, len(plain) == 1) for w in plain),
+                   tuple(_number(w, kind, len(accent) == 1) for w in accent))
+
     def cut(self, at: int) -> tuple[_Piece, _Piece]:
         """This piece's first ``at`` words, and the rest as a piece without unit word."""
-        head = _Piece(self.kind, self.unit_type, self.plain_words[:at], self.accent_words[:at])
+        head = _Piece.of(self.kind, self.unit_type, list(self.plain_words[:at]), list(self.accent_words[:at]))
         return head, _Piece(None, "", self.plain_words[at:], self.accent_words[at:])
 
 
@@ -348,19 +353,17 @@ def _pieces(text: str, index: _Index) -> list[_Piece]:
                 groups.append((found[1], found[2], []))
                 i += found[0]
         pieces.extend(
-            _Piece(kind, unit_type, tuple(_number(plain[j], kind) for j in indexes),
-                   tuple(_number(words[j], kind) for j in indexes))
+            _Piece.of(kind, unit_type, [plain[j] for j in indexes], [words[j] for j in indexes])
             for kind, unit_type, indexes in groups
             if indexes
         )
     return pieces
 
 
-def _number(token: str, kind: str | None) -> str:
-    """"03" and, for communes, "IV" to "4": numbered wards are written all these ways."""
+def _number(token: str, kind: str | None, alone: bool) -> str:
     if token.isdigit():
         return str(int(token))
-    if kind in ("commune", None) and token in _ROMAN:
+    if alone and kind in ("commune", None) and token in _ROMAN:
         return _ROMAN[token]
     return token
 
@@ -503,11 +506,18 @@ def resolve_commune(text: str, province: str | None = None,
     return outcome
 
 
+@lru_cache(maxsize=1 << 14)
 def lookup_commune(scheme: Scheme, code: str) -> CommuneRef:
-    """The commune with this code in this scheme (codes are national); KeyError if there is none
-    in the provinces the project knows."""
-    index = _index(KNOWN_PROVINCES)
-    return (index.new if scheme == "new" else index.old)[code]
+    """The commune with this code in this scheme, in any province (codes are national); KeyError if
+    there is none."""
+    # Read by its code alone: building the index of all 34 provinces for one lookup takes a second.
+    sql = ("SELECT wardCode, ward, provinceCode, NULL FROM admin_units WHERE wardCode = ?" if scheme == "new" else
+           "SELECT wardCode, ward, provinceCode, district FROM admin_units_legacy WHERE wardCode = ?")
+    with sqlite3.connect(f"file:{_data_dir() / 'dataset.db'}?mode=ro", uri=True) as conn:
+        row = conn.execute(sql, (code,)).fetchone()
+    if row is None:
+        raise KeyError(f"{scheme}:{code}")
+    return CommuneRef(scheme, *row)
 
 
 def province_names(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, str]:
@@ -518,7 +528,14 @@ def province_names(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, 
 
 def province_codes(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> dict[str, str]:
     """The code of each of the new ``provinces`` (package keys): ``{"tinhtayninh": "80"}``."""
-    return {key: _index(tuple(provinces)).codes[key] for key in provinces}
+    return {key: _national_codes()[key] for key in provinces}
+
+
+@lru_cache(maxsize=1)
+def _national_codes() -> dict[str, str]:
+    # Read alone: the dbt project's rendering needs the codes of the provinces, not their index.
+    with sqlite3.connect(f"file:{_data_dir() / 'dataset.db'}?mode=ro", uri=True) as conn:
+        return dict(conn.execute("SELECT DISTINCT provinceKey, provinceCode FROM admin_units").fetchall())
 
 
 def former_names(provinces: tuple[str, ...] = DEFAULT_PROVINCES) -> tuple[tuple[str, CommuneRef], ...]:

@@ -32,4 +32,4 @@ class PhoneParseError(ParseError):
 
 
 class AddressParseError(ParseError):
-    """A commune that cannot be found in the new Tây Ninh."""
+    """A commune that cannot be found in the provinces resolved in (the deployed ones)."""

@@ -106,18 +106,6 @@ def test_person_key_falls_back_until_linking_has_run(tiny_warehouse):
     assert not tiny_warehouse.query("select 1 from pg_namespace where nspname = 'identity'")
 
 
-@pytest.mark.parametrize("check", ["generated reference seeds are up to date"])
-def test_generated_reference_seeds_match_the_crosswalk(check):
-    from importlib import util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[3] / "dbt_project" / "scripts" / "generate.py"
-    spec = util.spec_from_file_location("dbt_generate", path)
-    module = util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert module.main(check=True) == 0
-
-
 def test_a_night_that_opens_a_month_for_one_organisation_gives_every_organisation_that_month(tiny_warehouse):
     """The window slides with the latest delivery of any organisation: the others, which sent nothing
     that night, still get the new month (and their dues and attendance flags in it)."""

@@ -143,10 +143,15 @@ def test_every_canonical_field_the_warehouse_reads_is_documented():
         assert name in staging and name in CANONICAL_FIELDS
 
 
-def test_a_roll_may_say_its_province_a_known_one():
-    from lienthong.config.organisations import OrganisationConfig
+def test_a_roll_may_say_its_province_any_new_province():
+    from lienthong.config.organisations import OrganisationConfig, deployed_provinces
+    from lienthong.text.addresses import national_provinces
 
     base = load_organisations()[0].model_dump()
-    assert OrganisationConfig.model_validate({**base, "province": "tinhdongthap"}).province == "tinhdongthap"
+    for province in national_provinces():  # the 34: a deployment anywhere is a config, no code
+        assert OrganisationConfig.model_validate({**base, "province": province}).province == province
+    elsewhere = OrganisationConfig.model_validate({**base, "province": national_provinces()[0]})
+    assert deployed_provinces((elsewhere, *load_organisations()[1:])) == (national_provinces()[0],)
+    # An old province (Long An became part of the new Tây Ninh) is no new province's key.
     with pytest.raises(ValueError, match="tinhtayninh"):
         OrganisationConfig.model_validate({**base, "province": "tinhlongan"})

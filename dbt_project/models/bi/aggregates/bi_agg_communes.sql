@@ -22,4 +22,4 @@ select
     coalesce(n.old_names, '')        as old_names
 from {{ ref('admin_units') }} as u
 left join old_names as n on n.new_admin_unit_key = u.admin_unit_key
-where u.scheme = 'new' and u.province_code in ({{ provinces_sql() }})
+where u.scheme = 'new'
