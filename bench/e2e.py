@@ -9,7 +9,8 @@ of changes) are run the way `lienthong run` runs them (`lienthong.pipeline.night
 `airflow dags test` per DAG). Per stage (the ingests, `warehouse_build`, `review_monthly`): wall
 time, peak resident memory of any single process of the pipeline's process tree and of the tree as
 a whole (sampled with psutil), and the same for PostgreSQL's processes; per Airflow task its
-duration from Airflow's metadata, and each DAG run's overhead (wall time minus its tasks). After
+duration from Airflow's metadata, and each DAG run's overhead (wall time minus its tasks); for
+`warehouse_build`, the seconds dbt printed per node (its log), summed per kind, and the slowest. After
 the first day, the server's COPY ceiling is measured on the rows that day landed (bench/ingest.py's
 plain COPY FROM STDIN), in the same run on the same server.
 Prints human lines, then the figures as one JSON line (last line of output).
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -113,6 +115,33 @@ def task_durations(airflow_db: str, dag_id: str) -> dict[str, float]:
     return durations
 
 
+# A dbt node's line in a build log ("12 of 281 OK created sql table model bi.x .... [SELECT 9 in 1.23s]"):
+# what kind of node, its name, its seconds.
+_DBT_NODE = re.compile(r"\d+ of \d+ (?:(PASS|WARN \d+|FAIL \d+) (\S+)|OK (created sql \w+ model|loaded seed file|snapshotted)"
+                       r" (\S+)) .*\bin (\d+(?:\.\d+)?)s\]")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def dbt_node_seconds(log: Path, top: int = 10) -> dict:
+    """The seconds dbt printed per node in a build's log, summed (over its stages and threads) per kind
+    of node (model materialisation, seed, snapshot, data test), and the slowest nodes."""
+    nodes = []
+    for line in log.read_text(errors="replace").splitlines():
+        if match := _DBT_NODE.search(_ANSI.sub("", line)):
+            status, test, action, name, seconds = match.groups()
+            kind = "data test" if status else {"loaded seed file": "seed", "snapshotted": "snapshot"}.get(
+                action, action.removeprefix("created sql ").removesuffix(" model"))
+            nodes.append((kind, test or name, float(seconds)))
+    by_kind: dict[str, list] = {}
+    for kind, _name, seconds in nodes:
+        count_seconds = by_kind.setdefault(kind, [0, 0.0])
+        count_seconds[0] += 1
+        count_seconds[1] += seconds
+    return {"node_seconds": round(sum(s for _k, _n, s in nodes), 1), "nodes": len(nodes),
+            "by_kind": {k: {"nodes": c, "seconds": round(s, 1)} for k, (c, s) in sorted(by_kind.items())},
+            "slowest": [[name, kind, seconds] for kind, name, seconds in sorted(nodes, key=lambda n: -n[2])[:top]]}
+
+
 def run_day(day: date, memory: PeakMemory, airflow_db: str) -> dict:
     """One night through the DAGs: wall time and peaks per stage, and per DAG run its tasks' durations."""
     stages: dict[str, dict] = {}
@@ -138,6 +167,8 @@ def run_day(day: date, memory: PeakMemory, airflow_db: str) -> dict:
         # What the DAG run cost above its tasks: Airflow's start-up, parsing, bookkeeping.
         runs[run.dag_id] = {"seconds": round(run.seconds, 1), "tasks": tasks,
                             "airflow_overhead_s": round(run.seconds - sum(tasks.values()), 1)}
+        if run.dag_id == "warehouse_build":
+            runs[run.dag_id]["dbt_nodes"] = dbt_node_seconds(run.log)
     return {"day": day.isoformat(), "seconds": round(total, 1), "stages": stages, "dag_runs": runs,
             "peak_mb_any_process": max(s["peak_mb_any_process"] for s in stages.values()),
             "peak_mb_postgres_any": max(s["peak_mb_postgres_any"] for s in stages.values())}
@@ -164,6 +195,7 @@ def stage_summary(night: dict) -> dict:
         "gx_gate_s": build.get("validate_marts"),
         "warehouse_build_s": runs.get("warehouse_build", {}).get("seconds"),
         "review_s": runs.get("review_monthly", {}).get("seconds"),
+        "dbt_node_s": runs.get("warehouse_build", {}).get("dbt_nodes", {}).get("node_seconds"),
         "airflow_overhead_s": round(sum(v["airflow_overhead_s"] for v in runs.values()), 1),
     }
 
@@ -222,6 +254,9 @@ def main() -> int:
         print(f"{label} {figures['day']}: {figures['seconds']:.0f} s, {figures['rows']:,} rows, peak "
               f"{figures['peak_mb_any_process']} MB (any pipeline process), PostgreSQL "
               f"{figures['peak_mb_postgres_any']} MB; {figures['summary']}")
+        if nodes := figures["dag_runs"].get("warehouse_build", {}).get("dbt_nodes"):
+            print(f"  dbt: {nodes['node_seconds']} node seconds over {nodes['nodes']} nodes {nodes['by_kind']};"
+                  f" slowest {nodes['slowest']}")
     landing_s = first_day["summary"]["landing_tasks_s"]
     landing_rate = round(first_day["rows"] / landing_s) if landing_s else None
     result = {

@@ -42,12 +42,13 @@
 {%- endmacro %}
 
 {# Members of a set in each review period and in the previous period of the same kind: those new
-   this period (added) and those gone since (removed), per organisation. #}
-{% macro period_set_changes(relation, key_column, added, removed) -%}
+   this period (added) and those gone since (removed), per organisation. `periods`: the review periods
+   to count (rpt_review_periods or the ones a build recomputes). #}
+{% macro period_set_changes(periods, relation, key_column, added, removed) -%}
     select p.period_key, x.org_code,
            count(*) filter (where x.in_current and not x.in_previous) as {{ added }},
            count(*) filter (where x.in_previous and not x.in_current) as {{ removed }}
-    from {{ ref('rpt_review_periods') }} as p
+    from {{ periods }} as p
     join lateral (
         select org_code, {{ key_column }},
                bool_or(period_key = p.period_key) as in_current,

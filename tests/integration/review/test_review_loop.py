@@ -389,11 +389,16 @@ def test_period_3_confirms_the_removal_the_next_roll_carried_out(loop, answered,
 
 
 # -- a night rebuilds the open periods; a late delivery reopens a closed one ---------------------------
-INCREMENTAL = ["intermediate.int_review__member_status", "intermediate.int_review__records",
-               "intermediate.int_review__record_flags", "review.rpt_member_flags", "review.rpt_member_suspicion",
-               "review.rpt_five_haves", "review.rpt_five_haves_by_unit", "review.rpt_gathering_rate",
-               "review.rpt_organisation_overlap", "review.rpt_people_by_organisation_count",
-               "review.rpt_correction_suggestions"]
+# Computed within a period: a rebuilt period's rows are what a full build gives it.
+WITHIN_PERIOD = ["intermediate.int_review__member_status", "intermediate.int_review__records",
+                 "intermediate.int_review__record_flags", "review.rpt_member_flags", "review.rpt_member_suspicion",
+                 "review.rpt_five_haves", "review.rpt_five_haves_by_unit", "review.rpt_gathering_rate",
+                 "review.rpt_organisation_overlap", "review.rpt_people_by_organisation_count",
+                 "review.rpt_correction_suggestions"]
+# Each period against the previous one: a full build of the review reissues that previous (closed) period
+# too, so a rebuilt period's rows are what the model alone, built in full over the same review, gives.
+ACROSS_PERIODS = ["review.rpt_changes_since_previous"]
+INCREMENTAL = WITHIN_PERIOD + ACROSS_PERIODS
 
 
 def _by_period(loop: Loop) -> dict[str, dict[str, list[tuple]]]:
@@ -410,6 +415,19 @@ def _by_period(loop: Loop) -> dict[str, dict[str, list[tuple]]]:
 
 def _rebuilt(loop: Loop) -> set[str]:
     return {p for (p,) in loop.query("select period_key from intermediate.int_review__rebuilt_periods")}
+
+
+def _assert_across_periods_as_built_in_full(loop: Loop) -> None:
+    """The models reading across periods, rebuilt alone in full over tonight's review, give tonight's rows."""
+    from lienthong.pipeline.dbt_env import run_dbt
+
+    night = _by_period(loop)
+    run_dbt(loop.settings, loop.url, "run", "--full-refresh", "--select",
+            *(table.split(".")[1] for table in ACROSS_PERIODS))
+    sync_roles(loop.url)
+    full = _by_period(loop)
+    for table in ACROSS_PERIODS:
+        assert full[table] == night[table], table
 
 
 def _full_refresh_of_the_review(loop: Loop) -> None:
@@ -443,11 +461,12 @@ def test_a_night_rebuilds_the_open_periods_as_a_full_build_and_keeps_the_closed_
     for table in INCREMENTAL:
         for period in closed:  # as issued: not a row changed
             assert night[table].get(period) == before[table].get(period), (table, period)
+    _assert_across_periods_as_built_in_full(loop)
     # A full build gives the open periods exactly the night's rows, and reissues the closed ones: period 1
     # now reads the ID corrected in December and drops the flag.
     _full_refresh_of_the_review(loop)
     full = _by_period(loop)
-    for table in INCREMENTAL:
+    for table in WITHIN_PERIOD:
         for period in open_periods:
             assert full[table].get(period) == night[table].get(period), (table, period)
     assert loop.query("select id_number from intermediate.int_review__records where period_key = %s"
@@ -473,9 +492,10 @@ def test_a_late_delivery_for_a_closed_month_reopens_its_periods(loop, answered):
                       " and full_name = %s", (P2, late)) == [(1,)]
     for table in INCREMENTAL:
         assert night[table].get(P1) == before[table].get(P1), table
+    _assert_across_periods_as_built_in_full(loop)
     _full_refresh_of_the_review(loop)
     full = _by_period(loop)
-    for table in INCREMENTAL:
+    for table in WITHIN_PERIOD:
         for period in reopened:
             assert full[table].get(period) == night[table].get(period), (table, period)
 

@@ -33,3 +33,23 @@ def test_a_first_build_runs_every_test_without_reparsing_for_a_var():
 def test_an_unknown_choice_fails_the_task_and_names_the_choices(choice):
     with pytest.raises(ValueError, match="is not one of night, full"):
         data_test_flags(False, OTHER, {"data_tests": choice})
+
+
+def test_no_lineage_is_parsed_after_a_run_unless_something_reads_it(tmp_path, monkeypatch):
+    """Cosmos' OpenLineage events of a run are read only by Airflow's OpenLineage provider (or to emit
+    datasets, which these tasks do not): without it the task skips parsing the run's artifacts."""
+    from cosmos.operators.local import DbtBuildLocalOperator
+
+    from lienthong.config.settings import load_settings
+    from lienthong.pipeline import dbt_in_airflow
+
+    assert not dbt_in_airflow.openlineage_listener_installed()  # this project's environment
+    monkeypatch.setenv("LIENTHONG_STATE_DIR", str(tmp_path / "state"))
+    parsed = []
+    monkeypatch.setattr(DbtBuildLocalOperator, "calculate_openlineage_events_completes",
+                        lambda self, *args, **kwargs: parsed.append(args) or True)
+    operator = dbt_in_airflow.dbt_build("dbt_test", load_settings())
+    for installed, expected in ((False, False), (True, True)):
+        monkeypatch.setattr(dbt_in_airflow, "openlineage_listener_installed", lambda: installed)
+        assert operator.calculate_openlineage_events_completes({}, tmp_path, ["build"]) is expected
+    assert len(parsed) == 1

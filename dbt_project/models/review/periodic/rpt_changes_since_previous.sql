@@ -1,14 +1,32 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
+          on_schema_change='fail',
+          pre_hook=["{{ delete_review_periods_rebuilt() }}",
+                    "{% if review_incremental() %}delete from {{ this }} where period_key in (select period_key from"
+                    ~ " {{ ref('rpt_review_periods') }} where previous_period_key is null){% endif %}"]) }}
+{{ review_periods_depends_on() }}
 -- What changed since the previous review period of the same kind, per organisation: people who
 -- joined or left the roll, transfers between units, flags newly raised and flags resolved.
-with people as (
+-- Incremental by period like the tables it compares (a closed period's rows as issued): a period's
+-- row reads itself and the period before it, which is rebuilt only when the period is too
+-- (int_review__rebuilt_periods reopens a month and every later one); a period whose previous one left
+-- the window has no row, as in a full build. Transfers are dated by the
+-- snapshot's valid_from, the night that saw them: on or after its deliveries' month, so in a period
+-- that night or a later one rebuilds.
+with periods as (
 
-    {{ period_set_changes(ref('int_review__member_status'), 'person_id', 'joined', 'left_roll') }}
+    select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}
+
+),
+
+people as (
+
+    {{ period_set_changes('periods', ref('int_review__member_status'), 'person_id', 'joined', 'left_roll') }}
 
 ),
 
 flags as (
 
-    {{ period_set_changes(ref('rpt_member_flags'), 'source_record_key', 'newly_flagged', 'resolved') }}
+    {{ period_set_changes('periods', ref('rpt_member_flags'), 'source_record_key', 'newly_flagged', 'resolved') }}
 
 ),
 
@@ -28,7 +46,7 @@ unit_moves as (
 transfers as (
 
     select p.period_key, m.org_code, count(*) as transferred
-    from {{ ref('rpt_review_periods') }} as p
+    from periods as p
     join unit_moves as m on m.valid_from::date between p.first_month and p.last_day
     group by 1, 2
 
