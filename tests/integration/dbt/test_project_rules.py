@@ -120,6 +120,18 @@ def test_the_project_follows_its_rules_but_for_the_documented_exceptions(manifes
     assert not stale, f"exceptions.csv lists violations that are fixed now; remove them: {stale}"
 
 
+def test_the_reviews_watermark_is_built_after_every_incremental_review_model(manifest):
+    """int_review__built advances the review's watermark: built before an incremental review model that
+    then fails, it would leave that model's late periods stale until a full refresh (docs/review.md)."""
+    nodes = manifest["nodes"]
+    built = next(n for n in nodes.values() if n["resource_type"] == "model" and n["name"] == "int_review__built")
+    incremental = {uid for uid, n in nodes.items() if n["resource_type"] == "model" and layer(n) == "review"
+                   and n["config"]["materialized"] == "incremental"}
+    assert incremental
+    missing = sorted(nodes[uid]["name"] for uid in incremental - set(built["depends_on"]["nodes"]))
+    assert not missing, f"add a `-- depends_on: {{{{ ref(...) }}}}` line to int_review__built.sql for {missing}"
+
+
 # The review's tables with a row per record and period, rebuilt whole every night (dbt_project.yml, data_tests).
 PER_PERIOD = {"int_review__records", "int_review__record_flags", "int_review__member_status"}
 
