@@ -23,10 +23,11 @@ def server_url(tmp_path_factory) -> str:
     if configured:
         yield configured
         return
+    # Throwaway: no flush to disk per commit (the suite never survives a crash of the machine).
     # Not under pytest's tmp folder: pytest resets that folder to 0700 whenever another session
     # starts, and the server's own OS user (when tests run as root) must keep reaching its data.
     base = Path(tempfile.mkdtemp(prefix="lienthong-test-pg-"))
-    server = EmbeddedPostgres(base / "pgdata", free_port())
+    server = EmbeddedPostgres(base / "pgdata", free_port(), throwaway=True)
     url = server.start()
     yield url
     server.stop()

@@ -13,6 +13,9 @@ import json
 import random
 import re
 import unicodedata
+from pathlib import Path
+
+import pytest
 
 from lienthong.config.settings import load_settings
 from lienthong.pipeline.dbt_env import run_dbt
@@ -65,8 +68,22 @@ DATES = ("select t, {{ vn_date('t') }} as day_dmy, {{ vn_date('t', 'mdy') }} as 
 PERIODS = "select t, {{ vn_period_start('t') }}, {{ vn_period_months('t') }} from date_texts"
 
 
-def compiled(url: str, tmp_path, monkeypatch, inline: str) -> str:
-    monkeypatch.setenv("LIENTHONG_STATE_DIR", str(tmp_path / "state"))
+@pytest.fixture(scope="module")
+def dbt_state(tmp_path_factory) -> Path:
+    """One dbt state folder for the module: the compiles after the first reuse its parse (dbt parses
+    again when the profile changes, the database's name included: hence one database, macro_url)."""
+    return tmp_path_factory.mktemp("text_macros") / "state"
+
+
+@pytest.fixture(scope="module")
+def macro_url(fresh_database) -> str:
+    """The module's database: the tests read their texts in temporary tables of their own."""
+    with fresh_database("text_macros") as url:
+        yield url
+
+
+def compiled(url: str, state: Path, monkeypatch, inline: str) -> str:
+    monkeypatch.setenv("LIENTHONG_STATE_DIR", str(state))
     run = run_dbt(load_settings(), url, "--quiet", "compile", "--inline", inline, "--output", "json")
     return json.loads(run.stdout[run.stdout.index("{"):])["compiled"]
 
@@ -80,10 +97,10 @@ def read_in_sql(url: str, query: str, corpus: list[str]) -> list[tuple]:
         return conn.execute(query).fetchall()
 
 
-def test_dbt_reads_every_date_the_landing_lets_through_as_the_landing_reads_it(warehouse_url, tmp_path, monkeypatch):
+def test_dbt_reads_every_date_the_landing_lets_through_as_the_landing_reads_it(macro_url, dbt_state, monkeypatch):
     corpus = texts()
     read = {t: (dmy, mdy, year) for t, dmy, mdy, year in
-            read_in_sql(warehouse_url, compiled(warehouse_url, tmp_path, monkeypatch, DATES), corpus)}
+            read_in_sql(macro_url, compiled(macro_url, dbt_state, monkeypatch, DATES), corpus)}
     wrong, gated = [], []
     for text in corpus:
         expected = read_in_python(text)
@@ -111,7 +128,7 @@ QUARTER_LAYOUTS = ["Quý {q}/{y}", "quý {q} năm {y}", "Q{q}-{y}", "Q {q}/{y}",
 PERIODS_REFUSED = ["13/2026", "0/2026", "Q5/2026", "quý V/2026", "2026-10-32", "1899", "10/26", "abc", "tháng 10"]
 
 
-def test_dbt_reads_every_dues_period_the_landing_lets_through_as_the_landing_reads_it(warehouse_url, tmp_path,
+def test_dbt_reads_every_dues_period_the_landing_lets_through_as_the_landing_reads_it(macro_url, dbt_state,
                                                                                       monkeypatch):
     romans = ["I", "II", "III", "IV"]
     corpus = [layout.format(m=m, mm=f"{m:02d}", y=y) for y in (1999, 2025, 2026) for m in range(1, 13)
@@ -120,7 +137,7 @@ def test_dbt_reads_every_dues_period_the_landing_lets_through_as_the_landing_rea
                for layout in QUARTER_LAYOUTS]
     corpus += ["2026", "Năm 2026", "năm 2025", *PERIODS_REFUSED]
     read = {t: (start, months) for t, start, months in
-            read_in_sql(warehouse_url, compiled(warehouse_url, tmp_path, monkeypatch, PERIODS), corpus)}
+            read_in_sql(macro_url, compiled(macro_url, dbt_state, monkeypatch, PERIODS), corpus)}
     wrong, refused = [], []
     for text in corpus:
         try:
@@ -139,11 +156,11 @@ IDS = ["072190001234", "72190001234", "072 190 001 234", "072.190.001.234", "072
        "072_190_001_234", "CCCD 072190001234", "7.2190001234E+10"]
 
 
-def test_dbt_reads_every_id_number_the_landing_lets_through_as_the_linker_reads_it(warehouse_url, tmp_path,
+def test_dbt_reads_every_id_number_the_landing_lets_through_as_the_linker_reads_it(macro_url, dbt_state,
                                                                                   monkeypatch):
     """The linker reads IDs with lienthong.text.ids (a leading zero put back, separators dropped); the
     review reads dbt's id_number: a roll whose IDs lost their zero in Excel must not look ID-less there."""
-    read = dict(read_in_sql(warehouse_url, compiled(warehouse_url, tmp_path, monkeypatch,
+    read = dict(read_in_sql(macro_url, compiled(macro_url, dbt_state, monkeypatch,
                                                     "select t, {{ vn_person_id('t') }} from date_texts"), IDS))
     landed = [text for text in IDS if id_problem(text) is None]
     assert [text for text in IDS if text not in landed] == ["CCCD 072190001234", "7.2190001234E+10"]  # set aside
@@ -172,14 +189,14 @@ def phones() -> list[str]:
                   "0000000000", "0123456789", "1234567", ""]
 
 
-def test_dbt_reads_every_phone_as_the_linker_reads_it(warehouse_url, tmp_path, monkeypatch):
+def test_dbt_reads_every_phone_as_the_linker_reads_it(macro_url, dbt_state, monkeypatch):
     """The review's placeholder-phone rule reads dbt's phone: a roll whose phones lost their zero in
     Excel, or still write a retired 11-digit number, must not look like a roll of made-up phones."""
     from lienthong.text.errors import PhoneParseError
     from lienthong.text.phones import normalise_phone
 
     corpus = phones()
-    read = dict(read_in_sql(warehouse_url, compiled(warehouse_url, tmp_path, monkeypatch,
+    read = dict(read_in_sql(macro_url, compiled(macro_url, dbt_state, monkeypatch,
                                                     "select t, {{ vn_phone('t') }} from date_texts"), corpus))
     wrong = []
     for text in corpus:

@@ -257,6 +257,13 @@ def test_a_transfer_without_member_codes_ends_the_old_record_and_equals_full_reb
     assert records == [(False, other_unit, True), (True, unit, False)]
 
 
+def _every_row(warehouse) -> tuple[str, ...]:
+    """The weekly or on-demand run's vars (every row tested), with a target folder of its own: dbt
+    parses the whole project anew whenever the vars differ from its last parse's, so the nights'
+    commands keep theirs."""
+    return "--vars", "{data_tests: full}", "--target-path", str(warehouse.settings.state_dir / "target_every_row")
+
+
 def _assert_fails(out: str) -> None:
     """The one selected test failed: dbt counts a failed test as an error; a failure, not a broken query."""
     assert "ERROR=1" in out and "Database Error" not in out and "Compilation Error" not in out, out[-3000:]
@@ -284,7 +291,7 @@ def test_a_nights_member_month_tests_read_the_rows_it_rebuilt(tiny_warehouse):
         tiny_warehouse.query(duplicate, untouched)
         assert "PASS=1" in tiny_warehouse.dbt("test", *key_test)
         # The weekly or on-demand run reads every row.
-        _assert_fails(tiny_warehouse.dbt("test", *key_test, "--vars", "{data_tests: full}", check=False))
+        _assert_fails(tiny_warehouse.dbt("test", *key_test, *_every_row(tiny_warehouse), check=False))
         tiny_warehouse.query(duplicate, touched)
         _assert_fails(tiny_warehouse.dbt("test", *key_test, check=False))
     finally:
@@ -308,7 +315,7 @@ def test_a_nights_batch_tests_fail_on_its_bad_row_and_a_full_run_reads_every_bat
         tiny_warehouse.query(f"insert into {table} (batch_id, delivery_date, row_number) values (%s, %s, %s)"
                              " returning 1", (batch_id, day, bad_row))
         assert "PASS=1" in tiny_warehouse.dbt("test", *test)
-        _assert_fails(tiny_warehouse.dbt("test", *test, "--vars", "{data_tests: full}", check=False))
+        _assert_fails(tiny_warehouse.dbt("test", *test, *_every_row(tiny_warehouse), check=False))
         # The same row in a batch tonight landed.
         night = _land_copy(tiny_warehouse, org, "activities", batch_id, "2026-12-05", where="false")
         tiny_warehouse.query(f"update {table} set batch_id = %s where row_number = %s returning 1", (night, bad_row))
