@@ -131,6 +131,18 @@
 {%- endmacro %}
 
 
+{# fct_member_month, nightly: the organisations a rerun replaced a live batch of since it was built
+   (the replaced rows are deleted upstream, so a person named only by them is in no record any more). #}
+{% macro member_month_replaced_orgs() -%}
+    select distinct old.org_code
+    from {{ ref('stg_landing__batches') }} as old
+    join {{ ref('stg_landing__batches') }} as new
+      on new.org_code = old.org_code and new.entity = old.entity and new.delivery_date = old.delivery_date
+    join {{ ref('int_member_month__built') }} as built on new.batch_id > built.built_through_batch_id
+    where old.status = 'replaced' and new.status = 'loaded'
+{%- endmacro %}
+
+
 {# A count for the aggregates every analyst reads: null when it is small enough to single people out. #}
 {% macro suppress_small(count) -%}
     case when {{ count }} between 1 and {{ var('bi_min_cell_count') }} - 1 then null else {{ count }} end

@@ -62,12 +62,7 @@ new_snapshots as (
 
 replaced as (
 
-    select distinct old.org_code
-    from {{ ref('stg_landing__batches') }} as old
-    join {{ ref('stg_landing__batches') }} as new
-      on new.org_code = old.org_code and new.entity = old.entity and new.delivery_date = old.delivery_date
-    join built on new.batch_id > built.built_through_batch_id
-    where old.status = 'replaced' and new.status = 'loaded'
+    {{ member_month_replaced_orgs() }}
 
 ),
 

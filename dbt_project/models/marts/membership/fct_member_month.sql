@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
           indexes=[{'columns': ['org_code', 'month_start']}],
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where person_id in (select person_id from {{ ref('int_member_month__touched') }}){% endif %}",
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where person_id in (select person_id from {{ ref('int_member_month__touched') }}) or org_code in ({{ member_month_replaced_orgs() }}){% endif %}",
           post_hook="delete from {{ this }} where month_start < (select min(month_start) from {{ ref('int_member_month__window') }})") }}
 {#- Whether tonight's window gained a month (every person gets it) or not (only the touched people
     are built): decided before the query is planned, so the planner sees a small set of people. -#}
@@ -14,11 +14,12 @@
 {%- endif %}
 -- The monthly member snapshot the review reads: person × organisation × month, over the last
 -- var('member_month_window') months: on the roll, dues paid, attended, eligible (five haves).
--- depends_on: {{ ref('int_member_month__touched') }} {{ ref('int_member_month__built') }}
+-- depends_on: {{ ref('int_member_month__touched') }} {{ ref('int_member_month__built') }} {{ ref('stg_landing__batches') }}
 -- Incremental per person: a night deletes every row of the people it touched
 -- (int_member_month__touched: new roster, dues or attendance rows, dropped by a new snapshot, re-keyed
--- by person linking) and builds their rows again in every month, and builds every person's rows of
--- the months the window gained (int_member_month__built has the month it was built through); a
+-- by person linking) and every row of an organisation a rerun replaced a batch of (a person only the
+-- replaced rows named is in no record any more: member_month_replaced_orgs), builds the touched
+-- people's rows again in every month, and builds every person's rows of the months the window gained (int_member_month__built has the month it was built through); a
 -- full rebuild gives the same rows.
 with months as (
 
