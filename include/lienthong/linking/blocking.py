@@ -1,26 +1,39 @@
 """Blocking rules: which pairs of records are scored at all.
 
 Each rule is an equi-join on keys that a true pair shares despite the sample's noise, chosen so
-that candidate pairs grow about linearly with the records (every key includes a rare part: an id,
-a phone, a given name with a birth year or date):
+that candidate pairs grow about linearly with the records: every key includes a rare part (an id,
+a phone, a full birth date) or a place (the commune's area, ``commune_area``). A name and a year,
+or a hamlet key ("ap 3", "kp 1" repeat in every commune), are not rare at a province: without the
+commune those rules' blocks grew with the square of the records (142M candidate pairs for 1.6M
+records, docs/linking.md, "Thirteenth round"):
 
 - same id number; same phone;
-- same given name, family name and birth year (covers typo'd ids, missing ids and phones,
-  year-only and swapped dates);
+- same given name, family name and birth year in one commune area (covers typo'd ids, missing ids
+  and phones, year-only and swapped dates);
+- the same in one hamlet key whatever the commune (the two records' communes read as different
+  ones: an old commune name that the reference resolves to another new commune, or to several);
+- same given name, family name and full birth date (the same for a mover, whose other records
+  name another commune; a dropped middle name);
 - same family and middle names and full birth date (covers a typo in the given name);
-- same family name, birth year and hamlet (a typo in the given name where one side has the year
-  only or a 01/01 placeholder, the middle name dropped or not; a hamlet holds few people of one
-  family name and year);
-- same given and family names and hamlet (a blank birth date next to a missing phone or an ID of
-  the other kind: CMND in one roll, CCCD in the other);
+- same family name, birth year, hamlet and commune area (a typo in the given name where one side
+  has the year only or a 01/01 placeholder, the middle name dropped or not);
+- same given and family names, hamlet and commune area (a blank birth date next to a missing phone
+  or an ID of the other kind: CMND in one roll, CCCD in the other);
 - same family name, full birth date and hamlet (a typo in the given name where the other record
   drops the middle name: "Nguyễn Hoàng Ảbo" / "Nguyễn Bảo");
 - same family name and last six digits of the ID (a typo in the ID's first six digits, the
   province, century and year of a CCCD, which also gives a record without a date the wrong year or
   none, next to a move or a typo'd given name: no other rule reaches them; the last six digits of a
-  CCCD are random, so the blocks stay small).
+  CCCD are random, so the blocks stay small);
+- same given and family names and first nine digits of the ID (a typo in its last three digits next
+  to a move: the name-and-year rules reach them only in one place; the family name alone is not
+  enough: a CCCD's first nine digits hold a province, a year and three digits that repeat, 7.4M
+  pairs on the province sample).
 
-A key is a column, or a part of one (``DERIVED_KEYS``).
+A key is a column, or a part of one (``DERIVED_KEYS``). A commune area is the record's commune (its
+code, else the first of its candidates) taken to the smallest code of the new communes that old
+communes were split between (``commune_areas``): a record naming a split old commune has those new
+communes as candidates and no code, and its person's other records may name any one of them.
 
 A record without a year of birth is blocked with the year its CCCD carries (``engine``).
 
@@ -32,31 +45,94 @@ trained on pairs not blocked on it.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from splink import block_on
 
+from lienthong.text import crosswalk
+from lienthong.text.addresses import national_provinces
+
 ID_TAIL_DIGITS = 6
-# Keys that are part of a column: the SQL (``{p}``: the table's prefix), which DuckDB and Spark
-# (Splink) and PostgreSQL (a night's candidates) read alike, and the same over a feature row.
+ID_HEAD_DIGITS = 9
+# A record's commune: its code, else the first of its candidates (``{p}``: the table's prefix).
+COMMUNE_UNIT_SQL = "coalesce({p}commune_code, split_part({p}commune_candidates, ' ', 1))"
+
+
+@lru_cache(maxsize=1)
+def commune_areas() -> dict[str, str]:
+    """New commune code -> its area's smallest code. An area is the new communes that old communes
+    were split between (transitively): a record naming a split old commune has all of them as
+    candidates and no code, and its person's other records may name either new one; an area keeps
+    them together (in one partition, ``partitions``; in one block, ``commune_area``). Codes in no
+    split are their own area and not listed."""
+    parent: dict[str, str] = {}
+
+    def find(code: str) -> str:
+        parent.setdefault(code, code)
+        while parent[code] != code:
+            parent[code] = parent[parent[code]]
+            code = parent[code]
+        return code
+
+    for _, new in crosswalk(national_provinces()):
+        first, *rest = sorted(ref.code for ref in new)
+        for code in rest:
+            a, b = sorted((find(first), find(code)))
+            parent[b] = a
+    return {code: find(code) for code in parent}
+
+
+def commune_unit(row: dict) -> str | None:
+    """``COMMUNE_UNIT_SQL`` over a feature row."""
+    code, candidates = row.get("commune_code"), row.get("commune_candidates")
+    if isinstance(code, str):
+        return code
+    return candidates.split(" ")[0] if isinstance(candidates, str) else None
+
+
+@lru_cache(maxsize=1)
+def _area_sql() -> str:
+    """``commune_areas`` as one SQL expression that DuckDB, Spark and PostgreSQL read alike (about
+    300 codes nationally: a CASE, no lookup table to keep in every engine). Built on first use, not at
+    import: the crosswalk of every province takes 0.5 s, which each DAG file parse would pay."""
+    moved = sorted((code, area) for code, area in commune_areas().items() if code != area)
+    cases = " ".join(f"when '{code}' then '{area}'" for code, area in moved)
+    return f"case {COMMUNE_UNIT_SQL} {cases} else {COMMUNE_UNIT_SQL} end"
+
+
+# Keys that are part of a column: the SQL (``{p}``: the table's prefix; a function gives it when it
+# costs to build), which DuckDB and Spark (Splink) and PostgreSQL (a night's candidates) read alike, and
+# the same over a feature row.
 DERIVED_KEYS = {
     "id_tail": (f"right({{p}}id_number, {ID_TAIL_DIGITS})",
                 lambda row: row["id_number"][-ID_TAIL_DIGITS:] if isinstance(row.get("id_number"), str) else None),
+    "id_head": (f"left({{p}}id_number, {ID_HEAD_DIGITS})",
+                lambda row: row["id_number"][:ID_HEAD_DIGITS] if isinstance(row.get("id_number"), str) else None),
+    "commune_area": (_area_sql,
+                     lambda row: commune_areas().get(commune_unit(row), commune_unit(row))),
 }
 
 PREDICTION_KEYS = (
     ("id_number",),
     ("phone",),
-    ("given_key", "family_key", "birth_year"),
+    ("given_key", "family_key", "birth_year", "commune_area"),
+    ("given_key", "family_key", "birth_year", "hamlet_key"),
+    ("given_key", "family_key", "birth_date"),
     ("family_key", "middle_key", "birth_date"),
-    ("family_key", "birth_year", "hamlet_key"),
-    ("given_key", "family_key", "hamlet_key"),
+    ("family_key", "birth_year", "hamlet_key", "commune_area"),
+    ("given_key", "family_key", "hamlet_key", "commune_area"),
     ("family_key", "birth_date", "hamlet_key"),
     ("family_key", "id_tail"),
+    ("given_key", "family_key", "id_head"),
 )
 
 
 def key_sql(key: str, prefix: str = "") -> str:
     """A key as SQL over a table whose columns are written ``<prefix>column``."""
-    return DERIVED_KEYS[key][0].format(p=prefix) if key in DERIVED_KEYS else f"{prefix}{key}"
+    if key not in DERIVED_KEYS:
+        return f"{prefix}{key}"
+    sql = DERIVED_KEYS[key][0]
+    return (sql() if callable(sql) else sql).format(p=prefix)
 
 
 def key_value(row: dict, key: str):
@@ -64,7 +140,10 @@ def key_value(row: dict, key: str):
     return DERIVED_KEYS[key][1](row) if key in DERIVED_KEYS else row.get(key)
 
 
-PREDICTION_RULES = [block_on(*(key_sql(k) for k in keys)) for keys in PREDICTION_KEYS]
+@lru_cache(maxsize=1)
+def prediction_rules() -> list:
+    """Splink's blocking rules for ``PREDICTION_KEYS``."""
+    return [block_on(*(key_sql(k) for k in keys)) for keys in PREDICTION_KEYS]
 
 # Deterministic keys for the prior: records that agree on these are almost surely one person.
 DETERMINISTIC_KEYS = (

@@ -32,7 +32,7 @@ import splink.comparison_library as cl
 from splink import SettingsCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
-from lienthong.linking.blocking import PREDICTION_RULES
+from lienthong.linking.blocking import prediction_rules
 
 TF_COLUMNS = ("given_key", "family_key", "middle_key")
 _SWAPPED = ("substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) "
@@ -140,7 +140,7 @@ def splink_settings() -> SettingsCreator:
         link_type="dedupe_only",
         unique_id_column_name="record_uid",
         comparisons=comparisons(),
-        blocking_rules_to_generate_predictions=PREDICTION_RULES,
+        blocking_rules_to_generate_predictions=prediction_rules(),
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )

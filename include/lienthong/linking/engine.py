@@ -20,7 +20,7 @@ import pandas as pd
 from splink import Linker
 
 from lienthong.linking.backends import DUCKDB, Backend
-from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, PREDICTION_RULES, TRAINING_KEYS,
+from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, TRAINING_KEYS, prediction_rules,
                                         key_value, rules_with_pairs)
 from lienthong.linking.comparisons import STORED_DIALECT, TF_COLUMNS, for_dialect, splink_settings
 from lienthong.linking.policy import LinkingPolicy
@@ -166,7 +166,7 @@ def predict_new(records: pd.DataFrame, model: dict, new_uids: list[str], policy:
         _register_term_frequencies(linker, term_frequencies)
     threshold = _weight(policy.evidence_floor)
     frame = linker.inference.find_matches_to_new_records(
-        "new_records", blocking_rules=PREDICTION_RULES, match_weight_threshold=threshold
+        "new_records", blocking_rules=prediction_rules(), match_weight_threshold=threshold
     ).as_pandas_dataframe()
     return _evidence(frame)
 

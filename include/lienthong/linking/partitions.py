@@ -30,7 +30,6 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from functools import lru_cache
 
 import pandas as pd
 import psycopg
@@ -38,6 +37,7 @@ from splink import block_on
 
 from lienthong.linking import engine, store
 from lienthong.linking.backends import open_backend
+from lienthong.linking.blocking import COMMUNE_UNIT_SQL, commune_areas
 from lienthong.linking.clustering import Refusal, cluster
 from lienthong.linking.conflicts import RecordFacts
 from lienthong.linking.policy import LinkingPolicy, load_policy
@@ -46,15 +46,14 @@ from lienthong.linking.run import (
     _record_events, _record_refusals, _refresh_people, _Run, _spelling_counts, _start, _store_pairs,
     _term_frequencies, _train, source_habits,
 )
-from lienthong.text import crosswalk, lookup_commune
-from lienthong.text.addresses import national_provinces
+from lienthong.text import lookup_commune
 from lienthong.warehouse import connect
 
 NO_COMMUNE = "none"  # the partition of records without a commune (or with one the reference does not know)
 ONE_PARTITION = "all"  # the partition of every record when the policy does not partition
 # A record's commune: its code, else the first of its candidates (an old commune split between new
-# ones, all in one area: ``_areas``).
-UNIT_SQL = "coalesce(r.commune_code, split_part(r.commune_candidates, ' ', 1))"
+# ones, all in one area: ``blocking.commune_areas``).
+UNIT_SQL = COMMUNE_UNIT_SQL.format(p="r.")
 # The keys the cross-partition pass pairs records on: one person's whatever their address. Each
 # narrows a prediction rule that names no place (``blocking.PREDICTION_KEYS``: so the pass scores
 # only pairs a run in one partition scores too) and holds a rare part (an ID, a phone, a full date:
@@ -73,37 +72,13 @@ STAGED = ("identity.staged_pairs", "identity.staged_clusters", "identity.staged_
           "identity.partition_units")
 
 
-@lru_cache(maxsize=1)
-def _areas() -> dict[str, str]:
-    """New commune code -> its area's smallest code. An area is the new communes that old communes
-    were split between (transitively): a record naming a split old commune has all of them as
-    candidates and no code, and its person's other records may name either new one; an area keeps
-    them in one partition (on the demo sample, grouping by commune alone put 10 such pairs of one
-    person's records in two partitions). Of every province, as codes are national (about 1 s once)."""
-    parent: dict[str, str] = {}
-
-    def find(code: str) -> str:
-        parent.setdefault(code, code)
-        while parent[code] != code:
-            parent[code] = parent[parent[code]]
-            code = parent[code]
-        return code
-
-    for _, new in crosswalk(national_provinces()):
-        first, *rest = sorted(ref.code for ref in new)
-        for code in rest:
-            a, b = sorted((find(first), find(code)))
-            parent[b] = a
-    return {code: find(code) for code in parent}
-
-
 def partition_of(unit: str | None, partitions: dict) -> str:
     """The partition of a commune code (None: no commune) under the policy's ``partitions``."""
     if partitions["by"] == "none":
         return ONE_PARTITION
     if not unit:
         return NO_COMMUNE
-    area = _areas().get(unit, unit)
+    area = commune_areas().get(unit, unit)
     if partitions["by"] == "province":
         try:
             return lookup_commune("new", area).province_code

@@ -1,4 +1,6 @@
 """Blocking reaches true pairs that carry two defects at once (real Splink on DuckDB)."""
+import pandas as pd
+
 from lienthong.linking import engine, load_policy
 from lienthong.linking.records import prepare_frame
 
@@ -7,9 +9,9 @@ GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Lan", "Minh", "Nam", "Phúc", "Q
          "Tuấn", "Hương", "Long", "Mai", "Nga", "Oanh", "Phương", "Quang", "Sang", "Thành", "Uyên", "Vinh"]
 
 
-def _record(key: str, name: str, birth: str, hamlet: str = "Ấp 5") -> dict:
+def _record(key: str, name: str, birth: str, hamlet: str = "Ấp 5", commune: str = "Phường Tân Ninh") -> dict:
     return {"org_code": key.split("-")[0], "source_record_key": key, "sex": "F", "id_number": None, "phone": None,
-            "full_name": name, "birth_date": birth, "hamlet": hamlet, "commune": "Phường Tân Ninh"}
+            "full_name": name, "birth_date": birth, "hamlet": hamlet, "commune": commune}
 
 
 def _with_population(family_middle: str, pair: list[dict]):
@@ -36,13 +38,30 @@ def test_a_typo_next_to_a_dropped_middle_name_is_blocked_by_family_year_and_haml
     pair = [_record("org_a-nhi", "Phạm Thị Nhi", "12/05/1997"), _record("org_b-ni", "Phạm Ni", "1997"),
             _record("org_c-elsewhere", "Phạm Ni", "1997", hamlet="Ấp 9"), _record("org_c-older", "Phạm Ni", "1996")]
     frame, rows = _with_population("Trần Thị", pair)
-    assert engine.blocked_by(rows["org_a-nhi"], rows["org_b-ni"]) == ["family_key + birth_year + hamlet_key"]
+    assert engine.blocked_by(rows["org_a-nhi"], rows["org_b-ni"]) == ["family_key + birth_year + hamlet_key + commune_area"]
     assert engine.blocked_by(rows["org_a-nhi"], rows["org_c-elsewhere"]) == []
     assert engine.blocked_by(rows["org_a-nhi"], rows["org_c-older"]) == []
     # Splink renders the rule: the pair is among the blocked pairs it scores, the other two are not.
     pairs = _scored_pairs(frame)
     assert frozenset(("org_a-nhi", "org_b-ni")) in pairs
     assert not {frozenset(("org_a-nhi", "org_c-elsewhere")), frozenset(("org_a-nhi", "org_c-older"))} & pairs
+
+
+def test_a_hamlet_is_one_place_only_within_its_commune_area():
+    """"Ấp 5" is a hamlet of many communes: the same typo'd pair as above is blocked by family name,
+    year and hamlet when one record names the old commune Mỏ Công (split between Trà Vong and Tân
+    Phú: no code, both candidates) and the other the new Tân Phú (one area), not when the other
+    names another commune's "Ấp 5"."""
+    pair = [_record("org_a-nhi", "Phạm Thị Nhi", "12/05/1997", commune="Xã Mỏ Công, Huyện Tân Biên"),
+            _record("org_b-ni", "Phạm Ni", "1997", commune="Xã Tân Phú"),
+            _record("org_c-elsewhere", "Phạm Ni", "1997")]
+    frame, rows = _with_population("Trần Thị", pair)
+    assert pd.isna(rows["org_a-nhi"]["commune_code"]) and rows["org_a-nhi"]["commune_candidates"] == "25510 25549"
+    assert engine.blocked_by(rows["org_a-nhi"], rows["org_b-ni"]) == ["family_key + birth_year + hamlet_key + commune_area"]
+    assert engine.blocked_by(rows["org_a-nhi"], rows["org_c-elsewhere"]) == []
+    pairs = _scored_pairs(frame)
+    assert frozenset(("org_a-nhi", "org_b-ni")) in pairs
+    assert frozenset(("org_a-nhi", "org_c-elsewhere")) not in pairs
 
 
 def test_a_typo_in_the_ids_first_digits_next_to_a_move_is_blocked_by_family_name_and_id_tail():

@@ -77,7 +77,7 @@ def test_each_cross_partition_key_narrows_a_prediction_rule_that_names_no_place(
     every column of a prediction rule, a full date holding the year), on keys a mover keeps (no
     hamlet or commune), each with a rare part so that its blocks stay small whatever the records
     (an ID, a phone, a full date)."""
-    places = {"hamlet_key", "commune_code", "commune_candidates"}
+    places = {"hamlet_key", "commune_code", "commune_candidates", "commune_area"}
     assert ("id_number",) in CROSS_PARTITION_KEYS
     for keys in CROSS_PARTITION_KEYS:
         held = set(keys) | ({"birth_year"} if "birth_date" in keys else set())
