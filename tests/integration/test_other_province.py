@@ -6,12 +6,10 @@ admin seeds dbt loads are rendered for it into the state folder (lienthong.pipel
 from __future__ import annotations
 
 import csv
-import json
-import os
-from datetime import date
 
-import psycopg
 import pytest
+
+from support.configured_deployment import first_day_built
 
 from lienthong.sample.generator import scales
 from lienthong.text.addresses import DEFAULT_PROVINCES, province_codes
@@ -24,34 +22,8 @@ PROVINCES = tuple(scales()["other-province"]["provinces"])
 @pytest.fixture(scope="module")
 def warehouse(fresh_database, tmp_path_factory):
     """The first delivery day of the sample landed, linked and built in a fresh database."""
-    from lienthong.sample import generate
-
-    base = tmp_path_factory.mktemp("other_province")
-    sample = base / "sample"
-    generate("other-province", 42, sample)
-    day = date.fromisoformat(json.loads((sample / "manifest.json").read_text())["deliveries"]["from"])
-    with fresh_database("other_province") as url, pytest.MonkeyPatch.context() as patch:
-        for key, value in {"LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(base / "state"),
-                           "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_DROP_DIR": str(sample / "deliveries"),
-                           "LIENTHONG_ORG_CONFIG_DIR": str(sample / "configs")}.items():
-            patch.setenv(key, value)
-        from lienthong.config.organisations import load_organisations
-        from lienthong.config.settings import load_settings
-        from lienthong.landing.ingest import ingest
-        from lienthong.pipeline.dbt_env import build_warehouse
-        from lienthong.pipeline.sample_sources import sample_api_connections
-
-        settings = load_settings()
-        with sample_api_connections(settings, dict(os.environ)) as served:
-            for key, value in served.items():
-                patch.setenv(key, value)
-            for org in load_organisations():
-                for entity in org.entities:
-                    ingest(org.code, entity.kind, day, settings=settings)
-        linked = build_warehouse(settings, url)
-        with psycopg.connect(url) as conn:
-            yield {"conn": conn, "sample": sample, "linked": linked, "settings": settings,
-                   "orgs": load_organisations()}
+    with first_day_built(fresh_database, tmp_path_factory.mktemp("other_province"), "other-province") as built:
+        yield built
 
 
 def test_the_configs_name_a_province_no_default_names(warehouse):

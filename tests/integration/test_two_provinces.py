@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
 
-import psycopg
 import pytest
+
+from support.configured_deployment import first_day_built
 
 pytestmark = pytest.mark.slow  # a dbt build of the whole project
 
@@ -25,40 +24,15 @@ PEOPLE = 2500  # 6 people on rolls of both provinces after a move (seed 42)
 @pytest.fixture(scope="module")
 def warehouse(fresh_database, tmp_path_factory):
     """The first delivery day of a two-province sample landed, linked and built in a fresh database."""
-    from lienthong.sample import generate
-
     base = tmp_path_factory.mktemp("two_provinces")
-    sample = base / "sample"
-    generate("two-province", 42, sample, people=PEOPLE)
-    day = date.fromisoformat(json.loads((sample / "manifest.json").read_text())["deliveries"]["from"])
-    with fresh_database("two_provinces") as url, pytest.MonkeyPatch.context() as patch:
-        for key, value in {"LIENTHONG_WAREHOUSE_URL": url, "LIENTHONG_STATE_DIR": str(base / "state"),
-                           "LIENTHONG_SAMPLE_DIR": str(sample), "LIENTHONG_DROP_DIR": str(sample / "deliveries"),
-                           "LIENTHONG_ORG_CONFIG_DIR": str(sample / "configs")}.items():
-            patch.setenv(key, value)
-        from lienthong.config.organisations import load_organisations
-        from lienthong.config.settings import load_settings
-        from lienthong.landing.ingest import ingest
-        from lienthong.pipeline.dbt_env import build_warehouse
-        from lienthong.pipeline.sample_sources import sample_api_connections
-
-        settings = load_settings()
-        with sample_api_connections(settings, dict(os.environ)) as served:
-            for key, value in served.items():
-                patch.setenv(key, value)
-            for org in load_organisations():
-                for entity in org.entities:
-                    ingest(org.code, entity.kind, day, settings=settings)
-        linked = build_warehouse(settings, url)
-        with psycopg.connect(url) as conn:
-            yield {"conn": conn, "sample": sample, "linked": linked,
-                   "orgs": [o.code for o in load_organisations()]}
+    with first_day_built(fresh_database, base, "two-province", people=PEOPLE) as built:
+        yield built
 
 
 def test_every_branch_is_a_configured_organisation_whose_roll_lands(warehouse):
     conn, manifest = warehouse["conn"], json.loads((warehouse["sample"] / "manifest.json").read_text())
     branches = sorted(manifest["organisations"])
-    assert warehouse["orgs"] == branches
+    assert [o.code for o in warehouse["orgs"]] == branches
     landed = dict(conn.execute("""
         select org_code, count(*) from raw.batches where status = 'loaded' and entity = 'roster' group by org_code
     """).fetchall())
