@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 from splink import DuckDBAPI
 
+from lienthong.linking.blocking import with_commune_area
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import id_birth_years
 
@@ -46,9 +47,10 @@ _LOCAL_ONLY = {"spark.driver.bindAddress": "127.0.0.1", "spark.driver.host": "12
 
 
 def _scored_records(records: pd.DataFrame) -> pd.DataFrame:
-    """The records as scoring reads them: without a year of birth, the year their CCCD carries."""
+    """The records as scoring reads them: without a year of birth, the year their CCCD carries; with
+    their commune's area (``blocking.with_commune_area``)."""
     years = id_birth_years(records).set_index("record_uid")["birth_year"]
-    out = records.copy()
+    out = with_commune_area(records)
     out["birth_year"] = out["birth_year"].fillna(out["record_uid"].map(years)).astype("Int64")
     return out
 
@@ -85,7 +87,8 @@ class SparkBackend:
         """Splink's SparkAPI on this session, with ``records`` (and ``new_records``) as temporary views."""
         from splink.backends.spark import SparkAPI
 
-        frame = self.session.createDataFrame(_plain(_scored_records(records)), schema=_spark_schema(records))
+        scored = _scored_records(records)
+        frame = self.session.createDataFrame(_plain(scored), schema=_spark_schema(scored))
         frame.createOrReplaceTempView("records")
         if new_uids:
             frame.where(frame["record_uid"].isin(list(new_uids))).createOrReplaceTempView("new_records")

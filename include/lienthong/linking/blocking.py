@@ -34,6 +34,9 @@ A key is a column, or a part of one (``DERIVED_KEYS``). A commune area is the re
 code, else the first of its candidates) taken to the smallest code of the new communes that old
 communes were split between (``commune_areas``): a record naming a split old commune has those new
 communes as candidates and no code, and its person's other records may name any one of them.
+Scoring's input carries it as a column (``with_commune_area``): as SQL it is a CASE of about 300
+codes, which Splink would parse again for every query it builds (a linking test's set-up took 4×
+as long) and the engine would evaluate in every join.
 
 A record without a year of birth is blocked with the year its CCCD carries (``engine``).
 
@@ -47,6 +50,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import pandas as pd
 from splink import block_on
 
 from lienthong.text import crosswalk
@@ -82,6 +86,12 @@ def commune_areas() -> dict[str, str]:
     return {code: find(code) for code in parent}
 
 
+def with_commune_area(records: pd.DataFrame) -> pd.DataFrame:
+    """``records`` (feature rows) with their ``commune_area`` column, as scoring reads them."""
+    unit = records["commune_code"].fillna(records["commune_candidates"].astype(object).str.split(" ", n=1).str[0])
+    return records.assign(commune_area=unit.map(commune_areas()).fillna(unit))
+
+
 def commune_unit(row: dict) -> str | None:
     """``COMMUNE_UNIT_SQL`` over a feature row."""
     code, candidates = row.get("commune_code"), row.get("commune_candidates")
@@ -92,9 +102,9 @@ def commune_unit(row: dict) -> str | None:
 
 @lru_cache(maxsize=1)
 def _area_sql() -> str:
-    """``commune_areas`` as one SQL expression that DuckDB, Spark and PostgreSQL read alike (about
-    300 codes nationally: a CASE, no lookup table to keep in every engine). Built on first use, not at
-    import: the crosswalk of every province takes 0.5 s, which each DAG file parse would pay."""
+    """``commune_areas`` as one SQL expression, for PostgreSQL (a night's candidates, ``candidates_sql``;
+    about 300 codes nationally: a CASE, no lookup table to keep). Built on first use, not at import:
+    the crosswalk of every province takes 0.5 s, which each DAG file parse would pay."""
     moved = sorted((code, area) for code, area in commune_areas().items() if code != area)
     cases = " ".join(f"when '{code}' then '{area}'" for code, area in moved)
     return f"case {COMMUNE_UNIT_SQL} {cases} else {COMMUNE_UNIT_SQL} end"
@@ -142,8 +152,8 @@ def key_value(row: dict, key: str):
 
 @lru_cache(maxsize=1)
 def prediction_rules() -> list:
-    """Splink's blocking rules for ``PREDICTION_KEYS``."""
-    return [block_on(*(key_sql(k) for k in keys)) for keys in PREDICTION_KEYS]
+    """Splink's blocking rules for ``PREDICTION_KEYS`` (over scoring's input, which holds ``commune_area``)."""
+    return [block_on(*(k if k == "commune_area" else key_sql(k) for k in keys)) for keys in PREDICTION_KEYS]
 
 # Deterministic keys for the prior: records that agree on these are almost surely one person.
 DETERMINISTIC_KEYS = (
