@@ -28,13 +28,18 @@ records, docs/linking.md, "Thirteenth round"):
 - same given and family names and first nine digits of the ID (a typo in its last three digits next
   to a move: the name-and-year rules reach them only in one place; the family name alone is not
   enough: a CCCD's first nine digits hold a province, a year and three digits that repeat, 7.4M
-  pairs on the province sample).
+  pairs on the province sample);
+- each rule on the commune area again, with one record's other area (``commune_area_alt``) against
+  the other's area, both ways round: an old commune name the reference reads as new communes of two
+  areas ("Xã Phước Đông": Phường Gia Lộc or Xã Tân Lân, candidates "25672 28138") is compared with a
+  record in either, not only in its first candidate's (docs/linking.md, "Fourteenth round").
 
 A key is a column, or a part of one (``DERIVED_KEYS``). A commune area is the record's commune (its
 code, else the first of its candidates) taken to the smallest code of the new communes that old
 communes were split between (``commune_areas``): a record naming a split old commune has those new
-communes as candidates and no code, and its person's other records may name any one of them.
-Scoring's input carries it as a column (``with_commune_area``): as SQL it is a CASE of about 300
+communes as candidates and no code, and its person's other records may name any one of them. A
+record's other area is its last candidate's, when it has no code and that area is not the first's.
+Scoring's input carries both as columns (``with_commune_area``): as SQL it is a CASE of about 300
 codes, which Splink would parse again for every query it builds (a linking test's set-up took 4×
 as long) and the engine would evaluate in every join.
 
