@@ -57,6 +57,7 @@ from functools import lru_cache
 
 import pandas as pd
 from splink import block_on
+from splink.blocking_rule_library import CustomRule
 
 from lienthong.text import crosswalk
 from lienthong.text.addresses import national_provinces
@@ -219,12 +220,13 @@ def agrees(left: dict, right: dict, key: str | tuple[str, str]) -> bool:
 @lru_cache(maxsize=1)
 def prediction_rules() -> list:
     """Splink's blocking rules for ``PREDICTION_KEYS`` (over scoring's input, which holds ``AREA_COLUMNS``)."""
-    def side_sql(key: str, side: str) -> str:
-        return f"{side}.{key}" if key in AREA_COLUMNS else key_sql(key, f"{side}.")
+    def side_sql(key: str, side: str) -> str:  # quoted, so that Splink renders it for Spark too
+        return key_sql(key, f"{side}.") if key in DERIVED_KEYS and key not in AREA_COLUMNS else f'{side}."{key}"'
 
     return [block_on(*(k if k in AREA_COLUMNS else key_sql(k) for k in keys))
             if all(isinstance(k, str) for k in keys)
-            else " and ".join(f"{side_sql(sides(k)[0], 'l')} = {side_sql(sides(k)[1], 'r')}" for k in keys)
+            else CustomRule(" and ".join(f"{side_sql(sides(k)[0], 'l')} = {side_sql(sides(k)[1], 'r')}" for k in keys),
+                            "duckdb")
             for keys in PREDICTION_KEYS]
 
 # Deterministic keys for the prior: records that agree on these are almost surely one person.
