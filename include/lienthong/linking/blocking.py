@@ -28,13 +28,18 @@ records, docs/linking.md, "Thirteenth round"):
 - same given and family names and first nine digits of the ID (a typo in its last three digits next
   to a move: the name-and-year rules reach them only in one place; the family name alone is not
   enough: a CCCD's first nine digits hold a province, a year and three digits that repeat, 7.4M
-  pairs on the province sample).
+  pairs on the province sample);
+- each rule on the commune area again, with one record's other area (``commune_area_alt``) against
+  the other's area, both ways round: an old commune name the reference reads as new communes of two
+  areas ("Xã Phước Đông": Phường Gia Lộc or Xã Tân Lân, candidates "25672 28138") is compared with a
+  record in either, not only in its first candidate's (docs/linking.md, "Fourteenth round").
 
 A key is a column, or a part of one (``DERIVED_KEYS``). A commune area is the record's commune (its
 code, else the first of its candidates) taken to the smallest code of the new communes that old
 communes were split between (``commune_areas``): a record naming a split old commune has those new
-communes as candidates and no code, and its person's other records may name any one of them.
-Scoring's input carries it as a column (``with_commune_area``): as SQL it is a CASE of about 300
+communes as candidates and no code, and its person's other records may name any one of them. A
+record's other area is its last candidate's, when it has no code and that area is not the first's.
+Scoring's input carries both as columns (``with_commune_area``): as SQL it is a CASE of about 300
 codes, which Splink would parse again for every query it builds (a linking test's set-up took 4×
 as long) and the engine would evaluate in every join.
 
@@ -52,6 +57,7 @@ from functools import lru_cache
 
 import pandas as pd
 from splink import block_on
+from splink.blocking_rule_library import CustomRule
 
 from lienthong.text import crosswalk
 from lienthong.text.addresses import national_provinces
@@ -87,9 +93,16 @@ def commune_areas() -> dict[str, str]:
 
 
 def with_commune_area(records: pd.DataFrame) -> pd.DataFrame:
-    """``records`` (feature rows) with their ``commune_area`` column, as scoring reads them."""
-    unit = records["commune_code"].fillna(records["commune_candidates"].astype(object).str.split(" ", n=1).str[0])
-    return records.assign(commune_area=unit.map(commune_areas()).fillna(unit))
+    """``records`` (feature rows) with their ``commune_area`` and ``commune_area_alt`` columns, as
+    scoring reads them."""
+    candidates = records["commune_candidates"].astype(object).str.split(" ")
+    unit = records["commune_code"].fillna(candidates.str[0])
+    area = unit.map(commune_areas()).fillna(unit)
+    last = candidates.str[-1].where(records["commune_code"].isna())
+    last_area = last.map(commune_areas()).fillna(last)
+    # Typed as text even when empty, so that the engine compares it with ``commune_area``.
+    alt = last_area.where(last_area != area).astype("string")
+    return records.assign(commune_area=area, commune_area_alt=alt)
 
 
 def commune_unit(row: dict) -> str | None:
@@ -100,14 +113,40 @@ def commune_unit(row: dict) -> str | None:
     return candidates.split(" ")[0] if isinstance(candidates, str) else None
 
 
-@lru_cache(maxsize=1)
-def _area_sql() -> str:
-    """``commune_areas`` as one SQL expression, for PostgreSQL (a night's candidates, ``candidates_sql``;
-    about 300 codes nationally: a CASE, no lookup table to keep). Built on first use, not at import:
-    the crosswalk of every province takes 0.5 s, which each DAG file parse would pay."""
+def _area(code: str | None) -> str | None:
+    return commune_areas().get(code, code)
+
+
+def commune_area_alt(row: dict) -> str | None:
+    """``commune_area_alt`` over a feature row: the area of a record's last commune candidate when
+    it has no code and that area is not its first candidate's (an old commune name the reference
+    reads as communes of two areas: "25672 28138"), else None."""
+    candidates = row.get("commune_candidates")
+    if isinstance(row.get("commune_code"), str) or not isinstance(candidates, str):
+        return None
+    last = _area(candidates.split(" ")[-1])
+    return last if last != _area(commune_unit(row)) else None
+
+
+def _area_case(unit_sql: str) -> str:
+    """``commune_areas`` over a commune code's SQL, as one SQL expression: a CASE of about 300 codes
+    nationally, no lookup table to keep."""
     moved = sorted((code, area) for code, area in commune_areas().items() if code != area)
     cases = " ".join(f"when '{code}' then '{area}'" for code, area in moved)
-    return f"case {COMMUNE_UNIT_SQL} {cases} else {COMMUNE_UNIT_SQL} end"
+    return f"case {unit_sql} {cases} else {unit_sql} end"
+
+
+# For PostgreSQL (a night's candidates, ``candidates_sql``). Built on first use, not at import: the
+# crosswalk of every province takes 0.5 s, which each DAG file parse would pay.
+@lru_cache(maxsize=1)
+def _area_sql() -> str:
+    return _area_case(COMMUNE_UNIT_SQL)
+
+
+@lru_cache(maxsize=1)
+def _area_alt_sql() -> str:
+    last = _area_case("substring({p}commune_candidates from '[^ ]+$')")
+    return f"case when {{p}}commune_code is null then nullif({last}, {_area_sql()}) end"
 
 
 # Keys that are part of a column: the SQL (``{p}``: the table's prefix; a function gives it when it
@@ -118,11 +157,13 @@ DERIVED_KEYS = {
                 lambda row: row["id_number"][-ID_TAIL_DIGITS:] if isinstance(row.get("id_number"), str) else None),
     "id_head": (f"left({{p}}id_number, {ID_HEAD_DIGITS})",
                 lambda row: row["id_number"][:ID_HEAD_DIGITS] if isinstance(row.get("id_number"), str) else None),
-    "commune_area": (_area_sql,
-                     lambda row: commune_areas().get(commune_unit(row), commune_unit(row))),
+    "commune_area": (_area_sql, lambda row: _area(commune_unit(row))),
+    "commune_area_alt": (_area_alt_sql, commune_area_alt),
 }
+# Columns of scoring's input (``with_commune_area``), not SQL over it, in Splink's rules.
+AREA_COLUMNS = ("commune_area", "commune_area_alt")
 
-PREDICTION_KEYS = (
+_PLAIN_KEYS = (
     ("id_number",),
     ("phone",),
     ("given_key", "family_key", "birth_year", "commune_area"),
@@ -135,6 +176,15 @@ PREDICTION_KEYS = (
     ("family_key", "id_tail"),
     ("given_key", "family_key", "id_head"),
 )
+# A key of a rule is a column (or part of one) that both records share, or a pair ``(a, b)``: the
+# left record's ``a`` is the right one's ``b``. Each rule on the commune area again with a record's
+# other area (``commune_area_alt``) against the other record's area, both ways round (Splink pairs a
+# record with those of larger uid only): an old commune name read as new communes of two areas
+# ("25672 28138") is then compared with records of either, not only of its first candidate's.
+CROSSED_AREAS = (("commune_area_alt", "commune_area"), ("commune_area", "commune_area_alt"))
+PREDICTION_KEYS = _PLAIN_KEYS + tuple(
+    tuple(crossed if key == "commune_area" else key for key in keys)
+    for crossed in CROSSED_AREAS for keys in _PLAIN_KEYS if "commune_area" in keys)
 
 
 def key_sql(key: str, prefix: str = "") -> str:
@@ -150,10 +200,34 @@ def key_value(row: dict, key: str):
     return DERIVED_KEYS[key][1](row) if key in DERIVED_KEYS else row.get(key)
 
 
+def sides(key: str | tuple[str, str]) -> tuple[str, str]:
+    """A rule's key as (the left record's key, the right record's)."""
+    return key if isinstance(key, tuple) else (key, key)
+
+
+def rule_label(keys: tuple) -> str:
+    """A rule's name: its keys, a crossed pair as ``a = b``."""
+    return " + ".join(" = ".join(dict.fromkeys(sides(key))) for key in keys)
+
+
+def agrees(left: dict, right: dict, key: str | tuple[str, str]) -> bool:
+    """Whether two feature rows agree on a rule's key (a missing value agrees with nothing)."""
+    a, b = sides(key)
+    value = key_value(left, a)
+    return value is not None and value == key_value(right, b)
+
+
 @lru_cache(maxsize=1)
 def prediction_rules() -> list:
-    """Splink's blocking rules for ``PREDICTION_KEYS`` (over scoring's input, which holds ``commune_area``)."""
-    return [block_on(*(k if k == "commune_area" else key_sql(k) for k in keys)) for keys in PREDICTION_KEYS]
+    """Splink's blocking rules for ``PREDICTION_KEYS`` (over scoring's input, which holds ``AREA_COLUMNS``)."""
+    def side_sql(key: str, side: str) -> str:  # quoted, so that Splink renders it for Spark too
+        return key_sql(key, f"{side}.") if key in DERIVED_KEYS and key not in AREA_COLUMNS else f'{side}."{key}"'
+
+    return [block_on(*(k if k in AREA_COLUMNS else key_sql(k) for k in keys))
+            if all(isinstance(k, str) for k in keys)
+            else CustomRule(" and ".join(f"{side_sql(sides(k)[0], 'l')} = {side_sql(sides(k)[1], 'r')}" for k in keys),
+                            "duckdb")
+            for keys in PREDICTION_KEYS]
 
 # Deterministic keys for the prior: records that agree on these are almost surely one person.
 DETERMINISTIC_KEYS = (
@@ -188,10 +262,12 @@ def candidates_sql(changed: str, records: str = "identity.records") -> str:
     can be blocked with, those included: sharing every key of a prediction rule, a missing year of
     birth on either side counting as any year (scoring reads a CCCD's year there, ``backends``)."""
 
-    def agree(key: str) -> str:
+    def agree(key: str | tuple[str, str]) -> str:
         if key == "birth_year":
             return "(r.birth_year = n.birth_year or r.birth_year is null or n.birth_year is null)"
-        return f"{key_sql(key, 'r.')} = {key_sql(key, 'n.')}"
+        # Each crossed rule comes both ways round: the changed record on its left side covers both.
+        a, b = sides(key)
+        return f"{key_sql(a, 'n.')} = {key_sql(b, 'r.')}"
 
     rules = [f"select r.record_uid from {records} n join {changed} c on c.record_uid = n.record_uid "
              f"join {records} r on {' and '.join(agree(k) for k in keys)}" for keys in PREDICTION_KEYS]

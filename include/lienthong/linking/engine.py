@@ -20,8 +20,8 @@ import pandas as pd
 from splink import Linker
 
 from lienthong.linking.backends import DUCKDB, Backend
-from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, TRAINING_KEYS, prediction_rules,
-                                        key_value, rules_with_pairs)
+from lienthong.linking.blocking import (DETERMINISTIC_KEYS, PREDICTION_KEYS, TRAINING_KEYS, agrees, prediction_rules,
+                                        rule_label, rules_with_pairs)
 from lienthong.linking.comparisons import STORED_DIALECT, TF_COLUMNS, for_dialect, splink_settings
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
@@ -197,8 +197,7 @@ def compare(first: dict, second: dict, model: dict) -> dict:
 def blocked_by(first: dict, second: dict) -> list[str]:
     """The prediction rules under which two feature rows are a candidate pair."""
     first, second = _as_scored(first), _as_scored(second)
-    return [" + ".join(keys) for keys in PREDICTION_KEYS
-            if all(key_value(first, k) is not None and key_value(first, k) == key_value(second, k) for k in keys)]
+    return [rule_label(keys) for keys in PREDICTION_KEYS if all(agrees(first, second, k) for k in keys)]
 
 
 def _weight(probability: float) -> float:

@@ -92,6 +92,39 @@ def test_a_night_scores_against_candidates_as_against_every_record(second_night,
     assert max(abs(stored[pair] - everyone[pair]) for pair in stored) < 1e-12
 
 
+def test_a_nights_candidates_are_the_records_a_prediction_rule_blocks_with(module_url):
+    """``candidates_sql`` in PostgreSQL gives a changed record the records that share every key of a
+    prediction rule with it (``blocked_by``, either way round), crossed keys included: "Xã Phước Đông"
+    names old communes now in Phường Gia Lộc and in Xã Tân Lân (no code, two areas), and its record
+    and the same name and year in either, in other hamlets, are each other's candidates; in a third
+    commune they are not."""
+    from lienthong.linking import engine, store
+    from lienthong.linking.blocking import candidates_sql
+    from lienthong.linking.records import prepare_frame
+
+    def entry(key: str, hamlet: str, commune: str) -> dict:
+        return {"org_code": key.split("-")[0], "source_record_key": key, "full_name": "Trần Thị Yến",
+                "birth_date": "2006", "sex": "Nữ", "id_number": None, "phone": None, "hamlet": hamlet,
+                "commune": commune}
+
+    frame = prepare_frame([entry("hoi_a-1", "Ấp Giồng Cát", "Xã Phước Đông"), entry("hoi_b-1", "Ấp Cây Me", "Xã Tân Lân"),
+                           entry("hoi_c-1", "Ấp 2", "Phường Gia Lộc"), entry("hoi_d-1", "Ấp 9", "Phường Tân Ninh")])
+    rows = {r["source_record_key"]: r for r in frame.to_dict("records")}
+    with psycopg.connect(module_url) as conn:
+        store.ensure_schema(conn)
+        conn.execute("create temp table these (like identity.records including defaults)")
+        store.copy_frame(conn, "these", frame, list(frame.columns))
+        found = {}
+        for key, row in rows.items():
+            store.temp_keys(conn, "changed", [row["record_uid"]])
+            uids = {u for (u,) in conn.execute(candidates_sql("changed", "these")).fetchall()}
+            found[key] = {k for k, r in rows.items() if r["record_uid"] in uids}
+    expected = {key: {other for other in rows if other == key or engine.blocked_by(row, rows[other])
+                      or engine.blocked_by(rows[other], row)} for key, row in rows.items()}
+    assert found == expected
+    assert found["hoi_a-1"] == {"hoi_a-1", "hoi_b-1", "hoi_c-1"} and found["hoi_b-1"] == {"hoi_b-1", "hoi_a-1"}
+
+
 def test_a_typod_cccd_still_links(second_night):
     woman = second_night["woman"]
     after = second_night["after"]

@@ -64,6 +64,28 @@ def test_a_hamlet_is_one_place_only_within_its_commune_area():
     assert frozenset(("org_a-nhi", "org_c-elsewhere")) not in pairs
 
 
+def test_an_old_commune_name_read_as_communes_of_two_areas_is_blocked_with_either():
+    """"Xã Phước Đông" names an old commune now in Phường Gia Lộc and another now in Xã Tân Lân (two
+    areas: no code, both candidates, Gia Lộc first). Its record is blocked by name and year with the
+    same person's record in Tân Lân, in another hamlet (the rule crossed with its other area, whichever
+    record comes first), as with one in Gia Lộc; not with the same name and year in a third commune."""
+    pair = [_record("org_a-yen", "Trần Thị Yến", "27/12/2006", hamlet="Ấp Giồng Cát", commune="Xã Phước Đông"),
+            _record("org_b-tan-lan", "Trần Thị Yến", "2006", hamlet="Ấp Cây Me", commune="Xã Tân Lân"),
+            _record("org_c-gia-loc", "Trần Thị Yến", "2006", hamlet="Ấp 2", commune="Phường Gia Lộc"),
+            _record("org_c-elsewhere", "Trần Thị Yến", "2006", hamlet="Ấp 9")]
+    frame, rows = _with_population("Lê Văn", pair)
+    assert pd.isna(rows["org_a-yen"]["commune_code"]) and rows["org_a-yen"]["commune_candidates"] == "25672 28138"
+    assert engine.blocked_by(rows["org_a-yen"], rows["org_b-tan-lan"]) == [
+        "given_key + family_key + birth_year + commune_area_alt = commune_area"]
+    assert engine.blocked_by(rows["org_b-tan-lan"], rows["org_a-yen"]) == [
+        "given_key + family_key + birth_year + commune_area = commune_area_alt"]
+    assert engine.blocked_by(rows["org_a-yen"], rows["org_c-gia-loc"]) == ["given_key + family_key + birth_year + commune_area"]
+    assert engine.blocked_by(rows["org_a-yen"], rows["org_c-elsewhere"]) == []
+    pairs = _scored_pairs(frame)
+    assert {frozenset(("org_a-yen", "org_b-tan-lan")), frozenset(("org_a-yen", "org_c-gia-loc"))} <= pairs
+    assert frozenset(("org_a-yen", "org_c-elsewhere")) not in pairs
+
+
 def test_a_typo_in_the_ids_first_digits_next_to_a_move_is_blocked_by_family_name_and_id_tail():
     """'Trần Thị Hòa' and 'Trần Thị Hòòa' (a typo), day and month swapped, the CCCD's year digit
     typo'd, another hamlet (a move): only the family name and the last six digits of the ID reach
