@@ -183,5 +183,24 @@
    (a handful of rows, and nested loops over hundreds of thousands: docs/review.md), and a BI tool's
    first query after the build too. Views and ephemeral models have none to gather. #}
 {% macro analyze_if_table() -%}
-    {%- if config.get('materialized') in ('table', 'incremental') -%} analyze {{ this }} {%- else -%} select 1 {%- endif -%}
+    {%- if config.get('materialized') == 'incremental' and config.get('unique_key') == 'period_key' -%}
+    {{ analyze_review_periods() }}
+    {%- elif config.get('materialized') in ('table', 'incremental') -%} analyze {{ this }} {%- else -%} select 1 {%- endif -%}
+{%- endmacro %}
+
+{# The review's models incremental by period: a night that rebuilt only some periods (the open ones)
+   analyses period_key alone, whose values a night changes (a new month's periods, which the planner
+   would otherwise take for empty); the other columns' statistics, gathered when every period was
+   built, describe rows a night replaced with rows like them. A build of every period (first, full
+   refresh, a late delivery dated in the window's first month) analyses every column. Decided in SQL:
+   whether `this` existed before the build is not known reliably once dbt has created it. #}
+{% macro analyze_review_periods() -%}
+    do $$ begin
+        if exists (select 1 from {{ ref('rpt_review_periods') }}
+                   where period_key not in (select period_key from {{ ref('int_review__rebuilt_periods') }})) then
+            analyze {{ this }} (period_key);
+        else
+            analyze {{ this }};
+        end if;
+    end $$
 {%- endmacro %}

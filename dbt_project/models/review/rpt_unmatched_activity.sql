@@ -19,13 +19,7 @@ first_roll as (
 
 delivered as (
 
-    -- The row's day: when paid, else the last day of the period paid for; the session's day.
-    select org_code, 'dues' as entity, member_key, delivery_date,
-           coalesce(paid_on, (period_start + make_interval(months => period_months) - interval '1 day')::date) as row_on
-    from {{ ref('int_dues__payments') }}
-    union all
-    select org_code, 'activities', member_key, delivery_date, session_on
-    from {{ ref('int_activities__attendance') }}
+    select org_code, entity, member_key, delivery_date, row_on from {{ ref('int_deliveries__member_rows') }}
 
 ),
 

@@ -16,14 +16,15 @@ pytestmark = pytest.mark.slow  # three nights of dbt builds
 # This project's own nodes (other folders of the tree belong to other teams' work).
 MINE = ["--select", "+fct_member_month", "+fct_membership_history", "+dim_org_unit", "+rpt_dq_scorecard",
         "+rpt_members_by_commune", "+int_people__source_records", "+dim_date", "+dim_organisation", "+dim_admin_unit",
-        "+dim_person"]
+        "+dim_person", "+rpt_unmatched_activity"]
 
 # Models that must be identical after an incremental night and after a full rebuild (snapshot-fed
 # history tables are excluded: their validity timestamps are the build times).
 # built_through_batch_id is the incremental watermark: build metadata, not content.
 COMPARED = ["intermediate.int_membership__states", "intermediate.int_membership__records",
             "marts.fct_membership", "marts.dim_person", "marts.fct_dues_payment", "marts.fct_activity_attendance",
-            "marts.fct_member_month", "review.rpt_members_by_commune", "review.rpt_dq_scorecard"]
+            "marts.fct_member_month", "review.rpt_members_by_commune", "review.rpt_dq_scorecard",
+            "intermediate.int_deliveries__member_rows", "review.rpt_unmatched_activity"]
 
 
 def _content(warehouse, table: str) -> list[tuple]:

@@ -394,7 +394,7 @@ WITHIN_PERIOD = ["intermediate.int_review__member_status", "intermediate.int_rev
                  "intermediate.int_review__record_flags", "review.rpt_member_flags", "review.rpt_member_suspicion",
                  "review.rpt_five_haves", "review.rpt_five_haves_by_unit", "review.rpt_gathering_rate",
                  "review.rpt_organisation_overlap", "review.rpt_people_by_organisation_count",
-                 "review.rpt_correction_suggestions"]
+                 "review.rpt_correction_suggestions", "intermediate.int_review__unit_verified"]
 # Each period against the previous one: a full build of the review reissues that previous (closed) period
 # too, so a rebuilt period's rows are what the model alone, built in full over the same review, gives.
 ACROSS_PERIODS = ["review.rpt_changes_since_previous"]

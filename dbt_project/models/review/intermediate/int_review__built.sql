@@ -7,5 +7,5 @@
 -- depends_on: {{ ref('rpt_member_flags') }} {{ ref('rpt_member_suspicion') }} {{ ref('rpt_correction_suggestions') }}
 -- depends_on: {{ ref('rpt_five_haves') }} {{ ref('rpt_five_haves_by_unit') }} {{ ref('rpt_gathering_rate') }}
 -- depends_on: {{ ref('rpt_organisation_overlap') }} {{ ref('rpt_people_by_organisation_count') }}
--- depends_on: {{ ref('rpt_changes_since_previous') }}
+-- depends_on: {{ ref('rpt_changes_since_previous') }} {{ ref('int_review__unit_verified') }}
 select max(through_batch_id)::bigint as built_through_batch_id from {{ ref('int_review__rebuilt_periods') }}

@@ -40,23 +40,11 @@ reported_in_period as (
 
 ),
 
--- Each unit's records and verified people, in two hashed steps (per person, then per unit): a
--- distinct count of the people sorted every record (464,359 at demo). A person is verified in the
--- unit when any of their records there is.
-unit_people as (
-
-    select period_key, org_code, unit_key, person_id, count(*) as records, bool_or(has_person) as has_person
-    from {{ ref('int_review__records') }}
-    group by 1, 2, 3, 4
-
-),
-
+-- Each unit's records and verified people per period (incremental by period: a night counts the
+-- rebuilt periods' records only).
 verified as (
 
-    select period_key, org_code, unit_key, sum(records)::bigint as roll_records,
-           count(person_id) filter (where has_person) as verified_people
-    from unit_people
-    group by 1, 2, 3
+    select * from {{ ref('int_review__unit_verified') }}
 
 )
 
