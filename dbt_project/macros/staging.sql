@@ -52,11 +52,18 @@
     {%- endif %}
 {%- endmacro %}
 
-{# A date column as a date (vn_date) and, for births, a year (vn_birth_year), once per distinct text. #}
+{# A date column as a date (vn_date) and, for births, a year (vn_birth_year, from that date: the date is
+   read once), once per distinct text (per_value's Memoize). #}
 {% macro _date_values(alias, expr, date_order, with_year=false) -%}
-    {%- set values = {'date_value': vn_date(expr, date_order)} -%}
-    {%- if with_year %}{% do values.update({'year_value': vn_birth_year(expr, date_order)}) %}{% endif -%}
-    {{ per_value(alias, values) }}
+    {%- if with_year -%}
+left join lateral (
+        select date_value, {{ vn_birth_year(expr, date_order, date='date_value') }} as year_value
+        from (select {{ vn_date(expr, date_order) }} as date_value offset 0) as date_read  -- not flattened: read once
+        offset 0
+    ) as {{ alias }} on true
+    {%- else -%}
+    {{ per_value(alias, {'date_value': vn_date(expr, date_order)}) }}
+    {%- endif %}
 {%- endmacro %}
 
 {# The name as written: a full_name column, else the family, middle and given names' columns joined. #}
@@ -138,7 +145,8 @@ located as (
         {%- endif %}
     from source
     {% if 'address' in fields and 'commune' not in fields -%}
-    cross join lateral ({{ _address_cut('source.address') }}) as cut
+    -- once per distinct address (Memoize, as per_value): a roll repeats its hamlets and communes
+    left join lateral ({{ _address_cut('source.address') }} offset 0) as cut on true
     {%- endif %}
 )
 
