@@ -115,15 +115,18 @@ left join lateral (
         case when m.hamlet is not null then nullif(btrim(substr(n.t, length(m.hamlet[1]) + length(m.hamlet[2]) + 1)), '')
              when n.t like '%,%' and not m.unit_first then btrim(substr(n.t, strpos(n.t, ',') + 1))
              else btrim(n.t) end as commune_text
-    from (select normalize({{ expr }}, NFC) as t) as n
+    -- offset 0 on each step: computed once, where the planner would paste the regular expression
+    -- into each of its uses (five matches a row)
+    from (select normalize({{ expr }}, NFC) as t offset 0) as n
     -- Matched on the text without diacritics, which keeps every Vietnamese letter's place (the cut's
     -- lengths apply to the text as written); a text where it would not is not cut by hamlet word.
-    cross join lateral (select lower(unaccent(n.t)) as k) as u
+    cross join lateral (select lower(unaccent(n.t)) as k offset 0) as u
     cross join lateral (
         select case when length(u.k) = length(n.t) then regexp_match(u.k,
                    '^((?:ap|khu pho|kp|to|khom)\.?(?:\s*(?!{{ _commune_word() }})[^\s,;|-][^\s,;|]*)*)'
                    || '(\s*[,;|]\s*|\s+-\s+|\s+(?={{ _commune_word() }}))') end as hamlet,
                btrim(u.k) || ' ' ~ '^({{ _commune_word() }}|{{ _district_word() }})' as unit_first
+        offset 0
     ) as m
 {%- endmacro %}
 
