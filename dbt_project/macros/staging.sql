@@ -52,11 +52,18 @@
     {%- endif %}
 {%- endmacro %}
 
-{# A date column as a date (vn_date) and, for births, a year (vn_birth_year), once per distinct text. #}
+{# A date column as a date (vn_date) and, for births, a year (vn_birth_year, from that date: the date is
+   read once), once per distinct text (per_value's Memoize). #}
 {% macro _date_values(alias, expr, date_order, with_year=false) -%}
-    {%- set values = {'date_value': vn_date(expr, date_order)} -%}
-    {%- if with_year %}{% do values.update({'year_value': vn_birth_year(expr, date_order)}) %}{% endif -%}
-    {{ per_value(alias, values) }}
+    {%- if with_year -%}
+left join lateral (
+        select date_value, {{ vn_birth_year(expr, date_order, date='date_value') }} as year_value
+        from (select {{ vn_date(expr, date_order) }} as date_value offset 0) as date_read  -- not flattened: read once
+        offset 0
+    ) as {{ alias }} on true
+    {%- else -%}
+    {{ per_value(alias, {'date_value': vn_date(expr, date_order)}) }}
+    {%- endif %}
 {%- endmacro %}
 
 {# The name as written: a full_name column, else the family, middle and given names' columns joined. #}
@@ -108,15 +115,18 @@
         case when m.hamlet is not null then nullif(btrim(substr(n.t, length(m.hamlet[1]) + length(m.hamlet[2]) + 1)), '')
              when n.t like '%,%' and not m.unit_first then btrim(substr(n.t, strpos(n.t, ',') + 1))
              else btrim(n.t) end as commune_text
-    from (select normalize({{ expr }}, NFC) as t) as n
+    -- offset 0 on each step: computed once, where the planner would paste the regular expression
+    -- into each of its uses (five matches a row)
+    from (select normalize({{ expr }}, NFC) as t offset 0) as n
     -- Matched on the text without diacritics, which keeps every Vietnamese letter's place (the cut's
     -- lengths apply to the text as written); a text where it would not is not cut by hamlet word.
-    cross join lateral (select lower(unaccent(n.t)) as k) as u
+    cross join lateral (select lower(unaccent(n.t)) as k offset 0) as u
     cross join lateral (
         select case when length(u.k) = length(n.t) then regexp_match(u.k,
                    '^((?:ap|khu pho|kp|to|khom)\.?(?:\s*(?!{{ _commune_word() }})[^\s,;|-][^\s,;|]*)*)'
                    || '(\s*[,;|]\s*|\s+-\s+|\s+(?={{ _commune_word() }}))') end as hamlet,
                btrim(u.k) || ' ' ~ '^({{ _commune_word() }}|{{ _district_word() }})' as unit_first
+        offset 0
     ) as m
 {%- endmacro %}
 
@@ -138,7 +148,8 @@ located as (
         {%- endif %}
     from source
     {% if 'address' in fields and 'commune' not in fields -%}
-    cross join lateral ({{ _address_cut('source.address') }}) as cut
+    -- once per distinct address (Memoize, as per_value): a roll repeats its hamlets and communes
+    left join lateral ({{ _address_cut('source.address') }} offset 0) as cut on true
     {%- endif %}
 )
 

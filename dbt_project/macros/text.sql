@@ -11,9 +11,12 @@
 
 {# make_date that gives null for an impossible day instead of failing the whole model. #}
 {% macro _safe_date(y, m, d) -%}
+    {#- The month's length in integers: make_date + interval + extract was microseconds a call. #}
     case
         when ({{ m }}) between 1 and 12 and ({{ y }}) between 1800 and 2200 and ({{ d }}) between 1 and
-             extract(day from make_date({{ y }}, {{ m }}, 1) + interval '1 month - 1 day')
+             case when ({{ m }}) = 2
+                  then case when ({{ y }}) % 4 = 0 and (({{ y }}) % 100 <> 0 or ({{ y }}) % 400 = 0) then 29 else 28 end
+                  when ({{ m }}) in (4, 6, 9, 11) then 30 else 31 end
         then make_date({{ y }}, {{ m }}, {{ d }})
     end
 {%- endmacro %}
@@ -28,18 +31,21 @@
 {% macro vn_date(expr, order='dmy') -%}
     {%- set time = "(?:[ tT]\\d{1,2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)?" -%}
     {%- set first_month, first_day = ('day_first[2]', 'day_first[1]') if order == 'dmy' else ('day_first[1]', 'day_first[2]') -%}
-    {%- set part = "split_part(" ~ expr ~ ", '/', {})" -%}
-    {#- Most dates are a plain dd/mm/yyyy: read without the general reader's regular expressions. #}
-    case when {{ expr }} ~ '^[0-9]{2}/[0-9]{2}/[0-9]{4}$'
-         then {{ _either_order(part.format(3), part.format(2 if order == 'dmy' else 1), part.format(1 if order == 'dmy' else 2)) }}
+    {%- set part = "substr(" ~ expr ~ ", {}, {})" -%}
+    {#- Most dates are written in one fixed-width layout (dd/mm/yyyy, dd.mm.yyyy, yyyy-mm-dd), or are
+        empty or a spreadsheet's serial: read without the general reader's subquery and regular
+        expressions, which give these texts the same days. #}
+    case when {{ expr }} is null then null::date
+         when {{ expr }} ~ '^[0-9]{2}[/.-][0-9]{2}[/.-][0-9]{4}$'
+         then {{ _either_order(part.format(7, 4), part.format(4 if order == 'dmy' else 1, 2), part.format(1 if order == 'dmy' else 4, 2)) }}
+         when {{ expr }} ~ '^[0-9]{4}[/.-][0-9]{2}[/.-][0-9]{2}$'
+         then {{ _either_order(part.format(1, 4), part.format(6, 2), part.format(9, 2)) }}
+         when {{ expr }} ~ '^[0-9]{1,6}$' then {{ _excel_serial(expr) }}
          else (select coalesce(
         {{ _either_order('day_first[3]', first_month, first_day) }},
         {{ _either_order('year_first[1]', 'year_first[2]', 'year_first[3]') }},
         {{ _either_order('in_words[3]', 'in_words[2]', 'in_words[1]') }},
-        -- Excel serials: day 1 = 1900-01-01 with Excel's 1900 leap-year bug, hence 1899-12-30.
-        case when length(serial[1]) <= 6 and serial[1]::int between 61 and 73415
-                  and serial[1]::int not between 1900 and 2100
-             then date '1899-12-30' + serial[1]::int end)
+        case when length(serial[1]) <= 6 then {{ _excel_serial('serial[1]') }} end)
      from (select btrim({{ expr }}, E' \t\r\n\u00a0') as date_text) as date_in
      cross join lateral (select
         regexp_match(date_text, '^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}){{ time }}$') as day_first,
@@ -50,17 +56,25 @@
         regexp_match(date_text, '^(\d+)(?:\.0+)?$') as serial) as date_parts) end
 {%- endmacro %}
 
+{# An Excel serial (digits, at most six) as a day: day 1 = 1900-01-01 with Excel's 1900 leap-year bug,
+   hence 1899-12-30; a number that reads as a year is none. #}
+{% macro _excel_serial(digits) -%}
+    case when ({{ digits }})::int between 61 and 73415 and ({{ digits }})::int not between 1900 and 2100
+         then date '1899-12-30' + ({{ digits }})::int end
+{%- endmacro %}
+
 {# The day of regexp groups (text) year, month, day; else of day and month the other way round. #}
 {% macro _either_order(y, m, d) -%}
     coalesce({{ _safe_date(y ~ "::int", m ~ "::int", d ~ "::int") }}, {{ _safe_date(y ~ "::int", d ~ "::int", m ~ "::int") }})
 {%- endmacro %}
 
-{# The birth year, also when only a year (yyyy, or yyyy.0 from a spreadsheet) was written. #}
-{% macro vn_birth_year(expr, order='dmy') -%}
+{# The birth year, also when only a year (yyyy, or yyyy.0 from a spreadsheet) was written; `date`: the
+   text's vn_date where the caller has it already (read once, not twice). #}
+{% macro vn_birth_year(expr, order='dmy', date=none) -%}
     case
         when {{ expr }} ~ '^\s*\d{4}(\.0+)?\s*$' and split_part(btrim({{ expr }}), '.', 1)::int between 1900 and 2100
         then split_part(btrim({{ expr }}), '.', 1)::int
-        else extract(year from {{ vn_date(expr, order) }})::int
+        else extract(year from {{ date or vn_date(expr, order) }})::int
     end
 {%- endmacro %}
 
@@ -110,8 +124,8 @@
    numeric Excel cell ate put back (11 digits are a CCCD, 8 a CMND). Other lengths are kept as
    written, for the review to flag. tests/integration/dbt/test_text_macros.py holds the two together. #}
 {% macro vn_person_id(expr) -%}
-    (select case when length(id_digits) in (8, 11) then '0' || id_digits else id_digits end
-     from (select {{ digits("regexp_replace(btrim(" ~ expr ~ "), '^(\\d+)\\.0+$', '\\1')") }} as id_digits) as id_in)
+    {#- one expression, not a subquery: PostgreSQL ran that as a subplan per row #}
+    regexp_replace({{ digits("regexp_replace(btrim(" ~ expr ~ "), '^(\\d+)\\.0+$', '\\1')") }}, '^(\d{8}|\d{11})$', '0\1')
 {%- endmacro %}
 
 {# An amount in đồng: its digits (thousands separators of either kind dropped), less a decimal part
@@ -127,7 +141,7 @@
    written, for the review to flag. tests/integration/dbt/test_text_macros.py holds the two together. #}
 {% macro vn_phone(expr) -%}
     {#- Most phones are written as the ten national digits already: kept without the general reading. #}
-    case when {{ expr }} ~ '^0[35789][0-9]{8}$' then {{ expr }} else
+    case when {{ expr }} is null then null::text when {{ expr }} ~ '^0[35789][0-9]{8}$' then {{ expr }} else
     (select case when national ~ '^0[35789][0-9]{8}$' then national
                  else regexp_replace({{ digits('phone_text') }}, '^84(\d{9})$', '0\1') end
      from (select case when length(plain) = 11 and retired.new_prefix is not null
@@ -142,7 +156,9 @@
                     else compact end as plain
                  from (select phone_text, regexp_replace(regexp_replace(regexp_replace(phone_text,
                           '^(\d+)\.0+$', '\1'), '[\s.()-]', '', 'g'), '^\+', '') as compact
-                       from (select btrim({{ expr }}) as phone_text) as phone_in) as phone_compact) as phone_plain
+                       -- offset 0: each step computed once, not pasted into every use by the planner
+                       from (select btrim({{ expr }}) as phone_text) as phone_in offset 0) as phone_compact
+                 offset 0) as phone_plain
            left join (values ('0162', '032'), ('0163', '033'), ('0164', '034'), ('0165', '035'), ('0166', '036'),
                              ('0167', '037'), ('0168', '038'), ('0169', '039'), ('0120', '070'), ('0121', '079'),
                              ('0122', '077'), ('0126', '076'), ('0128', '078'), ('0123', '083'), ('0124', '084'),

@@ -106,6 +106,10 @@ def prepare_warehouse(**context) -> None:
         for org in load_organisations():
             ensure_raw_tables(conn, org)
         conn.execute(DQ_SCHEMA_SQL.read_text())  # the scorecard model reads validation history
+        # The staging views join the batch bookkeeping; autovacuum leaves a table of fewer than ~50
+        # rows unanalysed, and the planner then expects a few dozen rows a view and caches none of
+        # its per-value readers (per_value's Memoize), running every reader on every row.
+        conn.execute("analyze raw.batches")
         for reference in REFERENCES:
             ensure_table(conn, reference)  # the models read it even when no file was ever loaded
             path = reference_dir / reference.file
