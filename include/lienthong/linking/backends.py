@@ -22,7 +22,6 @@ import duckdb
 import pandas as pd
 from splink import DuckDBAPI
 
-from lienthong.linking.blocking import with_commune_area
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import id_birth_years
 
@@ -47,12 +46,9 @@ _LOCAL_ONLY = {"spark.driver.bindAddress": "127.0.0.1", "spark.driver.host": "12
 
 
 def _scored_records(records: pd.DataFrame) -> pd.DataFrame:
-    """The records as scoring reads them: without a year of birth, the year their CCCD carries; with
-    their commune's area (``blocking.with_commune_area``)."""
+    """The records as scoring reads them: without a year of birth, the year their CCCD carries."""
     years = id_birth_years(records).set_index("record_uid")["birth_year"]
-    out = with_commune_area(records)
-    out["birth_year"] = out["birth_year"].fillna(out["record_uid"].map(years)).astype("Int64")
-    return out
+    return records.assign(birth_year=records["birth_year"].fillna(records["record_uid"].map(years)).astype("Int64"))
 
 
 class DuckDBBackend:

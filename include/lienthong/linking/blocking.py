@@ -39,9 +39,11 @@ code, else the first of its candidates) taken to the smallest code of the new co
 communes were split between (``commune_areas``): a record naming a split old commune has those new
 communes as candidates and no code, and its person's other records may name any one of them. A
 record's other area is its last candidate's, when it has no code and that area is not the first's.
-Scoring's input carries both as columns (``with_commune_area``): as SQL it is a CASE of about 300
-codes, which Splink would parse again for every query it builds (a linking test's set-up took 4×
-as long) and the engine would evaluate in every join.
+Both are stored with a record's features (``commune_area_keys``), so every engine and a night's
+candidates in PostgreSQL block on columns: as SQL an area is a CASE of about 300 codes, which
+Splink would parse again for every query it builds (a linking test's set-up took 4× as long) and
+every engine would evaluate in every join (a province night's candidates, docs/linking.md,
+"Fifteenth round").
 
 A record without a year of birth is blocked with the year its CCCD carries (``engine``).
 
@@ -55,7 +57,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import pandas as pd
 from splink import block_on
 from splink.blocking_rule_library import CustomRule
 
@@ -92,76 +93,32 @@ def commune_areas() -> dict[str, str]:
     return {code: find(code) for code in parent}
 
 
-def with_commune_area(records: pd.DataFrame) -> pd.DataFrame:
-    """``records`` (feature rows) with their ``commune_area`` and ``commune_area_alt`` columns, as
-    scoring reads them."""
-    candidates = records["commune_candidates"].astype(object).str.split(" ")
-    unit = records["commune_code"].fillna(candidates.str[0])
-    area = unit.map(commune_areas()).fillna(unit)
-    last = candidates.str[-1].where(records["commune_code"].isna())
-    last_area = last.map(commune_areas()).fillna(last)
-    # Typed as text even when empty, so that the engine compares it with ``commune_area``.
-    alt = last_area.where(last_area != area).astype("string")
-    return records.assign(commune_area=area, commune_area_alt=alt)
+def commune_area_keys(commune_code: str | None, commune_candidates: str | None) -> tuple[str | None, str | None]:
+    """A record's ``commune_area`` and ``commune_area_alt``: the area of its commune (its code, else
+    its first candidate), and the area of its last candidate when it has no code and that area is
+    not the first's (an old commune name the reference reads as communes of two areas: "25672
+    28138"), else None. Stored with its features (``records.prepare``): every engine and a night's
+    candidates in PostgreSQL block on them as columns."""
+    candidates = commune_candidates.split(" ") if isinstance(commune_candidates, str) else None
+    unit = commune_code if isinstance(commune_code, str) else candidates[0] if candidates else None
+    if unit is None:
+        return None, None
+    areas = commune_areas()
+    area = areas.get(unit, unit)
+    if isinstance(commune_code, str) or candidates is None:
+        return area, None
+    last = areas.get(candidates[-1], candidates[-1])
+    return area, (last if last != area else None)
 
 
-def commune_unit(row: dict) -> str | None:
-    """``COMMUNE_UNIT_SQL`` over a feature row."""
-    code, candidates = row.get("commune_code"), row.get("commune_candidates")
-    if isinstance(code, str):
-        return code
-    return candidates.split(" ")[0] if isinstance(candidates, str) else None
-
-
-def _area(code: str | None) -> str | None:
-    return commune_areas().get(code, code)
-
-
-def commune_area_alt(row: dict) -> str | None:
-    """``commune_area_alt`` over a feature row: the area of a record's last commune candidate when
-    it has no code and that area is not its first candidate's (an old commune name the reference
-    reads as communes of two areas: "25672 28138"), else None."""
-    candidates = row.get("commune_candidates")
-    if isinstance(row.get("commune_code"), str) or not isinstance(candidates, str):
-        return None
-    last = _area(candidates.split(" ")[-1])
-    return last if last != _area(commune_unit(row)) else None
-
-
-def _area_case(unit_sql: str) -> str:
-    """``commune_areas`` over a commune code's SQL, as one SQL expression: a CASE of about 300 codes
-    nationally, no lookup table to keep."""
-    moved = sorted((code, area) for code, area in commune_areas().items() if code != area)
-    cases = " ".join(f"when '{code}' then '{area}'" for code, area in moved)
-    return f"case {unit_sql} {cases} else {unit_sql} end"
-
-
-# For PostgreSQL (a night's candidates, ``candidates_sql``). Built on first use, not at import: the
-# crosswalk of every province takes 0.5 s, which each DAG file parse would pay.
-@lru_cache(maxsize=1)
-def _area_sql() -> str:
-    return _area_case(COMMUNE_UNIT_SQL)
-
-
-@lru_cache(maxsize=1)
-def _area_alt_sql() -> str:
-    last = _area_case("substring({p}commune_candidates from '[^ ]+$')")
-    return f"case when {{p}}commune_code is null then nullif({last}, {_area_sql()}) end"
-
-
-# Keys that are part of a column: the SQL (``{p}``: the table's prefix; a function gives it when it
-# costs to build), which DuckDB and Spark (Splink) and PostgreSQL (a night's candidates) read alike, and
-# the same over a feature row.
+# Keys that are part of a column: the SQL (``{p}``: the table's prefix), which DuckDB and Spark (Splink)
+# and PostgreSQL (a night's candidates) read alike, and the same over a feature row.
 DERIVED_KEYS = {
     "id_tail": (f"right({{p}}id_number, {ID_TAIL_DIGITS})",
                 lambda row: row["id_number"][-ID_TAIL_DIGITS:] if isinstance(row.get("id_number"), str) else None),
     "id_head": (f"left({{p}}id_number, {ID_HEAD_DIGITS})",
                 lambda row: row["id_number"][:ID_HEAD_DIGITS] if isinstance(row.get("id_number"), str) else None),
-    "commune_area": (_area_sql, lambda row: _area(commune_unit(row))),
-    "commune_area_alt": (_area_alt_sql, commune_area_alt),
 }
-# Columns of scoring's input (``with_commune_area``), not SQL over it, in Splink's rules.
-AREA_COLUMNS = ("commune_area", "commune_area_alt")
 
 _PLAIN_KEYS = (
     ("id_number",),
@@ -191,8 +148,7 @@ def key_sql(key: str, prefix: str = "") -> str:
     """A key as SQL over a table whose columns are written ``<prefix>column``."""
     if key not in DERIVED_KEYS:
         return f"{prefix}{key}"
-    sql = DERIVED_KEYS[key][0]
-    return (sql() if callable(sql) else sql).format(p=prefix)
+    return DERIVED_KEYS[key][0].format(p=prefix)
 
 
 def key_value(row: dict, key: str):
@@ -219,11 +175,11 @@ def agrees(left: dict, right: dict, key: str | tuple[str, str]) -> bool:
 
 @lru_cache(maxsize=1)
 def prediction_rules() -> list:
-    """Splink's blocking rules for ``PREDICTION_KEYS`` (over scoring's input, which holds ``AREA_COLUMNS``)."""
+    """Splink's blocking rules for ``PREDICTION_KEYS``."""
     def side_sql(key: str, side: str) -> str:  # quoted, so that Splink renders it for Spark too
-        return key_sql(key, f"{side}.") if key in DERIVED_KEYS and key not in AREA_COLUMNS else f'{side}."{key}"'
+        return key_sql(key, f"{side}.") if key in DERIVED_KEYS else f'{side}."{key}"'
 
-    return [block_on(*(k if k in AREA_COLUMNS else key_sql(k) for k in keys))
+    return [block_on(*(key_sql(k) for k in keys))
             if all(isinstance(k, str) for k in keys)
             else CustomRule(" and ".join(f"{side_sql(sides(k)[0], 'l')} = {side_sql(sides(k)[1], 'r')}" for k in keys),
                             "duckdb")

@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from lienthong.linking.blocking import commune_area_keys
 from lienthong.text import (
     ParseError, name_key, normalise_name, normalise_phone, normalise_sex, parse_birth_date,
     parse_person_id, resolve_commune, split_name,
@@ -39,6 +40,7 @@ FEATURE_COLUMNS = (
     "record_uid", "org_code", "source_record_key", "content_hash", "name", "name_key", "family_key",
     "middle_key", "given_key", "birth_date", "birth_year", "sex", "id_number",
     "id_kind", "id_consistent", "phone", "commune_code", "commune_candidates", "hamlet_key",
+    "commune_area", "commune_area_alt",
 )
 MAX_AGE = 110  # a CCCD implying an older holder is not taken for a living person's
 _HAMLET_ABBREVIATIONS = ((re.compile(r"^(kp|khu pho)\s*"), "kp"), (re.compile(r"^(ap)\s+"), "ap"),
@@ -138,6 +140,7 @@ def prepare(row: dict, today: dt.date | None = None, provinces: tuple[str, ...] 
     commune_text = ", ".join(t for t in (row.get("hamlet"), row.get("commune")) if t)
     home = (homes or {}).get(row["org_code"])
     commune_code, candidates = commune_features(commune_text, provinces, home) if commune_text else (None, None)
+    area, area_alt = commune_area_keys(commune_code, candidates)
     return {
         "record_uid": record_uid(row["org_code"], row["source_record_key"]),
         "org_code": row["org_code"],
@@ -158,6 +161,8 @@ def prepare(row: dict, today: dt.date | None = None, provinces: tuple[str, ...] 
         "commune_code": commune_code,
         "commune_candidates": candidates,
         "hamlet_key": hamlet_key(row.get("hamlet")),
+        "commune_area": area,
+        "commune_area_alt": area_alt,
     }
 
 

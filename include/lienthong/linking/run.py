@@ -44,7 +44,7 @@ SOURCE_BATCH = 50_000  # source rows read and prepared at a time
 # whose values repeat across records (held once each in memory: ``store.read_frame``).
 SCORED_COLUMNS = tuple(c for c in FEATURE_COLUMNS if c not in ("source_record_key", "content_hash"))
 SHARED_COLUMNS = ("org_code", "family_key", "middle_key", "given_key", "birth_date", "sex", "id_kind",
-                  "commune_code", "commune_candidates", "hamlet_key")
+                  "commune_code", "commune_candidates", "hamlet_key", "commune_area", "commune_area_alt")
 FACT_COLUMNS = ("record_uid", "org_code", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name",
                 "id_consistent", "phone", "sex")
 
@@ -114,11 +114,14 @@ def _start(conn, policy: LinkingPolicy, incremental: bool, backend: Backend) -> 
     store.ensure_schema(conn)
     since = conn.execute("select max(started_at) from identity.runs").fetchone()[0]
     model_row = conn.execute("select settings from identity.model order by model_id desc limit 1").fetchone()
-    # Content hashes stored before they were MD5s (blake2b, 24 hex digits) cannot be compared in SQL:
-    # the first night after the change links in full, which rewrites them.
-    stale = conn.execute("select exists (select 1 from identity.records where length(content_hash) <> 32)").fetchone()[0]
+    # Features stored in an older form (content hashes before they were MD5s, which SQL cannot
+    # compare; no commune areas, which a night's candidates block on): the first night after the
+    # change links in full, which rewrites every record's features.
+    stale = conn.execute("select exists (select 1 from identity.records where length(content_hash) <> 32 "
+                         "or (commune_area is null and coalesce(commune_code, commune_candidates) is not null))"
+                         ).fetchone()[0]
     if incremental and model_row is not None and stale:
-        log.warning("linking: stored content hashes are of an older form; this run links every record in full")
+        log.warning("linking: stored features are of an older form; this run links every record in full")
     incremental = incremental and model_row is not None and not stale
     run_id = conn.execute("insert into identity.runs (incremental, policy) values (%s, %s) returning run_id",
                           (incremental, json.dumps(policy.as_dict()))).fetchone()[0]

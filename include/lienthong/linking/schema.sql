@@ -34,6 +34,10 @@ create table if not exists identity.records (
     updated_at timestamptz not null default now(),
     unique (org_code, source_record_key)
 );
+-- Blocking's commune areas (lienthong.linking.blocking.commune_area_keys). Records stored before
+-- them have none: the next run links in full, which fills them (lienthong.linking.run).
+alter table identity.records add column if not exists commune_area text;
+alter table identity.records add column if not exists commune_area_alt text;
 
 create table if not exists identity.record_person (
     record_uid text primary key references identity.records,

@@ -191,3 +191,19 @@ def test_cli(second_night, module_url):
     assert json.loads(explained.output.splitlines()[-1])["link_threshold"] == 0.97  # the last run's policy
     bad = runner.invoke(link_commands, ["decide", woman, "nope|1", "same", "--reviewer", "x", "--url", module_url])
     assert bad.exit_code != 0 and "unknown record" in bad.output
+
+
+def test_features_stored_before_the_commune_areas_are_refilled_by_a_full_link(second_night, module_url):
+    """A warehouse whose records were stored before the commune areas were (a night's candidates
+    block on them): the next night links in full, which stores them again, and nobody's id moves."""
+    with psycopg.connect(module_url) as conn:
+        areas = conn.execute("select record_uid, commune_area, commune_area_alt from identity.records").fetchall()
+        assert sum(area is not None for _, area, _ in areas) > 0.9 * len(areas)
+        conn.execute("update identity.records set commune_area = null, commune_area_alt = null")
+    before = persons(module_url)
+    summary = link_new(module_url, f"select * from {SOURCE}")
+    assert not summary["incremental"]
+    with psycopg.connect(module_url) as conn:
+        assert sorted(conn.execute("select record_uid, commune_area, commune_area_alt "
+                                   "from identity.records").fetchall()) == sorted(areas)
+    assert persons(module_url) == before

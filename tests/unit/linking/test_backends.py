@@ -92,7 +92,6 @@ def test_the_memory_keys_are_optional_and_checked(tmp_path):
 def test_duckdb_is_opened_with_the_policys_memory_limit_and_threads():
     backend = DuckDBBackend(POLICY.duckdb_memory_limit, 1)
     con = backend.api(pd.DataFrame({"record_uid": ["a|1"], "birth_year": pd.array([None], dtype="Int64"),
-                                    "id_kind": [None], "id_number": [None], "commune_code": [None],
-                                    "commune_candidates": [None]}))._con
+                                    "id_kind": [None], "id_number": [None]}))._con
     limit, threads = con.execute("select current_setting('memory_limit'), current_setting('threads')").fetchone()
     assert (limit, threads) == ("1.8 GiB", 1)  # DuckDB shows 2GB (10^9 bytes) in GiB
