@@ -55,8 +55,11 @@ import numpy as np
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
 from lienthong.text.names import is_syllable, name_key
+from lienthong.text.phones import is_placeholder_phone
 
 ONE_ROLL = "one roll, given names a letter replaced apart"
+INITIALS = "given names with different first letters"
+OTHER_PHONE = "given names a letter apart, different phones"
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 
 
@@ -104,12 +107,15 @@ class RecordFacts:
     # a missing phone or full date is a tell of a made-up entry only where the others have one.
     roll_phones: bool = True
     roll_full_dates: bool = True
+    # The number when it is one someone has (not a placeholder): two records' numbers are compared.
+    phone: str | None = None
 
     @classmethod
     def from_features(cls, row: dict, habits: dict[str, RollHabits] | None = None) -> RecordFacts:
         """``habits``: per ``org_code``, what its roll writes (``roll_habits``); a source not in it
         (or None) is taken to write phones and full dates."""
         number, kind, name, consistent = row.get("id_number"), row.get("id_kind"), row.get("name"), row.get("id_consistent")
+        phone = row.get("phone") if isinstance(row.get("phone"), str) and row.get("phone") else None
         habit = (habits or {}).get(row.get("org_code"), RollHabits())
         try:
             year = int(row.get("birth_year"))
@@ -122,11 +128,12 @@ class RecordFacts:
             given_key=row.get("given_key") if isinstance(row.get("given_key"), str) else None,
             given_marked=given_spelling(name),
             id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
-            has_phone=isinstance(row.get("phone"), str) and bool(row.get("phone")),
+            has_phone=phone is not None,
             source=row.get("org_code") if isinstance(row.get("org_code"), str) else None,
             sex=credible_sex(name, row.get("sex")),
             roll_phones=habit.phones,
             roll_full_dates=habit.full_dates,
+            phone=None if phone is None or is_placeholder_phone(phone) else phone,
         )
 
     @property
@@ -297,6 +304,14 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
             if (x.source is not None and x.source == y.source and len(gx) == len(gy)
                     and sorted(gx) != sorted(gy)):
                 return ONE_ROLL
+            # A slip keeps a name's first letter (errors fall on the first letter least: Pollock and
+            # Zamora; hence Jaro-Winkler's prefix bonus): "Châu" / "Thâu", "Huệ" / "Cuệ" are two names.
+            if len(gx) == len(gy) and gx[0] != gy[0] and gx[1:] == gy[1:]:
+                return INITIALS
+            # A typo is one slip: a name a letter apart and another number as well are two people
+            # (twins, each with their own phone), not one person's record with two differences.
+            if x.phone and y.phone and x.phone != y.phone:
+                return OTHER_PHONE
             # Written with marks on both sides, a spelling is a name in its own right when it is common
             # as written: a key conflates names ("hong": Hồng, and Hơng, a typo of Hương). And only a
             # spelling that can be a Vietnamese syllable is a name: a doubled or swapped letter makes a
