@@ -30,7 +30,13 @@ together may hold numbers one digit apart, so a near ID does not override):
   replaced apart ("Vinh" / "Ving"): twins, however typo-shaped one name looks (a dropped or
   doubled letter, "Trag", "Thủủy", is a slip in a member's second entry and still links);
 - the records' sexes differ: a brother and sister born together (one person's records agree on
-  the sex; a record without one says nothing).
+  the sex; a record without one says nothing);
+- the given names differ in their first letter only ("Châu" / "Thâu"): a slip keeps a name's first
+  letter, so these are two names, twins;
+- the given names are a letter apart and the two records carry different phone numbers (neither a
+  placeholder): twins with their own phones; a typo is one slip, not a typo and another number;
+- both records carry a middle name, neither's words within the other's, more than one letter
+  apart ("Bảo" / "Thanh"): siblings (a roll writing one of two middle names, or none, says nothing).
 
 A near ID (the same kind, one typo or transposition apart) lifts the rule on different years of
 birth and the one on records with neither a date nor a plausible ID: a typo in an ID's year
@@ -60,6 +66,7 @@ from lienthong.text.phones import is_placeholder_phone
 ONE_ROLL = "one roll, given names a letter replaced apart"
 INITIALS = "given names with different first letters"
 OTHER_PHONE = "given names a letter apart, different phones"
+OTHER_MIDDLE = "different middle names"
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 
 
@@ -109,6 +116,7 @@ class RecordFacts:
     roll_full_dates: bool = True
     # The number when it is one someone has (not a placeholder): two records' numbers are compared.
     phone: str | None = None
+    middle_key: str | None = None  # diacritic-free, words separated by spaces
 
     @classmethod
     def from_features(cls, row: dict, habits: dict[str, RollHabits] | None = None) -> RecordFacts:
@@ -134,6 +142,7 @@ class RecordFacts:
             roll_phones=habit.phones,
             roll_full_dates=habit.full_dates,
             phone=None if phone is None or is_placeholder_phone(phone) else phone,
+            middle_key=row.get("middle_key") if isinstance(row.get("middle_key"), str) and row.get("middle_key") else None,
         )
 
     @property
@@ -291,6 +300,13 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
         return "different sexes"
     if not near_id and x.year is not None and y.year is not None and x.year != y.year:
         return "different years of birth"
+    # Siblings share the family name and often the given name's shape, not the middle name ("Võ Bảo
+    # Phút" / "Võ Thanh Phút"). A roll may write one of a person's two middle names ("Thị Ngọc" /
+    # "Ngọc"), or none, and a typo is one edit: those say nothing.
+    mx, my = x.middle_key, y.middle_key
+    if (mx and my and not set(mx.split()) <= set(my.split()) and not set(my.split()) <= set(mx.split())
+            and not _one_edit(mx, my)):
+        return OTHER_MIDDLE
     gx, gy = x.given_key, y.given_key
     if gx and gy:
         if gx != gy:

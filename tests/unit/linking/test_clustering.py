@@ -406,3 +406,22 @@ def test_a_name_a_letter_apart_with_another_phone_is_two_people():
                                 name_counts=counts)
     assert clusters["a"] != clusters["b"] and [r.reason for r in refused] == ["given names a letter apart, different phones"]
     assert clusters["c"] == clusters["d"] and clusters["e"] == clusters["f"] and clusters["g"] == clusters["h"]
+
+
+def test_siblings_with_other_middle_names_stay_apart():
+    """"Võ Bảo Phút" / "Võ Thanh Phút", same date and hamlet: siblings. One of two middle names written
+    ("Thị Ngọc" / "Ngọc"), none written, or a typo in it says nothing; an ID both carry lifts the rule."""
+    def entry(middle: str | None, number: str | None = None) -> RecordFacts:
+        return RecordFacts.from_features({"given_key": "phut", "middle_key": middle, "birth_date": "2008-01-31",
+                                          "birth_year": 2008, "id_kind": "cccd" if number else None,
+                                          "id_number": number})
+
+    facts = {"bao": entry("bao"), "thanh": entry("thanh"), "thi_ngoc": entry("thi ngoc"), "ngoc": entry("ngoc"),
+             "none": entry(None), "thi": entry("thi"), "thii": entry("thii"),
+             "bao_id": entry("bao", "080308577534"), "thanh_id": entry("thanh", "080308577534")}
+    edges = [("bao", "thanh", 0.9949), ("thi_ngoc", "ngoc", 0.999), ("ngoc", "none", 0.999), ("thi", "thii", 0.999),
+             ("bao_id", "thanh_id", 0.999)]
+    clusters, refused = cluster(facts, edges, name_counts={"phut": 10})
+    assert clusters["bao"] != clusters["thanh"] and [r.reason for r in refused] == ["different middle names"]
+    assert clusters["thi_ngoc"] == clusters["ngoc"] == clusters["none"] and clusters["thi"] == clusters["thii"]
+    assert clusters["bao_id"] == clusters["thanh_id"]
