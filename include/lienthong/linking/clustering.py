@@ -8,7 +8,8 @@ near-linear) and a merge is refused when it would put together:
   (the linking policy): an id belongs to one person, so such a cluster is two people however
   similar their names;
 - two records that ``conflicts.pair_conflict`` says cannot be one person (different full dates
-  or years of birth, given names of siblings and twins, two entries of one roll a letter apart,
+  or years of birth, given names of siblings and twins (another first letter, or a letter apart with
+  another phone), other middle names, two entries of one roll a letter apart,
   different sexes, no date of birth at all), unless an ID
   of one side agrees with an ID of the other; checked across the whole of both clusters, so that no record links
   two people by agreeing with each of them (a name without a middle name, a year-only date);

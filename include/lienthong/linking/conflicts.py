@@ -30,7 +30,13 @@ together may hold numbers one digit apart, so a near ID does not override):
   replaced apart ("Vinh" / "Ving"): twins, however typo-shaped one name looks (a dropped or
   doubled letter, "Trag", "Thủủy", is a slip in a member's second entry and still links);
 - the records' sexes differ: a brother and sister born together (one person's records agree on
-  the sex; a record without one says nothing).
+  the sex; a record without one says nothing);
+- the given names differ in their first letter only ("Châu" / "Thâu"): a slip keeps a name's first
+  letter, so these are two names, twins;
+- the given names are a letter apart and the two records carry different phone numbers (neither a
+  placeholder): twins with their own phones; a typo is one slip, not a typo and another number;
+- both records carry a middle name, neither's words within the other's, more than one letter
+  apart ("Bảo" / "Thanh"): siblings (a roll writing one of two middle names, or none, says nothing).
 
 A near ID (the same kind, one typo or transposition apart) lifts the rule on different years of
 birth and the one on records with neither a date nor a plausible ID: a typo in an ID's year
@@ -55,8 +61,12 @@ import numpy as np
 from lienthong.linking.policy import LinkingPolicy
 from lienthong.linking.records import cccd_birth_year
 from lienthong.text.names import is_syllable, name_key
+from lienthong.text.phones import is_placeholder_phone
 
 ONE_ROLL = "one roll, given names a letter replaced apart"
+INITIALS = "given names with different first letters"
+OTHER_PHONE = "given names a letter apart, different phones"
+OTHER_MIDDLE = "different middle names"
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")  # huyền, sắc, ngã, hỏi, nặng
 
 
@@ -104,12 +114,16 @@ class RecordFacts:
     # a missing phone or full date is a tell of a made-up entry only where the others have one.
     roll_phones: bool = True
     roll_full_dates: bool = True
+    # The number when it is one someone has (not a placeholder): two records' numbers are compared.
+    phone: str | None = None
+    middle_key: str | None = None  # diacritic-free, words separated by spaces
 
     @classmethod
     def from_features(cls, row: dict, habits: dict[str, RollHabits] | None = None) -> RecordFacts:
         """``habits``: per ``org_code``, what its roll writes (``roll_habits``); a source not in it
         (or None) is taken to write phones and full dates."""
         number, kind, name, consistent = row.get("id_number"), row.get("id_kind"), row.get("name"), row.get("id_consistent")
+        phone = row.get("phone") if isinstance(row.get("phone"), str) and row.get("phone") else None
         habit = (habits or {}).get(row.get("org_code"), RollHabits())
         try:
             year = int(row.get("birth_year"))
@@ -122,11 +136,13 @@ class RecordFacts:
             given_key=row.get("given_key") if isinstance(row.get("given_key"), str) else None,
             given_marked=given_spelling(name),
             id_consistent=False if isinstance(consistent, (bool, np.bool_)) and not consistent else None,
-            has_phone=isinstance(row.get("phone"), str) and bool(row.get("phone")),
+            has_phone=phone is not None,
             source=row.get("org_code") if isinstance(row.get("org_code"), str) else None,
             sex=credible_sex(name, row.get("sex")),
             roll_phones=habit.phones,
             roll_full_dates=habit.full_dates,
+            phone=None if phone is None or is_placeholder_phone(phone) else phone,
+            middle_key=row.get("middle_key") if isinstance(row.get("middle_key"), str) and row.get("middle_key") else None,
         )
 
     @property
@@ -284,6 +300,13 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
         return "different sexes"
     if not near_id and x.year is not None and y.year is not None and x.year != y.year:
         return "different years of birth"
+    # Siblings share the family name and often the given name's shape, not the middle name ("Võ Bảo
+    # Phút" / "Võ Thanh Phút"). A roll may write one of a person's two middle names ("Thị Ngọc" /
+    # "Ngọc"), or none, and a typo is one edit: those say nothing.
+    mx, my = x.middle_key, y.middle_key
+    if (mx and my and not set(mx.split()) <= set(my.split()) and not set(my.split()) <= set(mx.split())
+            and not _one_edit(mx, my)):
+        return OTHER_MIDDLE
     gx, gy = x.given_key, y.given_key
     if gx and gy:
         if gx != gy:
@@ -297,6 +320,14 @@ def pair_conflict(x: RecordFacts, y: RecordFacts, name_counts: dict[str, int], p
             if (x.source is not None and x.source == y.source and len(gx) == len(gy)
                     and sorted(gx) != sorted(gy)):
                 return ONE_ROLL
+            # A slip keeps a name's first letter (errors fall on the first letter least: Pollock and
+            # Zamora; hence Jaro-Winkler's prefix bonus): "Châu" / "Thâu", "Huệ" / "Cuệ" are two names.
+            if len(gx) == len(gy) and gx[0] != gy[0] and gx[1:] == gy[1:]:
+                return INITIALS
+            # A typo is one slip: a name a letter apart and another number as well are two people
+            # (twins, each with their own phone), not one person's record with two differences.
+            if x.phone and y.phone and x.phone != y.phone:
+                return OTHER_PHONE
             # Written with marks on both sides, a spelling is a name in its own right when it is common
             # as written: a key conflates names ("hong": Hồng, and Hơng, a typo of Hương). And only a
             # spelling that can be a Vietnamese syllable is a name: a doubled or swapped letter makes a

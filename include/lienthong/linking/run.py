@@ -46,7 +46,7 @@ SCORED_COLUMNS = tuple(c for c in FEATURE_COLUMNS if c not in ("source_record_ke
 SHARED_COLUMNS = ("org_code", "family_key", "middle_key", "given_key", "birth_date", "sex", "id_kind",
                   "commune_code", "commune_candidates", "hamlet_key", "commune_area", "commune_area_alt")
 FACT_COLUMNS = ("record_uid", "org_code", "id_number", "id_kind", "birth_date", "birth_year", "given_key", "name",
-                "id_consistent", "phone", "sex")
+                "id_consistent", "phone", "sex", "middle_key")
 
 
 @dataclass

@@ -59,3 +59,13 @@ def normalise_phone(s: object) -> str:
     if not text.startswith(MOBILE_PREFIXES):
         raise PhoneParseError("bad_mobile_prefix", s)
     return text
+
+
+# One digit six times in a row or a run of the keypad: a number written where none is known, which
+# many people "have" (the review flags the same numbers: int_review__record_flags' phone_checks).
+_PLACEHOLDER = re.compile(r"(\d)\1{5,}|0123456|1234567|2345678|3456789|9876543|8765432|7654321")
+
+
+def is_placeholder_phone(phone: str) -> bool:
+    """Whether a normalised number is one no one has (``0900000000``, ``0123456789``)."""
+    return bool(_PLACEHOLDER.search(phone))

@@ -369,3 +369,59 @@ def test_a_sex_the_name_contradicts_says_nothing_against_a_pair():
     assert facts("Nguyễn Thị Lan", "male").sex is None and facts("Trần Văn Bé", "female").sex is None
     assert facts("Nguyễn Thị Lan", "female").sex == "female" and facts("Lê Minh Tú", "male").sex == "male"
     assert facts("Huỳnh Thị Ly", "female").sex == "female" and facts("Huynh Van Dy", "male").sex == "male"
+
+
+def test_twins_whose_names_differ_in_the_first_letter_stay_apart():
+    """"Bùi Mỹ Châu" / "Bùi Mỹ Thâu", same date and hamlet, on two rolls: a slip keeps a name's first
+    letter, so another first letter is another name however rare; a letter replaced further on
+    ("Huyền" / "Huuền") is still a typo, and an ID both carry lifts the rule."""
+    def entry(roll: str, given: str, number: str | None = None) -> RecordFacts:
+        return RecordFacts(id=number, birth_date="2004-02-13", birth_year=2004, given_key=given, source=roll)
+
+    counts = {"chau": 500, "thau": 1, "huyen": 600, "huuen": 1}
+    facts = {"chau": entry("women", "chau"), "thau": entry("farmers", "thau"),
+             "huyen": entry("youth", "huyen"), "huuen": entry("farmers", "huuen"),
+             "chau_id": entry("women", "chau", "cccd:072304872726"), "thau_id": entry("farmers", "thau", "cccd:072304872726")}
+    clusters, refused = cluster(facts, [("chau", "thau", 0.9994), ("huyen", "huuen", 0.9999),
+                                        ("chau_id", "thau_id", 0.9999)], name_counts=counts)
+    assert clusters["chau"] != clusters["thau"] and [r.reason for r in refused] == ["given names with different first letters"]
+    assert clusters["huyen"] == clusters["huuen"] and clusters["chau_id"] == clusters["thau_id"]
+
+
+def test_a_name_a_letter_apart_with_another_phone_is_two_people():
+    """Twins "Oanh" / "Oang", same date and hamlet, each with their own number: a typo is one slip, not a
+    typo and another phone. The same name with another number (a changed phone), a letter apart with the
+    same number or with a placeholder number (one no one has) on one side still link."""
+    def entry(given: str, phone: str | None, number: str | None = None) -> RecordFacts:
+        return RecordFacts.from_features({"given_key": given, "birth_date": "2007-05-27", "birth_year": 2007,
+                                          "phone": phone, "id_kind": "cccd" if number else None, "id_number": number})
+
+    counts = {"oanh": 300, "oang": 1}
+    facts = {"a": entry("oanh", "0897193134", "080307717896"), "b": entry("oang", "0704896307"),
+             "c": entry("oanh", "0897193134", "080307717896"), "d": entry("oanh", "0704896307"),
+             "e": entry("oanh", "0938851207", "080307717897"), "f": entry("oang", "0938851207"),
+             "g": entry("oanh", "0900000000", "080307717898"), "h": entry("oang", "0704896308")}
+    assert facts["g"].has_phone and facts["g"].phone is None
+    clusters, refused = cluster(facts, [("a", "b", 0.9985), ("c", "d", 0.9985), ("e", "f", 0.9985), ("g", "h", 0.9985)],
+                                name_counts=counts)
+    assert clusters["a"] != clusters["b"] and [r.reason for r in refused] == ["given names a letter apart, different phones"]
+    assert clusters["c"] == clusters["d"] and clusters["e"] == clusters["f"] and clusters["g"] == clusters["h"]
+
+
+def test_siblings_with_other_middle_names_stay_apart():
+    """"Võ Bảo Phút" / "Võ Thanh Phút", same date and hamlet: siblings. One of two middle names written
+    ("Thị Ngọc" / "Ngọc"), none written, or a typo in it says nothing; an ID both carry lifts the rule."""
+    def entry(middle: str | None, number: str | None = None) -> RecordFacts:
+        return RecordFacts.from_features({"given_key": "phut", "middle_key": middle, "birth_date": "2008-01-31",
+                                          "birth_year": 2008, "id_kind": "cccd" if number else None,
+                                          "id_number": number})
+
+    facts = {"bao": entry("bao"), "thanh": entry("thanh"), "thi_ngoc": entry("thi ngoc"), "ngoc": entry("ngoc"),
+             "none": entry(None), "thi": entry("thi"), "thii": entry("thii"),
+             "bao_id": entry("bao", "080308577534"), "thanh_id": entry("thanh", "080308577534")}
+    edges = [("bao", "thanh", 0.9949), ("thi_ngoc", "ngoc", 0.999), ("ngoc", "none", 0.999), ("thi", "thii", 0.999),
+             ("bao_id", "thanh_id", 0.999)]
+    clusters, refused = cluster(facts, edges, name_counts={"phut": 10})
+    assert clusters["bao"] != clusters["thanh"] and [r.reason for r in refused] == ["different middle names"]
+    assert clusters["thi_ngoc"] == clusters["ngoc"] == clusters["none"] and clusters["thi"] == clusters["thii"]
+    assert clusters["bao_id"] == clusters["thanh_id"]

@@ -28,3 +28,12 @@ def test_errors(raw, code):
     with pytest.raises(PhoneParseError) as info:
         normalise_phone(raw)
     assert info.value.code == code
+
+
+def test_placeholder_numbers():
+    from lienthong.text.phones import is_placeholder_phone
+
+    for phone in ("0900000000", "0999999999", "0123456789", "0987654321", "0912345678"):
+        assert is_placeholder_phone(phone), phone
+    for phone in ("0897193134", "0704896307", "0909000123"):
+        assert not is_placeholder_phone(phone), phone
