@@ -61,20 +61,20 @@ person_month as (
 
     select mm.org_code, mm.person_id, mm.month_start, mm.on_roll,
            mm.on_roll and (mm.dues_paid or mm.attended) as active,
-           mm.sessions_attended, 0 as joined, 0 as left_roll,
+           mm.sessions_attended,
            count(*) filter (where mm.on_roll) over person_months          as organisation_count,
            min(mm.org_code) filter (where mm.on_roll) over person_months  as first_org_code
     from {{ ref('fct_member_month') }} as mm
     window person_months as (partition by mm.person_id, mm.month_start)
-    union all
-    select org_code, person_id, month_start, false, false, 0, joined, left_roll, null, null from changes
 
 ),
 
 -- Counted rows, not distinct values (a distinct count sorts each grouping set): fct_member_month
 -- has one row per organisation, person and month, and a person one commune, so a person is one row
 -- of an organisation's month, and across organisations the row of their first organisation. Each
--- cell's counts are taken first (a hash of a few thousand cells) and the margins summed from them.
+-- cell's counts are taken first, the months and the changes apart (so the planner sees
+-- fct_member_month's few months and organisations, and hashes a few thousand cells instead of
+-- sorting every row), and the margins summed from them.
 cells as (
 
     select
@@ -83,14 +83,19 @@ cells as (
         pc.commune_key,
         count(*) filter (where pm.on_roll)                                                    as members,
         count(*) filter (where pm.active)                                                     as active_members,
-        sum(pm.joined)                                                                        as joined,
-        sum(pm.left_roll)                                                                     as left_roll,
+        0                                                                                     as joined,
+        0                                                                                     as left_roll,
         sum(pm.sessions_attended)                                                             as attendances,
         count(*) filter (where pm.on_roll and pm.organisation_count > 1)                      as in_several,
         count(*) filter (where pm.on_roll and pm.org_code = pm.first_org_code)                as first_of_person,
         count(*) filter (where pm.on_roll and pm.organisation_count > 1
                                 and pm.org_code = pm.first_org_code)                          as first_of_several
     from person_month as pm
+    join person_commune as pc using (person_id)
+    group by 1, 2, 3
+    union all
+    select c.month_start, c.org_code, pc.commune_key, 0, 0, sum(c.joined), sum(c.left_roll), 0, 0, 0, 0
+    from changes as c
     join person_commune as pc using (person_id)
     group by 1, 2, 3
 
