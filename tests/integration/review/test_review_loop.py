@@ -126,6 +126,31 @@ def test_the_projects_dbt_unit_tests_pass(loop):
     assert declared > 0 and f"PASS={declared} " in run.stdout  # every one ran, none skipped
 
 
+def test_the_member_status_key_is_held_by_its_unique_index(loop):
+    """int_review__member_status's key test reads the catalog (unique_key_index, not a `group by` of
+    every row): it passes on the unique index the build made, a duplicate row fails its insert, and the
+    test fails once the index no longer holds the key (a plain index in its place)."""
+    from lienthong.pipeline.dbt_env import run_dbt
+
+    test = ["test", "--select", "int_review__member_status,test_name:unique_key_index"]
+    assert "PASS=1 " in run_dbt(loop.settings, loop.url, *test).stdout
+    table = "intermediate.int_review__member_status"
+    with psycopg.connect(loop.url) as conn, pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(f"insert into {table} select * from {table} limit 1")
+    [(index, definition)] = loop.query("select indexname, indexdef from pg_indexes"
+                                       " where schemaname = 'intermediate' and tablename = 'int_review__member_status'")
+    assert definition.endswith("(period_key, org_code, person_id) NULLS NOT DISTINCT")
+    with psycopg.connect(loop.url, autocommit=True) as conn:
+        conn.execute(f'drop index intermediate."{index}"')
+        conn.execute(f"create index plain_key on {table} (period_key, org_code, person_id)")
+        try:
+            out = run_dbt(loop.settings, loop.url, *test, check=False).stdout
+            assert "ERROR=1" in out and "Database Error" not in out, out[-3000:]
+        finally:
+            conn.execute("drop index intermediate.plain_key")
+            conn.execute(definition)
+
+
 def test_period_1_sends_a_protected_list_per_unit_with_a_dropdown_and_hidden_keys(loop):
     paths = loop.render(P1)
     files = sorted((paths["verification_lists"] / ORG).glob("*.xlsx"))

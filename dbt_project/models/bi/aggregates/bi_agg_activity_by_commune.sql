@@ -24,9 +24,16 @@ person_commune as (
 
 ),
 
-roll as (
+-- A roll's months next to each other: the on-roll month before and after, per organisation and
+-- person (one sort). Anti-joins of the roll with itself spilled two hash tables of every on-roll row
+-- (400k sample: 13 s of the model's 47; docs/warehouse.md, "Mid-size, 2026-12-06 (rev20)").
+roll_neighbours as (
 
-    select org_code, person_id, month_start from {{ ref('fct_member_month') }} where on_roll
+    select org_code, person_id, month_start,
+           lag(month_start) over by_roll as previous_on_roll, lead(month_start) over by_roll as next_on_roll
+    from {{ ref('fct_member_month') }}
+    where on_roll
+    window by_roll as (partition by org_code, person_id order by month_start)
 
 ),
 
@@ -34,63 +41,81 @@ roll as (
 -- first month has no month before it and counts neither.
 changes as (
 
-    select r.org_code, r.person_id, r.month_start, 1 as joined, 0 as left_roll
-    from roll as r
-    where r.month_start > (select min(month_start) from months)
-      and not exists (select 1 from roll as p where p.org_code = r.org_code and p.person_id = r.person_id
-                      and p.month_start = (r.month_start - interval '1 month')::date)
+    select org_code, person_id, month_start, 1 as joined, 0 as left_roll
+    from roll_neighbours
+    where month_start > (select min(month_start) from months)
+      and previous_on_roll is distinct from (month_start - interval '1 month')::date
     union all
-    select r.org_code, r.person_id, (r.month_start + interval '1 month')::date, 0, 1
-    from roll as r
-    where r.month_start < (select max(month_start) from months)
-      and not exists (select 1 from roll as n where n.org_code = r.org_code and n.person_id = r.person_id
-                      and n.month_start = (r.month_start + interval '1 month')::date)
+    select org_code, person_id, (month_start + interval '1 month')::date, 0, 1
+    from roll_neighbours
+    where month_start < (select max(month_start) from months)
+      and next_on_roll is distinct from (month_start + interval '1 month')::date
 
 ),
 
--- The organisations a person is on the roll of in a month, and the first of them (by code): the
--- row that counts the person once where organisations are summed over.
-organisations_held as (
-
-    select person_id, month_start, count(*) as organisation_count, min(org_code) as first_org_code
-    from roll group by 1, 2
-
-),
-
+-- Each organisation's month of a person, with the organisations whose roll the person is on that
+-- month and the first of them (by code): the row that counts the person once where organisations
+-- are summed over. A window over the person's month, not a join to its aggregate (which sorted
+-- every row twice to merge them).
 person_month as (
 
     select mm.org_code, mm.person_id, mm.month_start, mm.on_roll,
            mm.on_roll and (mm.dues_paid or mm.attended) as active,
-           mm.sessions_attended, 0 as joined, 0 as left_roll
+           mm.sessions_attended,
+           count(*) filter (where mm.on_roll) over person_months          as organisation_count,
+           min(mm.org_code) filter (where mm.on_roll) over person_months  as first_org_code
     from {{ ref('fct_member_month') }} as mm
-    union all
-    select org_code, person_id, month_start, false, false, 0, joined, left_roll from changes
+    window person_months as (partition by mm.person_id, mm.month_start)
 
 ),
 
 -- Counted rows, not distinct values (a distinct count sorts each grouping set): fct_member_month
 -- has one row per organisation, person and month, and a person one commune, so a person is one row
--- of an organisation's month, and across organisations the row of their first organisation.
-monthly_people as (
+-- of an organisation's month, and across organisations the row of their first organisation. Each
+-- cell's counts are taken first, the months and the changes apart (so the planner sees
+-- fct_member_month's few months and organisations, and hashes a few thousand cells instead of
+-- sorting every row), and the margins summed from them.
+cells as (
 
     select
         pm.month_start,
-        coalesce(pm.org_code, '*')                                                           as org_code,
-        coalesce(pc.commune_key, '*')                                                        as commune_key,
-        count(*) filter (where pm.on_roll)                                                   as members,
-        count(*) filter (where pm.active)                                                    as active_members,
-        sum(pm.joined)                                                                       as joined,
-        sum(pm.left_roll)                                                                    as left_roll,
-        sum(pm.sessions_attended)                                                            as attendances,
-        case when grouping(pm.org_code) = 0 then count(*) filter (where pm.on_roll)
-             else count(*) filter (where pm.on_roll and pm.org_code = oh.first_org_code) end as people,
-        case when grouping(pm.org_code) = 0 then count(*) filter (where pm.on_roll and oh.organisation_count > 1)
-             else count(*) filter (where pm.on_roll and oh.organisation_count > 1
-                                     and pm.org_code = oh.first_org_code) end               as people_in_several_organisations
+        pm.org_code,
+        pc.commune_key,
+        count(*) filter (where pm.on_roll)                                                    as members,
+        count(*) filter (where pm.active)                                                     as active_members,
+        0                                                                                     as joined,
+        0                                                                                     as left_roll,
+        sum(pm.sessions_attended)                                                             as attendances,
+        count(*) filter (where pm.on_roll and pm.organisation_count > 1)                      as in_several,
+        count(*) filter (where pm.on_roll and pm.org_code = pm.first_org_code)                as first_of_person,
+        count(*) filter (where pm.on_roll and pm.organisation_count > 1
+                                and pm.org_code = pm.first_org_code)                          as first_of_several
     from person_month as pm
     join person_commune as pc using (person_id)
-    left join organisations_held as oh using (person_id, month_start)
-    group by pm.month_start, grouping sets ((pm.org_code, pc.commune_key), (pm.org_code), (pc.commune_key), ())
+    group by 1, 2, 3
+    union all
+    select c.month_start, c.org_code, pc.commune_key, 0, 0, sum(c.joined), sum(c.left_roll), 0, 0, 0, 0
+    from changes as c
+    join person_commune as pc using (person_id)
+    group by 1, 2, 3
+
+),
+
+monthly_people as (
+
+    select
+        month_start,
+        coalesce(org_code, '*')                                                               as org_code,
+        coalesce(commune_key, '*')                                                            as commune_key,
+        sum(members)                                                                          as members,
+        sum(active_members)                                                                   as active_members,
+        sum(joined)                                                                           as joined,
+        sum(left_roll)                                                                        as left_roll,
+        sum(attendances)                                                                      as attendances,
+        case when grouping(org_code) = 0 then sum(members) else sum(first_of_person) end      as people,
+        case when grouping(org_code) = 0 then sum(in_several) else sum(first_of_several) end  as people_in_several_organisations
+    from cells
+    group by month_start, grouping sets ((org_code, commune_key), (org_code), (commune_key), ())
 
 ),
 

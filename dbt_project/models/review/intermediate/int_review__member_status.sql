@@ -1,7 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail',
           pre_hook="{{ delete_review_periods_rebuilt() }}",
-          indexes=[{'columns': ['period_key', 'org_code', 'person_id']}]) }}
+          indexes=[{'columns': ['period_key', 'org_code', 'person_id'], 'unique': true}]) }}
 {{ review_periods_depends_on() }}
 -- Each member on an organisation's roll at the end of each review period, with how long since
 -- they last paid dues and last attended (the last two of the five haves).

@@ -3,7 +3,7 @@
 {{ review_periods_depends_on() }}
 -- How many people belong to 1, 2, or 3 or more organisations, per review period.
 -- Rows, not distinct organisations: the member status has one row per period, organisation and
--- person (its unique_combination test), and a plain count hashes where a distinct one sorts.
+-- person (its unique index), and a plain count hashes where a distinct one sorts.
 with per_person as (
 
     select period_key, person_id, count(*) as organisations
