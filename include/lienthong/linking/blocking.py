@@ -42,8 +42,8 @@ record's other area is its last candidate's, when it has no code and that area i
 Both are stored with a record's features (``commune_area_keys``), so every engine and a night's
 candidates in PostgreSQL block on columns: as SQL an area is a CASE of about 300 codes, which
 Splink would parse again for every query it builds (a linking test's set-up took 4× as long) and
-every engine would evaluate in every join (a province night's candidates, docs/linking.md,
-"Fifteenth round").
+every engine would evaluate in every join (a night's candidates: docs/linking.md, "A night's
+candidates on stored commune areas").
 
 A record without a year of birth is blocked with the year its CCCD carries (``engine``).
 

@@ -51,7 +51,8 @@ def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame, column
 def temp_keys(conn: psycopg.Connection, name: str, keys, column: str = "record_uid") -> None:
     """A temporary one-column table of distinct keys, for joins; analysed, since autovacuum never
     sees a temporary table and the planner would guess its size (a night's candidates at 200,796
-    records: 13-16 s with the guess, 2.5-3.4 s analysed; docs/linking.md, "A night's candidates")."""
+    records: 13-16 s with the guess, 2.5-3.4 s analysed; docs/linking.md, "A night's candidates on
+    stored commune areas")."""
     conn.execute(f"drop table if exists {name}")
     conn.execute(f"create temp table {name} ({column} text primary key)")
     copy_rows(conn, name, [column], ((k,) for k in set(keys)))
