@@ -1,7 +1,7 @@
 -- No index: its readers scan all of it (as int_review__records').
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
           on_schema_change='fail',
-          pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off",
+          pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off", "set local work_mem = '256MB'",
                     "{{ delete_review_periods_rebuilt() }}"]) }}
 {{ review_periods_depends_on() }}
 -- No nested loops (for this model's transaction only): the copies below join `records` to itself on
@@ -10,6 +10,10 @@
 -- against 3 s hashed, and which plan won depended on whether autovacuum had analysed the table yet.
 -- No merge joins either: for name_copies the planner sorted all 464,000 records (demo) by unit and
 -- name to merge them with the 32,000 without an ID; hashing those instead takes 0.6 s, not 2.4 s.
+-- work_mem 256MB (this transaction): `evidence` hashes a table per hamlet, unit, name and copy beside
+-- the wide review row; one past work_mem makes its join write every review row to disk. At the
+-- province those tables outgrew the default 64 MB and the spill passed temp_file_limit (docs/warehouse.md,
+-- "int_review__record_flags at the province's sizes"). The tables together stay well under a gigabyte.
 -- One row per review record (int_review__records) and one boolean per ghost-flag rule
 -- (var('review_flags')): <kind> fires the rule, <kind>_evidence says what in the data fired it
 -- (Vietnamese, for the reviewer), <kind>_since the date the evidence starts when known; both null
@@ -19,8 +23,7 @@
 {#- The review rows of the periods this build recomputes (all on a first or full build): inlined at
     each read, not a CTE, which PostgreSQL would materialise whole (the wide review row). #}
 {%- set review_records %}(select * from {{ ref('int_review__records') }}{{ review_periods_rebuilt() }}){% endset %}
--- A hamlet's key and whether a phone is one no one has (one digit repeated, a run of the keypad, or
--- not 10 digits), once per distinct name and number rather than for each record in each of 19 periods.
+-- A hamlet's key, once per distinct name rather than for each record in each of 19 periods.
 with hamlet_keys as (
 
     select hamlet_name,
@@ -30,12 +33,16 @@ with hamlet_keys as (
 
 ),
 
-phone_checks as (
+-- The phones no one has (one digit repeated, a run of the keypad, or not 10 digits), checked once per
+-- distinct number. Only these few are joined to the review rows below, not a table of every number:
+-- one table less hashed beside the wide review row (work_mem above says why that matters).
+placeholder_phones as (
 
-    select phone,
-           (phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
-            or phone !~ '^0\d{9}$') as phone_is_placeholder
-    from (select distinct phone from {{ review_records }} where phone is not null) as p
+    select phone
+    -- offset 0: the test below would otherwise be pushed under the distinct, to every review row.
+    from (select distinct phone from {{ review_records }} where phone is not null offset 0) as p
+    where phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
+          or phone !~ '^0\d{9}$'
 
 ),
 
@@ -102,7 +109,7 @@ hamlets as (
 -- household shares one phone (a husband, his wife, their children: two family names, one hamlet),
 -- so only three family names or more in two hamlets or more count. The distinct counts (a sort) are
 -- taken only for the numbers given on three records or more of a period, the least three people need,
--- and only those few are joined to the review rows (any other number's people are fewer than three).
+-- and only the numbers that pass are joined to the review rows (placeholder_phones says why).
 shared_phones as (
 
     select period_key, phone, count(distinct person_id) as phone_people,
@@ -112,6 +119,8 @@ shared_phones as (
     join (select period_key, phone from records where phone is not null
           group by period_key, phone having count(*) >= 3) as several using (period_key, phone)
     group by period_key, phone
+    having count(distinct person_id) >= 3 and count(distinct split_part(name_key, ' ', 1)) >= 3
+       and count(distinct (new_admin_unit_key, hamlet_key)) >= 2
 
 ),
 
@@ -224,7 +233,7 @@ evidence as (
         coalesce(r.id_number ~ '^(\d{12}|\d{9})$', false) as has_valid_id,
         substr(r.id_number, 1, 3) in ({% for code in var('cccd_province_codes') %}{{ sql_text(code) }}{{ ', ' if not loop.last }}{% endfor %})
                                                            as id_has_province_code,
-        pc.phone_is_placeholder,
+        case when r.phone is not null then pp.phone is not null end as phone_is_placeholder,
         same.record_keys as same_person_record_keys,
         u.unit_records,
         u.unit_id_share,
@@ -245,7 +254,7 @@ evidence as (
     left join same_person_records as same using (period_key, org_code, person_id)
     left join unit_ids as u using (period_key, unit_key)
     left join hamlets as h using (period_key, new_admin_unit_key, hamlet_name)
-    left join phone_checks as pc using (phone)
+    left join placeholder_phones as pp using (phone)
     left join shared_phones as p using (period_key, phone)
     left join name_copies as c using (period_key, source_record_key)
     left join commune_copies as cc using (period_key, source_record_key)
@@ -286,9 +295,8 @@ fired as (
 
         phone_is_placeholder                                                           as placeholder_phone,
 
-        -- Counted only for numbers on three records or more (shared_phones).
-        case when phone is not null
-             then coalesce(phone_people >= 3 and phone_families >= 3 and phone_hamlets >= 2, false) end
+        -- shared_phones holds only the numbers that fire it.
+        case when phone is not null then phone_people is not null end
                                                                                        as shared_phone,
 
         (hamlet_people = 1)                                                            as unknown_hamlet,
