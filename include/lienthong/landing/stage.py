@@ -25,15 +25,37 @@ from lienthong.sources.base import SPACES, Delivery, JsonPages, LineRun, SourceR
 _PAIRS_PER_OBJECT = 50  # jsonb_build_object takes at most 100 arguments
 
 
+# Settings the direct COPY's column defaults read (set for the landing's transaction only).
+BATCH_SETTING, DAY_SETTING = "lienthong.landing_batch", "lienthong.landing_day"
+
+
+def direct_defaults(line_sequence: sql.Identifier) -> list[tuple[str, sql.Composable]]:
+    """(column, default) of a raw table, so that a file's lines COPYed straight into it get their
+    batch, day and line number (the sequence is set to a run's first line before its COPY). Outside
+    a landing the settings are unset: the defaults are NULL and the columns refuse them."""
+    return [("batch_id", sql.SQL("current_setting({}, true)::bigint").format(sql.Literal(BATCH_SETTING))),
+            ("delivery_date", sql.SQL("current_setting({}, true)::date").format(sql.Literal(DAY_SETTING))),
+            ("row_number", sql.SQL("nextval({})").format(sql.Literal(line_sequence.as_string(None))))]
+
+
 def land_staged(conn: psycopg.Connection, org: OrganisationConfig, delivery: Delivery, batch_id: int,
-                delivery_date: date, target: sql.Composable) -> tuple[int, int]:
+                delivery_date: date, target: sql.Composable, line_sequence: sql.Identifier) -> tuple[int, int]:
     """Stage the delivery, then land its good rows in ``target`` and the others in quarantine as
-    one batch; (rows landed, rows quarantined)."""
+    one batch; (rows landed, rows quarantined).
+
+    A file's regular lines go straight into ``target`` (when every column is a field and no field is
+    a constant or derived): the few of them a clean-up changes, that are blank or fail a check are
+    taken back out and land as the other staged rows do."""
     entity = delivery.entity
     fields = list(entity.fields)
-    rows = _stage(conn, delivery, fields)
-    prepared = _prepared(conn, entity, fields, rows)
-    checked = _checked(conn, entity, fields, prepared)
+    conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
+                 (BATCH_SETTING, str(batch_id), DAY_SETTING, delivery_date.isoformat()))
+    rows, direct = _stage(conn, delivery, fields, target, line_sequence, batch_id)
+    prepared, cleaned = _prepared(conn, entity, fields, rows)
+    checked, tested = _checked(conn, entity, fields, prepared)
+    taken_back = 0
+    if direct:
+        taken_back = _take_back(conn, entity, fields, target, batch_id, cleaned, tested)
     columns = sql.SQL(", ").join(map(sql.Identifier, fields))
     original = sql.SQL(" || ").join([*_objects([(f, sql.SQL("c.{}").format(sql.Identifier(f))) for f in fields]),
                                      sql.SQL("coalesce(c.extra, '{}'::jsonb)")])
@@ -51,7 +73,34 @@ def land_staged(conn: psycopg.Connection, org: OrganisationConfig, delivery: Del
              day=sql.Literal(delivery_date), org=sql.Literal(org.code), kind=sql.Literal(entity.kind),
              original=original,
              values=sql.SQL(", ").join(sql.SQL("c.{}").format(sql.Identifier(f)) for f in fields))).fetchone()
-    return landed, quarantined
+    if direct:
+        conn.execute("drop view pg_temp.landing_direct")  # it reads the raw table: not past this landing
+    return landed + direct - taken_back, quarantined
+
+
+def _take_back(conn, entity: EntityConfig, fields: list[str], target: sql.Composable, batch_id: int,
+               cleaned: list[tuple[str, sql.Identifier]], tested: list[str]) -> int:
+    """Move the direct rows that must not stay as COPYed out of ``target`` into the stage's direct
+    part (the view then shows them alone); their number. A row stays when none of its values is
+    blank (or starts like a blank one), a clean-up's change or a check's failure, and it has its
+    required values."""
+    every = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(f)) for f in fields)
+    firsts = sql.SQL(", ").join(sql.Literal(ord(c)) for c in ["\0", *SPACES])
+    tests = [sql.SQL("num_nonnulls({}) = 0").format(every),
+             *(sql.SQL("ascii(t.{}) in ({})").format(sql.Identifier(f), firsts) for f in fields),
+             *(sql.SQL("t.{} is null").format(sql.Identifier(f)) for f in entity.required),
+             *(sql.SQL("t.{} in (select sent from {})").format(sql.Identifier(f), table) for f, table in cleaned),
+             *(sql.SQL("t.{} in (select value from landing_unreadable where field = {})").format(
+                 sql.Identifier(f), sql.Literal(f)) for f in tested)]
+    table = _temp_table(conn, "landing_taken_back", [("row_number", "integer"), *((f, "text") for f in fields)])
+    names = sql.SQL(", ").join(map(sql.Identifier, ["row_number", *fields]))
+    moved = conn.execute(sql.SQL(
+        "with moved as (delete from {target} t where t.batch_id = {batch} and ({tests}) returning t.row_number, {every})"
+        " insert into {table} ({names}) select * from moved").format(
+        target=target, batch=sql.Literal(batch_id), tests=sql.SQL(" or ").join(tests), every=every, table=table,
+        names=names)).rowcount
+    conn.execute(sql.SQL("create or replace temp view landing_direct as select {} from {}").format(names, table))
+    return moved
 
 
 def _temp_table(conn, name: str, columns: list[tuple[str, str]]) -> sql.Identifier:
@@ -63,9 +112,12 @@ def _temp_table(conn, name: str, columns: list[tuple[str, str]]) -> sql.Identifi
     return table
 
 
-def _stage(conn, delivery: Delivery, fields: list[str]) -> sql.Composable:
-    """COPY the delivery into the stage; a query of its rows: row_number, the fields as sent
-    (None when blank), extra, problem_code and problem_reason (a connector's or the storable test's)."""
+def _stage(conn, delivery: Delivery, fields: list[str], target: sql.Composable, line_sequence: sql.Identifier,
+           batch_id: int) -> tuple[sql.Composable, int]:
+    """COPY the delivery into the stage; a query of its rows (row_number, the fields as sent, None
+    when blank, extra, problem_code and problem_reason: a connector's or the storable test's), and
+    how many rows went straight into ``target``, which the query reads through the temporary view
+    landing_direct."""
     stage = _temp_table(conn, "landing_stage", [
         ("row_number", "integer"), *((f, "text") for f in fields),
         ("extra", "jsonb"), ("problem_code", "text"), ("problem_reason", "text")])
@@ -73,18 +125,30 @@ def _stage(conn, delivery: Delivery, fields: list[str]) -> sql.Composable:
                                                              "problem_reason"])
     staged = sql.SQL("select {} from {}").format(names, stage)
     if delivery.json_pages is not None and _stage_json(conn, stage, delivery.entity, fields, delivery.json_pages):
-        return staged
+        return staged, 0
     cells = delivery.cells() if delivery.cells else None
     if cells is None:
         _copy_rows(conn, stage, fields, delivery.rows())
-        return staged
+        return staged, 0
     width = len(cells.columns)
     positions = [f"c{i}" for i in range(width)]
+    entity = delivery.entity
+    # Every column a field, none set or derived by the landing: a regular line lands as it is.
+    direct_columns = [name for kind, name in cells.columns if kind == "field"] \
+        if all(kind == "field" for kind, _ in cells.columns) and not entity.constants and not entity.derived else None
     table = _temp_table(conn, "landing_cells", [*((c, "text") for c in positions),
                                                 ("row_number", "integer generated by default as identity"),
                                                 ("overflow", "text")])
-    line_numbers = conn.execute("select pg_get_serial_sequence('pg_temp.landing_cells', 'row_number')").fetchone()[0]
-    cell_columns = sql.SQL(", ").join(map(sql.Identifier, positions))
+    if direct_columns:
+        into, line_numbers = target, line_sequence.as_string(None)
+        run_columns = sql.SQL(", ").join(map(sql.Identifier, direct_columns))
+        # A quoted empty value is NULL, as an unquoted one is (the cells make both None).
+        run_options = sql.SQL(", force_null ({})").format(run_columns)
+    else:
+        into = table
+        line_numbers = conn.execute("select pg_get_serial_sequence('pg_temp.landing_cells', 'row_number')").fetchone()[0]
+        run_columns, run_options = sql.SQL(", ").join(map(sql.Identifier, positions)), sql.SQL("")
+    direct = 0
     odd: list[SourceRow] = []  # the connector's problem rows: few, written after the cells
     with conn.cursor() as cur:
         for block in cells.blocks:
@@ -94,9 +158,11 @@ def _stage(conn, delivery: Delivery, fields: list[str]) -> sql.Composable:
                 # The file's lines as they are; each row's number from the sequence, in order.
                 cur.execute(sql.SQL("select setval({}, {}, false)").format(
                     sql.Literal(line_numbers), sql.Literal(block.first)))
-                with cur.copy(sql.SQL("copy {} ({}) from stdin (format csv, delimiter {})").format(
-                        table, cell_columns, sql.Literal(block.delimiter))) as copy:
+                with cur.copy(sql.SQL("copy {} ({}) from stdin (format csv, delimiter {}{})").format(
+                        into, run_columns, sql.Literal(block.delimiter), run_options)) as copy:
                     copy.write(block.text)
+                if direct_columns:
+                    direct += cur.rowcount
             else:
                 with cur.copy(sql.SQL("copy {} from stdin (format csv)").format(table)) as copy:
                     copy.write(block)
@@ -110,11 +176,25 @@ def _stage(conn, delivery: Delivery, fields: list[str]) -> sql.Composable:
     every = sql.SQL(", ").join(sql.Identifier(c) for c in [*positions, "overflow"])
     # Blank cells made NULL once per cell (offset 0 keeps the subquery from being inlined); a row
     # with no value left is no row, as a blank line is none.
-    return sql.SQL(
+    staged = sql.SQL(
         "{staged} union all select row_number, {values}, {extra}, null, null"
         " from (select row_number, overflow, {cells} from {table} offset 0) p where num_nonnulls({every}) > 0"
     ).format(staged=staged, values=sql.SQL(", ").join(values), extra=extra, table=table, every=every,
              cells=sql.SQL(", ").join(sql.SQL("{} as {}").format(_non_blank(c), sql.Identifier(c)) for c in positions))
+    if not direct:
+        return staged, 0
+    # The direct rows, first all of them (the clean-ups' and checks' distinct values are read over
+    # them), then only those taken back out of the raw table (lienthong.landing.stage._take_back).
+    own = sql.SQL(", ").join(map(sql.Identifier, ["row_number", *fields]))
+    conn.execute("drop view if exists pg_temp.landing_direct")
+    conn.execute(sql.SQL("create temp view landing_direct as select {} from {} where batch_id = {}").format(
+        own, target, sql.Literal(batch_id)))
+    return sql.SQL(
+        "{staged} union all select row_number, {values}, null, null, null"
+        " from (select row_number, {cells} from landing_direct offset 0) d where num_nonnulls({every}) > 0"
+    ).format(staged=staged, values=sql.SQL(", ").join(map(sql.Identifier, fields)),
+             cells=sql.SQL(", ").join(sql.SQL("{} as {}").format(_non_blank(f), sql.Identifier(f)) for f in fields),
+             every=sql.SQL(", ").join(map(sql.Identifier, fields))), direct
 
 
 _ODD = "(only the row path maps this item alike)"  # a stage mark, never landed: the attempt is undone
@@ -231,12 +311,15 @@ def _copy_rows(conn, stage: sql.Identifier, fields: list[str], rows: Iterable[So
                             json.dumps(extra, ensure_ascii=False) if extra else None, *(problem or (None, None))))
 
 
-def _prepared(conn, entity: EntityConfig, fields: list[str], rows: sql.Composable) -> sql.Composable:
+def _prepared(conn, entity: EntityConfig, fields: list[str],
+              rows: sql.Composable) -> tuple[sql.Composable, list[tuple[str, sql.Identifier]]]:
     """A query of the staged rows after clean-up, constants and the ID set-aside (the columns of the
-    stage); each clean-up runs once per distinct value it may change."""
+    stage), and the (field, table) of the values a clean-up changes (table.sent); each clean-up runs
+    once per distinct value it may change."""
     exprs = {f: sql.SQL("r.{}").format(sql.Identifier(f)) for f in fields}
     extra = sql.SQL("r.extra")
     joins = []
+    changed = []
     for number, (field, chain) in enumerate(checks.clean_chains(entity).items()):
         column = sql.Identifier(field)
         if field == "id_number":  # also every ID that is not plain digits: it may be unreadable
@@ -259,6 +342,7 @@ def _prepared(conn, entity: EntityConfig, fields: list[str], rows: sql.Composabl
         with conn.cursor() as cur, cur.copy(sql.SQL("copy {} from stdin").format(table)) as copy:
             for change in changes:
                 copy.write_row(change)
+        changed.append((field, table))
         alias = sql.Identifier(f"k{number}")
         joins.append(sql.SQL("left join {t} {a} on {a}.sent = r.{c}").format(t=table, a=alias, c=column))
         exprs[field] = sql.SQL("case when {a}.sent is null then r.{c} when {a}.unreadable then null"
@@ -274,7 +358,7 @@ def _prepared(conn, entity: EntityConfig, fields: list[str], rows: sql.Composabl
     return sql.SQL("select r.row_number, {values}, {extra} as extra, r.problem_code, r.problem_reason"
                    " from ({rows}) r {joins}").format(
         values=sql.SQL(", ").join(sql.SQL("{} as {}").format(exprs[f], sql.Identifier(f)) for f in fields),
-        extra=extra, rows=rows, joins=sql.SQL(" ").join(joins))
+        extra=extra, rows=rows, joins=sql.SQL(" ").join(joins)), changed
 
 
 def _derived(entity: EntityConfig, exprs: dict[str, sql.Composable]) -> dict[str, sql.Composable]:
@@ -293,9 +377,10 @@ def _derived(entity: EntityConfig, exprs: dict[str, sql.Composable]) -> dict[str
     return {}
 
 
-def _checked(conn, entity: EntityConfig, fields: list[str], prepared: sql.Composable) -> sql.Composable:
+def _checked(conn, entity: EntityConfig, fields: list[str], prepared: sql.Composable) -> tuple[sql.Composable, list[str]]:
     """A query of the prepared rows with reason_code and reason: null for a row that lands, else the
-    first check it fails, in the order of lienthong.landing.checks.checks_for."""
+    first check it fails, in the order of lienthong.landing.checks.checks_for; and the fields whose
+    failing values are in the temporary table landing_unreadable."""
     dates = [f for f in fields if f in checks.PARSERS]
     tests = [(sql.SQL("p.problem_code is not null"), sql.SQL("p.problem_code"), sql.SQL("p.problem_reason"))]
     joins = []
@@ -319,9 +404,10 @@ def _checked(conn, entity: EntityConfig, fields: list[str], prepared: sql.Compos
             "choose one from the list (lienthong.review.outcomes)")))
     code = sql.SQL(" ").join(sql.SQL("when {} then {}").format(test, value) for test, value, _ in tests)
     reason = sql.SQL(" ").join(sql.SQL("when {} then {}").format(test, value) for test, _, value in tests)
+    tested = [*dates, *(["outcome"] if entity.kind == "verification_outcomes" else [])]
     return sql.SQL("select p.*, case {code} end as reason_code, case {reason} end as reason"
                    " from ({prepared}) p {joins}").format(code=code, reason=reason, prepared=prepared,
-                                                         joins=sql.SQL(" ").join(joins))
+                                                         joins=sql.SQL(" ").join(joins)), tested
 
 
 def _unreadable_values(conn, entity: EntityConfig, dates: list[str], prepared: sql.Composable) -> sql.Identifier:
@@ -334,11 +420,17 @@ def _unreadable_values(conn, entity: EntityConfig, dates: list[str], prepared: s
         checked["outcome"] = lambda text: None if outcome_code(text) is not None else "unknown_outcome"
     if not checked:
         return table
-    pairs = sql.SQL(", ").join(sql.SQL("({}, p.{})").format(sql.Literal(f), sql.Identifier(f)) for f in checked)
+    # Each field's distinct values in one pass (a hash table per grouping set); in a row of one
+    # set, the field grouped is the one whose grouping() is 0.
+    names = list(checked)
+    columns = sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(f)) for f in names)
     found = conn.execute(sql.SQL(
-        "select distinct v.field, v.value from ({prepared}) p cross join lateral (values {pairs}) v(field, value)"
-        " where v.value <> ''").format(prepared=prepared, pairs=pairs)).fetchall()
-    bad = [(field, value, problem) for field, value in found if (problem := checked[field](value))]
+        "select array[{flags}], {columns} from ({prepared}) p group by grouping sets ({sets})").format(
+        flags=sql.SQL(", ").join(sql.SQL("grouping(p.{})").format(sql.Identifier(f)) for f in names),
+        columns=columns, prepared=prepared,
+        sets=sql.SQL(", ").join(sql.SQL("(p.{})").format(sql.Identifier(f)) for f in names))).fetchall()
+    values = [(names[flags.index(0)], row[flags.index(0)]) for flags, *row in found]
+    bad = [(field, value, problem) for field, value in values if value and (problem := checked[field](value))]
     if bad:
         with conn.cursor() as cur, cur.copy(sql.SQL("copy {} from stdin").format(table)) as copy:
             for record in bad:
