@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 import psycopg
@@ -50,7 +51,7 @@ def land_staged(conn: psycopg.Connection, org: OrganisationConfig, delivery: Del
     fields = list(entity.fields)
     conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
                  (BATCH_SETTING, str(batch_id), DAY_SETTING, delivery_date.isoformat()))
-    rows, direct = _stage(conn, delivery, fields, target, line_sequence, batch_id)
+    rows, direct = _stage(conn, delivery, fields, _Direct(target, batch_id, delivery_date, line_sequence))
     prepared, cleaned = _prepared(conn, entity, fields, rows)
     checked, tested = _checked(conn, entity, fields, prepared)
     taken_back = 0
@@ -84,7 +85,7 @@ def _take_back(conn, entity: EntityConfig, fields: list[str], target: sql.Compos
     part (the view then shows them alone); their number. A row stays when none of its values is
     blank (or starts like a blank one), a clean-up's change or a check's failure, and it has its
     required values."""
-    every = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(f)) for f in fields)
+    every = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(f)) for f in [*fields, "extra"])
     firsts = sql.SQL(", ").join(sql.Literal(ord(c)) for c in ["\0", *SPACES])
     tests = [sql.SQL("num_nonnulls({}) = 0").format(every),
              *(sql.SQL("ascii(t.{}) in ({})").format(sql.Identifier(f), firsts) for f in fields),
@@ -92,8 +93,9 @@ def _take_back(conn, entity: EntityConfig, fields: list[str], target: sql.Compos
              *(sql.SQL("t.{} in (select sent from {})").format(sql.Identifier(f), table) for f, table in cleaned),
              *(sql.SQL("t.{} in (select value from landing_unreadable where field = {})").format(
                  sql.Identifier(f), sql.Literal(f)) for f in tested)]
-    table = _temp_table(conn, "landing_taken_back", [("row_number", "integer"), *((f, "text") for f in fields)])
-    names = sql.SQL(", ").join(map(sql.Identifier, ["row_number", *fields]))
+    table = _temp_table(conn, "landing_taken_back", [("row_number", "integer"), *((f, "text") for f in fields),
+                                                     ("extra", "jsonb")])
+    names = sql.SQL(", ").join(map(sql.Identifier, ["row_number", *fields, "extra"]))
     moved = conn.execute(sql.SQL(
         "with moved as (delete from {target} t where t.batch_id = {batch} and ({tests}) returning t.row_number, {every})"
         " insert into {table} ({names}) select * from moved").format(
@@ -112,43 +114,52 @@ def _temp_table(conn, name: str, columns: list[tuple[str, str]]) -> sql.Identifi
     return table
 
 
-def _stage(conn, delivery: Delivery, fields: list[str], target: sql.Composable, line_sequence: sql.Identifier,
-           batch_id: int) -> tuple[sql.Composable, int]:
+@dataclass(frozen=True)
+class _Direct:
+    """Where rows that may land as delivered go straight to: the raw table, for this batch and day."""
+    target: sql.Composable
+    batch_id: int
+    day: date
+    line_sequence: sql.Identifier
+
+
+def _stage(conn, delivery: Delivery, fields: list[str], direct: _Direct) -> tuple[sql.Composable, int]:
     """COPY the delivery into the stage; a query of its rows (row_number, the fields as sent, None
     when blank, extra, problem_code and problem_reason: a connector's or the storable test's), and
-    how many rows went straight into ``target``, which the query reads through the temporary view
-    landing_direct."""
+    how many rows went straight into the raw table, which the query reads through the temporary
+    view landing_direct. Rows go straight there only when the landing sets or derives no field."""
+    entity = delivery.entity
+    if entity.constants or entity.derived:
+        direct = None
     stage = _temp_table(conn, "landing_stage", [
         ("row_number", "integer"), *((f, "text") for f in fields),
         ("extra", "jsonb"), ("problem_code", "text"), ("problem_reason", "text")])
     names = sql.SQL(", ").join(sql.Identifier(c) for c in ["row_number", *fields, "extra", "problem_code",
                                                              "problem_reason"])
     staged = sql.SQL("select {} from {}").format(names, stage)
-    if delivery.json_pages is not None and _stage_json(conn, stage, delivery.entity, fields, delivery.json_pages):
-        return staged, 0
+    if delivery.json_pages is not None and (
+            landed := _stage_json(conn, stage, entity, fields, delivery.json_pages, direct)) is not None:
+        return _with_direct(conn, staged, fields, direct, landed, lines=False)
     cells = delivery.cells() if delivery.cells else None
     if cells is None:
         _copy_rows(conn, stage, fields, delivery.rows())
         return staged, 0
     width = len(cells.columns)
     positions = [f"c{i}" for i in range(width)]
-    entity = delivery.entity
-    # Every column a field, none set or derived by the landing: a regular line lands as it is.
-    direct_columns = [name for kind, name in cells.columns if kind == "field"] \
-        if all(kind == "field" for kind, _ in cells.columns) and not entity.constants and not entity.derived else None
     table = _temp_table(conn, "landing_cells", [*((c, "text") for c in positions),
                                                 ("row_number", "integer generated by default as identity"),
                                                 ("overflow", "text")])
-    if direct_columns:
-        into, line_numbers = target, line_sequence.as_string(None)
-        run_columns = sql.SQL(", ").join(map(sql.Identifier, direct_columns))
+    if direct and all(kind == "field" for kind, _ in cells.columns):
+        # Every column a field: a regular line lands as it is.
+        into, line_numbers = direct.target, direct.line_sequence.as_string(None)
+        run_columns = sql.SQL(", ").join(sql.Identifier(name) for _, name in cells.columns)
         # A quoted empty value is NULL, as an unquoted one is (the cells make both None).
         run_options = sql.SQL(", force_null ({})").format(run_columns)
     else:
-        into = table
+        direct, into = None, table
         line_numbers = conn.execute("select pg_get_serial_sequence('pg_temp.landing_cells', 'row_number')").fetchone()[0]
         run_columns, run_options = sql.SQL(", ").join(map(sql.Identifier, positions)), sql.SQL("")
-    direct = 0
+    landed = 0
     odd: list[SourceRow] = []  # the connector's problem rows: few, written after the cells
     with conn.cursor() as cur:
         for block in cells.blocks:
@@ -161,8 +172,7 @@ def _stage(conn, delivery: Delivery, fields: list[str], target: sql.Composable, 
                 with cur.copy(sql.SQL("copy {} ({}) from stdin (format csv, delimiter {}{})").format(
                         into, run_columns, sql.Literal(block.delimiter), run_options)) as copy:
                     copy.write(block.text)
-                if direct_columns:
-                    direct += cur.rowcount
+                landed += cur.rowcount
             else:
                 with cur.copy(sql.SQL("copy {} from stdin (format csv)").format(table)) as copy:
                     copy.write(block)
@@ -181,20 +191,28 @@ def _stage(conn, delivery: Delivery, fields: list[str], target: sql.Composable, 
         " from (select row_number, overflow, {cells} from {table} offset 0) p where num_nonnulls({every}) > 0"
     ).format(staged=staged, values=sql.SQL(", ").join(values), extra=extra, table=table, every=every,
              cells=sql.SQL(", ").join(sql.SQL("{} as {}").format(_non_blank(c), sql.Identifier(c)) for c in positions))
-    if not direct:
+    return _with_direct(conn, staged, fields, direct, landed, lines=True)
+
+
+def _with_direct(conn, staged: sql.Composable, fields: list[str], direct: _Direct | None,
+                 landed: int, lines: bool) -> tuple[sql.Composable, int]:
+    """The staged rows' query with the rows landed straight in the raw table (as staged rows are:
+    blank values made NULL; a file's line without any value left is no row, an item is one),
+    read through the view landing_direct: first all of them (the clean-ups' and checks' distinct
+    values are read over them), then only those taken back out of the raw table (_take_back)."""
+    if not (direct and landed):
         return staged, 0
-    # The direct rows, first all of them (the clean-ups' and checks' distinct values are read over
-    # them), then only those taken back out of the raw table (lienthong.landing.stage._take_back).
-    own = sql.SQL(", ").join(map(sql.Identifier, ["row_number", *fields]))
     conn.execute("drop view if exists pg_temp.landing_direct")
     conn.execute(sql.SQL("create temp view landing_direct as select {} from {} where batch_id = {}").format(
-        own, target, sql.Literal(batch_id)))
+        sql.SQL(", ").join(map(sql.Identifier, ["row_number", *fields, "extra"])), direct.target,
+        sql.Literal(direct.batch_id)))
     return sql.SQL(
-        "{staged} union all select row_number, {values}, null, null, null"
-        " from (select row_number, {cells} from landing_direct offset 0) d where num_nonnulls({every}) > 0"
+        "{staged} union all select row_number, {values}, extra, null, null"
+        " from (select row_number, extra, {cells} from landing_direct offset 0) d {blank}"
     ).format(staged=staged, values=sql.SQL(", ").join(map(sql.Identifier, fields)),
              cells=sql.SQL(", ").join(sql.SQL("{} as {}").format(_non_blank(f), sql.Identifier(f)) for f in fields),
-             every=sql.SQL(", ").join(map(sql.Identifier, fields))), direct
+             blank=sql.SQL("where num_nonnulls({}) > 0").format(sql.SQL(", ").join(map(sql.Identifier, fields)))
+             if lines else sql.SQL("")), landed
 
 
 _ODD = "(only the row path maps this item alike)"  # a stage mark, never landed: the attempt is undone
@@ -204,14 +222,16 @@ class _NotInBulk(Exception):
     """The pages hold something only the row path maps alike: undo the bulk attempt."""
 
 
-def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[str], pages: JsonPages) -> bool:
-    """Load JSON pages into the stage with their items mapped in SQL as map_items maps them; False
-    (nothing staged) when a page holds what only map_items maps alike: an item that is no object, a
-    nested value, a number Python would write otherwise (exponent, beyond a double's precision),
-    or text PostgreSQL cannot hold (a NUL, a lone surrogate: then the page is no jsonb)."""
+def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[str], pages: JsonPages,
+                direct: _Direct | None) -> int | None:
+    """Load JSON pages with their items mapped in SQL as map_items maps them, into the raw table
+    (``direct``) or else the stage; the number of items landed in the raw table, or None (nothing
+    staged) when a page holds what only map_items maps alike: an item that is no object, a nested
+    value, a number Python would write otherwise (exponent, beyond a double's precision), or text
+    PostgreSQL cannot hold (a NUL, a lone surrogate: then the page is no jsonb)."""
     mapping = entity.mapping
     if len(set(mapping.values())) < len(mapping) or conn.info.parameter_status("server_encoding") != "UTF8":
-        return False  # two keys for one field (the later key of each item wins), or no normalize()
+        return None  # two keys for one field (the later key of each item wins), or no normalize()
     try:
         with conn.transaction():  # a savepoint: a refused page undoes the whole attempt
             table = _temp_table(conn, "landing_pages", [("first", "integer"), ("body", "jsonb")])
@@ -239,21 +259,29 @@ def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[
             extra = sql.SQL("case when x.rest <> '{{}}' then (select jsonb_object_agg(e.key, t.text)"
                             " from jsonb_each(x.rest) e cross join lateral (select {text}) t(text)"
                             " where t.text is not null) end").format(text=_json_text(sql.SQL("e.value")))
-            conn.execute(sql.SQL(
-                "insert into {stage} select x.row_number, {values}, {extra},"
-                " case when {odd} then {odd_code} end, null"
+            mapped = sql.SQL(
+                "select x.row_number, {values}, {extra} as extra, ({odd}) is true as odd"
                 " from (select (p.first + i.n - 1)::integer as row_number, i.item,"
                 "  i.item - array[{keys}]::text[] as rest {items} offset 0) x"
                 " cross join lateral (select {extracted} offset 0) v").format(
-                stage=stage, values=sql.SQL(", ").join(values), extra=extra, odd=odd,
-                odd_code=sql.Literal(_ODD), keys=sql.SQL(", ").join(map(sql.Literal, keys)), items=items,
-                extracted=extracted))
-            if conn.execute(sql.SQL("select exists (select 1 from {} where problem_code = {})").format(
-                    stage, sql.Literal(_ODD))).fetchone()[0]:
+                values=sql.SQL(", ").join(sql.SQL("{} as {}").format(v, sql.Identifier(f)) for v, f in zip(values, fields)),
+                extra=extra, odd=odd, keys=sql.SQL(", ").join(map(sql.Literal, keys)), items=items,
+                extracted=extracted)
+            columns = sql.SQL(", ").join(map(sql.Identifier, ["row_number", *fields, "extra"]))
+            # The items straight into the raw table when they may land as mapped (then taken back as
+            # the file's lines are), else into the stage; none when one is odd.
+            into = sql.SQL("{} (batch_id, delivery_date, {}) select {}, {}, {}").format(
+                direct.target, columns, sql.Literal(direct.batch_id), sql.Literal(direct.day), columns) if direct \
+                else sql.SQL("{} ({}) select {}").format(stage, columns, columns)
+            landed, odd_found = conn.execute(sql.SQL(
+                "with m as materialized ({mapped}), landed as (insert into {into} from m where not m.odd returning 1)"
+                " select (select count(*) from landed), exists (select 1 from m where m.odd)").format(
+                mapped=mapped, into=into)).fetchone()
+            if odd_found:
                 raise _NotInBulk
     except (_NotInBulk, UnicodeDecodeError, psycopg.errors.DataError, psycopg.errors.StatementTooComplex):
-        return False
-    return True
+        return None
+    return landed if direct else 0
 
 
 def _json_text(value: sql.Composable) -> sql.Composable:
