@@ -89,7 +89,9 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
             # A file's regular lines are COPYed straight into the table: batch, day and line number
             # come from these defaults (lienthong.landing.stage.direct_defaults).
             sequence = line_sequence(org, entity)
-            conn.execute(sql.SQL("create sequence if not exists {} as integer").format(sequence))
+            # Values cached per session: nextval per row without a buffer lock (setval, before each
+            # run, empties this session's cache, so a run's numbers stay its lines').
+            conn.execute(sql.SQL("create sequence if not exists {} as integer cache 1000").format(sequence))
             defaults = [(column, value) for column, value in direct_defaults(sequence) if not present.get(column)]
             if defaults:
                 conn.execute(sql.SQL("alter table {} {}").format(table, sql.SQL(", ").join(
