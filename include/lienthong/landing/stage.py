@@ -251,9 +251,15 @@ def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[
             by_field = {field: f"v{keys.index(key)}" for key, field in mapping.items()}
             # Each mapped value extracted once (offset 0 keeps the subqueries from being inlined);
             # the unmapped keys' values looked at only for an item that has any.
-            extracted = sql.SQL(", ").join(sql.SQL("x.item -> {} as {}").format(sql.Literal(key), sql.Identifier(f"v{n}"))
-                                           for n, key in enumerate(keys))
-            values = [_json_text(sql.Identifier("v", by_field[f])) if f in by_field else sql.NULL for f in fields]
+            extracted = sql.SQL(", ").join(sql.SQL("x.item -> {k} as {v}, x.item ->> {k} as {s}").format(
+                k=sql.Literal(key), v=sql.Identifier(f"v{n}"), s=sql.Identifier(f"s{n}")) for n, key in enumerate(keys))
+            # Each value's text in NFC computed once (the blank test reads it three times), and
+            # normalised only when it is not NFC already (the quick check costs far less).
+            texts = sql.SQL(", ").join(
+                sql.SQL("case when {s} is nfc normalized then {s} else normalize({s}, nfc) end as {t}").format(
+                    s=sql.Identifier("v", f"s{n}"), t=sql.Identifier(f"t{n}")) for n in range(len(keys)))
+            values = [_json_text(sql.Identifier("v", by_field[f]), sql.Identifier("w", by_field[f].replace("v", "t")))
+                      if f in by_field else sql.NULL for f in fields]
             nested = sql.SQL("jsonb_typeof({v}) in ('object', 'array') or (jsonb_typeof({v}) = 'number' and {exotic})")
             odd = sql.SQL(" or ").join([
                 sql.SQL("jsonb_typeof(x.item) <> 'object'"),
@@ -268,10 +274,10 @@ def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[
                 "select x.row_number, {values}, {extra} as extra, ({odd}) is true as odd"
                 " from (select (p.first + i.n - 1)::integer as row_number, i.item,"
                 "  i.item - array[{keys}]::text[] as rest {items} offset 0) x"
-                " cross join lateral (select {extracted} offset 0) v").format(
+                " cross join lateral (select {extracted} offset 0) v cross join lateral (select {texts} offset 0) w").format(
                 values=sql.SQL(", ").join(sql.SQL("{} as {}").format(v, sql.Identifier(f)) for v, f in zip(values, fields)),
                 extra=extra, odd=odd, keys=sql.SQL(", ").join(map(sql.Literal, keys)), items=items,
-                extracted=extracted)
+                extracted=extracted, texts=texts)
             columns = sql.SQL(", ").join(map(sql.Identifier, ["row_number", *fields, "extra"]))
             # The items straight into the raw table when they may land as mapped (then taken back as
             # the file's lines are), else into the stage; none when one is odd.
@@ -289,10 +295,10 @@ def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[
     return landed if direct else 0
 
 
-def _json_text(value: sql.Composable) -> sql.Composable:
-    """A JSON value (jsonb, not nested) as map_items gives it: text in NFC, None when blank; a
-    whole number without ".0"; a boolean as Python writes it."""
-    text = sql.SQL("normalize({} #>> '{{}}', nfc)").format(value)
+def _json_text(value: sql.Composable, text: sql.Composable | None = None) -> sql.Composable:
+    """A JSON value (jsonb, not nested) as map_items gives it: text in NFC (``text``, when it is
+    already computed), None when blank; a whole number without ".0"; a boolean as Python writes it."""
+    text = text or sql.SQL("normalize({} #>> '{{}}', nfc)").format(value)
     return sql.SQL(
         "case jsonb_typeof({v}) when 'string' then {blank}"
         " when 'number' then case when ({v})::numeric = trunc(({v})::numeric) then trunc(({v})::numeric)::text"
