@@ -8,6 +8,8 @@ row.
 A CSV's regular lines are COPYed as they are and its other rows (and XLSX rows) as positional
 cells; API and database items are staged as pages of JSON and mapped in SQL; what none of these
 can take alike goes to the stage one row at a time (only the storable-text test runs per row).
+Regular lines, XLSX rows of the header's width and mapped items go straight into the raw table
+when the landing changes no column of theirs; the few that need more are taken back out of it.
 """
 from __future__ import annotations
 
@@ -44,9 +46,9 @@ def land_staged(conn: psycopg.Connection, org: OrganisationConfig, delivery: Del
     """Stage the delivery, then land its good rows in ``target`` and the others in quarantine as
     one batch; (rows landed, rows quarantined).
 
-    A file's regular lines go straight into ``target`` (when every column is a field and no field is
-    a constant or derived): the few of them a clean-up changes, that are blank or fail a check are
-    taken back out and land as the other staged rows do."""
+    A file's regular lines and rows, and API or database items, go straight into ``target`` (when
+    every column is a field and no field is a constant or derived): the few of them that are blank,
+    that a clean-up changes or that fail a check are taken back out and land as the staged rows do."""
     entity = delivery.entity
     fields = list(entity.fields)
     conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
@@ -123,7 +125,7 @@ class _Direct:
     line_sequence: sql.Identifier
 
 
-def _stage(conn, delivery: Delivery, fields: list[str], direct: _Direct) -> tuple[sql.Composable, int]:
+def _stage(conn, delivery: Delivery, fields: list[str], direct: _Direct | None) -> tuple[sql.Composable, int]:
     """COPY the delivery into the stage; a query of its rows (row_number, the fields as sent, None
     when blank, extra, problem_code and problem_reason: a connector's or the storable test's), and
     how many rows went straight into the raw table, which the query reads through the temporary
