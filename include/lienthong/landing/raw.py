@@ -90,8 +90,10 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
             # come from these defaults (lienthong.landing.stage.direct_defaults).
             sequence = line_sequence(org, entity)
             # Values cached per session: nextval per row without a buffer lock (setval, before each
-            # run, empties this session's cache, so a run's numbers stay its lines').
-            conn.execute(sql.SQL("create sequence if not exists {} as integer cache 1000").format(sequence))
+            # run, empties this session's cache, so a run's numbers stay its lines'). Owned by the
+            # column: it goes with the table and follows its owner.
+            conn.execute(sql.SQL("create sequence if not exists {} as integer cache 1000 owned by {}.row_number").format(
+                sequence, table))
             defaults = [(column, value) for column, value in direct_defaults(sequence) if not present.get(column)]
             if defaults:
                 conn.execute(sql.SQL("alter table {} {}").format(table, sql.SQL(", ").join(
