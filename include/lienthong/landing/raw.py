@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from lienthong.config.organisations import EntityConfig, OrganisationConfig
-from lienthong.landing.stage import land_staged
+from lienthong.landing.stage import direct_defaults, land_staged
 from lienthong.sources.base import Delivery
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,9 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
                 "create table if not exists {} ("
                 " batch_id bigint not null, delivery_date date not null, row_number integer not null, extra jsonb)"
             ).format(table))
-            present = {name for (name,) in conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'raw'"
-                " and table_name = %s", (f"{org.code}__{entity.kind}",))}
+            present = dict(conn.execute(
+                "select column_name, column_default is not null from information_schema.columns"
+                " where table_schema = 'raw' and table_name = %s", (f"{org.code}__{entity.kind}",)).fetchall())
             # ALTER takes an exclusive lock even when the column exists: only when it is new, so a
             # nightly landing never waits behind a BI query reading the table.
             for field in entity.fields:
@@ -86,11 +86,29 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
                     conn.execute(sql.SQL("alter table {} add column {} text").format(table, sql.Identifier(field)))
             conn.execute(sql.SQL("create index if not exists {} on {} (batch_id)").format(
                 sql.Identifier(_batch_index(org, entity)), table))
+            # A file's regular lines are COPYed straight into the table: batch, day and line number
+            # come from these defaults (lienthong.landing.stage.direct_defaults).
+            sequence = line_sequence(org, entity)
+            # Values cached per session: nextval per row without a buffer lock (setval, before each
+            # run, empties this session's cache, so a run's numbers stay its lines'). Owned by the
+            # column: it goes with the table and follows its owner.
+            conn.execute(sql.SQL("create sequence if not exists {} as integer cache 1000 owned by {}.row_number").format(
+                sequence, table))
+            defaults = [(column, value) for column, value in direct_defaults(sequence) if not present.get(column)]
+            if defaults:
+                conn.execute(sql.SQL("alter table {} {}").format(table, sql.SQL(", ").join(
+                    sql.SQL("alter column {} set default {}").format(sql.Identifier(column), value)
+                    for column, value in defaults)))
         conn.execute(sql.SQL("comment on schema raw is {}").format(sql.Literal(_schema_version())))
 
 
 def _batch_index(org: OrganisationConfig, entity: EntityConfig) -> str:
     return f"{org.code}__{entity.kind}__batch"
+
+
+def line_sequence(org: OrganisationConfig, entity: EntityConfig) -> sql.Identifier:
+    """The sequence numbering the lines COPYed straight into the entity's raw table."""
+    return sql.Identifier("raw", f"{org.code}__{entity.kind}__line")
 
 
 @functools.cache
@@ -101,20 +119,26 @@ def _schema_version() -> str:
 
 def _raw_tables_ready(conn: psycopg.Connection, org: OrganisationConfig) -> bool:
     """True when schema.sql has run at this version and the organisation's tables have every
-    column and their batch index."""
+    column, their batch index, their line sequence and the defaults of a direct COPY."""
     marker = conn.execute("select obj_description(to_regnamespace('raw'), 'pg_namespace')").fetchone()[0]
     if marker != _schema_version():
         return False
     wanted = {f"{org.code}__{entity.kind}": {"batch_id", "delivery_date", "row_number", "extra", *entity.fields}
               for entity in org.entities}
-    indexes = {_batch_index(org, entity) for entity in org.entities}
+    others = {name for entity in org.entities
+              for name in (_batch_index(org, entity), f"{org.code}__{entity.kind}__line")}
     found: dict[str, set[str]] = {}
-    for relation, column in conn.execute(
-            "select c.relname, a.attname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+    defaulted: dict[str, set[str]] = {}
+    for relation, column, has_default in conn.execute(
+            "select c.relname, a.attname, a.atthasdef from pg_class c join pg_namespace n on n.oid = c.relnamespace"
             " left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped"
-            " where n.nspname = 'raw' and c.relname = any(%s)", ([*wanted, *indexes],)):
+            " where n.nspname = 'raw' and c.relname = any(%s)", ([*wanted, *others],)):
         found.setdefault(relation, set()).add(column)
-    return indexes <= found.keys() and all(columns <= found.get(table, set()) for table, columns in wanted.items())
+        if has_default:
+            defaulted.setdefault(relation, set()).add(column)
+    direct = {column for column, _ in direct_defaults(sql.Identifier("raw", "line"))}
+    return others <= found.keys() and all(
+        columns <= found.get(table, set()) and direct <= defaulted.get(table, set()) for table, columns in wanted.items())
 
 
 def is_full_roll(entity: EntityConfig) -> bool:
@@ -162,7 +186,8 @@ def land_delivery(
             return LandingResult(org.code, entity.kind, delivery_date, "duplicate", batch_id, 0, 0, source)
         # Written as held: it becomes live only once it has passed the checks below.
         batch_id = _insert_batch(conn, org, entity, delivery_date, source, delivery.checksum, "held")
-        rows, quarantined = land_staged(conn, org, delivery, batch_id, delivery_date, raw_table(org, entity))
+        rows, quarantined = land_staged(conn, org, delivery, batch_id, delivery_date, raw_table(org, entity),
+                                         line_sequence(org, entity))
         doubts = _hold_reasons(conn, org, entity, delivery, delivery_date, rows, quarantined)
         if doubts:
             # An older held batch of the day is superseded; the day's live batch stays live.

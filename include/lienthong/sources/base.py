@@ -44,6 +44,13 @@ class LineRun:
 
 
 @dataclass(frozen=True)
+class NumberedRows:
+    """CSV text (comma-separated, CRLF line ends) of rows of exactly the header's width, each its
+    cells as sent (blank ones not yet made empty) then its row number."""
+    text: str
+
+
+@dataclass(frozen=True)
 class CellBlocks:
     """A delivery's rows as positional cells, for a bulk load (lienthong.landing.stage).
 
@@ -51,10 +58,11 @@ class CellBlocks:
     config does not map, ("extra", the file's header). ``blocks`` yields, in file order, either CSV
     text (comma-separated, CRLF line ends) of regular rows, each its cells as sent (blank ones not
     yet made empty) then its row number and the overflow (cells past the header, joined by " | "),
-    a LineRun of the file's own lines (their cells only), or a SourceRow for a row that needs the
-    general path (the connector found a problem, or it holds a NUL byte)."""
+    NumberedRows (rows of the header's width, without the overflow), a LineRun of the file's own
+    lines (their cells only), or a SourceRow for a row that needs the general path (the connector
+    found a problem, or it holds a NUL byte)."""
     columns: list[tuple[str, str]]
-    blocks: Iterator[str | LineRun | SourceRow]
+    blocks: Iterator[str | NumberedRows | LineRun | SourceRow]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from datetime import date
 from pathlib import Path
 
 from lienthong.config.organisations import EntityConfig
-from lienthong.sources.base import CellBlocks, Delivery, LineRun, SourceError, SourceRow, as_text, nfc_text, sha256_file
+from lienthong.sources.base import (CellBlocks, Delivery, LineRun, NumberedRows, SourceError, SourceRow, as_text, nfc_text,
+                                    sha256_file)
 from lienthong.text.legacy_encodings import decode, is_known_encoding
 
 
@@ -630,7 +631,7 @@ def _xlsx_cells(path: Path, entity: EntityConfig) -> CellBlocks | None:
     return None if columns is None else CellBlocks(columns, _xlsx_blocks(path, rows, len(header), start))
 
 
-def _xlsx_blocks(path: Path, rows: Iterator[list], width: int, start: int) -> Iterator[str]:
+def _xlsx_blocks(path: Path, rows: Iterator[list], width: int, start: int) -> Iterator[str | NumberedRows]:
     writer = _BlockWriter()
 
     def text(block: list[list]) -> str:
@@ -640,17 +641,24 @@ def _xlsx_blocks(path: Path, rows: Iterator[list], width: int, start: int) -> It
 
     with _xlsx_errors(path):
         block: list[list] = []
+        others: list[list] = []  # rows of another width: padded, or their overflow kept
         # A row of empty cells only is left out by the load (no value remains once blanks are removed).
         for number, row in enumerate(rows, start=start):
-            cells = [v if type(v) is str else as_text(v) for v in row]
+            # Text cells as they are, date cells (most of the others) in ISO form.
+            cells = [v if (kind := type(v)) is str else v.isoformat() if kind is date else as_text(v) for v in row]
             if len(cells) == width:
                 cells.append(number)
-                cells.append(None)
+                block.append(cells)
             else:
-                cells = [*cells[:width], *[None] * (width - len(cells)), number, _overflow(cells[width:], nfc_text)]
-            block.append(cells)
+                others.append([*cells[:width], *[None] * (width - len(cells)), number,
+                               _overflow(cells[width:], nfc_text)])
             if len(block) >= _BLOCK_ROWS:
-                yield text(block)
+                yield NumberedRows(text(block))
                 block = []
+            if len(others) >= _BLOCK_ROWS:
+                yield text(others)
+                others = []
         if block:
-            yield text(block)
+            yield NumberedRows(text(block))
+        if others:
+            yield text(others)
