@@ -13,7 +13,7 @@
 -- work_mem 256MB (this transaction): `evidence` hashes a table per hamlet, unit, name and copy beside
 -- the wide review row; one past work_mem makes its join write every review row to disk. At the
 -- province those tables outgrew the default 64 MB and the spill passed temp_file_limit (docs/warehouse.md,
--- "int_review__record_flags at the province's sizes"). The tables together stay well under a gigabyte.
+-- "int_review__record_flags at the province's sizes").
 -- One row per review record (int_review__records) and one boolean per ghost-flag rule
 -- (var('review_flags')): <kind> fires the rule, <kind>_evidence says what in the data fired it
 -- (Vietnamese, for the reviewer), <kind>_since the date the evidence starts when known; both null
