@@ -167,6 +167,14 @@
              on retired.old_prefix = left(plain, 4)) as phone_national) end
 {%- endmacro %}
 
+{# A phone no one has: one digit six times in a row or a run of the keypad (0900000000, 0123456789),
+   what a clerk types when the form wants a number. The linker reads phones the same way
+   (lienthong.text.phones.is_placeholder_phone: not person evidence); test_text_macros.py holds the two
+   together. #}
+{% macro vn_placeholder_phone(expr) -%}
+    ({{ expr }} ~ '(\d)\1{5,}|0123456|1234567|2345678|3456789|9876543|8765432|7654321')
+{%- endmacro %}
+
 {# Text functions cost microseconds a row (normalize, unaccent, regexp_replace: ~25 us for vn_key on
    this machine), hours of CPU over a province's dues and attendance. Rolls repeat their names, units,
    dates and periods, so staging derives a column's values in a lateral subquery on that one column,

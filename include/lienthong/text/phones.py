@@ -62,7 +62,8 @@ def normalise_phone(s: object) -> str:
 
 
 # One digit six times in a row or a run of the keypad: a number written where none is known, which
-# many people "have" (the review flags the same numbers: int_review__record_flags' phone_checks).
+# many people "have". The review flags the same numbers (dbt's vn_placeholder_phone macro; the two are
+# held together by tests/integration/dbt/test_text_macros.py).
 _PLACEHOLDER = re.compile(r"(\d)\1{5,}|0123456|1234567|2345678|3456789|9876543|8765432|7654321")
 
 

@@ -207,3 +207,22 @@ def test_dbt_reads_every_phone_as_the_linker_reads_it(macro_url, dbt_state, monk
         if read[text] != expected:
             wrong.append((text, read[text], expected))
     assert not wrong, wrong
+
+
+def test_the_review_takes_a_phone_for_a_placeholder_as_the_linker_does(macro_url, dbt_state, monkeypatch):
+    """The linker does not take a placeholder phone as person evidence; the review flags it. A number
+    one of them reads as a placeholder and the other as someone's would merge what the review flags,
+    or flag what the linker trusted."""
+    from lienthong.sample.memberships import placeholder_phone
+    from lienthong.text.phones import MOBILE_PREFIXES, is_placeholder_phone
+
+    rng = random.Random(61206)
+    corpus = [placeholder_phone(rng) for _ in range(200)]
+    corpus += [rng.choice(MOBILE_PREFIXES) + "".join(rng.choice("0123456789") for _ in range(8)) for _ in range(2000)]
+    corpus += ["0900000012", "0911111234", "0901111123", "0976543219", "0934567890", "0912312312", "0988888881"]
+    corpus = list(dict.fromkeys(corpus))
+    read = dict(read_in_sql(macro_url, compiled(macro_url, dbt_state, monkeypatch,
+                                                    "select t, {{ vn_placeholder_phone('t') }} from date_texts"),
+                            corpus))
+    assert sum(read.values()) >= 20 and sum(not v for v in read.values()) >= 1000  # both kinds are read
+    assert [t for t in corpus if read[t] != is_placeholder_phone(t)] == []

@@ -41,8 +41,7 @@ placeholder_phones as (
     select phone
     -- offset 0: the test below would otherwise be pushed under the distinct, to every review row.
     from (select distinct phone from {{ review_records }} where phone is not null offset 0) as p
-    where phone ~ '(\d)\1{5,}' or phone ~ '(0123456|1234567|2345678|3456789|9876543|8765432|7654321)'
-          or phone !~ '^0\d{9}$'
+    where {{ vn_placeholder_phone('phone') }} or phone !~ '^0\d{9}$'
 
 ),
 
