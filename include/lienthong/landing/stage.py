@@ -250,7 +250,7 @@ def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[
             items = sql.SQL("from {} p cross join lateral jsonb_array_elements({}) with ordinality as i(item, n)").format(
                 table, list_of)
             keys = list(mapping)
-            by_field = {field: f"v{keys.index(key)}" for key, field in mapping.items()}
+            key_of = {field: keys.index(key) for key, field in mapping.items()}  # field -> n of v{n}, t{n}
             # Each mapped value extracted once (offset 0 keeps the subqueries from being inlined);
             # the unmapped keys' values looked at only for an item that has any.
             extracted = sql.SQL(", ").join(sql.SQL("x.item -> {k} as {v}, x.item ->> {k} as {s}").format(
@@ -260,8 +260,8 @@ def _stage_json(conn, stage: sql.Identifier, entity: EntityConfig, fields: list[
             texts = sql.SQL(", ").join(
                 sql.SQL("case when {s} is nfc normalized then {s} else normalize({s}, nfc) end as {t}").format(
                     s=sql.Identifier("v", f"s{n}"), t=sql.Identifier(f"t{n}")) for n in range(len(keys)))
-            values = [_json_text(sql.Identifier("v", by_field[f]), sql.Identifier("w", by_field[f].replace("v", "t")))
-                      if f in by_field else sql.NULL for f in fields]
+            values = [_json_text(sql.Identifier("v", f"v{key_of[f]}"), sql.Identifier("w", f"t{key_of[f]}"))
+                      if f in key_of else sql.NULL for f in fields]
             nested = sql.SQL("jsonb_typeof({v}) in ('object', 'array') or (jsonb_typeof({v}) = 'number' and {exotic})")
             odd = sql.SQL(" or ").join([
                 sql.SQL("jsonb_typeof(x.item) <> 'object'"),
