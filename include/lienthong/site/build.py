@@ -8,8 +8,10 @@ organisations' names come from their config files. The same inputs give the same
 from __future__ import annotations
 
 import json
+import logging
 import math
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from lienthong.site.data import ALL, UNRESOLVED, Commune, SiteData, read_site_da
 from lienthong.text.numbers import vn_number, vn_percent
 from lienthong.workers import map_in_workers, worker_count
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 HIDDEN_NOTE = "Số liệu được ẩn để không thể nhận ra cá nhân"
@@ -260,25 +263,31 @@ MIN_PAGES_FOR_WORKERS = 24
 _worker: tuple[SiteBuilder, Environment] | None = None
 
 
-def _start_worker(data: SiteData, org_names: dict[str, str], short_names: dict[str, str]) -> None:
+def _start_worker(data: SiteData, org_names: dict[str, str], short_names: dict[str, str],
+                  chart_cache: Path | None = None) -> None:
     global _worker
     _worker = (SiteBuilder(data, org_names, short_names), _environment())
+    charts.use_cache(chart_cache)
 
 
-def _render_page(spec: tuple[str, tuple]) -> tuple[str, str]:
-    """One page's path and HTML, in the process ``_start_worker`` prepared."""
+def _render_page(spec: tuple[str, tuple]) -> tuple[str, str, int]:
+    """One page's path, HTML and charts drawn (not taken from the cache), in the process
+    ``_start_worker`` prepared."""
     builder, env = _worker
     method, args = spec
+    drawn = charts.drawn
     page = getattr(builder, method)(*args)
-    return page.path, env.get_template(page.template).render(page=page, root=page.root,
-                                                             period_label=builder.period_label)
+    html = env.get_template(page.template).render(page=page, root=page.root, period_label=builder.period_label)
+    return page.path, html, charts.drawn - drawn
 
 
 def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_names: dict[str, str],
-               workers: int | None = None) -> list[Path]:
+               workers: int | None = None, chart_cache: Path | None = None) -> list[Path]:
     """Render every page into `folder` (its content replaced as a whole, so no stale page survives).
     ``workers``: processes rendering pages (default: one per core from MIN_PAGES_FOR_WORKERS pages
-    up); the bytes are the same."""
+    up); ``chart_cache``: a folder keeping the charts between builds (lienthong.review.charts), the
+    charts this build did not ask for removed after it. The bytes are the same either way."""
+    started = time.time()
     builder = SiteBuilder(data, org_names, short_names)
     specs = builder.page_specs()
     staging = folder.with_name(folder.name + ".building")
@@ -288,12 +297,19 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     # A script, not a .json fetched at run time: browsers refuse fetch() on pages opened from disk.
     (staging / "search-index.js").write_text(f"window.LIENTHONG_SEARCH = {index};\n", encoding="utf-8")
     written = []
+    drawn = 0
     workers = worker_count(len(specs), MIN_PAGES_FOR_WORKERS) if workers is None else workers
-    for path, html in map_in_workers(_render_page, specs, workers, _start_worker, (data, org_names, short_names)):
+    for path, html, page_drawn in map_in_workers(_render_page, specs, workers, _start_worker,
+                                                 (data, org_names, short_names, chart_cache)):
         target = staging / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
         written.append(folder / path)
+        drawn += page_drawn
+    charts.use_cache(None)  # this process's cache setting (one worker) ends with the build
+    if chart_cache is not None:
+        removed = charts.prune_cache(chart_cache, started - 2)
+        log.info("site: %d charts drawn, the others from %s (%d no longer used removed)", drawn, chart_cache, removed)
     # Published pages, aggregates only: readable by the web server's account, whatever the umask
     # (the rest of the output folder is the owner's alone).
     for path in [staging, *staging.rglob("*")]:
@@ -313,9 +329,9 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     return written
 
 
-def build_site(url: str, period_key: str, output_dir: Path) -> list[Path]:
+def build_site(url: str, period_key: str, output_dir: Path, chart_cache: Path | None = None) -> list[Path]:
     """Read the month's aggregates as the analyst role and write the site to output_dir/site."""
     organisations = load_organisations()
     data = read_site_data(url, period_key)
     return write_site(data, site_folder(output_dir), {o.code: o.name for o in organisations},
-                      {o.code: o.short_name for o in organisations})
+                      {o.code: o.short_name for o in organisations}, chart_cache=chart_cache)
