@@ -93,13 +93,16 @@ def _all_known(dag_ids: list[str]) -> bool:
 
 
 def warm_up(dag_id: str) -> None:
-    """What each group's first DAG run would otherwise build or import in every forked child: the
-    DAG folder's imports (Cosmos and dbt, through a parse), the in-process execution API's app
-    (every task reports through it) and Great Expectations (the batch gate). Nothing here starts a
-    thread or keeps a connection a child could share: the API's event loop starts at a child's first
-    task, and Airflow's engine is disposed in a forked child (airflow.settings)."""
+    """What each group's first DAG run would otherwise build or import in every forked child (and
+    the build after them in this process): the `dags test` command and the task runner, the DAG
+    folder's imports (Cosmos and dbt, through a parse), the in-process execution API's app (every
+    task reports through it) and Great Expectations (the batch gate). Nothing here starts a thread
+    or keeps a connection a child could share: the API's event loop starts at a child's first task,
+    and Airflow's engine is disposed in a forked child (airflow.settings)."""
     import great_expectations  # noqa: F401
 
+    import airflow.cli.commands.dag_command  # noqa: F401
+    import airflow.sdk.execution_time.task_runner  # noqa: F401
     from airflow.sdk.execution_time.supervisor import in_process_api_server
     from airflow.utils.cli import get_bagged_dag
 
