@@ -41,13 +41,19 @@ PALETTE = ["#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#5
 _CODE = hashlib.sha256(Path(__file__).read_bytes() + Path(number_formats.__file__).read_bytes()
                        + matplotlib.__version__.encode()).hexdigest()
 _cache: Path | None = None
+_draw_missing = True
 drawn = 0  # charts drawn (not taken from the cache) in this process: a build reports it
 
 
-def use_cache(folder: Path | None) -> None:
-    """Keep and reuse charts in ``folder`` (None: draw every chart)."""
-    global _cache
-    _cache = folder
+class NotCached(LookupError):
+    """A chart the cache does not hold, asked for with ``use_cache(..., draw=False)``."""
+
+
+def use_cache(folder: Path | None, draw: bool = True) -> None:
+    """Keep and reuse charts in ``folder`` (None: draw every chart). ``draw=False``: a chart not in
+    the cache raises NotCached instead of being drawn (a caller sorting out the pages that need drawing)."""
+    global _cache, _draw_missing
+    _cache, _draw_missing = folder, draw
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -75,7 +81,8 @@ def _cached(draw):
             os.utime(path)  # asked for by this build: kept by its pruning
             return svg
         except FileNotFoundError:
-            pass
+            if not _draw_missing:
+                raise NotCached(key) from None
         drawn += 1
         svg = draw(*args, **kwargs)
         partial = path.with_name(f"{key}.{os.getpid()}.{time.monotonic_ns()}.part")

@@ -7,6 +7,7 @@ organisations' names come from their config files. The same inputs give the same
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -264,10 +265,10 @@ _worker: tuple[SiteBuilder, Environment] | None = None
 
 
 def _start_worker(data: SiteData, org_names: dict[str, str], short_names: dict[str, str],
-                  chart_cache: Path | None = None) -> None:
+                  chart_cache: Path | None = None, draw: bool = True) -> None:
     global _worker
     _worker = (SiteBuilder(data, org_names, short_names), _environment())
-    charts.use_cache(chart_cache)
+    charts.use_cache(chart_cache, draw)
 
 
 def _render_page(spec: tuple[str, tuple]) -> tuple[str, str, int]:
@@ -296,20 +297,34 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     index = json.dumps(builder.search_index(), ensure_ascii=False, separators=(",", ":"))
     # A script, not a .json fetched at run time: browsers refuse fetch() on pages opened from disk.
     (staging / "search-index.js").write_text(f"window.LIENTHONG_SEARCH = {index};\n", encoding="utf-8")
+    rendered: dict[int, tuple[str, str, int]] = {}
+    if chart_cache is not None:
+        # The pages whose charts are all kept render here at once (on a night, most of them: under a
+        # second for the demo's 103, where starting two workers costs 15 s under load); only the rest
+        # go to the workers.
+        _start_worker(data, org_names, short_names, chart_cache, draw=False)
+        for number, spec in enumerate(specs):
+            with contextlib.suppress(charts.NotCached):
+                rendered[number] = _render_page(spec)
+    to_draw = [number for number in range(len(specs)) if number not in rendered]
+    workers = worker_count(len(to_draw), MIN_PAGES_FOR_WORKERS) if workers is None else workers
+    if to_draw:
+        rendered.update(zip(to_draw, map_in_workers(_render_page, [specs[number] for number in to_draw], workers,
+                                                    _start_worker, (data, org_names, short_names, chart_cache))))
+    charts.use_cache(None)  # this process's cache setting ends with the build
     written = []
-    drawn = 0
-    workers = worker_count(len(specs), MIN_PAGES_FOR_WORKERS) if workers is None else workers
-    for path, html, page_drawn in map_in_workers(_render_page, specs, workers, _start_worker,
-                                                 (data, org_names, short_names, chart_cache)):
+    for number in range(len(specs)):
+        path, html, _drawn = rendered[number]
         target = staging / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
         written.append(folder / path)
-        drawn += page_drawn
-    charts.use_cache(None)  # this process's cache setting (one worker) ends with the build
+    drawn = sum(page_drawn for _path, _html, page_drawn in rendered.values())
     if chart_cache is not None:
         removed = charts.prune_cache(chart_cache, started - 2)
-        log.info("site: %d charts drawn, the others from %s (%d no longer used removed)", drawn, chart_cache, removed)
+        log.info("site: %d pages with every chart kept, %d with charts to draw (%d drawn, in %d process(es)); "
+                 "%d charts no longer used removed from %s", len(specs) - len(to_draw), len(to_draw), drawn, workers,
+                 removed, chart_cache)
     # Published pages, aggregates only: readable by the web server's account, whatever the umask
     # (the rest of the output folder is the owner's alone).
     for path in [staging, *staging.rglob("*")]:

@@ -84,7 +84,7 @@ def _files(folder: Path) -> dict[Path, bytes]:
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def test_the_chart_cache_gives_a_full_builds_bytes_and_redraws_only_the_changed_charts(tmp_path):
+def test_the_chart_cache_gives_a_full_builds_bytes_and_redraws_only_the_changed_charts(tmp_path, caplog):
     data, names, shorts = sample_data()
     cache = tmp_path / "cache"
     write_site(data, tmp_path / "first", names, shorts, workers=1, chart_cache=cache)
@@ -108,6 +108,12 @@ def test_the_chart_cache_gives_a_full_builds_bytes_and_redraws_only_the_changed_
     assert _files(tmp_path / "cached") == full == _files(tmp_path / "cached_in_workers")
     assert _files(tmp_path / "cached") != _files(tmp_path / "first")
     assert len(list(cache.glob("*.svg"))) == len(kept)  # the replaced chart removed, the new one kept
+    # Nothing changed since: every page renders in this process, no worker started, no chart drawn.
+    caplog.set_level("INFO", logger="lienthong.site.build")
+    before = charts.drawn
+    write_site(night, tmp_path / "again", names, shorts, chart_cache=cache)
+    assert charts.drawn == before and _files(tmp_path / "again") == full
+    assert "0 with charts to draw (0 drawn, in 1 process(es))" in caplog.text
 
 
 def test_the_site_package_names_no_organisation():
