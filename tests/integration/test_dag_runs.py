@@ -1,7 +1,7 @@
 """Several `airflow dags test` runs in one process (lienthong.pipeline.dag_runs): each run is on its
 own, with its own log, and a failed one neither takes the next with it nor hides in another's log; a
 runner's `then` DAGs (the build after the ingests) run only once it is released, each only after the
-one before succeeded."""
+one before succeeded; groups `beside` the first run side by side in children of the one process."""
 from datetime import date
 
 import pytest
@@ -56,3 +56,19 @@ def test_then_dags_run_only_once_released_and_only_after_a_success(project_env, 
     chain.release()
     assert [(run.dag_id, run.ok) for run in chain.results()] == [("ingest_no_such_organisation", False)]
     assert not (project_env / "chain" / f"{then}.log").exists()
+
+
+def test_groups_beside_run_in_forked_children_then_the_then_dags(project_env, warehouse_url, airflow_env):
+    files_only = [o for o in load_organisations() if all(e.connector.type == "file" for e in o.entities)]
+    first, beside, then = (f"ingest_{org.code}" for org in files_only[:3])
+    env = {**airflow_environment(load_settings(), warehouse_url),
+           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]}
+
+    runner = DagRunner([first], DAY, env, project_env / "forked", then=[then], beside=[[beside]])
+    results = runner.results()
+    ingests = [next(results), next(results)]
+    assert sorted((run.dag_id, run.ok) for run in ingests) == sorted([(first, True), (beside, True)]), \
+        [run.log.read_text()[-3000:] for run in ingests]
+    assert not (project_env / "forked" / f"{then}.log").exists()
+    runner.release()
+    assert [(run.dag_id, run.ok) for run in results] == [(then, True)]

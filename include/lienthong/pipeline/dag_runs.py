@@ -7,7 +7,14 @@ ingest's 30 s; the data took a few). Here they are paid once for a list of DAG r
 through Airflow's own CLI (the parser and the `dags test` command), so tasks, retries, XCom and the
 metadata are what the command gives; its output goes to its own log file.
 
-    python -m lienthong.pipeline.dag_runs --day 2026-11-21 --log-dir DIR [--stop-on-failure] DAG... [--then DAG...]
+    python -m lienthong.pipeline.dag_runs --day 2026-11-21 --log-dir DIR [--stop-on-failure] DAG...
+        [--beside DAG...]... [--then DAG...]
+
+With --beside (one or more further groups of DAGs) the groups run side by side, each in a child
+forked from this process once it has paid what every group's first run would pay (Airflow, the DAG
+folder's imports, the in-process execution API's app, Great Expectations): the start-up is paid once,
+not once per group (a night's ingests were 20-60 s of start-up per process for a few seconds of data).
+A child that dies has its unreported runs reported failed.
 
 With --then the process runs its DAGs, then waits for a line `go` on standard input and runs the
 DAGs after --then in order, each only if the one before succeeded (the warehouse build, then the
@@ -20,12 +27,15 @@ One JSON line per finished run on standard output: {"dag_id", "ok", "seconds", "
 from __future__ import annotations
 
 import argparse
+import asyncio
 import fcntl
 import json
 import os
 import sys
+import threading
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -83,12 +93,95 @@ def _all_known(dag_ids: list[str]) -> bool:
     return dags == len(set(dag_ids)) and known_assets == len(assets)
 
 
+def warm_up(dag_id: str) -> None:
+    """What each group's first DAG run would otherwise build or import in every forked child (and
+    the build after them in this process): the `dags test` command and the task runner, the DAG
+    folder's imports (Cosmos and dbt, through a parse), the in-process execution API's app (every
+    task reports through it) and Great Expectations (the batch gate). Nothing here starts a thread
+    or keeps a connection a child could share: the API's event loop starts at a child's first task,
+    and Airflow's engine is disposed in a forked child (airflow.settings)."""
+    import great_expectations  # noqa: F401
+
+    import airflow.cli.commands.dag_command  # noqa: F401
+    import airflow.sdk.execution_time.task_runner  # noqa: F401
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+    from airflow.utils.cli import get_bagged_dag
+
+    import lienthong.quality.batches  # noqa: F401
+
+    get_bagged_dag(None, dag_id)
+    app = in_process_api_server().app  # built and cached for the children
+    # The app's first request builds what every later one reuses (3-9 s here, whatever the request);
+    # made on an event loop that ends with it (no thread left to copy), to a path that touches nothing.
+    asyncio.run(_first_request(app))
+
+
+async def _first_request(app) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://in-process") as client:
+        await client.get("/execution/")
+
+
+def run_forked(groups: list[list[str]], run_group: Callable[[list[str], "object"], None], status,
+               log_dir: Path, while_waiting: Callable[[], None] = lambda: None) -> bool:
+    """Each group in a child forked from this process, side by side; the children's lines relayed to
+    ``status`` as they come. A child that died has its runs it never reported reported failed (so
+    the caller never waits for them). True when every child ended normally."""
+    children = []
+    for group in groups:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: its group, its lines into its pipe, and out without the parent's exit handlers
+            os.close(read)
+            code = 1
+            try:
+                with os.fdopen(write, "w", buffering=1) as out:
+                    run_group(group, out)
+                code = 0
+            except BaseException:  # noqa: BLE001 — reported as the group's unreported runs, failed
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, group, os.fdopen(read)))
+    lock = threading.Lock()
+    reported: dict[int, set[str]] = {pid: set() for pid, _group, _pipe in children}
+
+    def relay(pid: int, pipe) -> None:
+        with pipe:
+            for line in pipe:
+                reported[pid].add(json.loads(line)["dag_id"])
+                with lock:
+                    status.write(line)
+
+    relays = [threading.Thread(target=relay, args=(pid, pipe)) for pid, _group, pipe in children]
+    for thread in relays:
+        thread.start()
+    while_waiting()
+    for thread in relays:
+        thread.join()
+    all_ok = True
+    for pid, group, _pipe in children:
+        _pid, wait_status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(wait_status) == 0:
+            continue
+        all_ok = False
+        for dag_id in (d for d in group if d not in reported[pid]):
+            log = log_dir / f"{dag_id}.log"
+            status.write(json.dumps({"dag_id": dag_id, "ok": False, "seconds": 0.0,
+                                     "log": str(log if log.exists() else log_dir)}) + "\n")
+    return all_ok
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--day", required=True)
     options.add_argument("--log-dir", type=Path, required=True)
     options.add_argument("--stop-on-failure", action="store_true")
     options.add_argument("dag_ids", nargs="*")
+    options.add_argument("--beside", nargs="+", action="append", default=[], metavar="DAG",
+                         help="another group of DAGs, run side by side with the first in a forked child")
     options.add_argument("--then", nargs="+", default=[], metavar="DAG",
                          help="after the DAGs, wait for `go` on standard input, then run these in order")
     args = options.parse_args(argv)
@@ -108,31 +201,47 @@ def main(argv: list[str] | None = None) -> int:
     # missing writes the folder, so the runs' own writes only update rows that exist.
     with open(Path(configuration.AIRFLOW_HOME) / ".dag-sync.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _all_known([*args.dag_ids, *args.then]):
+        if not _all_known([*args.dag_ids, *(d for group in args.beside for d in group), *args.then]):
             reserialize = parser.parse_args(["dags", "reserialize"])
             reserialize.func(reserialize)
 
-    def run(dag_id: str) -> bool:
+    def run(dag_id: str, out) -> bool:
         log = args.log_dir / f"{dag_id}.log"
         started = time.monotonic()
         ok = run_one(parser, dag_id, args.day, log)
-        status.write(json.dumps({"dag_id": dag_id, "ok": ok, "seconds": time.monotonic() - started,
-                                 "log": str(log)}) + "\n")
+        out.write(json.dumps({"dag_id": dag_id, "ok": ok, "seconds": time.monotonic() - started,
+                              "log": str(log)}) + "\n")
         return ok
 
-    for dag_id in args.dag_ids:
-        if not run(dag_id) and args.stop_on_failure:
-            return 0
-    if args.then:
-        # While the other ingests finish: dbt's import (Cosmos runs dbt in this process), which the
-        # build's first dbt task would pay (1-3 s).
-        from dbt.cli.main import dbtRunner  # noqa: F401
+    def run_group(dag_ids: list[str], out) -> bool:
+        """The DAGs in order; False when one failed and the runs stop at a failure."""
+        return all(run(dag_id, out) or not args.stop_on_failure for dag_id in dag_ids)
 
+    def import_dbt() -> None:
+        # While the ingests run: dbt's import (Cosmos runs dbt in this process), which the build's
+        # first dbt task would pay (1-3 s).
+        if args.then:
+            from dbt.cli.main import dbtRunner  # noqa: F401
+
+    groups = [group for group in (args.dag_ids, *args.beside) if group]
+    if len(groups) > 1:
+        started = time.monotonic()
+        warm_up(groups[0][0])
+        # To the runner's log: what the start-up cost, and that no thread is copied into the children.
+        print(f"[dag_runs] warmed up in {time.monotonic() - started:.1f} s, {threading.active_count()} thread(s); "
+              f"forking {len(groups)} groups", file=sys.stderr, flush=True)
+        children_ok = run_forked(groups, run_group, status, args.log_dir, while_waiting=import_dbt)
+    else:
+        children_ok = True
+        if groups and not run_group(groups[0], status):
+            return 0
+        import_dbt()
+    if args.then:
         if sys.stdin.readline().strip() == "go":
             for dag_id in args.then:
-                if not run(dag_id):  # each needs the one before: no review of a build that failed
+                if not run(dag_id, status):  # each needs the one before: no review of a build that failed
                     break
-    return 0
+    return 0 if children_ok else 1
 
 
 if __name__ == "__main__":

@@ -2,19 +2,17 @@
 
 Each DAG runs as `airflow dags test` runs it (a real DAG run: real tasks, retries off), in the order
 the assets would trigger them: every organisation's ingest (side by side, as independent DAGs are
-under a scheduler), then the warehouse build, then the review. Several runs share one process
-(lienthong.pipeline.dag_runs), so Airflow and Great Expectations start once per process rather than
-once per DAG run. An organisation whose ingest fails does not stop the others; the run reports it.
+under a scheduler), then the warehouse build, then the review. Every run shares one process's start-up
+(lienthong.pipeline.dag_runs: the side-by-side groups are children forked from it), so Airflow and
+Great Expectations start once a night rather than once per DAG run or per group. An organisation whose ingest fails does not stop the others; the run reports it.
 """
 from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -84,17 +82,22 @@ def ensure_airflow_metadata(settings: Settings, env: dict[str, str]) -> None:
 class DagRunner:
     """A process of real DAG runs (`airflow dags test`, through Airflow's CLI) one after another
     (lienthong.pipeline.dag_runs: Airflow and GX start once); each run's output to its own log file.
-    It starts at once. ``then``: DAGs it runs after the others once released (`release()`), each only
-    if the one before succeeded; closed unreleased, it runs none of them."""
+    It starts at once. ``beside``: further groups of DAGs run side by side with ``dag_ids``, each in a
+    child forked once the process has started up (the start-up is paid once). ``then``: DAGs it runs
+    after the others once released (`release()`), each only if the one before succeeded; closed
+    unreleased, it runs none of them."""
 
     def __init__(self, dag_ids: list[str], day: date, env: dict[str, str], log_dir: Path,
-                 stop_on_failure: bool = False, then: Sequence[str] = ()):
+                 stop_on_failure: bool = False, then: Sequence[str] = (), beside: Sequence[Sequence[str]] = ()):
         make_private(log_dir)
-        self.dag_ids, self.log_dir, self.stop_on_failure = [*dag_ids, *then], log_dir, stop_on_failure
+        groups = [group for group in beside if group]
+        self.dag_ids = [*dag_ids, *(d for group in groups for d in group), *then]
+        self.log_dir, self.stop_on_failure = log_dir, stop_on_failure
         self.runner_log = log_dir / f"runner-{self.dag_ids[0]}.log"
         command = [sys.executable, "-m", "lienthong.pipeline.dag_runs", "--day", day.isoformat(),
                    "--log-dir", str(log_dir), *(["--stop-on-failure"] if stop_on_failure else []),
-                   *dag_ids, *(["--then", *then] if then else [])]
+                   *dag_ids, *(a for group in groups for a in ("--beside", *group)),
+                   *(["--then", *then] if then else [])]
         self._errors = self.runner_log.open("w")
         os.fchmod(self._errors.fileno(), 0o600)
         # The run's files (task logs, spooled pages, Airflow's metadata) are private whoever calls.
@@ -149,32 +152,11 @@ def _result(dag_id: str, ok: bool, seconds: float, log: Path) -> DagRunResult:
     return DagRunResult(dag_id, ok, seconds, log, story)
 
 
-def side_by_side(runners: list[DagRunner]) -> Iterator[DagRunResult]:
-    """The runners' runs as they finish, the runners side by side (a thread reads each)."""
-    finished: queue.Queue[DagRunResult | None] = queue.Queue()
-
-    def work(runner: DagRunner) -> None:
-        try:
-            for run in runner.results():
-                finished.put(run)
-        finally:
-            finished.put(None)
-
-    workers = [threading.Thread(target=work, args=(runner,), daemon=True) for runner in runners]
-    for worker in workers:
-        worker.start()
-    running = len(workers)
-    while running:
-        run = finished.get()
-        if run is None:
-            running -= 1
-        else:
-            yield run
-
-
 def run_side_by_side(groups: list[list[str]], day: date, env: dict[str, str], log_dir: Path) -> Iterator[DagRunResult]:
-    """Each group of DAG runs in its own process, the groups side by side; runs as they finish."""
-    yield from side_by_side([DagRunner(group, day, env, log_dir) for group in groups if group])
+    """Each group of DAG runs in its own process (forked from one that started up once), the groups
+    side by side; runs as they finish."""
+    groups = [group for group in groups if group]
+    yield from DagRunner(groups[0], day, env, log_dir, beside=groups[1:]).results()
 
 
 def run_dag(dag_id: str, day: date, env: dict[str, str], log_dir: Path) -> DagRunResult:
@@ -243,15 +225,14 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
 
     with sample_api_connections(settings, env) as env:
         echo(f"ingests for {day}, {min(workers, len(ingests))} side by side: {', '.join(ingests)} …")
-        # The last ingest process goes on with the build and the review once every ingest is done:
-        # warmed up by its own ingests (Airflow, the execution API, GX: 10-20 s a process), and no
-        # third process starting on the cores the ingests use.
+        # One process starts up (Airflow, the DAG folder, the execution API, GX: 20-60 s under load),
+        # then forks a child per group of ingests, and goes on with the build and the review once
+        # every ingest is done: the start-up is paid once a night, not once per group, and no other
+        # process starts on the cores the ingests use.
         groups = [group for group in (ingests[n::workers] for n in range(workers)) if group] or [[]]
-        runners = [DagRunner(group, day, env, log_dir) for group in groups[:-1]]
-        build = DagRunner(groups[-1], day, env, log_dir, then=["warehouse_build", "review_monthly"])
-        runners.append(build)
+        build = DagRunner(groups[0], day, env, log_dir, then=["warehouse_build", "review_monthly"], beside=groups[1:])
         try:
-            finished = side_by_side(runners)
+            finished = build.results()
             # Organisations are independent: a failed ingest does not stop the others.
             pending = set(ingests)
             with stage("ingests"):
@@ -270,8 +251,7 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
                     if run.dag_id == "warehouse_build" and not run.ok:
                         echo("  the warehouse build failed, so no review is rendered; see its log above")
         finally:
-            for runner in runners:
-                runner.close()
+            build.close()
     folder = output_folder(settings.output_dir, day.strftime("%Y-%m"))
     if result.runs[-1].dag_id == "review_monthly" and result.runs[-1].ok:
         result.review_folder = folder

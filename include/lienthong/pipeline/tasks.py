@@ -222,6 +222,8 @@ def build_site(**context) -> dict:
     from lienthong.warehouse import resolve_url
 
     period = review_period(context, "month")
-    pages = build(resolve_url(), period, load_settings().output_dir)
+    settings = load_settings()
+    # A night changes few communes' figures: the other charts are taken as drawn the night before.
+    pages = build(resolve_url(), period, settings.output_dir, chart_cache=settings.state_dir / "cache" / "site_charts")
     print(f"[site] {len(pages)} pages written for {period}: {pages[0]}")
     return {"pages": len(pages), "index": str(pages[0])}

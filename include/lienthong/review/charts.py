@@ -3,10 +3,21 @@
 SVG scales to any screen, prints sharply and needs no JavaScript or network; keeping glyphs as
 text (svg.fonttype none) lets the browser draw Vietnamese with its own fonts and keeps the words
 searchable.
+
+A chart is a pure function of its arguments (stable ids, no dates in the file), so with a cache
+folder (``use_cache``) each chart is kept under a digest of what drew it (the function, its
+arguments, this module's and the number formats' code, matplotlib's version) and taken from there
+when it is asked for again: a night that changes a few communes' figures redraws their charts only,
+and the bytes are those a full drawing gives.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
+import os
+import time
+from pathlib import Path
 
 import matplotlib
 
@@ -14,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from lienthong.text import numbers as number_formats  # noqa: E402
 from lienthong.text.numbers import vn_percent, vn_number  # noqa: E402
 
 plt.rcParams.update({
@@ -25,6 +37,59 @@ plt.rcParams.update({
     "axes.spines.right": False,
 })
 PALETTE = ["#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#5b5b5b"]
+# What else decides a chart's bytes: the drawing code, the tick formats, matplotlib (and its fonts).
+_CODE = hashlib.sha256(Path(__file__).read_bytes() + Path(number_formats.__file__).read_bytes()
+                       + matplotlib.__version__.encode()).hexdigest()
+_cache: Path | None = None
+_draw_missing = True
+drawn = 0  # charts drawn (not taken from the cache) in this process: a build reports it
+
+
+class NotCached(LookupError):
+    """A chart the cache does not hold, asked for with ``use_cache(..., draw=False)``."""
+
+
+def use_cache(folder: Path | None, draw: bool = True) -> None:
+    """Keep and reuse charts in ``folder`` (None: draw every chart). ``draw=False``: a chart not in
+    the cache raises NotCached instead of being drawn (a caller sorting out the pages that need drawing)."""
+    global _cache, _draw_missing
+    _cache, _draw_missing = folder, draw
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def prune_cache(folder: Path, unused_since: float) -> int:
+    """Remove the charts no build asked for since ``unused_since`` (time.time()); how many. (A
+    file's time comes from the kernel's coarse clock, a few ms behind: give a margin.)"""
+    old = [path for path in folder.glob("*.svg") if path.stat().st_mtime < unused_since]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return len(old)
+
+
+def _cached(draw):
+    @functools.wraps(draw)
+    def chart(*args, **kwargs) -> str:
+        global drawn
+        if _cache is None:
+            drawn += 1
+            return draw(*args, **kwargs)
+        key = hashlib.sha256(repr((draw.__name__, args, sorted(kwargs.items()), _CODE)).encode()).hexdigest()
+        path = _cache / f"{key}.svg"
+        try:
+            svg = path.read_text(encoding="utf-8")
+            os.utime(path)  # asked for by this build: kept by its pruning
+            return svg
+        except FileNotFoundError:
+            if not _draw_missing:
+                raise NotCached(key) from None
+        drawn += 1
+        svg = draw(*args, **kwargs)
+        partial = path.with_name(f"{key}.{os.getpid()}.{time.monotonic_ns()}.part")
+        partial.write_text(svg, encoding="utf-8")
+        partial.replace(path)  # whole or absent: a reader never sees half a chart
+        return svg
+    return chart
 
 
 def _vn_tick(value, _position) -> str:
@@ -42,6 +107,7 @@ def _svg(fig, chart_id: str, title: str) -> str:
                        'preserveAspectRatio="xMinYMin meet" ', 1)
 
 
+@_cached
 def heatmap(chart_id: str, title: str, labels: list[str], matrix: list[list[int]]) -> str:
     """A square matrix of counts (organisation × organisation overlap), annotated."""
     size = max(3.5, 0.9 * len(labels) + 1.5)
@@ -59,6 +125,7 @@ def heatmap(chart_id: str, title: str, labels: list[str], matrix: list[list[int]
     return _svg(fig, chart_id, title)
 
 
+@_cached
 def bars(chart_id: str, title: str, labels: list[str], values: list[float], xlabel: str,
          percent: bool = False) -> str:
     """Horizontal bars, one per label, in the order given."""
@@ -72,6 +139,7 @@ def bars(chart_id: str, title: str, labels: list[str], values: list[float], xlab
     return _svg(fig, chart_id, title)
 
 
+@_cached
 def lines(chart_id: str, title: str, months: list[str], series: dict[str, list[float]], ylabel: str) -> str:
     """One line per series over the months."""
     fig, ax = plt.subplots(figsize=(7, 3.6))

@@ -7,9 +7,12 @@ organisations' names come from their config files. The same inputs give the same
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from lienthong.site.data import ALL, UNRESOLVED, Commune, SiteData, read_site_da
 from lienthong.text.numbers import vn_number, vn_percent
 from lienthong.workers import map_in_workers, worker_count
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
 HIDDEN_NOTE = "Số liệu được ẩn để không thể nhận ra cá nhân"
@@ -260,25 +264,31 @@ MIN_PAGES_FOR_WORKERS = 24
 _worker: tuple[SiteBuilder, Environment] | None = None
 
 
-def _start_worker(data: SiteData, org_names: dict[str, str], short_names: dict[str, str]) -> None:
+def _start_worker(data: SiteData, org_names: dict[str, str], short_names: dict[str, str],
+                  chart_cache: Path | None = None, draw: bool = True) -> None:
     global _worker
     _worker = (SiteBuilder(data, org_names, short_names), _environment())
+    charts.use_cache(chart_cache, draw)
 
 
-def _render_page(spec: tuple[str, tuple]) -> tuple[str, str]:
-    """One page's path and HTML, in the process ``_start_worker`` prepared."""
+def _render_page(spec: tuple[str, tuple]) -> tuple[str, str, int]:
+    """One page's path, HTML and charts drawn (not taken from the cache), in the process
+    ``_start_worker`` prepared."""
     builder, env = _worker
     method, args = spec
+    drawn = charts.drawn
     page = getattr(builder, method)(*args)
-    return page.path, env.get_template(page.template).render(page=page, root=page.root,
-                                                             period_label=builder.period_label)
+    html = env.get_template(page.template).render(page=page, root=page.root, period_label=builder.period_label)
+    return page.path, html, charts.drawn - drawn
 
 
 def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_names: dict[str, str],
-               workers: int | None = None) -> list[Path]:
+               workers: int | None = None, chart_cache: Path | None = None) -> list[Path]:
     """Render every page into `folder` (its content replaced as a whole, so no stale page survives).
     ``workers``: processes rendering pages (default: one per core from MIN_PAGES_FOR_WORKERS pages
-    up); the bytes are the same."""
+    up); ``chart_cache``: a folder keeping the charts between builds (lienthong.review.charts), the
+    charts this build did not ask for removed after it. The bytes are the same either way."""
+    started = time.time()
     builder = SiteBuilder(data, org_names, short_names)
     specs = builder.page_specs()
     staging = folder.with_name(folder.name + ".building")
@@ -287,13 +297,34 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     index = json.dumps(builder.search_index(), ensure_ascii=False, separators=(",", ":"))
     # A script, not a .json fetched at run time: browsers refuse fetch() on pages opened from disk.
     (staging / "search-index.js").write_text(f"window.LIENTHONG_SEARCH = {index};\n", encoding="utf-8")
+    rendered: dict[int, tuple[str, str, int]] = {}
+    if chart_cache is not None:
+        # The pages whose charts are all kept render here at once (on a night, most of them: under a
+        # second for the demo's 103, where starting two workers costs 15 s under load); only the rest
+        # go to the workers.
+        _start_worker(data, org_names, short_names, chart_cache, draw=False)
+        for number, spec in enumerate(specs):
+            with contextlib.suppress(charts.NotCached):
+                rendered[number] = _render_page(spec)
+    to_draw = [number for number in range(len(specs)) if number not in rendered]
+    workers = worker_count(len(to_draw), MIN_PAGES_FOR_WORKERS) if workers is None else workers
+    if to_draw:
+        rendered.update(zip(to_draw, map_in_workers(_render_page, [specs[number] for number in to_draw], workers,
+                                                    _start_worker, (data, org_names, short_names, chart_cache))))
+    charts.use_cache(None)  # this process's cache setting ends with the build
     written = []
-    workers = worker_count(len(specs), MIN_PAGES_FOR_WORKERS) if workers is None else workers
-    for path, html in map_in_workers(_render_page, specs, workers, _start_worker, (data, org_names, short_names)):
+    for number in range(len(specs)):
+        path, html, _drawn = rendered[number]
         target = staging / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
         written.append(folder / path)
+    drawn = sum(page_drawn for _path, _html, page_drawn in rendered.values())
+    if chart_cache is not None:
+        removed = charts.prune_cache(chart_cache, started - 2)
+        log.info("site: %d pages with every chart kept, %d with charts to draw (%d drawn, in %d process(es)); "
+                 "%d charts no longer used removed from %s", len(specs) - len(to_draw), len(to_draw), drawn, workers,
+                 removed, chart_cache)
     # Published pages, aggregates only: readable by the web server's account, whatever the umask
     # (the rest of the output folder is the owner's alone).
     for path in [staging, *staging.rglob("*")]:
@@ -313,9 +344,9 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     return written
 
 
-def build_site(url: str, period_key: str, output_dir: Path) -> list[Path]:
+def build_site(url: str, period_key: str, output_dir: Path, chart_cache: Path | None = None) -> list[Path]:
     """Read the month's aggregates as the analyst role and write the site to output_dir/site."""
     organisations = load_organisations()
     data = read_site_data(url, period_key)
     return write_site(data, site_folder(output_dir), {o.code: o.name for o in organisations},
-                      {o.code: o.short_name for o in organisations})
+                      {o.code: o.short_name for o in organisations}, chart_cache=chart_cache)

@@ -1,11 +1,15 @@
 """The public pages render from the aggregates alone: Vietnamese formats, hidden cells as "–", links
 between pages, the offline search index; and nothing in the site package names an organisation."""
+import copy
 import json
+import os
 import re
+import time
 from datetime import date
 from pathlib import Path
 
 from lienthong.config.organisations import load_organisations
+from lienthong.review import charts
 from lienthong.site.build import write_site
 from lienthong.site.data import ALL, MEASURES, Commune, SiteData
 
@@ -74,6 +78,42 @@ def test_rebuilding_gives_the_same_bytes_in_one_process_or_several_and_leaves_no
     assert files == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     for path in files:
         assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes(), path
+
+
+def _files(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_the_chart_cache_gives_a_full_builds_bytes_and_redraws_only_the_changed_charts(tmp_path, caplog):
+    data, names, shorts = sample_data()
+    cache = tmp_path / "cache"
+    write_site(data, tmp_path / "first", names, shorts, workers=1, chart_cache=cache)
+    kept = sorted(cache.glob("*.svg"))
+    assert kept and _files(tmp_path / "first") == _files(write_site(data, tmp_path / "full", names, shorts,
+                                                                    workers=1)[0].parent)
+    # The next night: one organisation's figures in one commune changed; every chart drawn before is
+    # older than the build (so one no longer asked for is removed after it).
+    night = copy.deepcopy(data)
+    b = sorted(names)[1]
+    night.series[b, "new:2"]["members"] = [60, 61]
+    night.cells[b, "new:2"]["members"] = 61
+    for path in kept:
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    before = charts.drawn
+    write_site(night, tmp_path / "cached", names, shorts, workers=1, chart_cache=cache)
+    # The commune's chart of members by organisation is the only one that shows that cell's series.
+    assert charts.drawn - before == 1
+    write_site(night, tmp_path / "cached_in_workers", names, shorts, workers=2, chart_cache=cache)
+    full = _files(write_site(night, tmp_path / "night_full", names, shorts, workers=1)[0].parent)
+    assert _files(tmp_path / "cached") == full == _files(tmp_path / "cached_in_workers")
+    assert _files(tmp_path / "cached") != _files(tmp_path / "first")
+    assert len(list(cache.glob("*.svg"))) == len(kept)  # the replaced chart removed, the new one kept
+    # Nothing changed since: every page renders in this process, no worker started, no chart drawn.
+    caplog.set_level("INFO", logger="lienthong.site.build")
+    before = charts.drawn
+    write_site(night, tmp_path / "again", names, shorts, chart_cache=cache)
+    assert charts.drawn == before and _files(tmp_path / "again") == full
+    assert "0 with charts to draw (0 drawn, in 1 process(es))" in caplog.text
 
 
 def test_the_site_package_names_no_organisation():
