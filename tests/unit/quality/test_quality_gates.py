@@ -10,29 +10,33 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lienthong.config.organisations import get_organisation
+from lienthong.config.organisations import get_organisation, load_organisations
 from lienthong.quality.batches import batch_suite, gate_batch, validate_batch
 from lienthong.quality.runner import QualityGateError, run_gate
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _land_women_batch(url: str, rows: list[dict]) -> int:
-    """A hoi_lhpn roster batch inserted as landing would leave it (columns from the config)."""
+def _land_batch(url: str, org_code: str, rows: list[dict], entity: str = "roster", day: date = date(2026, 11, 25)) -> int:
+    """A batch of an organisation's entity inserted as landing would leave it (columns from the config)."""
     from lienthong.landing.raw import ensure_raw_tables
 
     with psycopg.connect(url) as conn:
-        ensure_raw_tables(conn, get_organisation("hoi_lhpn"))
+        ensure_raw_tables(conn, get_organisation(org_code))
         batch_id = conn.execute(
             "insert into raw.batches (org_code, entity, delivery_date, source, checksum, status, row_count)"
-            " values ('hoi_lhpn', 'roster', %s, 'test', md5(random()::text), 'loaded', %s) returning batch_id",
-            (date(2026, 11, 25), len(rows))).fetchone()[0]
+            " values (%s, %s, %s, 'test', md5(random()::text), 'loaded', %s) returning batch_id",
+            (org_code, entity, day, len(rows))).fetchone()[0]
         for number, row in enumerate(rows, start=2):
             columns = ["batch_id", "delivery_date", "row_number", *row]
             conn.execute(
-                f"insert into raw.hoi_lhpn__roster ({', '.join(columns)}) values ({', '.join(['%s'] * len(columns))})",
-                (batch_id, date(2026, 11, 25), number, *row.values()))
+                f"insert into raw.{org_code}__{entity} ({', '.join(columns)}) values ({', '.join(['%s'] * len(columns))})",
+                (batch_id, day, number, *row.values()))
     return batch_id
+
+
+def _land_women_batch(url: str, rows: list[dict]) -> int:
+    return _land_batch(url, "hoi_lhpn", rows)
 
 
 GOOD = {"full_name": "Nguyễn Thị Mai", "birth_date": "01/02/1990", "sex": "Nữ", "id_number": "072190123456",
@@ -56,8 +60,8 @@ def test_every_rule_file_names_configured_entities_and_columns(org):
         fields = set(entity.columns.values())
         for expectation in batch_suite(org, entity.kind, 1)["expectations"]:
             assert expectation["severity"] in ("critical", "warning", "info")
-            column = expectation["kwargs"].get("column")
-            assert column is None or column in fields, (org, entity.kind, column)
+            named = [expectation["kwargs"].get("column"), *expectation["kwargs"].get("column_list", [])]
+            assert {c for c in named if c is not None} <= fields, (org, entity.kind, named)
 
 
 def test_warning_failures_are_kept_but_do_not_stop(warehouse_url):
@@ -76,6 +80,32 @@ def test_critical_failure_stops(warehouse_url):
     assert not validate_batch(warehouse_url, "hoi_lhpn", "roster", batch, "run-stop").passed
     with pytest.raises(QualityGateError, match="full_name"):
         gate_batch(warehouse_url, "hoi_lhpn", "roster", batch, "run-stop-2")
+
+
+@pytest.mark.parametrize("org", [org.code for org in load_organisations()
+                                 if org.change_kinds and "snapshot" in org.change_kinds.values()])
+def test_a_feed_of_the_roll_and_its_changes_may_join_and_end_a_member_the_same_day(warehouse_url, org):
+    """A feed that carries the whole roll on the first day and changes after (a province night's Youth
+    Union feed admitted a member and took them off the roll the same day): the member's two changes
+    pass the gate, the latest wins downstream (int_membership__states); the roll listing one card
+    twice, or a change repeated (a page served twice), is stopped."""
+    config = get_organisation(org)
+    # The code of each kind as the feed writes it (its rule file's set, which may differ in case).
+    written = next((e["kwargs"]["value_set"] for e in batch_suite(org, "roster", 1)["expectations"]
+                    if e["type"] == "expect_column_values_to_be_in_set" and e["kwargs"]["column"] == "change_type"), [])
+    kinds = {kind: next((w for w in written if w.lower() == code.lower()), code)
+             for code, kind in config.change_kinds.items()}
+    roster = config.entity("roster")
+    member = {field: "x" for field in roster.fields}
+    member.update({"member_code": "M0001", "full_name": "Nguyễn Minh Đạt", "unit_code": "U1", "unit_name": "Chi đoàn 1"})
+    other = {**member, "member_code": "M0002"}
+    same_day = [{**member, "change_type": kinds["join"]}, {**member, "change_type": kinds["leave"]},
+                {**other, "change_type": kinds["join"]}]
+    assert gate_batch(warehouse_url, org, "roster", _land_batch(warehouse_url, org, same_day), "run-feed").passed
+    for day, twice in enumerate(([{**member, "change_type": kinds["snapshot"]}] * 2, [same_day[0], same_day[0]]), 26):
+        batch = _land_batch(warehouse_url, org, twice, day=date(2026, 11, day))
+        with pytest.raises(QualityGateError, match="member_code"):
+            gate_batch(warehouse_url, org, "roster", batch, "run-feed-twice")
 
 
 def test_mart_gate_raises_only_on_critical_and_renders_data_docs(warehouse_url, tmp_path):
