@@ -15,6 +15,13 @@
     count(*) filter (where {{ any_review_flag() }})                      as flagged_records
 {%- endmacro %}
 
+{# The columns five_haves_counts() makes, in its order, read from `alias` (a report counting per review
+   month gives them to each period that month ends). #}
+{% macro five_haves_columns(alias) -%}
+    {%- for column in ['roll_records', 'people', 'has_person', 'has_name', 'has_unit', 'has_dues', 'has_attendance',
+                       'all_five', 'flagged_records'] %}{{ alias }}.{{ column }}{{ ', ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
 {# The ghost-flag rules (var('review_flags'), in report order), each with its place in that order
    and its rule text with the review thresholds filled in ("{no_dues_months}" -> 6). #}
 {% macro review_flag_rules() -%}
@@ -43,18 +50,21 @@
 
 {# Members of a set in each review period and in the previous period of the same kind: those new
    this period (added) and those gone since (removed), per organisation. `periods`: the review periods
-   to count (rpt_review_periods or the ones a build recomputes). #}
-{% macro period_set_changes(periods, relation, key_column, added, removed) -%}
+   to count (rpt_review_periods or the ones a build recomputes). `current` and `previous`: the keys of
+   `relation`'s rows that hold the period and the one before it: the periods' own keys, or for a table
+   of review months the months that end them (review_month_key()). #}
+{% macro period_set_changes(periods, relation, key_column, added, removed,
+                            current='p.period_key', previous='p.previous_period_key') -%}
     select p.period_key, x.org_code,
            count(*) filter (where x.in_current and not x.in_previous) as {{ added }},
            count(*) filter (where x.in_previous and not x.in_current) as {{ removed }}
     from {{ periods }} as p
     join lateral (
         select org_code, {{ key_column }},
-               bool_or(period_key = p.period_key) as in_current,
-               bool_or(period_key = p.previous_period_key) as in_previous
+               bool_or(period_key = {{ current }}) as in_current,
+               bool_or(period_key = {{ previous }}) as in_previous
         from {{ relation }}
-        where period_key in (p.period_key, p.previous_period_key)
+        where period_key in ({{ current }}, {{ previous }})
         group by org_code, {{ key_column }}
     ) as x on true
     where p.previous_period_key is not null
@@ -62,7 +72,35 @@
 {%- endmacro %}
 
 
-{# The review's per-record × period models are incremental by period (docs/warehouse.md, "A night's
+{# A review period is judged as of its last month, and nothing in the per-record review depends on
+   more of the period than that: a quarter's or a year's records, flags and member status are those
+   of the month that ends it. So the per-record models (int_review__member_status, int_review__records,
+   int_review__record_flags) hold review months only (the month periods), and the reports fan them
+   out to every period ending in that month: 12 of 19 periods computed on a first build, 1 of the 3
+   open ones on a night. review_month_key(): the month period's key of a month's first day, as
+   rpt_review_periods writes it. #}
+{% macro review_month_key(month) -%}
+    to_char({{ month }}, 'YYYY-MM')
+{%- endmacro %}
+
+
+{# The review months a build recomputes (rpt_review_periods' month rows; all on a first or full build):
+   what the per-record models compute. #}
+{% macro review_months_rebuilt() -%}
+    (select * from {{ ref('rpt_review_periods') }} where period_kind = 'month'
+     {%- if review_incremental() %} and period_key in (select period_key from {{ ref('int_review__rebuilt_periods') }}){% endif %})
+{%- endmacro %}
+
+
+{# Each period a build recomputes with the review month that ends it (period_key, month_key): a report
+   computes per review month, then joins this to give each period its month's figures. #}
+{% macro review_period_months() -%}
+    (select period_key, {{ review_month_key('last_month') }} as month_key
+     from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }})
+{%- endmacro %}
+
+
+{# The review's per-record × month models and the reports over them are incremental by period (docs/warehouse.md, "A night's
    review"): a closed period's rows stay as last built while it was open ("as issued"); a night
    recomputes only int_review__rebuilt_periods (the open periods and those a late delivery reopened).
    review_periods_rebuilt(): the filter a model puts on the period rows it reads (nothing on a first

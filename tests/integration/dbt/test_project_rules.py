@@ -132,7 +132,7 @@ def test_the_reviews_watermark_is_built_after_every_incremental_review_model(man
     assert not missing, f"add a `-- depends_on: {{{{ ref(...) }}}}` line to int_review__built.sql for {missing}"
 
 
-# The review's tables with a row per record and period, rebuilt whole every night (dbt_project.yml, data_tests).
+# The review's tables with a row per record and review month (dbt_project.yml, data_tests).
 PER_PERIOD = {"int_review__records", "int_review__record_flags", "int_review__member_status"}
 
 

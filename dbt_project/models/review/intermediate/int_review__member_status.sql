@@ -3,8 +3,9 @@
           pre_hook="{{ delete_review_periods_rebuilt() }}",
           indexes=[{'columns': ['period_key', 'org_code', 'person_id'], 'unique': true}]) }}
 {{ review_periods_depends_on() }}
--- Each member on an organisation's roll at the end of each review period, with how long since
--- they last paid dues and last attended (the last two of the five haves).
+-- Each member on an organisation's roll at the end of each review month (review_month_key(): a
+-- quarter's or a year's are its last month's), with how long since they last paid dues and last
+-- attended (the last two of the five haves).
 {%- set dues_from = "(p.last_month - make_interval(months => " ~ var('review')['no_dues_months'] ~ " - 1))::date" %}
 {%- set attendance_from = "(p.last_month - make_interval(months => " ~ var('review')['no_attendance_months'] ~ " - 1))::date" %}
 with member_months as (
@@ -63,7 +64,6 @@ judged as (
 
 select
     p.period_key,
-    p.period_kind,
     p.last_month,
     p.last_day,
     m.org_code,
@@ -83,5 +83,5 @@ select
     case when m.attendance_checked_from <= {{ attendance_from }}
          then coalesce(m.last_attended_month, '1900-01-01'::date) < {{ attendance_from }}
          else false end as no_attendance
-from (select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}) as p
+from {{ review_months_rebuilt() }} as p
 join judged as m on m.month_start = p.last_month and m.on_roll

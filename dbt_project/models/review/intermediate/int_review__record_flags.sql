@@ -23,7 +23,7 @@
 {#- The review rows of the periods this build recomputes (all on a first or full build): inlined at
     each read, not a CTE, which PostgreSQL would materialise whole (the wide review row). #}
 {%- set review_records %}(select * from {{ ref('int_review__records') }}{{ review_periods_rebuilt() }}){% endset %}
--- A hamlet's key, once per distinct name rather than for each record in each of 19 periods.
+-- A hamlet's key, once per distinct name rather than for each record in each of 12 months.
 with hamlet_keys as (
 
     select hamlet_name,
@@ -512,7 +512,7 @@ rules as (
 )
 
 select
-    period_key, period_kind, last_day, org_code, source_record_key, member_code, person_id, full_name,
+    period_key, last_day, org_code, source_record_key, member_code, person_id, full_name,
     birth_year, sex, id_number, unit_key, unit_name, commune_name, new_admin_unit_key, joined_on,
     has_person, has_name, has_unit, has_dues, has_attendance
     {%- for rule in rules %},

@@ -10,15 +10,16 @@
    ended before its last month (record r, period p). #}
 {% set on_roll_at_end %}coalesce(r.started_on, r.joined_on, '1900-01-01'::date) <= p.last_day
      and (r.ended_on is null or r.ended_on >= p.last_month){% endset %}
--- Every roster record on a roll at the end of each review period, with the evidence the ghost
--- rules read (int_review__record_flags): identity, ages, duplicates, departures (reported by another
--- organisation or registered in the population database), eligibility, dues and attendance.
--- A record is on the rolls of most of the 19 periods: what does not depend on the period is
--- computed once per record (record_facts), and only the few people with several records in one
--- organisation, or a departure, are matched to periods for those facts (no sort of every row).
+-- Every roster record on a roll at the end of each review month (the months that end the review
+-- periods: a quarter's or a year's records are its last month's; macros/review.sql, review_month_key),
+-- with the evidence the ghost rules read (int_review__record_flags): identity, ages, duplicates,
+-- departures (reported by another organisation or registered in the population database),
+-- eligibility, dues and attendance. A record is on the rolls of most months: what does not depend on
+-- the month is computed once per record (record_facts), and only the few people with several records
+-- in one organisation, or a departure, are matched to months for those facts (no sort of every row).
 with periods as (
 
-    select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}
+    select * from {{ review_months_rebuilt() }} as months
 
 ),
 
@@ -119,7 +120,7 @@ departed as (
 
 at_end as (
 
-    select p.period_key, p.period_kind, p.last_day, extract(year from p.last_day)::int - r.birth_year as age_at_end, r.*
+    select p.period_key, p.last_day, extract(year from p.last_day)::int - r.birth_year as age_at_end, r.*
     from periods as p
     join record_facts as r on {{ on_roll_at_end }}
 
@@ -127,7 +128,6 @@ at_end as (
 
 select
     r.period_key,
-    r.period_kind,
     r.last_day,
     r.org_code,
     r.source_record_key,

@@ -14,13 +14,19 @@
 -- that night or a later one rebuilds.
 with periods as (
 
-    select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}
+    -- With the review months that end the period and the one before it: the member status holds months.
+    select p.*, {{ review_month_key('p.last_month') }} as month_key,
+           {{ review_month_key('previous.last_month') }} as previous_month_key
+    from {{ ref('rpt_review_periods') }} as p
+    left join {{ ref('rpt_review_periods') }} as previous on previous.period_key = p.previous_period_key
+    {{ review_periods_rebuilt('p.period_key') }}
 
 ),
 
 people as (
 
-    {{ period_set_changes('periods', ref('int_review__member_status'), 'person_id', 'joined', 'left_roll') }}
+    {{ period_set_changes('periods', ref('int_review__member_status'), 'person_id', 'joined', 'left_roll',
+                          current='p.month_key', previous='p.previous_month_key') }}
 
 ),
 

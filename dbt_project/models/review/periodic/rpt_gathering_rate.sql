@@ -40,6 +40,7 @@ eligible as (
 
 -- The distinct people are hashed, then counted (count skips a null person, as count(distinct) did):
 -- count(distinct) sorted every record of every period (demo query 2.8-3.3 s against 1.1-1.2 s).
+-- Per review month: a period's members are those of the month that ends it.
 members as (
 
     select period_key, org_code, new_admin_unit_key, count(person_id) as members
@@ -58,6 +59,6 @@ select
     round(e.eligible_population)::int                                 as eligible_population,
     round(coalesce(m.members, 0) / nullif(e.eligible_population, 0), 4) as gathering_rate
 from eligible as e
-cross join (select * from {{ ref('rpt_review_periods') }}{{ review_periods_rebuilt() }}) as p
-left join members as m on m.period_key = p.period_key and m.org_code = e.org_code
+cross join {{ review_period_months() }} as p
+left join members as m on m.period_key = p.month_key and m.org_code = e.org_code
                       and m.new_admin_unit_key = e.new_admin_unit_key

@@ -59,10 +59,12 @@ weight_row as (
 ),
 
 -- The records any rule fired on (a fifth of them at demo), read once and materialized: every
--- rule's branch below reads these, not the whole table.
+-- rule's branch below reads these, not the whole table. Each review month's records are given to every
+-- period that month ends (report_period_key: the output's period_key; f.period_key is the month's).
 flagged as materialized (
 
     select
+        pm.period_key                                                                      as report_period_key,
         f.*,
         coalesce(f.no_identity, false)                                                     as lacks_id,
         {%- if not as_roll_only %}
@@ -77,6 +79,7 @@ flagged as materialized (
          and not ({% for kind in delivery_tells %}coalesce(f.{{ kind }}, false){{ ' or ' if not loop.last }}{% else %}true{% endfor %}))
                                                                                            as seen_in_deliveries
     from (select * from {{ ref('int_review__record_flags') }}{{ review_periods_rebuilt() }}) as f
+    join {{ review_period_months() }} as pm on pm.month_key = f.period_key
     where {{ any_review_flag() }}
 
 ),
@@ -119,7 +122,7 @@ scored as not materialized (
 {%- for rule in rules %}
 
 select
-    period_key,
+    report_period_key                                                                  as period_key,
     org_code,
     unit_key,
     unit_name,

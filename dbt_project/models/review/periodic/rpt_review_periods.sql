@@ -12,7 +12,7 @@ with months as (
 
 periods as (
 
-    select to_char(month_start, 'YYYY-MM') as period_key, 'month' as period_kind,
+    select {{ review_month_key('month_start') }} as period_key, 'month' as period_kind,
            month_start as first_month, month_start as last_month
     from months
     union all

@@ -19,7 +19,6 @@ with records as (
     select r.period_key, r.org_code, r.source_record_key, r.person_id, r.id_number, f.no_identity, r.birth_date
     from (select * from {{ ref('int_review__records') }}{{ review_periods_rebuilt() }}) as r
     join (select * from {{ ref('int_review__record_flags') }}{{ review_periods_rebuilt() }}) as f using (period_key, source_record_key)
-    where r.period_kind = 'month'
 
 ),
 
@@ -80,7 +79,7 @@ departed as (
                as evidence_source
     from (select * from {{ ref('int_review__records') }}{{ review_periods_rebuilt() }}) as r
     left join {{ ref('organisations') }} as o on o.org_code = r.departure_reported_by
-    where r.period_kind = 'month' and r.departure_kind is not null
+    where r.departure_kind is not null
 
 ),
 
