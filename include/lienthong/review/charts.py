@@ -4,15 +4,15 @@ SVG scales to any screen, prints sharply and needs no JavaScript or network; kee
 text (svg.fonttype none) lets the browser draw Vietnamese with its own fonts and keeps the words
 searchable.
 
-A chart is a pure function of its arguments (stable ids, no dates in the file), so with a cache
-folder (``use_cache``) each chart is kept under a digest of what drew it (the function, its
-arguments, this module's and the number formats' code, matplotlib's version) and taken from there
-when it is asked for again: a night that changes a few communes' figures redraws their charts only,
-and the bytes are those a full drawing gives.
+A chart is a pure function of its arguments (stable ids, no dates in the file), so a ``ChartCache``
+keeps each chart in its folder under a digest of what drew it (the function, its arguments, this
+module's and the number formats' code, matplotlib's version) and takes it from there when it is asked
+for again: a night that changes a few communes' figures redraws their charts only, and the bytes are
+those a full drawing gives. The chart functions themselves always draw; only a caller holding a cache
+(the site build) goes through it, so no other caller in the process is affected.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import os
@@ -40,56 +40,49 @@ PALETTE = ["#1f5fa8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#5
 # What else decides a chart's bytes: the drawing code, the tick formats, matplotlib (and its fonts).
 _CODE = hashlib.sha256(Path(__file__).read_bytes() + Path(number_formats.__file__).read_bytes()
                        + matplotlib.__version__.encode()).hexdigest()
-_cache: Path | None = None
-_draw_missing = True
-drawn = 0  # charts drawn (not taken from the cache) in this process: a build reports it
 
 
 class NotCached(LookupError):
-    """A chart the cache does not hold, asked for with ``use_cache(..., draw=False)``."""
+    """A chart not in the folder, asked of a ``ChartCache`` made with ``draw_missing=False``."""
 
 
-def use_cache(folder: Path | None, draw: bool = True) -> None:
-    """Keep and reuse charts in ``folder`` (None: draw every chart). ``draw=False``: a chart not in
-    the cache raises NotCached instead of being drawn (a caller sorting out the pages that need drawing)."""
-    global _cache, _draw_missing
-    _cache, _draw_missing = folder, draw
-    if folder is not None:
+class ChartCache:
+    """Charts kept in ``folder`` between builds. ``draw_missing=False``: a chart not there raises
+    NotCached instead of being drawn (a caller sorting out the pages that need drawing). ``drawn``:
+    the charts this object drew (not taken from the folder), which a build reports."""
+
+    def __init__(self, folder: Path, draw_missing: bool = True):
+        self.folder = folder
+        self.draw_missing = draw_missing
+        self.drawn = 0
         folder.mkdir(parents=True, exist_ok=True)
 
-
-def prune_cache(folder: Path, unused_since: float) -> int:
-    """Remove the charts no build asked for since ``unused_since`` (time.time()); how many. (A
-    file's time comes from the kernel's coarse clock, a few ms behind: give a margin.)"""
-    old = [path for path in folder.glob("*.svg") if path.stat().st_mtime < unused_since]
-    for path in old:
-        path.unlink(missing_ok=True)
-    return len(old)
-
-
-def _cached(draw):
-    @functools.wraps(draw)
-    def chart(*args, **kwargs) -> str:
-        global drawn
-        if _cache is None:
-            drawn += 1
-            return draw(*args, **kwargs)
+    def chart(self, draw, *args, **kwargs) -> str:
+        """``draw(*args, **kwargs)`` (one of this module's chart functions), taken from the folder
+        when kept there, else drawn and kept."""
         key = hashlib.sha256(repr((draw.__name__, args, sorted(kwargs.items()), _CODE)).encode()).hexdigest()
-        path = _cache / f"{key}.svg"
+        path = self.folder / f"{key}.svg"
         try:
             svg = path.read_text(encoding="utf-8")
             os.utime(path)  # asked for by this build: kept by its pruning
             return svg
         except FileNotFoundError:
-            if not _draw_missing:
+            if not self.draw_missing:
                 raise NotCached(key) from None
-        drawn += 1
+        self.drawn += 1
         svg = draw(*args, **kwargs)
         partial = path.with_name(f"{key}.{os.getpid()}.{time.monotonic_ns()}.part")
         partial.write_text(svg, encoding="utf-8")
         partial.replace(path)  # whole or absent: a reader never sees half a chart
         return svg
-    return chart
+
+    def prune(self, unused_since: float) -> int:
+        """Remove the charts no build asked for since ``unused_since`` (time.time()); how many. (A
+        file's time comes from the kernel's coarse clock, a few ms behind: give a margin.)"""
+        old = [path for path in self.folder.glob("*.svg") if path.stat().st_mtime < unused_since]
+        for path in old:
+            path.unlink(missing_ok=True)
+        return len(old)
 
 
 def _vn_tick(value, _position) -> str:
@@ -107,7 +100,6 @@ def _svg(fig, chart_id: str, title: str) -> str:
                        'preserveAspectRatio="xMinYMin meet" ', 1)
 
 
-@_cached
 def heatmap(chart_id: str, title: str, labels: list[str], matrix: list[list[int]]) -> str:
     """A square matrix of counts (organisation × organisation overlap), annotated."""
     size = max(3.5, 0.9 * len(labels) + 1.5)
@@ -125,7 +117,6 @@ def heatmap(chart_id: str, title: str, labels: list[str], matrix: list[list[int]
     return _svg(fig, chart_id, title)
 
 
-@_cached
 def bars(chart_id: str, title: str, labels: list[str], values: list[float], xlabel: str,
          percent: bool = False) -> str:
     """Horizontal bars, one per label, in the order given."""
@@ -139,7 +130,6 @@ def bars(chart_id: str, title: str, labels: list[str], values: list[float], xlab
     return _svg(fig, chart_id, title)
 
 
-@_cached
 def lines(chart_id: str, title: str, months: list[str], series: dict[str, list[float]], ylabel: str) -> str:
     """One line per series over the months."""
     fig, ax = plt.subplots(figsize=(7, 3.6))

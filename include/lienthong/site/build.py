@@ -107,8 +107,10 @@ def _numbers(values: list) -> list[float]:
 
 
 class SiteBuilder:
-    def __init__(self, data: SiteData, org_names: dict[str, str], short_names: dict[str, str]):
+    def __init__(self, data: SiteData, org_names: dict[str, str], short_names: dict[str, str],
+                 chart_cache: charts.ChartCache | None = None):
         self.data = data
+        self.chart_cache = chart_cache
         self.orgs = [code for code in org_names if code in data.org_codes] + \
                     [code for code in data.org_codes if code not in org_names]
         self.name = lambda code: org_names.get(code, code)  # noqa: E731
@@ -126,6 +128,13 @@ class SiteBuilder:
         return f"xa/{commune.code}.html"
 
     # -- pieces ------------------------------------------------------------------------------------
+    def chart(self, draw, *args, **kwargs) -> str:
+        """``draw(*args, **kwargs)`` (a chart function of lienthong.review.charts), through the
+        build's chart cache if it keeps one."""
+        if self.chart_cache is None:
+            return draw(*args, **kwargs)
+        return self.chart_cache.chart(draw, *args, **kwargs)
+
     def cards(self, org: str, commune: str) -> list[dict]:
         cell = self.data.cell(org, commune)
         shown = [("members", "thành viên trên danh sách"), ("people", "người (không trùng giữa các tổ chức)"),
@@ -162,10 +171,10 @@ class SiteBuilder:
         rows = [[Cell(month), *(value_cell(m, values[m][i]) for m in measures)] for i, month in enumerate(self.months)]
         chart_list = []
         if any(not math.isnan(v) for vs in members.values() for v in vs):
-            chart_list.append({"svg": charts.lines("chart-members", first, self.months, members, "người"),
+            chart_list.append({"svg": self.chart(charts.lines, "chart-members", first, self.months, members, "người"),
                                "caption": first + " (12 tháng gần nhất; chỗ trống: số liệu được ẩn)."})
         if any(not math.isnan(v) for vs in sessions.values() for v in vs):
-            chart_list.append({"svg": charts.lines("chart-sessions", second, self.months, sessions, "buổi"),
+            chart_list.append({"svg": self.chart(charts.lines, "chart-sessions", second, self.months, sessions, "buổi"),
                                "caption": second + " (12 tháng gần nhất)."})
         return Section(
             id="xu-huong", title="Xu hướng 12 tháng",
@@ -191,8 +200,8 @@ class SiteBuilder:
         organisations = Section(
             id="to-chuc", title="Theo tổ chức",
             note="Một người có thể là thành viên của nhiều tổ chức; mỗi tổ chức tính người đó một lần.",
-            charts=[{"svg": charts.bars("chart-gathering", "Tỉ lệ tập hợp theo tổ chức", [r[0] for r in rates],
-                                        [r[1] for r in rates], "tỉ lệ", percent=True),
+            charts=[{"svg": self.chart(charts.bars, "chart-gathering", "Tỉ lệ tập hợp theo tổ chức",
+                                       [r[0] for r in rates], [r[1] for r in rates], "tỉ lệ", percent=True),
                      "caption": "Tỉ lệ tập hợp: số thành viên trên dân số thuộc đối tượng của từng tổ chức."}]
             if rates else [],
             table=Table(f"Số liệu theo tổ chức, {self.period_label}", ["Tổ chức", *(LABELS[m] for m in ROW_MEASURES)],
@@ -265,29 +274,29 @@ _worker: tuple[SiteBuilder, Environment] | None = None
 
 
 def _start_worker(data: SiteData, org_names: dict[str, str], short_names: dict[str, str],
-                  chart_cache: Path | None = None, draw: bool = True) -> None:
+                  chart_cache: charts.ChartCache | None = None) -> None:
     global _worker
-    _worker = (SiteBuilder(data, org_names, short_names), _environment())
-    charts.use_cache(chart_cache, draw)
+    _worker = (SiteBuilder(data, org_names, short_names, chart_cache), _environment())
 
 
 def _render_page(spec: tuple[str, tuple]) -> tuple[str, str, int]:
-    """One page's path, HTML and charts drawn (not taken from the cache), in the process
+    """One page's path, HTML and charts drawn into the chart cache (0 without one), in the process
     ``_start_worker`` prepared."""
     builder, env = _worker
     method, args = spec
-    drawn = charts.drawn
+    cache = builder.chart_cache
+    before = cache.drawn if cache else 0
     page = getattr(builder, method)(*args)
     html = env.get_template(page.template).render(page=page, root=page.root, period_label=builder.period_label)
-    return page.path, html, charts.drawn - drawn
+    return page.path, html, (cache.drawn if cache else 0) - before
 
 
 def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_names: dict[str, str],
                workers: int | None = None, chart_cache: Path | None = None) -> list[Path]:
     """Render every page into `folder` (its content replaced as a whole, so no stale page survives).
     ``workers``: processes rendering pages (default: one per core from MIN_PAGES_FOR_WORKERS pages
-    up); ``chart_cache``: a folder keeping the charts between builds (lienthong.review.charts), the
-    charts this build did not ask for removed after it. The bytes are the same either way."""
+    up); ``chart_cache``: a folder keeping the charts between builds (lienthong.review.charts.ChartCache),
+    the charts this build did not ask for removed after it. The bytes are the same either way."""
     started = time.time()
     builder = SiteBuilder(data, org_names, short_names)
     specs = builder.page_specs()
@@ -298,11 +307,12 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     # A script, not a .json fetched at run time: browsers refuse fetch() on pages opened from disk.
     (staging / "search-index.js").write_text(f"window.LIENTHONG_SEARCH = {index};\n", encoding="utf-8")
     rendered: dict[int, tuple[str, str, int]] = {}
-    if chart_cache is not None:
+    cache = charts.ChartCache(chart_cache) if chart_cache is not None else None
+    if cache is not None:
         # The pages whose charts are all kept render here at once (on a night, most of them: under a
         # second for the demo's 103, where starting two workers costs 15 s under load); only the rest
         # go to the workers.
-        _start_worker(data, org_names, short_names, chart_cache, draw=False)
+        _start_worker(data, org_names, short_names, charts.ChartCache(chart_cache, draw_missing=False))
         for number, spec in enumerate(specs):
             with contextlib.suppress(charts.NotCached):
                 rendered[number] = _render_page(spec)
@@ -310,8 +320,7 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
     workers = worker_count(len(to_draw), MIN_PAGES_FOR_WORKERS) if workers is None else workers
     if to_draw:
         rendered.update(zip(to_draw, map_in_workers(_render_page, [specs[number] for number in to_draw], workers,
-                                                    _start_worker, (data, org_names, short_names, chart_cache))))
-    charts.use_cache(None)  # this process's cache setting ends with the build
+                                                    _start_worker, (data, org_names, short_names, cache))))
     written = []
     for number in range(len(specs)):
         path, html, _drawn = rendered[number]
@@ -320,8 +329,8 @@ def write_site(data: SiteData, folder: Path, org_names: dict[str, str], short_na
         target.write_text(html, encoding="utf-8")
         written.append(folder / path)
     drawn = sum(page_drawn for _path, _html, page_drawn in rendered.values())
-    if chart_cache is not None:
-        removed = charts.prune_cache(chart_cache, started - 2)
+    if cache is not None:
+        removed = cache.prune(started - 2)
         log.info("site: %d pages with every chart kept, %d with charts to draw (%d drawn, in %d process(es)); "
                  "%d charts no longer used removed from %s", len(specs) - len(to_draw), len(to_draw), drawn, workers,
                  removed, chart_cache)
