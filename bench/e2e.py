@@ -1,11 +1,11 @@
 """Benchmark of the whole pipeline: the first delivery day and one night through the real DAGs.
 
-    uv run python bench/e2e.py --scale demo|province [--seed 42] [--sample DIR] [--keep DIR]
+    uv run python bench/e2e.py --scale demo|province [--seed 42] [--sample DIR] [--keep DIR] [--nights N]
 
 The sample is generated once into `.lienthong/samples/<scale>-<seed>` (or `--sample`) and reused.
 Into a fresh state folder (its own embedded PostgreSQL, Airflow home and output), the first day
 (every organisation's full roll and a year of dues and attendance) and then the next day (a night
-of changes) are run the way `lienthong run` runs them (`lienthong.pipeline.nightly.run_nightly`:
+of changes; `--nights N`: the N next days, one night each) are run the way `lienthong run` runs them (`lienthong.pipeline.nightly.run_nightly`:
 `airflow dags test` per DAG). Per stage (the ingests, `warehouse_build`, `review_monthly`): wall
 time, peak resident memory of any single process of the pipeline's process tree and of the tree as
 a whole (sampled with psutil), and the same for PostgreSQL's processes; per Airflow task its
@@ -210,6 +210,9 @@ def main() -> int:
     parser.add_argument("--sample", type=Path, help="a generated sample (default: .lienthong/samples/<scale>-<seed>)")
     parser.add_argument("--keep", type=Path, help="keep the state folder (database, Airflow, output) here")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the COPY ceiling")
+    parser.add_argument("--nights", type=int, default=1,
+                        help="nights of changes after the first day (the sample's first night is a Sunday, when the"
+                             " weekly tests run: 2 or more show a weekday night too)")
     args = parser.parse_args()
 
     sample = (args.sample or REPO / ".lienthong" / "samples" / f"{args.scale}-{args.seed}").resolve()
@@ -219,7 +222,10 @@ def main() -> int:
         started = time.perf_counter()
         generate(args.scale, args.seed, sample)
         generated_s = round(time.perf_counter() - started, 1)
-    first = date.fromisoformat(json.loads((sample / "manifest.json").read_text())["deliveries"]["from"])
+    deliveries = json.loads((sample / "manifest.json").read_text())["deliveries"]
+    first = date.fromisoformat(deliveries["from"])
+    if not 1 <= args.nights < deliveries["days"]:
+        parser.error(f"--nights: 1 to {deliveries['days'] - 1} (the sample delivers {deliveries['days']} days)")
 
     work = (args.keep or Path(tempfile.mkdtemp(prefix=f"lienthong-bench-e2e-{args.scale}-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -241,10 +247,12 @@ def main() -> int:
             if not args.no_ceiling:
                 print("ceiling: plain COPY of the first day's rows …", flush=True)
                 ceiling = copy_ceiling(url, work, ways=("server",))["server"]
-            night_day = first + timedelta(days=1)
-            print(f"one night {night_day} …", flush=True)
-            night = run_day(night_day, memory, airflow_db)
-            night["rows"] = landed(url, night_day)
+            nights = []
+            for n in range(1, args.nights + 1):
+                night_day = first + timedelta(days=n)
+                print(f"night {n} of {args.nights}: {night_day} ({night_day:%A}) …", flush=True)
+                nights.append(run_day(night_day, memory, airflow_db))
+                nights[-1]["rows"] = landed(url, night_day)
     finally:
         from lienthong.warehouse.connection import embedded_server
 
@@ -252,7 +260,7 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    for label, figures in (("first day", first_day), ("night", night)):
+    for label, figures in (("first day", first_day), *((f"night {n}", f) for n, f in enumerate(nights, 1))):
         figures["summary"] = stage_summary(figures)
         print(f"{label} {figures['day']}: {figures['seconds']:.0f} s, {figures['rows']:,} rows, peak "
               f"{figures['peak_mb_any_process']} MB (any pipeline process), PostgreSQL "
@@ -260,22 +268,26 @@ def main() -> int:
         if nodes := figures["dag_runs"].get("warehouse_build", {}).get("dbt_nodes"):
             print(f"  dbt: {nodes['node_seconds']} node seconds over {nodes['nodes']} nodes {nodes['by_kind']};"
                   f" slowest {nodes['slowest']}")
+    def to_first_day_dbt(night: dict) -> float | None:
+        return round(night["summary"]["dbt_s"] / first_day["summary"]["dbt_s"], 3) if first_day["summary"]["dbt_s"] else None
+
     landing_s = first_day["summary"]["landing_tasks_s"]
     landing_rate = round(first_day["rows"] / landing_s) if landing_s else None
     result = {
         "bench": "e2e", "scale": args.scale, "seed": args.seed, "cpus": os.cpu_count(),
         "load_avg_1_5_15_before": [round(x, 2) for x in load_before],
         "generated_s": generated_s,
-        "first_day": first_day, "night": night,
+        # "night": the first night (as before --nights); "later_nights": the others, in order.
+        "first_day": first_day, "night": nights[0], "later_nights": nights[1:],
         "ceiling_copy": ceiling,
         "first_day_landing_rows_per_s": landing_rate,
         "landing_to_ceiling": round(landing_rate / ceiling["rows_per_s"], 3)
         if ceiling and landing_rate and ceiling["rows_per_s"] else None,
-        "night_to_first_day_dbt": round(night["summary"]["dbt_s"] / first_day["summary"]["dbt_s"], 3)
-        if first_day["summary"]["dbt_s"] else None,
+        "night_to_first_day_dbt": to_first_day_dbt(nights[0]),
+        "nights_to_first_day_dbt": {f["day"]: to_first_day_dbt(f) for f in nights},
     }
     print(json.dumps(result, ensure_ascii=False))
-    return 1 if first_day["failed"] or night["failed"] else 0
+    return 1 if first_day["failed"] or any(f["failed"] for f in nights) else 0
 
 
 if __name__ == "__main__":
