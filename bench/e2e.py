@@ -5,8 +5,8 @@
 The sample is generated once into `.lienthong/samples/<scale>-<seed>` (or `--sample`) and reused.
 Into a fresh state folder (its own embedded PostgreSQL, Airflow home and output), the first day
 (every organisation's full roll and a year of dues and attendance) and then the next day (a night
-of changes; `--nights N`: the N next days, one night each) are run the way `lienthong run` runs them (`lienthong.pipeline.nightly.run_nightly`:
-`airflow dags test` per DAG). Per stage (the ingests, `warehouse_build`, `review_monthly`): wall
+of changes; `--nights N`: the N next days, one night each) are run the way `lienthong run` runs
+them (`lienthong.pipeline.nightly.run_nightly`: `airflow dags test` per DAG). Per stage (the ingests, `warehouse_build`, `review_monthly`): wall
 time, peak resident memory of any single process of the pipeline's process tree and of the tree as
 a whole (sampled with psutil), and the same for PostgreSQL's processes; per Airflow task its
 duration from Airflow's metadata, and each DAG run's overhead (wall time minus its tasks); for

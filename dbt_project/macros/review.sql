@@ -3,23 +3,32 @@
    "chưa báo cáo"); all five then judges the haves that are reported. `people` counts the distinct
    people: a model may count them beforehand (distinct rows hashed) and pass that count in. #}
 {% macro five_haves_counts(people='count(distinct person_id)') -%}
-    count(*)                                                              as roll_records,
-    {{ people }}                                                          as people,
-    count(*) filter (where has_person)                                    as has_person,
-    count(*) filter (where has_name)                                      as has_name,
-    count(*) filter (where has_unit)                                      as has_unit,
-    case when count(has_dues) > 0 then count(*) filter (where has_dues) end as has_dues,
-    case when count(has_attendance) > 0 then count(*) filter (where has_attendance) end as has_attendance,
-    count(*) filter (where has_person and has_name and has_unit and coalesce(has_dues, true)
-                           and coalesce(has_attendance, true))            as all_five,
-    count(*) filter (where {{ any_review_flag() }})                      as flagged_records
+    {%- for name, expression in five_haves_measures(people) %}
+    {{ expression }} as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{# five_haves_counts()'s columns, as (name, expression), in its order: one list for the counts and for
+   the reports that read them back (five_haves_columns). #}
+{% macro five_haves_measures(people='count(distinct person_id)') -%}
+    {{- return([
+        ('roll_records', 'count(*)'),
+        ('people', people),
+        ('has_person', 'count(*) filter (where has_person)'),
+        ('has_name', 'count(*) filter (where has_name)'),
+        ('has_unit', 'count(*) filter (where has_unit)'),
+        ('has_dues', 'case when count(has_dues) > 0 then count(*) filter (where has_dues) end'),
+        ('has_attendance', 'case when count(has_attendance) > 0 then count(*) filter (where has_attendance) end'),
+        ('all_five', 'count(*) filter (where has_person and has_name and has_unit and coalesce(has_dues, true)'
+                     ' and coalesce(has_attendance, true))'),
+        ('flagged_records', 'count(*) filter (where ' ~ any_review_flag() ~ ')'),
+    ]) -}}
 {%- endmacro %}
 
 {# The columns five_haves_counts() makes, in its order, read from `alias` (a report counting per review
    month gives them to each period that month ends). #}
 {% macro five_haves_columns(alias) -%}
-    {%- for column in ['roll_records', 'people', 'has_person', 'has_name', 'has_unit', 'has_dues', 'has_attendance',
-                       'all_five', 'flagged_records'] %}{{ alias }}.{{ column }}{{ ', ' if not loop.last }}{% endfor -%}
+    {%- for name, _expression in five_haves_measures() %}{{ alias }}.{{ name }}{{ ', ' if not loop.last }}{% endfor -%}
 {%- endmacro %}
 
 {# The ghost-flag rules (var('review_flags'), in report order), each with its place in that order
