@@ -16,6 +16,15 @@ from lienthong.warehouse import ensure_ready
 from lienthong.warehouse.embedded import EmbeddedPostgres
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs two workers) a file's tests run in one worker, so its module
+    fixtures (a built warehouse, a linked sample) are built once; so do the tests that read the session's
+    nightly run, which then runs once."""
+    for item in items:
+        group = "nightly" if "nightly" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory) -> str:
     """The test session's server: LIENTHONG_TEST_WAREHOUSE_URL, else an embedded one it starts."""
