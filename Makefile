@@ -12,9 +12,9 @@ demo: env
 PYTEST = rc=0; $(UV) run --locked pytest $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
-# Two workers (pytest-xdist; at most 4 on a bigger machine), a file per worker at a time (tests/conftest.py);
-# the slowest tests listed at the end.
-XDIST = -n auto --maxprocesses 4 --dist loadgroup --durations 25
+# A worker per core (pytest-xdist; at most 4), a file to a worker at a time (tests/conftest.py), the files
+# in collection order (faults and integration, the slow ones, first); the slowest tests listed at the end.
+XDIST = -n auto --maxprocesses 4 --no-loadscope-reorder --durations 25
 
 test: env
 	@$(call PYTEST,$(XDIST))
