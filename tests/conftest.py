@@ -1,6 +1,7 @@
 """Shared fixtures: a real PostgreSQL for the whole session, a fresh database per test that needs one."""
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import sys
@@ -13,10 +14,16 @@ import psycopg
 import pytest
 
 # pytest-xdist's workers run in a `__main__` with neither a file nor a spec, which pyspark's Spark Connect
-# import (reached through Great Expectations) takes for a doctest run of its own, and exits from.
+# import (reached through Great Expectations' Spark compatibility module) takes for a doctest run of its
+# own, and exits from. Great Expectations is imported once here with a file lent to `__main__`, then kept
+# (a lasting file would send spawned children to run it as their main script).
 _main = sys.modules["__main__"]
 if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
-    _main.__file__ = "<pytest-xdist worker>"
+    _main.__file__ = __file__
+    try:
+        importlib.import_module("great_expectations")
+    finally:
+        del _main.__file__
 
 from lienthong.ports import free_port
 from lienthong.warehouse import ensure_ready
