@@ -12,12 +12,16 @@ demo: env
 PYTEST = rc=0; $(UV) run --locked pytest $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
+# A worker per core (pytest-xdist; at most 4), a file to a worker at a time (tests/conftest.py), the files
+# in collection order (faults and integration, the slow ones, first); the slowest tests listed at the end.
+XDIST = -n auto --maxprocesses 4 --no-loadscope-reorder --durations 25
+
 test: env
-	@$(call PYTEST,)
+	@$(call PYTEST,$(XDIST))
 
 # The developer's loop: everything but real DAG runs (`airflow`) and other multi-minute tests (`slow`).
 test-fast: env
-	@$(call PYTEST,-m "not slow and not airflow")
+	@$(call PYTEST,$(XDIST) -m "not slow and not airflow")
 
 # Rerun the process-, time- and scheduler-sensitive tests N times in one session:
 # `make test-repeat N=20`, `make test-repeat N=20 M="timing and not slow"`, `make test-repeat K=stop`.

@@ -1,8 +1,10 @@
 """Shared fixtures: a real PostgreSQL for the whole session, a fresh database per test that needs one."""
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+import sys
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -11,9 +13,41 @@ from pathlib import Path
 import psycopg
 import pytest
 
+# pytest-xdist's workers run in a `__main__` with neither a file nor a spec, which pyspark's Spark Connect
+# import (reached through Great Expectations' Spark compatibility module) takes for a doctest run of its
+# own, and exits from. Great Expectations is imported once here with a file lent to `__main__`, then kept
+# (a lasting file would send spawned children to run it as their main script).
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = __file__
+    try:
+        importlib.import_module("great_expectations")
+    finally:
+        del _main.__file__
+
 from lienthong.ports import free_port
 from lienthong.warehouse import ensure_ready
 from lienthong.warehouse.embedded import EmbeddedPostgres
+
+
+# The files whose tests read the session's one nightly run (tests/integration/conftest.py's `nightly`).
+NIGHTLY_READERS = {"tests/integration/test_nightly.py", "tests/integration/test_site.py"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (`make test` runs two workers) a file's tests run in one worker, in order, so
+    its module fixtures (a built warehouse, a linked sample) are built once, and so do the files that read
+    the nightly run, which then runs once. (xdist's own `loadgroup` marks do not reach pytest 9.2's test
+    ids, so the grouping is this scheduler's.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "nightly" if path in NIGHTLY_READERS else path
+
+    return ByFile(config, log)
 
 
 @pytest.fixture(scope="session")

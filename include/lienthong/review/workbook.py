@@ -8,6 +8,9 @@ import xlsxwriter
 
 from lienthong.review.report import NOT_REPORTED
 
+# Rows a worksheet can hold (Excel 2007 and later).
+EXCEL_MAX_ROWS = 1_048_576
+
 FLAGGED_QUERY = """
     select org_code, commune_name, unit_name, member_code, full_name, flag_label, rule, evidence, since,
            suspicion_score, weight
@@ -38,7 +41,8 @@ COMMUNES_QUERY = """
 COMMUNES_HEADERS = ("Tổ chức", "Xã/Phường", "Số trên danh sách", "Số người (không trùng)", "Số liệu đến ngày")
 
 
-def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path) -> Path:
+def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path,
+                   max_rows: int = EXCEL_MAX_ROWS) -> Path:
     tmp = path.with_suffix(".tmp.xlsx")
     # Names and units come from the rolls: text starting with "=" or looking like a URL stays text, never
     # a formula (=HYPERLINK(...) would run in the reader's Excel) or a link.
@@ -47,7 +51,7 @@ def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path
     header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
     title = book.add_format({"bold": True, "font_size": 13})
 
-    def sheet(name: str, headers, rows, caption: str | None = None):
+    def start(name: str, headers, caption: str | None):
         ws = book.add_worksheet(name[:31])
         first = 0
         if caption:
@@ -56,8 +60,23 @@ def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path
         ws.write_row(first, 0, headers, header)
         ws.set_column(0, len(headers) - 1, 18)
         ws.freeze_panes(first + 1, 0)
-        count = 0
-        for count, row in enumerate(rows, start=1):
+        return ws, first
+
+    def sheet(name: str, headers, rows, caption: str | None = None):
+        # A sheet holds at most max_rows rows (Excel's limit, which xlsxwriter enforces by dropping the
+        # rest without a word): past it the list goes on in "<name> (phần 2)", "(phần 3)", ... with the same
+        # headers, so a province's flag list is never cut.
+        ws, first = start(name, headers, caption)
+        part, count = 1, 0
+        for row in rows:
+            if first + count + 1 >= max_rows:
+                ws.autofilter(first, 0, first + max(count, 1), len(headers) - 1)
+                part += 1
+                label = f" (phần {part})"
+                ws, first = start(name[:31 - len(label)] + label, headers,
+                                  f"{caption or name} — phần {part}")
+                count = 0
+            count += 1
             ws.write_row(first + count, 0, [org_names.get(row[0], row[0]), *row[1:]])
         ws.autofilter(first, 0, first + max(count, 1), len(headers) - 1)
 
