@@ -1,18 +1,20 @@
-"""Benchmark of one dbt model on a built warehouse: its build's seconds, temporary files and rows, against
-the same model at another revision in the same run.
+"""Benchmark of dbt models on a built warehouse: their build's seconds, temporary files and rows, against
+the same models at another revision in the same run.
 
     uv run python bench/model.py --scale demo --model int_review__record_flags [--against REV] [--runs 2]
     uv run python bench/model.py --warehouse DIR --model NAME ...   # a folder kept by bench/e2e.py --keep DIR
+    uv run python bench/model.py --model NAME NAME ...              # several models in one dbt run
 
 The warehouse is the one `bench/e2e.py --keep DIR` left in DIR (`--warehouse DIR`), else
 `.lienthong/bench/model-<scale>-<seed>`, built the first time from the sample (generated once into
 `.lienthong/samples/<scale>-<seed>`, as bench/e2e.py does) by its first delivery day through the real
-DAGs. The model is then rebuilt alone (`dbt run -s MODEL --full-refresh`, or `--incremental` for a run
-on what is there), `--runs` times; with `--against REV` the revision's model (its whole checkout:
-`git archive REV`) and this checkout's alternately, the revision first, so the relation is left as this
-checkout builds it. Per run: dbt's seconds for the node (run_results.json) and the whole dbt process's,
-the temporary files PostgreSQL wrote (pg_stat_database) and the most on disk at once (pg_ls_tmpdir(),
-sampled twice a second), the relation's rows and a digest of them (order-free), the load average.
+DAGs. The models are then rebuilt alone, in one dbt run (`dbt run -s MODEL ... --full-refresh`, or
+`--incremental` for a run on what is there), `--runs` times: a change that reshapes several models is
+measured as a whole. With `--against REV` the revision's models (its whole checkout: `git archive REV`)
+and this checkout's alternately, the revision first, so the relations are left as this checkout builds
+them. Per run: dbt's seconds for each node (run_results.json) and their sum, the whole dbt process's, the
+temporary files PostgreSQL wrote (pg_stat_database) and the most on disk at once (pg_ls_tmpdir(),
+sampled twice a second), each relation's rows and a digest of them (order-free), the load average.
 Temporary-file figures count the whole server: run it when nothing else uses that warehouse.
 Prints a line per run, then the figures as one JSON line (last line of output).
 """
@@ -82,12 +84,12 @@ def rows_and_digest(url: str, relation: str) -> tuple[int, str]:
     return int(count), digest
 
 
-def build_once(checkout: Path, state: Path, url: str, model: str, incremental: bool) -> dict:
-    """`lienthong dbt run -s MODEL` with ``checkout``'s package and dbt project (its own dbt folder under
-    ``state``), timed; the node's seconds and relation from the run's own artifacts."""
+def build_once(checkout: Path, state: Path, url: str, models: list[str], incremental: bool) -> dict:
+    """`lienthong dbt run -s MODEL ...` with ``checkout``'s package and dbt project (its own dbt folder
+    under ``state``), timed; each node's seconds and relation from the run's own artifacts."""
     env = {**os.environ, "PYTHONPATH": str(checkout / "include"), "LIENTHONG_HOME": str(checkout),
            "LIENTHONG_STATE_DIR": str(state), "LIENTHONG_WAREHOUSE_URL": url}
-    command = [sys.executable, "-m", "lienthong.cli", "dbt", "run", "-s", model, "--threads", "1",
+    command = [sys.executable, "-m", "lienthong.cli", "dbt", "run", "-s", *models, "--threads", "1",
                *([] if incremental else ["--full-refresh"])]
     written_before = temp_written(url)
     with TempPeak(url) as peak:
@@ -101,15 +103,25 @@ def build_once(checkout: Path, state: Path, url: str, model: str, incremental: b
                "load_1m": round(os.getloadavg()[0], 2)}
     target = state / "dbt_project" / "target"
     results = json.loads((target / "run_results.json").read_text())["results"] if run.returncode in (0, 1) else []
-    node = next((r for r in results if r["unique_id"].split(".")[-1] == model), None)
-    figures["seconds"] = round(node["execution_time"], 1) if node else None
+    nodes = {r["unique_id"].split(".")[-1]: r for r in results}
+    done = [nodes[m] for m in models if m in nodes]
+    if figures["ok"] and len(done) < len(models):
+        figures["ok"] = False
+        figures["error"] = f"dbt built no model named {', '.join(m for m in models if m not in nodes)}: check the names"
+    figures["seconds"] = round(sum(n["execution_time"] for n in done), 1) if len(done) == len(models) else None
+    if "error" in figures:
+        return figures
     if not figures["ok"]:
-        figures["error"] = (node or {}).get("message") or (run.stdout + run.stderr).strip()[-500:]
+        failed = [n["message"] for n in done if n.get("status") not in ("success", None)]
+        figures["error"] = "; ".join(failed) or (run.stdout + run.stderr).strip()[-500:]
         return figures
     manifest = json.loads((target / "manifest.json").read_text())
-    relation = next(n["relation_name"] for n in manifest["nodes"].values()
-                    if n["resource_type"] == "model" and n["name"] == model)
-    figures["rows"], figures["digest"] = rows_and_digest(url, relation)
+    relations = {n["name"]: n["relation_name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    figures["models"] = {}
+    for model in models:
+        rows, digest = rows_and_digest(url, relations[model])
+        figures["models"][model] = {"seconds": round(nodes[model]["execution_time"], 1), "rows": rows,
+                                    "digest": digest}
     return figures
 
 
@@ -134,12 +146,14 @@ def summary(runs: list[dict]) -> dict:
             "seconds_min": min((r["seconds"] for r in done), default=None),
             "temp_written_mb_max": max((r["temp_written_mb"] for r in done), default=None),
             "temp_peak_mb_max": max((r["temp_peak_mb"] or 0 for r in done), default=None),
-            "rows": done[-1]["rows"] if done else None, "digest": done[-1]["digest"] if done else None}
+            "models": {model: {"seconds_min": min(r["models"][model]["seconds"] for r in done),
+                               "rows": figures["rows"], "digest": figures["digest"]}
+                       for model, figures in (done[-1]["models"].items() if done else ())}}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True, help="the dbt model's name")
+    parser.add_argument("--model", required=True, nargs="+", help="the dbt models' names (one dbt run)")
     parser.add_argument("--scale", default="demo")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--warehouse", type=Path, help="a folder bench/e2e.py --keep left (its state/ is used)")
@@ -174,16 +188,21 @@ def main() -> int:
                 for label, checkout in versions.items():
                     figures = build_once(checkout, work / f"state-{label}", url, args.model, args.incremental)
                     runs[label].append(figures)
-                    print(f"{label} run {round_ + 1}: " + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
+                    print(f"{label} run {round_ + 1}: " + ", ".join(f"{k} {v}" for k, v in figures.items()
+                                                                   if k != "models"), flush=True)
+                    for model, by_model in figures.get("models", {}).items():
+                        print(f"  {model}: " + ", ".join(f"{k} {v}" for k, v in by_model.items()), flush=True)
     finally:
         embedded_server(settings).stop()
 
-    result = {"bench": "model", "model": args.model, "warehouse": str(folder), "cpus": os.cpu_count(),
+    result = {"bench": "model", "models": args.model, "warehouse": str(folder), "cpus": os.cpu_count(),
               "mode": "incremental" if args.incremental else "full-refresh", "against": args.against,
               **{label: summary(r) for label, r in runs.items()}}
     if args.against and result["current"]["ok"] and result["against"]["ok"]:
-        result["same_rows"] = (result["current"]["rows"], result["current"]["digest"]) == (
-            result["against"]["rows"], result["against"]["digest"])
+        # Per model: the same rows (count and digest) from both revisions.
+        result["same_rows"] = {model: (figures["rows"], figures["digest"]) == (
+            result["against"]["models"][model]["rows"], result["against"]["models"][model]["digest"])
+            for model, figures in result["current"]["models"].items()}
         result["seconds_ratio"] = round(result["current"]["seconds_min"] / result["against"]["seconds_min"], 3) \
             if result["against"]["seconds_min"] else None
     print(json.dumps(result, ensure_ascii=False))
