@@ -6,10 +6,10 @@ The sample is generated once into `.lienthong/samples/<scale>-<seed>` (or `--sam
 Into a fresh state folder (its own embedded PostgreSQL, Airflow home and output), the first day
 (every organisation's full roll and a year of dues and attendance) and then the next day (a night
 of changes; `--nights N`: the N next days, one night each) are run the way `lienthong run` runs
-them (`lienthong.pipeline.nightly.run_nightly`: `airflow dags test` per DAG). Per stage (the ingests, `warehouse_build`, `review_monthly`): wall
-time, peak resident memory of any single process of the pipeline's process tree and of the tree as
-a whole (sampled with psutil), and the same for PostgreSQL's processes; per Airflow task its
-duration from Airflow's metadata, and each DAG run's overhead (wall time minus its tasks); for
+them (`lienthong.pipeline.nightly.run_nightly`: `airflow dags test` per DAG). Per stage (the ingests,
+`warehouse_build`, `review_monthly`): wall time, peak resident memory of any single process of the
+pipeline's process tree and of the tree as a whole (sampled with psutil), and the same for
+PostgreSQL's processes; per Airflow task its duration from Airflow's metadata, and each DAG run's overhead (wall time minus its tasks); for
 `warehouse_build`, the seconds dbt printed per node (its log), summed per kind, and the slowest. After
 the first day, the server's COPY ceiling is measured on the rows that day landed (bench/ingest.py's
 plain COPY FROM STDIN), in the same run on the same server.
@@ -268,6 +268,7 @@ def main() -> int:
         if nodes := figures["dag_runs"].get("warehouse_build", {}).get("dbt_nodes"):
             print(f"  dbt: {nodes['node_seconds']} node seconds over {nodes['nodes']} nodes {nodes['by_kind']};"
                   f" slowest {nodes['slowest']}")
+
     def to_first_day_dbt(night: dict) -> float | None:
         return round(night["summary"]["dbt_s"] / first_day["summary"]["dbt_s"], 3) if first_day["summary"]["dbt_s"] else None
 

@@ -104,16 +104,13 @@ def build_once(checkout: Path, state: Path, url: str, models: list[str], increme
     target = state / "dbt_project" / "target"
     results = json.loads((target / "run_results.json").read_text())["results"] if run.returncode in (0, 1) else []
     nodes = {r["unique_id"].split(".")[-1]: r for r in results}
-    done = [nodes[m] for m in models if m in nodes]
-    if figures["ok"] and len(done) < len(models):
-        figures["ok"] = False
-        figures["error"] = f"dbt built no model named {', '.join(m for m in models if m not in nodes)}: check the names"
-    figures["seconds"] = round(sum(n["execution_time"] for n in done), 1) if len(done) == len(models) else None
-    if "error" in figures:
-        return figures
+    missing = [m for m in models if m not in nodes]
+    figures["seconds"] = None if missing else round(sum(nodes[m]["execution_time"] for m in models), 1)
+    if figures["ok"] and missing:
+        figures["ok"], figures["error"] = False, f"dbt built no model named {', '.join(missing)}: check the names"
     if not figures["ok"]:
-        failed = [n["message"] for n in done if n.get("status") not in ("success", None)]
-        figures["error"] = "; ".join(failed) or (run.stdout + run.stderr).strip()[-500:]
+        failed = [nodes[m]["message"] for m in models if m in nodes and nodes[m].get("status") != "success"]
+        figures.setdefault("error", "; ".join(failed) or (run.stdout + run.stderr).strip()[-500:])
         return figures
     manifest = json.loads((target / "manifest.json").read_text())
     relations = {n["name"]: n["relation_name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}

@@ -13,6 +13,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from lienthong.ports import free_port
+from lienthong.warehouse import ensure_ready
+from lienthong.warehouse.embedded import EmbeddedPostgres
+
 # pytest-xdist's workers run in a `__main__` with neither a file nor a spec, which pyspark's Spark Connect
 # import (reached through Great Expectations' Spark compatibility module) takes for a doctest run of its
 # own, and exits from. Great Expectations is imported once here with a file lent to `__main__`, then kept
@@ -24,10 +28,6 @@ if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
         importlib.import_module("great_expectations")
     finally:
         del _main.__file__
-
-from lienthong.ports import free_port
-from lienthong.warehouse import ensure_ready
-from lienthong.warehouse.embedded import EmbeddedPostgres
 
 
 # The files whose tests read the session's one nightly run (tests/integration/conftest.py's `nightly`).
