@@ -3,16 +3,16 @@
     uv run python bench/e2e.py --scale demo|province [--seed 42] [--sample DIR] [--keep DIR] [--nights N]
 
 The sample is generated once into `.lienthong/samples/<scale>-<seed>` (or `--sample`) and reused.
-Into a fresh state folder (its own embedded PostgreSQL, Airflow home and output), the first day
-(every organisation's full roll and a year of dues and attendance) and then the next day (a night
-of changes; `--nights N`: the N next days, one night each) are run the way `lienthong run` runs
-them (`lienthong.pipeline.nightly.run_nightly`: `airflow dags test` per DAG). Per stage (the ingests,
+Into a fresh state folder (its own embedded PostgreSQL, Airflow home and output), the first day (every
+organisation's full roll and a year of dues and attendance) and then the next day (a night of changes;
+`--nights N`: the N next days, one night each) are run the way `lienthong run` runs them
+(`lienthong.pipeline.nightly.run_nightly`: `airflow dags test` per DAG). Per stage (the ingests,
 `warehouse_build`, `review_monthly`): wall time, peak resident memory of any single process of the
-pipeline's process tree and of the tree as a whole (sampled with psutil), and the same for
-PostgreSQL's processes; per Airflow task its duration from Airflow's metadata, and each DAG run's overhead (wall time minus its tasks); for
-`warehouse_build`, the seconds dbt printed per node (its log), summed per kind, and the slowest. After
-the first day, the server's COPY ceiling is measured on the rows that day landed (bench/ingest.py's
-plain COPY FROM STDIN), in the same run on the same server.
+pipeline's process tree and of the tree as a whole (sampled with psutil), and the same for PostgreSQL's
+processes; per Airflow task its duration from Airflow's metadata, and each DAG run's overhead (wall time
+minus its tasks); for `warehouse_build`, the seconds dbt printed per node (its log), summed per kind, and
+the slowest. After the first day, the server's COPY ceiling is measured on the rows that day landed
+(bench/ingest.py's plain COPY FROM STDIN), in the same run on the same server.
 A DAG run that fails is named in its day's `failed` (with its log) and the bench goes on; it then
 exits 1 after the figures.
 Prints human lines, then the figures as one JSON line (last line of output).
