@@ -7,6 +7,7 @@ period renders the same way every time from the same inputs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -346,7 +347,7 @@ def render_html(sections: list[Section], period: Period, as_of: date) -> str:
 
 def render(url: str, period_key: str, output_dir: Path) -> dict[str, Path]:
     """Write the period's HTML report and Excel workbook; return their paths."""
-    from lienthong.review.verification import write_verification_lists
+    from lienthong.review.verification import load_unit_lists, write_unit_lists
     from lienthong.review.workbook import write_workbook
 
     org_names = {org.code: org.name for org in load_organisations()}
@@ -362,7 +363,12 @@ def render(url: str, period_key: str, output_dir: Path) -> dict[str, Path]:
         tmp.write_text(render_html(build_sections(data, short_names), period, period.last), encoding="utf-8")
         tmp.chmod(0o600)
         tmp.replace(html_path)
-        workbook = write_workbook(conn, period, build_sections(data, org_names), org_names,
-                                  folder / f"bao_cao_ra_soat_{period_key}.xlsx")
-        lists = write_verification_lists(conn, period, org_names, folder / "xac_minh")
+        units = load_unit_lists(conn, period)
+        # The units' lists are written beside the workbook (both are mostly xlsxwriter's Python): on
+        # a first review, every unit's list, in worker processes (write_unit_lists).
+        with ThreadPoolExecutor(1) as beside:
+            lists = beside.submit(write_unit_lists, units, period, org_names, folder / "xac_minh")
+            workbook = write_workbook(conn, period, build_sections(data, org_names), org_names,
+                                      folder / f"bao_cao_ra_soat_{period_key}.xlsx")
+            lists = lists.result()
     return {"html": html_path, "xlsx": workbook, **({"verification_lists": folder / "xac_minh"} if lists else {})}

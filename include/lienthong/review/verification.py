@@ -27,6 +27,7 @@ from lienthong.review import charts
 from lienthong.review.outcomes import OUTCOMES
 from lienthong.review.report import Section, Table, rows
 from lienthong.text.numbers import vn_percent
+from lienthong.workers import map_in_workers, worker_count
 
 SHEET = "Xác minh"  # the sheet an organisation's verification_outcomes config reads
 GUIDE_SHEET = "Hướng dẫn"
@@ -58,6 +59,10 @@ TO_FILL = (("Kết quả xác minh", 30), ("Số CCCD đúng", 15), ("Ngày sinh
            ("Người xác minh", 20), ("Ngày xác minh", 12))
 HEADERS = tuple(h for h, _ in GIVEN + TO_FILL)
 OUTCOME_COLUMN = len(GIVEN) + 1  # 1-based
+# From this many lists to write, they are written in worker processes, one per core: a first review
+# writes every unit's (7,020 at 400,000 people, 33 s in one process); a worker costs about a second
+# to start (its imports), so a night's few changed lists are written here.
+MIN_LISTS_FOR_WORKERS = 400
 
 
 def _file_name(unit_key: str, unit_name: str | None) -> str:
@@ -149,9 +154,9 @@ def _as_reviewer(conn) -> None:
                 account="rendering the review", local=True)
 
 
-def write_verification_lists(conn, period, org_names: dict[str, str], folder: Path) -> list[Path]:
-    """One workbook per unit with flagged records or suggestions in the period, under ``folder/<org>/``;
-    returns the paths (``write_unit_lists``)."""
+def load_unit_lists(conn, period) -> dict[tuple[str, str], dict]:
+    """What each unit's list holds: (org, unit key) -> name, rows, suggestions, for every unit with
+    flagged records or suggestions in the period (``write_unit_lists`` writes them)."""
     units: dict[tuple[str, str], dict] = {}
 
     def unit(org, unit_key, unit_name):
@@ -168,7 +173,7 @@ def write_verification_lists(conn, period, org_names: dict[str, str], folder: Pa
             (key, member_code, full_name, birth_year, id_number, label, evidence, since, listed_before, commune))
     for org, unit_key, unit_name, commune, *rest in suggested:
         unit(org, unit_key, unit_name)["suggestions"].append((commune, unit_name, *rest))
-    return write_unit_lists(units, period, org_names, folder)
+    return units
 
 
 # What each list in a folder was written from (content fingerprint, then the file's size and mtime).
@@ -184,7 +189,8 @@ def write_unit_lists(units: dict[tuple[str, str], dict], period, org_names: dict
     night to the next: a list whose content, layout and file are as the folder's manifest recorded
     is left as it is (a province has tens of thousands of units, ~5 ms each). A unit no longer listed
     loses its file, so no list outlives its flags. Files are written whole under a temporary name,
-    then renamed (readers never see half a file)."""
+    then renamed (readers never see half a file); from MIN_LISTS_FOR_WORKERS lists to write, in
+    worker processes (lienthong.workers)."""
     from lienthong.config.settings import make_private
 
     manifest_path = folder / MANIFEST
@@ -192,19 +198,18 @@ def write_unit_lists(units: dict[tuple[str, str], dict], period, org_names: dict
         previous = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         previous = {}
-    manifest, paths = {}, []
+    contents, to_write = {}, []
     for (org, unit_key), found in units.items():
         target = make_private(folder / org) / _file_name(unit_key, found["name"])
         job = (period, org_names.get(org, org), found["name"] or "", found["rows"], found["suggestions"])
-        content = hashlib.md5(repr((_LAYOUT, job)).encode()).hexdigest()
-        name = str(target.relative_to(folder))
-        if not _as_recorded(target, previous.get(name), content):
-            tmp = target.with_suffix(".tmp")
-            _write_workbook(tmp, *job)
-            tmp.chmod(0o600)
-            tmp.replace(target)
+        contents[target] = content = hashlib.md5(repr((_LAYOUT, job)).encode()).hexdigest()
+        if not _as_recorded(target, previous.get(str(target.relative_to(folder))), content):
+            to_write.append((target, job))
+    map_in_workers(_write_list, to_write, worker_count(len(to_write), MIN_LISTS_FOR_WORKERS))
+    manifest, paths = {}, []
+    for target, content in contents.items():
         stat = target.stat()
-        manifest[name] = [content, stat.st_size, stat.st_mtime_ns]
+        manifest[str(target.relative_to(folder))] = [content, stat.st_size, stat.st_mtime_ns]
         paths.append(target)
     if folder.exists():
         for old in folder.glob("*/*.xlsx"):
@@ -215,6 +220,15 @@ def write_unit_lists(units: dict[tuple[str, str], dict], period, org_names: dict
         tmp.chmod(0o600)
         tmp.replace(manifest_path)
     return paths
+
+
+def _write_list(item: tuple[Path, tuple]) -> None:
+    """One unit's list, written whole under a temporary name and then renamed."""
+    target, job = item
+    tmp = target.with_suffix(".tmp")
+    _write_workbook(tmp, *job)
+    tmp.chmod(0o600)
+    tmp.replace(target)
 
 
 def _as_recorded(target: Path, recorded: list | None, content: str) -> bool:

@@ -86,3 +86,27 @@ def test_a_night_rewrites_only_the_lists_that_changed_and_removes_those_no_longe
     assert write_unit_lists({("org", "u1"): unit("Chi hội 1", "Trần")}, period, {"org": "Hội A"}, folder) == second[:1]
     assert openpyxl.load_workbook(second[0])[SHEET]["F2"].value == "Trần Thị Mai"
     assert list(json.loads((folder / ".da_ghi.json").read_text())) == [str(second[0].relative_to(folder))]
+
+
+def test_many_lists_are_written_in_worker_processes_with_the_same_content(tmp_path, monkeypatch):
+    import openpyxl
+
+    from lienthong.review import verification
+
+    period = Period("2026-11", "month", date(2026, 11, 1), date(2026, 11, 30))
+    units = {("org", f"u{n}"): {"name": f"Chi hội {n}", "suggestions": [], "rows": [
+        (f"2026-11|no_dues|u{n}", f"M{n}", f"Trần Thị Mai {n}", 1980, None, "Không đóng hội phí", "…",
+         date(2026, 1, 1), False, "Xã A")]} for n in range(6)}
+    by_one = verification.write_unit_lists(units, period, {"org": "Hội A"}, tmp_path / "one")
+    pools = []
+    monkeypatch.setattr(verification, "worker_count", lambda items, least: pools.append(items) or 2)
+    by_two = verification.write_unit_lists(units, period, {"org": "Hội A"}, tmp_path / "two")
+    assert pools == [6]  # every list went to two workers
+
+    def cells(path):
+        return [[c.value for c in row] for row in openpyxl.load_workbook(path)[SHEET].iter_rows()]
+
+    assert [p.relative_to(tmp_path / "two") for p in by_two] == [p.relative_to(tmp_path / "one") for p in by_one]
+    assert [cells(p) for p in by_two] == [cells(p) for p in by_one]
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in by_two)
+    assert not list((tmp_path / "two").rglob("*.tmp"))
