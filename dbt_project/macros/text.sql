@@ -170,9 +170,11 @@
 {# A phone no one has: one digit six times in a row or a run of the keypad (0900000000, 0123456789),
    what a clerk types when the form wants a number. The linker reads phones the same way
    (lienthong.text.phones.is_placeholder_phone: not person evidence); test_text_macros.py holds the two
-   together. #}
+   together. The digit repeated is spelt out (0{6}|1{6}|...), not a back-reference ((\d)\1{5,}), which
+   puts PostgreSQL's regex engine on its slow path: 124,293 distinct numbers (400k sample) in 2.6 s,
+   not 0.27 s, every night. #}
 {% macro vn_placeholder_phone(expr) -%}
-    ({{ expr }} ~ '(\d)\1{5,}|0123456|1234567|2345678|3456789|9876543|8765432|7654321')
+    ({{ expr }} ~ '{% for d in range(10) %}{{ d }}{6}|{% endfor %}0123456|1234567|2345678|3456789|9876543|8765432|7654321')
 {%- endmacro %}
 
 {# Text functions cost microseconds a row (normalize, unaccent, regexp_replace: ~25 us for vn_key on
