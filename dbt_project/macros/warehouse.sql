@@ -131,6 +131,36 @@
 {%- endmacro %}
 
 
+{# Whether tonight's member-month window gained a month since fct_member_month was built (every
+   person gets that month): true on a first or full build (no built month). #}
+{% macro member_month_window_gained() -%}
+    coalesce((select max(month_start) from {{ ref('int_member_month__window') }})
+             > (select built_through_month from {{ ref('int_member_month__built') }}), true)
+{%- endmacro %}
+
+
+{# int_bi__member_months, nightly: whether it rebuilds every row rather than the people
+   fct_member_month rebuilt tonight (int_member_month__touched). Every row on a first build, when the
+   window gained or lost a month (a new month changes every person's last month: on the roll after
+   it), when a rerun replaced an organisation's batch (a person named only by the replaced rows leaves
+   that organisation without being touched), and when it is behind fct_member_month (a night that built
+   fct_member_month and then failed before this model: its touched people are not tonight's). #}
+{% macro bi_member_months_rebuild_all() -%}
+    {%- if not execute or not is_incremental() -%}{{ return(true) }}{%- endif -%}
+    {%- set query -%}
+        select {{ member_month_window_gained() }}
+            or exists ({{ member_month_replaced_orgs() }})
+            or mine.first_month is distinct from (select min(month_start) from {{ ref('int_member_month__window') }})
+            or mine.batch_id is distinct from built.built_through_batch_id
+            or mine.identity_run is distinct from built.built_through_identity_run
+        from (select min(month_start) as first_month, max(built_through_batch_id) as batch_id,
+                     max(built_through_identity_run) as identity_run from {{ this }}) as mine,
+             {{ ref('int_member_month__built') }} as built
+    {%- endset -%}
+    {{- return(run_query(query).columns[0].values()[0]) -}}
+{%- endmacro %}
+
+
 {# fct_member_month, nightly: the organisations a rerun replaced a live batch of since it was built
    (the replaced rows are deleted upstream, so a person named only by them is in no record any more). #}
 {% macro member_month_replaced_orgs() -%}

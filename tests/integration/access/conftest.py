@@ -128,10 +128,11 @@ def warehouse(server_url, tmp_path_factory) -> Warehouse:
         assert ingest("hoi_lhpn", "roster", DAY, settings=settings).row_count == 3
         with psycopg.connect(url) as conn:
             conn.execute(MARTS_SQL)
-        # The public pages' aggregates read the monthly snapshot, attendance and admin seeds, which
-        # this contract-only warehouse does not have; the other bi models are built and secured.
+        # The public pages' aggregates (and their member-months) read the monthly snapshot, attendance
+        # and admin seeds, which this contract-only warehouse does not have; the other bi models are
+        # built and secured.
         dbt(url, tmp, "build", "--select", "path:models/bi", "--exclude", "bi_agg_activity_by_commune",
-            "bi_agg_communes")
+            "bi_agg_communes", "int_bi__member_months")
         sync_roles(url, prefix=prefix, environ=PASSWORD_ENV)
         yield Warehouse(url, prefix)
     finally:

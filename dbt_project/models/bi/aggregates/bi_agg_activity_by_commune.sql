@@ -24,30 +24,17 @@ person_commune as (
 
 ),
 
--- Each organisation's month of a person, with the organisations whose roll the person is on that
--- month and the first of them (by code): the row that counts the person once where organisations
--- are summed over; and whether the person was on that organisation's roll the month before and the
--- month after (the changes below). Both windows start with the person, so one sort of the
--- member-months serves both (the second re-sorts within each person only): two windows in two CTEs
--- sorted every member-month twice (400k: 2 × 4.5 s of the query's 16 s, both to disk). A window over
--- the person's month, not a join to its aggregate (which sorted every row twice to merge them); the
--- neighbouring months as the rows next to it (one row per organisation, person and month), not an
--- anti-join of the roll with itself (400k sample: 13 s of the model's 47; docs/warehouse.md,
--- "Mid-size, 2026-12-06 (rev20)").
+-- Each organisation's month of a person, with how many organisations have the person on the roll
+-- that month and whether this is the first of them (by code): the row that counts the person once
+-- where organisations are summed over; and whether the person was on that organisation's roll the
+-- month before and the month after (the changes below). Computed per person in
+-- int_bi__member_months, incremental as fct_member_month: windows over every member-month here
+-- sorted all of them each night (400k sample: 9 s of this model's 14; docs/warehouse.md).
 person_month as (
 
-    select mm.org_code, mm.person_id, mm.month_start, mm.on_roll,
-           mm.on_roll and (mm.dues_paid or mm.attended) as active,
-           mm.sessions_attended,
-           count(*) filter (where mm.on_roll) over person_months          as organisation_count,
-           min(mm.org_code) filter (where mm.on_roll) over person_months  as first_org_code,
-           coalesce(lag(mm.month_start) over in_org = (mm.month_start - interval '1 month')::date
-                    and lag(mm.on_roll) over in_org, false)                as on_roll_before,
-           coalesce(lead(mm.month_start) over in_org = (mm.month_start + interval '1 month')::date
-                    and lead(mm.on_roll) over in_org, false)               as on_roll_after
-    from {{ ref('fct_member_month') }} as mm
-    window person_months as (partition by mm.person_id, mm.month_start),
-           in_org as (partition by mm.person_id, mm.org_code order by mm.month_start)
+    select org_code, person_id, month_start, on_roll, active, sessions_attended, on_roll_before, on_roll_after,
+           organisations_on_roll as organisation_count, first_organisation
+    from {{ ref('int_bi__member_months') }}
 
 ),
 
@@ -65,11 +52,11 @@ changes as (
 
 ),
 
--- Counted rows, not distinct values (a distinct count sorts each grouping set): fct_member_month
--- has one row per organisation, person and month, and a person one commune, so a person is one row
+-- Counted rows, not distinct values (a distinct count sorts each grouping set): the member-months
+-- have one row per organisation, person and month, and a person one commune, so a person is one row
 -- of an organisation's month, and across organisations the row of their first organisation. Each
 -- cell's counts are taken first, the months and the changes apart (so the planner sees
--- fct_member_month's few months and organisations, and hashes a few thousand cells instead of
+-- the member-months' few months and organisations, and hashes a few thousand cells instead of
 -- sorting every row), and the margins summed from them.
 cells as (
 
@@ -83,9 +70,8 @@ cells as (
         0                                                                                     as left_roll,
         sum(pm.sessions_attended)                                                             as attendances,
         count(*) filter (where pm.on_roll and pm.organisation_count > 1)                      as in_several,
-        count(*) filter (where pm.on_roll and pm.org_code = pm.first_org_code)                as first_of_person,
-        count(*) filter (where pm.on_roll and pm.organisation_count > 1
-                                and pm.org_code = pm.first_org_code)                          as first_of_several
+        count(*) filter (where pm.first_organisation)                                         as first_of_person,
+        count(*) filter (where pm.first_organisation and pm.organisation_count > 1)           as first_of_several
     from person_month as pm
     join person_commune as pc using (person_id)
     group by 1, 2, 3

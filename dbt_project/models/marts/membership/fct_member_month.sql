@@ -7,8 +7,7 @@
 {%- set window_gained = true -%}
 {%- if is_incremental() and execute -%}
     {%- set gained -%}
-        select coalesce((select max(month_start) from {{ ref('int_member_month__window') }})
-                        > (select built_through_month from {{ ref('int_member_month__built') }}), true)
+        select {{ member_month_window_gained() }}
     {%- endset -%}
     {%- set window_gained = run_query(gained).columns[0].values()[0] -%}
 {%- endif %}
