@@ -129,8 +129,10 @@ def test_a_night_that_opens_a_month_for_one_organisation_gives_every_organisatio
     in_new_month = {row[0] for row in tiny_warehouse.query(
         "select distinct org_code from marts.fct_member_month where month_start = date '2026-12-01'")}
     assert in_new_month == {org.code for org in load_organisations()}
+    members = _content(tiny_warehouse, "intermediate.int_bi__member_months")  # every row: the window gained
     tiny_warehouse.dbt("run", "--full-refresh", *MINE)
     assert _content(tiny_warehouse, "marts.fct_member_month") == incremental
+    assert _content(tiny_warehouse, "intermediate.int_bi__member_months") == members
 
 
 def _land_copy(warehouse, org: str, entity: str, from_batch: int, delivery_date: str, where: str = "true") -> int:
@@ -262,6 +264,24 @@ def test_a_transfer_without_member_codes_ends_the_old_record_and_equals_full_reb
         "select source_record_key = %s, unit_name, on_current_roll from intermediate.int_membership__states"
         " where org_code = %s and member_key = %s order by 1", (key, org.code, member_key))
     assert records == [(False, other_unit, True), (True, unit, False)]
+
+
+def test_bi_member_months_left_behind_by_a_failed_night_catch_up_the_next(tiny_warehouse):
+    """A night that built fct_member_month and stopped before int_bi__member_months (a failed test, a
+    killed task): the next night, with nothing new, finds them behind the month fact and rebuilds them."""
+    _catch_up(tiny_warehouse)
+    ((batch_id, org),) = tiny_warehouse.query(
+        "select batch_id, org_code from raw.batches where status = 'loaded' and entity = 'activities'"
+        " and row_count > 0 order by delivery_date desc, batch_id desc limit 1")
+    ((latest,),) = tiny_warehouse.query("select max(delivery_date) from raw.batches where status = 'loaded'")
+    day = latest + timedelta(days=1)
+    assert day.month == latest.month  # no month gained (that rebuilds every row): only being behind tells
+    # The day's attendance sent again as a new batch: its members' sessions attended grow.
+    _land_copy(tiny_warehouse, org, "activities", batch_id, day.isoformat())
+    tiny_warehouse.dbt("run", *MINE, "--exclude", "int_bi__member_months")
+    stale = _content(tiny_warehouse, "intermediate.int_bi__member_months")
+    _assert_night_equals_full_rebuild(tiny_warehouse)
+    assert _content(tiny_warehouse, "intermediate.int_bi__member_months") != stale
 
 
 def _every_row(warehouse) -> tuple[str, ...]:
