@@ -367,8 +367,8 @@ def render(url: str, period_key: str, output_dir: Path) -> dict[str, Path]:
         # The units' lists are written beside the workbook (both are mostly xlsxwriter's Python): on
         # a first review, every unit's list, in worker processes (write_unit_lists).
         with ThreadPoolExecutor(1) as beside:
-            lists = beside.submit(write_unit_lists, units, period, org_names, folder / "xac_minh")
+            writing_lists = beside.submit(write_unit_lists, units, period, org_names, folder / "xac_minh")
             workbook = write_workbook(conn, period, build_sections(data, org_names), org_names,
                                       folder / f"bao_cao_ra_soat_{period_key}.xlsx")
-            lists = lists.result()
+            lists = writing_lists.result()
     return {"html": html_path, "xlsx": workbook, **({"verification_lists": folder / "xac_minh"} if lists else {})}

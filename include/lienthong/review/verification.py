@@ -198,18 +198,19 @@ def write_unit_lists(units: dict[tuple[str, str], dict], period, org_names: dict
         previous = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         previous = {}
-    contents, to_write = {}, []
+    contents, to_write = {}, []  # file name in the folder -> (path, content fingerprint); lists to write
     for (org, unit_key), found in units.items():
         target = make_private(folder / org) / _file_name(unit_key, found["name"])
         job = (period, org_names.get(org, org), found["name"] or "", found["rows"], found["suggestions"])
-        contents[target] = content = hashlib.md5(repr((_LAYOUT, job)).encode()).hexdigest()
-        if not _as_recorded(target, previous.get(str(target.relative_to(folder))), content):
+        name = str(target.relative_to(folder))
+        contents[name] = target, hashlib.md5(repr((_LAYOUT, job)).encode()).hexdigest()
+        if not _as_recorded(target, previous.get(name), contents[name][1]):
             to_write.append((target, job))
     map_in_workers(_write_list, to_write, worker_count(len(to_write), MIN_LISTS_FOR_WORKERS))
     manifest, paths = {}, []
-    for target, content in contents.items():
+    for name, (target, content) in contents.items():
         stat = target.stat()
-        manifest[str(target.relative_to(folder))] = [content, stat.st_size, stat.st_mtime_ns]
+        manifest[name] = [content, stat.st_size, stat.st_mtime_ns]
         paths.append(target)
     if folder.exists():
         for old in folder.glob("*/*.xlsx"):
