@@ -108,3 +108,33 @@ def test_no_url_and_no_running_server_says_how_to_start_it(tmp_path, monkeypatch
     monkeypatch.setenv("LIENTHONG_STATE_DIR", str(tmp_path))
     with pytest.raises(WarehouseError, match="lienthong db start"):
         resolve_url()
+
+
+def _create_account_at_once(barrier, name, uids) -> None:
+    from lienthong.warehouse.embedded import server_account
+
+    barrier.wait()
+    uids.put(server_account(name).pw_uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root creates the server's account")
+def test_processes_starting_servers_at_once_on_a_fresh_machine_agree_on_one_account():
+    # A throwaway account: the suite's own servers run as the real one, which must not be removed.
+    # Forked processes released together: without the lock, six runs of six failed here.
+    import multiprocessing
+    import subprocess
+
+    name = f"lt_race_{os.getpid()}"
+    context = multiprocessing.get_context("fork")
+    barrier, uids = context.Barrier(8), context.Queue()
+    processes = [context.Process(target=_create_account_at_once, args=(barrier, name, uids)) for _ in range(8)]
+    try:
+        for process in processes:
+            process.start()
+        seen = [uids.get(timeout=60) for _ in processes]
+        assert len(set(seen)) == 1
+        assert pwd.getpwnam(name).pw_uid == seen[0]
+    finally:
+        for process in processes:
+            process.join(timeout=60)
+        subprocess.run(["userdel", "-r", name], capture_output=True)

