@@ -113,3 +113,31 @@ def test_unreadable_dates_go_to_quarantine_ids_are_cleaned_or_set_aside(project_
     # The record with the unreadable ID still lands (matchable by name, birth and place); its text is kept.
     assert ids == {5: None, 6: "0721880012", 7: "080089687442"}
     assert aside == "07218800ABCD"
+
+
+def test_a_landing_leaves_its_raw_table_analysed_for_the_build_that_follows(project_env, warehouse_url, women_roster):
+    # Autovacuum would analyse it a minute or more later: the build that follows would plan on a guess.
+    women_roster(DAY.isoformat(), GOOD)
+    assert ingest("hoi_lhpn", "roster", DAY).status == "loaded"
+    with connect(warehouse_url) as conn:
+        estimate = conn.execute("select reltuples from pg_class where oid = 'raw.hoi_lhpn__roster'::regclass").fetchone()[0]
+    assert estimate == 2
+
+
+def test_a_table_is_analysed_only_when_it_grew_by_a_tenth(warehouse_url):
+    from lienthong.warehouse.statistics import analyse_if_grown
+
+    def estimate(conn):
+        return conn.execute("select reltuples from pg_class where oid = 'public.grown'::regclass").fetchone()[0]
+
+    with connect(warehouse_url) as conn:
+        conn.execute("drop table if exists public.grown")
+        conn.execute("create table public.grown (n int)")
+        conn.execute("insert into public.grown select generate_series(1, 1000)")
+        assert analyse_if_grown(conn, "public", "grown", 1000) and estimate(conn) == 1000
+        conn.execute("insert into public.grown select generate_series(1, 50)")
+        assert not analyse_if_grown(conn, "public", "grown", 50) and estimate(conn) == 1000
+        assert not analyse_if_grown(conn, "public", "grown", 0)
+        conn.execute("insert into public.grown select generate_series(1, 100)")
+        assert analyse_if_grown(conn, "public", "grown", 100) and estimate(conn) == 1150
+        conn.execute("drop table public.grown")

@@ -19,6 +19,7 @@ from psycopg import sql
 from lienthong.config.organisations import EntityConfig, OrganisationConfig
 from lienthong.landing.stage import direct_defaults, land_staged
 from lienthong.sources.base import Delivery
+from lienthong.warehouse.statistics import analyse_if_grown
 
 log = logging.getLogger(__name__)
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -54,7 +55,11 @@ class LandingResult:
 
 
 def raw_table(org: OrganisationConfig, entity: EntityConfig) -> sql.Composed:
-    return sql.Identifier("raw", f"{org.code}__{entity.kind}")
+    return sql.Identifier("raw", raw_table_name(org, entity))
+
+
+def raw_table_name(org: OrganisationConfig, entity: EntityConfig) -> str:
+    return f"{org.code}__{entity.kind}"
 
 
 def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None:
@@ -78,7 +83,7 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
             ).format(table))
             present = dict(conn.execute(
                 "select column_name, column_default is not null from information_schema.columns"
-                " where table_schema = 'raw' and table_name = %s", (f"{org.code}__{entity.kind}",)).fetchall())
+                " where table_schema = 'raw' and table_name = %s", (raw_table_name(org, entity),)).fetchall())
             # ALTER takes an exclusive lock even when the column exists: only when it is new, so a
             # nightly landing never waits behind a BI query reading the table.
             for field in entity.fields:
@@ -103,12 +108,12 @@ def ensure_raw_tables(conn: psycopg.Connection, org: OrganisationConfig) -> None
 
 
 def _batch_index(org: OrganisationConfig, entity: EntityConfig) -> str:
-    return f"{org.code}__{entity.kind}__batch"
+    return f"{raw_table_name(org, entity)}__batch"
 
 
 def line_sequence(org: OrganisationConfig, entity: EntityConfig) -> sql.Identifier:
     """The sequence numbering the lines COPYed straight into the entity's raw table."""
-    return sql.Identifier("raw", f"{org.code}__{entity.kind}__line")
+    return sql.Identifier("raw", f"{raw_table_name(org, entity)}__line")
 
 
 @functools.cache
@@ -123,10 +128,10 @@ def _raw_tables_ready(conn: psycopg.Connection, org: OrganisationConfig) -> bool
     marker = conn.execute("select obj_description(to_regnamespace('raw'), 'pg_namespace')").fetchone()[0]
     if marker != _schema_version():
         return False
-    wanted = {f"{org.code}__{entity.kind}": {"batch_id", "delivery_date", "row_number", "extra", *entity.fields}
+    wanted = {raw_table_name(org, entity): {"batch_id", "delivery_date", "row_number", "extra", *entity.fields}
               for entity in org.entities}
     others = {name for entity in org.entities
-              for name in (_batch_index(org, entity), f"{org.code}__{entity.kind}__line")}
+              for name in (_batch_index(org, entity), f"{raw_table_name(org, entity)}__line")}
     found: dict[str, set[str]] = {}
     defaulted: dict[str, set[str]] = {}
     for relation, column, has_default in conn.execute(
@@ -200,6 +205,7 @@ def land_delivery(
         conn.execute(
             "update raw.batches set status = %s, row_count = %s, quarantined_count = %s, note = %s"
             " where batch_id = %s", (status, rows, quarantined, note, batch_id))
+    analyse_if_grown(conn, "raw", raw_table_name(org, entity), rows)  # before the build plans on it
     result = LandingResult(org.code, entity.kind, delivery_date, status, batch_id, rows, quarantined, source, note)
     (log.warning if doubts else log.info)("landed %s", result.summary())
     return result

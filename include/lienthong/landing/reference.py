@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from lienthong.sources.files import SourceFileError
+from lienthong.warehouse.statistics import analyse_if_grown
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def load_reference(conn: psycopg.Connection, reference: ReferenceTable, path: Pa
                     for record in reader:
                         copy.write_row(tuple(record[c] or None for c in reference.names))
                         rows += 1
+                analyse_if_grown(conn, "raw", reference.table, rows)  # replaced whole: the build joins it next
     except (UnicodeDecodeError, csv.Error) as err:  # the transaction rolled back: the table is as it was
         raise SourceFileError(f"{path}: {reference.label} is not a readable UTF-8 CSV ({err})") from err
     return rows

@@ -35,6 +35,7 @@ from lienthong.linking.records import FEATURE_COLUMNS, INPUT_COLUMNS, content_ha
 from lienthong.linking.stable_ids import Event, assign
 from lienthong.linking.survivorship import DELETE_ORPHANS, refresh_sql
 from lienthong.warehouse import connect
+from lienthong.warehouse.statistics import analyse_if_grown
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +244,8 @@ def _assign(run: _Run, clusters: dict[str, str]) -> tuple[dict[str, str], list[E
            from new_links n join identity.records r using (record_uid)
            on conflict (record_uid) do update set person_id = excluded.person_id,
                linked_at = now(), run_id = excluded.run_id""", (run.run_id,))
+    # The build reads the links next, often before autovacuum has analysed them (a first run writes all).
+    analyse_if_grown(run.conn, "identity", "record_person", len(changed_links))
     return assignment, events, previous, len(changed_links)
 
 
@@ -272,6 +275,7 @@ def _record_events(run: _Run, events: list[Event], clusters: dict[str, str],
                     ["run_id", "event", "person_id", "other_person_id", "record_uids", "reason"],
                     ((run.run_id, e.event, e.person_id, e.other_person_id, list(e.record_uids),
                       _reason(e, clusters, members, best_edge, refused, must_pairs, run.policy)) for e in events))
+    analyse_if_grown(run.conn, "identity", "person_events", len(events))
 
 
 def _refresh_people(run: _Run, touched: set[str]) -> None:
