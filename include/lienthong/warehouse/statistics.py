@@ -4,8 +4,8 @@ Autovacuum analyses a table once a tenth of it changed, but at its next round (`
 then one table after another): after a first day's landing the dbt build started before the raw tables
 had statistics, and the planner, expecting a few rows, ran the staging views' per-value readers on every
 row instead of once per value (demo: ``fct_dues_payment`` 20 s; a staging test 3.7 s instead of 0.07 s;
-docs/warehouse.md, "Statistics before the build"). The step that grew a table by that much analyses it
-itself.
+docs/warehouse.md, "Demo, 2026-12-07: statistics before the build"). The step that grew a table by that
+much analyses it itself.
 """
 from __future__ import annotations
 
