@@ -138,3 +138,4 @@ def test_processes_starting_servers_at_once_on_a_fresh_machine_agree_on_one_acco
         for process in processes:
             process.join(timeout=60)
         subprocess.run(["userdel", "-r", name], capture_output=True)
+        (Path(tempfile.gettempdir()) / f"lienthong-{name}-account.lock").unlink(missing_ok=True)
