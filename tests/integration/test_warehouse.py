@@ -11,7 +11,7 @@ import pytest
 
 from lienthong.ports import free_port
 from lienthong.warehouse import WarehouseError, connect, resolve_url
-from lienthong.warehouse.embedded import EmbeddedPostgres, EmbeddedPostgresError
+from lienthong.warehouse.embedded import EmbeddedPostgres, EmbeddedPostgresError, account_lock
 
 pytestmark = pytest.mark.timing  # starts and stops servers
 
@@ -138,4 +138,4 @@ def test_processes_starting_servers_at_once_on_a_fresh_machine_agree_on_one_acco
         for process in processes:
             process.join(timeout=60)
         subprocess.run(["userdel", "-r", name], capture_output=True)
-        (Path(tempfile.gettempdir()) / f"lienthong-{name}-account.lock").unlink(missing_ok=True)
+        account_lock(name).unlink(missing_ok=True)

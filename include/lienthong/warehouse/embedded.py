@@ -43,13 +43,17 @@ def server_account(name: str = SYSTEM_USER_WHEN_ROOT):
     at once on a fresh machine (the test suite's workers) both ran it, and one chowned its data folder
     to a uid the other's ``useradd`` then replaced, so its initdb could not read its own files. An
     exclusive lock makes the check and the creation one step across processes."""
-    lock_path = Path(tempfile.gettempdir()) / f"lienthong-{name}-account.lock"
-    with open(lock_path, "a") as lock:
+    with open(account_lock(name), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             return ensure_user_exists(name)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def account_lock(name: str) -> Path:
+    """The file server_account locks while it checks for and creates the account ``name``."""
+    return Path(tempfile.gettempdir()) / f"lienthong-{name}-account.lock"
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -212,7 +216,7 @@ class EmbeddedPostgres:
     def _prepare_for_system_user(self, pwfile: Path) -> None:
         import stat
 
-        entry = server_account()
+        entry = server_account(self._system_user)
         ensure_prefix_permissions(self.pgdata)
         bin_dir = pg_bin.POSTGRES_BIN_PATH
         ensure_prefix_permissions(bin_dir)
@@ -228,7 +232,7 @@ class EmbeddedPostgres:
         """As root the server runs as its own account, which must traverse the state folder to its
         data and log. The wheel opens the folder to everyone for that (and only at initdb); instead
         its group is the server's and may traverse, not list (0710): the rest stays the owner's."""
-        entry = server_account()
+        entry = server_account(self._system_user)
         state = self.pgdata.parent
         os.chown(state, -1, entry.pw_gid)
         state.chmod(0o710)
@@ -237,7 +241,7 @@ class EmbeddedPostgres:
         if not self._system_user:
             return command(args, pgdata=self.pgdata, timeout=120)
         # The server's own account with its own group only: root's groups would open root's files to it.
-        entry = server_account()
+        entry = server_account(self._system_user)
         return command(args, pgdata=self.pgdata, user=entry.pw_uid, group=entry.pw_gid, extra_groups=[],
                        timeout=120)
 
