@@ -16,7 +16,7 @@ import yaml
 from python_calamine import CalamineWorkbook
 
 from lienthong.config.organisations import load_organisations
-from lienthong.pipeline.nightly import run_dag
+from lienthong.pipeline.nightly import PARSE_AHEAD_LOG, run_dag
 from lienthong.sample.scoring import flag_scores
 from lienthong.warehouse import connect
 
@@ -49,6 +49,16 @@ def test_nightly_run_lands_builds_links_and_validates(nightly):
     assert 0 < people < members and linked == people  # people in several organisations counted once
     assert checks[0] > 0 and checks[1] is True
     assert shown > 0 and hidden > 0  # small cells hidden, the larger ones shown
+
+
+def test_a_first_day_parses_the_dbt_project_ahead_and_the_build_reuses_that_parse(nightly):
+    logs = nightly["settings"].state_dir / "logs" / "nightly" / nightly["day"].isoformat()
+    ahead = (logs / PARSE_AHEAD_LOG).read_text(errors="replace")
+    assert "Starting full parse" in ahead, ahead[-3000:]
+    build = (logs / "warehouse_build.log").read_text(errors="replace")
+    # dbt says why it parses in full (a profile, var or version that differs from the parse ahead).
+    assert "Unable to do partial parsing" not in build, re.findall(r"Unable to do partial parsing.*", build)
+    assert build.count("Found ") >= 2  # both dbt stages ran, on the parse kept
 
 
 def test_rerunning_the_nights_ingest_changes_nothing(nightly):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from functools import cache
+from pathlib import Path
 
 from lienthong.config.settings import WAREHOUSE_CONN_ID, Settings
 
@@ -109,6 +110,11 @@ def _operator_class():
     return DbtBuildOperator
 
 
+def dbt_cache_dir(settings: Settings) -> Path:
+    """Where the build's dbt tasks keep dbt's partial parse between tasks and nights (Cosmos' cache)."""
+    return settings.state_dir / "cosmos" / "warehouse_build"
+
+
 def dbt_build(task_id: str, settings: Settings, select: list[str] | None = None,
               exclude: list[str] | None = None):
     """A Cosmos task running `dbt build` (models, seeds, snapshots and their data tests) on a selection."""
@@ -131,7 +137,7 @@ def dbt_build(task_id: str, settings: Settings, select: list[str] | None = None,
         # DbtDag): without it each stage parsed the whole project again, 20-40 s of a demo build.
         # dbt re-parses what changed (a new organisation's staging, a model) by its file hashes.
         partial_parse=True,
-        cache_dir=settings.state_dir / "cosmos" / "warehouse_build",
+        cache_dir=dbt_cache_dir(settings),
         emit_datasets=False,  # the DAG publishes its own asset once the marts pass their gate
         # dbt's unit tests check the models' SQL on fixed inputs, which no night changes: they run in
         # the test suite (tests/integration/review/test_review_loop.py), not on every build (demo

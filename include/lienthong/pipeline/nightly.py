@@ -193,6 +193,23 @@ def not_built_from(runs: list[DagRunResult]) -> list[str]:
     return lines
 
 
+PARSE_AHEAD_LOG = "dbt_parse_ahead.log"
+
+
+def parse_dbt_ahead(settings: Settings, env: dict[str, str], log_dir: Path) -> subprocess.Popen | None:
+    """dbt's full parse started beside the night's start-up (lienthong.pipeline.dbt_parse_ahead), when
+    the build keeps no partial parse yet (a first day): the process, or None."""
+    from lienthong.pipeline.dbt_parse_ahead import partial_parse_kept
+
+    if partial_parse_kept(settings):
+        return None
+    make_private(log_dir)
+    with (log_dir / PARSE_AHEAD_LOG).open("w") as log:
+        os.fchmod(log.fileno(), 0o600)
+        return subprocess.Popen([sys.executable, "-m", "lienthong.pipeline.dbt_parse_ahead"], env=env,
+                                umask=PRIVATE_UMASK, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+
 def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str], None] = print,
                 stage: Callable[[str], AbstractContextManager] = lambda name: nullcontext()) -> NightlyResult:
     """The night's DAG runs: the ingests side by side, then the warehouse build and the review.
@@ -203,13 +220,14 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
     ensure_ready(url)
     echo(f"warehouse: {mask(url)}")
     env = airflow_environment(settings, url)
+    log_dir = settings.state_dir / "logs" / "nightly" / day.isoformat()
+    parsing = parse_dbt_ahead(settings, env, log_dir)
     with stage("airflow_metadata"):  # a migration the first time (set-up), a check after
         ensure_airflow_metadata(settings, env)
     old_metadata = settings.airflow_home / "airflow.db"
     if old_metadata.exists() and not env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite"):
         echo(f"note: Airflow's metadata is no longer in {old_metadata} (only past DAG runs' history is there; "
              "the pipeline's own state is in the warehouse): delete that file (docs/warehouse.md)")
-    log_dir = settings.state_dir / "logs" / "nightly" / day.isoformat()
 
     result = NightlyResult(day)
     ingests = [f"ingest_{org.code}" for org in load_organisations()]
@@ -243,6 +261,8 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
                         break
             for line in not_built_from(result.runs):
                 echo(line)
+            if parsing is not None and parsing.wait() != 0:
+                echo(f"  note: dbt's parse ahead failed (log: {log_dir / PARSE_AHEAD_LOG}); the build parses in full")
             echo(f"warehouse_build, then review_monthly for {day} …")
             build.release()
             with stage("warehouse_build"):  # and the review, in the same process
@@ -252,6 +272,8 @@ def run_nightly(day: date, settings: Settings | None = None, echo: Callable[[str
                         echo("  the warehouse build failed, so no review is rendered; see its log above")
         finally:
             build.close()
+            if parsing is not None:
+                parsing.wait()
     folder = output_folder(settings.output_dir, day.strftime("%Y-%m"))
     if result.runs[-1].dag_id == "review_monthly" and result.runs[-1].ok:
         result.review_folder = folder
