@@ -5,6 +5,7 @@ the assets would trigger them: every organisation's ingest (side by side, as ind
 under a scheduler), then the warehouse build, then the review. Every run shares one process's start-up
 (lienthong.pipeline.dag_runs: the side-by-side groups are children forked from it), so Airflow and
 Great Expectations start once a night rather than once per DAG run or per group. An organisation whose ingest fails does not stop the others; the run reports it.
+On a first day, dbt's full parse runs beside that start-up (lienthong.pipeline.dbt_parse_ahead).
 """
 from __future__ import annotations
 
