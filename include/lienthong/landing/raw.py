@@ -111,9 +111,13 @@ def _batch_index(org: OrganisationConfig, entity: EntityConfig) -> str:
     return f"{raw_table_name(org, entity)}__batch"
 
 
+def _line_sequence_name(org: OrganisationConfig, entity: EntityConfig) -> str:
+    return f"{raw_table_name(org, entity)}__line"
+
+
 def line_sequence(org: OrganisationConfig, entity: EntityConfig) -> sql.Identifier:
     """The sequence numbering the lines COPYed straight into the entity's raw table."""
-    return sql.Identifier("raw", f"{raw_table_name(org, entity)}__line")
+    return sql.Identifier("raw", _line_sequence_name(org, entity))
 
 
 @functools.cache
@@ -131,7 +135,7 @@ def _raw_tables_ready(conn: psycopg.Connection, org: OrganisationConfig) -> bool
     wanted = {raw_table_name(org, entity): {"batch_id", "delivery_date", "row_number", "extra", *entity.fields}
               for entity in org.entities}
     others = {name for entity in org.entities
-              for name in (_batch_index(org, entity), f"{raw_table_name(org, entity)}__line")}
+              for name in (_batch_index(org, entity), _line_sequence_name(org, entity))}
     found: dict[str, set[str]] = {}
     defaulted: dict[str, set[str]] = {}
     for relation, column, has_default in conn.execute(

@@ -21,7 +21,9 @@ from pathlib import Path
 from lienthong.config.settings import Settings, load_settings
 from lienthong.pipeline.dbt_in_airflow import dbt_cache_dir
 
-PARTIAL_PARSE = Path("target") / "partial_parse.msgpack"  # dbt's file, as Cosmos finds it in a project or cache
+# dbt's file, where Cosmos looks for it in a project or cache (cosmos.dbt.project.get_partial_parse_path),
+# named here so that `lienthong run` checks for it without importing Cosmos, and Airflow with it.
+PARTIAL_PARSE = Path("target") / "partial_parse.msgpack"
 
 
 def partial_parse_kept(settings: Settings) -> bool:
