@@ -113,9 +113,18 @@
    review"): a closed period's rows stay as last built while it was open ("as issued"); a night
    recomputes only int_review__rebuilt_periods (the open periods and those a late delivery reopened).
    review_periods_rebuilt(): the filter a model puts on the period rows it reads (nothing on a first
-   or --full-refresh build: every period). #}
+   or --full-refresh build: every period). The keys are constants, read as the model is compiled (after
+   int_review__rebuilt_periods has run): against a subquery the planner scans the whole table (at the
+   province 12 months, 7 GB, for one); against constants it reads the month by the per-record tables'
+   period index (docs/warehouse.md, "Province, 2026-12-07"). #}
 {% macro review_periods_rebuilt(column='period_key') -%}
-    {%- if review_incremental() %} where {{ column }} in (select period_key from {{ ref('int_review__rebuilt_periods') }}){% endif -%}
+    {%- if review_incremental() %} where {{ column }} in (
+        {%- for key in run_query('select period_key from ' ~ ref('int_review__rebuilt_periods') ~ ' order by 1').columns[0].values() -%}
+            {{ sql_text(key) }}{{ ', ' if not loop.last }}
+        {%- else -%}
+            null
+        {%- endfor -%}
+    ){% endif -%}
 {%- endmacro %}
 
 

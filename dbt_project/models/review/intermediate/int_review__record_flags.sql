@@ -1,6 +1,6 @@
--- No index: its readers scan all of it (as int_review__records').
+-- An index on the period alone, as int_review__records has: a night's readers take one month by it.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='period_key',
-          on_schema_change='fail',
+          on_schema_change='fail', indexes=[{'columns': ['period_key']}],
           pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off", "set local work_mem = '256MB'",
                     "{{ delete_review_periods_rebuilt() }}"]) }}
 {{ review_periods_depends_on() }}
