@@ -74,6 +74,31 @@
     delete from {{ this }} where batch_id in (select batch_id from {{ ref('stg_landing__batches') }} where status <> 'loaded')
 {%- endmacro %}
 
+{# int_deliveries__member_rows, nightly, before the night's rows are added: keep member_on_a_roll
+   (a record of the organisation's roll, now or before, has the row's member key) true to the records.
+   A key once on a roll stays on one, unless a rerun replaced a roll (the replaced rows' records are
+   gone): those organisations' rows are judged again (lost, every night until a dues or attendance
+   batch newer than the rerun is read). The rows still on no roll are looked up again, as a later roll
+   may list their member (found): an index read of the few, where rpt_unmatched_activity used to join
+   every delivered row to every record each night. #}
+{% macro member_rows_roll_lost() -%}
+    {%- if is_incremental() -%}
+    update {{ this }} as d set member_on_a_roll = false
+    where d.member_on_a_roll
+      and d.org_code in ({{ replaced_orgs('(select max(batch_id) from ' ~ this ~ ')', ['roster', 'roster_changes']) }})
+      and not exists (select from {{ ref('int_membership__records') }} as r
+                      where r.org_code = d.org_code and r.member_key = d.member_key)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro member_rows_roll_found() -%}
+    {%- if is_incremental() -%}
+    update {{ this }} as d set member_on_a_roll = true
+    from (select distinct org_code, member_key from {{ ref('int_membership__records') }}) as m
+    where not d.member_on_a_roll and m.org_code = d.org_code and m.member_key = d.member_key
+    {%- endif -%}
+{%- endmacro %}
+
 {# Highest live batch id: incremental models remember how far they have read. #}
 {% macro live_batch_watermark() -%}
     (select coalesce(max(batch_id), 0) from {{ ref('stg_landing__batches') }} where status = 'loaded')
@@ -164,12 +189,19 @@
 {# fct_member_month, nightly: the organisations a rerun replaced a live batch of since it was built
    (the replaced rows are deleted upstream, so a person named only by them is in no record any more). #}
 {% macro member_month_replaced_orgs() -%}
+    {{ replaced_orgs("(select built_through_batch_id from " ~ ref('int_member_month__built') ~ ")") }}
+{%- endmacro %}
+
+
+{# The organisations a rerun replaced a live batch of (of `entities`, else any) by a batch above
+   `after` (SQL for a batch id; null: none). #}
+{% macro replaced_orgs(after, entities=none) -%}
     select distinct old.org_code
     from {{ ref('stg_landing__batches') }} as old
     join {{ ref('stg_landing__batches') }} as new
       on new.org_code = old.org_code and new.entity = old.entity and new.delivery_date = old.delivery_date
-    join {{ ref('int_member_month__built') }} as built on new.batch_id > built.built_through_batch_id
-    where old.status = 'replaced' and new.status = 'loaded'
+    where old.status = 'replaced' and new.status = 'loaded' and new.batch_id > {{ after }}
+    {%- if entities %} and old.entity in ({% for e in entities %}'{{ e }}'{{ ', ' if not loop.last }}{% endfor %}){% endif %}
 {%- endmacro %}
 
 

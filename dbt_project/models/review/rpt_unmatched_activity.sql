@@ -5,37 +5,28 @@
 -- the first roll on is for someone on no roll the warehouse has: a sender whose dues or activity list
 -- keys its members otherwise than its roll (another member-code format, names written otherwise where
 -- there are no codes), or a member missing from the roll.
-with members as (
-
-    select distinct org_code, member_key from {{ ref('int_membership__records') }}
-
-),
-
-first_roll as (
+with first_roll as (
 
     select org_code, min(delivery_date) as first_roll_on from {{ ref('int_roster__events') }} group by org_code
 
 ),
 
-delivered as (
-
-    select org_code, entity, member_key, delivery_date, row_on from {{ ref('int_deliveries__member_rows') }}
-
-),
-
+-- member_on_a_roll is kept by int_deliveries__member_rows (indexed): the unmatched rows are read by
+-- index, the counts by one scan.
 unmatched as (
 
-    select d.*, d.row_on < f.first_roll_on as before_first_roll
-    from delivered as d
-    left join members as m using (org_code, member_key)
+    select d.org_code, d.entity, d.member_key, d.delivery_date, d.row_on < f.first_roll_on as before_first_roll
+    from {{ ref('int_deliveries__member_rows') }} as d
     left join first_roll as f using (org_code)
-    where m.member_key is null
+    where not d.member_on_a_roll
 
 ),
 
 counted as (
 
-    select org_code, entity, count(*)::int as delivered_rows from delivered group by org_code, entity
+    select org_code, entity, count(*)::int as delivered_rows
+    from {{ ref('int_deliveries__member_rows') }}
+    group by org_code, entity
 
 )
 

@@ -266,6 +266,44 @@ def test_a_transfer_without_member_codes_ends_the_old_record_and_equals_full_reb
     assert records == [(False, other_unit, True), (True, unit, False)]
 
 
+def test_dues_of_members_a_rerun_drops_from_the_roll_are_unmatched_until_a_roll_lists_them_again(tiny_warehouse):
+    """A roll landed again without the members no other roll names: their dues and attendance rows are
+    on no roll any more (the organisation's rows judged again); the roll landed once more whole lists
+    them again (the rows on no roll looked up again). Each night equals a full rebuild."""
+    _catch_up(tiny_warehouse)
+
+    def on_a_roll(keys) -> set[bool]:
+        return {flag for (flag,) in tiny_warehouse.query(
+            "select distinct member_on_a_roll from intermediate.int_deliveries__member_rows"
+            " where org_code = %s and member_key = any(%s)", (org, keys))}
+
+    def unmatched() -> int:
+        return tiny_warehouse.query("select sum(unmatched_rows) from review.rpt_unmatched_activity")[0][0]
+
+    # The roster batch naming the most members that no other roll event names and that paid or attended.
+    batch_id, org, day, keys, rows = tiny_warehouse.query(
+        "select e.batch_id, e.org_code, e.delivery_date::text, array_agg(distinct e.member_key),"
+        "       array_agg(e.source_row_number)"
+        " from intermediate.int_roster__events as e"
+        " where e.entity = 'roster'"
+        "   and exists (select from intermediate.int_deliveries__member_rows as d"
+        "               where d.org_code = e.org_code and d.member_key = e.member_key)"
+        "   and not exists (select from intermediate.int_roster__events as o"
+        "                   where o.org_code = e.org_code and o.member_key = e.member_key and o.batch_id <> e.batch_id)"
+        " group by 1, 2, 3 order by count(*) desc, 1 limit 1")[0]
+    before = unmatched()
+    assert on_a_roll(keys) == {True}
+    tiny_warehouse.query("update raw.batches set status = 'replaced' where batch_id = %s returning 1", (batch_id,))
+    fewer = _land_copy(tiny_warehouse, org, "roster", batch_id, day,
+                       where=f"row_number not in ({', '.join(str(int(r)) for r in rows)})")
+    _assert_night_equals_full_rebuild(tiny_warehouse)
+    assert on_a_roll(keys) == {False} and unmatched() > before
+    tiny_warehouse.query("update raw.batches set status = 'replaced' where batch_id = %s returning 1", (fewer,))
+    _land_copy(tiny_warehouse, org, "roster", batch_id, day)
+    _assert_night_equals_full_rebuild(tiny_warehouse)
+    assert on_a_roll(keys) == {True} and unmatched() == before
+
+
 def test_bi_member_months_left_behind_by_a_failed_night_catch_up_the_next(tiny_warehouse):
     """A night that built fct_member_month and stopped before int_bi__member_months (a failed test, a
     killed task): the next night, with nothing new, finds them behind the month fact and rebuilds them."""
