@@ -94,7 +94,7 @@ def prepare_warehouse(**context) -> None:
 
     from lienthong.landing.reference import REFERENCES, ensure_table, load_reference
     from lienthong.pipeline.dbt_env import dbt_project
-    from lienthong.quality.runner import DQ_SCHEMA_SQL
+    from lienthong.quality.runner import ensure_dq_schema
 
     url = resolve_url()
     ensure_ready(url)
@@ -105,7 +105,7 @@ def prepare_warehouse(**context) -> None:
     with connect(url) as conn:
         for org in load_organisations():
             ensure_raw_tables(conn, org)
-        conn.execute(DQ_SCHEMA_SQL.read_text())  # the scorecard model reads validation history
+        ensure_dq_schema(conn)  # the scorecard model reads validation history
         # The staging views join the batch bookkeeping; autovacuum leaves a table of fewer than ~50
         # rows unanalysed, and the planner then expects a few dozen rows a view and caches none of
         # its per-value readers (per_value's Memoize), running every reader on every row.

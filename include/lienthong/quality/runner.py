@@ -18,6 +18,16 @@ from lienthong.warehouse import connect
 
 log = logging.getLogger(__name__)
 DQ_SCHEMA_SQL = Path(__file__).with_name("dq_schema.sql")
+# Batches landed side by side are validated, and their results written, at the same moment; on a new
+# warehouse each writer makes the dq tables, and `create ... if not exists` is not safe between racing
+# transactions (the loser fails on the catalog's unique key). The writers take their turn.
+_DQ_DDL_LOCK = 7_180_201  # advisory lock id (landing's DDL lock is 7_180_001)
+
+
+def ensure_dq_schema(conn) -> None:
+    """Make (or bring up to date) the dq tables, one transaction at a time: call inside a transaction."""
+    conn.execute("select pg_advisory_xact_lock(%s)", (_DQ_DDL_LOCK,))
+    conn.execute(DQ_SCHEMA_SQL.read_text())
 
 
 class QualityGateError(RuntimeError):
@@ -99,7 +109,7 @@ def validate_spec(url: str, spec: dict, run_id: str, *, org_code: str | None = N
         rows.append((run_id, spec["name"], label, config.type, json.dumps(kwargs, default=str),
                      severity, bool(item.success), json.dumps(observed, default=str), org_code, entity, batch_id))
     with connect(url) as conn:
-        conn.execute(DQ_SCHEMA_SQL.read_text())
+        ensure_dq_schema(conn)
         with conn.cursor() as cur:
             cur.executemany(
                 "insert into dq.validation_results (run_id, suite, table_name, expectation, kwargs, severity,"

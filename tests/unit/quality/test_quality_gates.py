@@ -148,3 +148,37 @@ def test_a_suite_without_its_query_is_refused_with_what_to_add(tmp_path):
     path.write_text(json.dumps({"name": "old", "meta": {"table": "marts.t"}, "expectations": []}))
     with pytest.raises(ValueError, match=r"old_shape.json: meta.label and meta.query missing"):
         load_suite_file(path)
+
+
+def test_gates_writing_side_by_side_on_a_new_warehouse_make_the_dq_tables_once(warehouse_url):
+    """Two organisations' ingests run side by side: their batch gates write their results at the same
+    moment, and on a new warehouse each makes the dq tables. PostgreSQL's `create schema if not exists`
+    is not safe between two racing transactions (the loser failed on pg_namespace's unique key, and
+    Airflow retried its task five minutes later); the gates now take their turn."""
+    import threading
+
+    from lienthong.quality.runner import ensure_dq_schema
+
+    rounds, writers = 8, 3
+    errors = []
+
+    def write(start: threading.Barrier) -> None:
+        with psycopg.connect(warehouse_url) as conn:
+            start.wait()
+            try:
+                ensure_dq_schema(conn)
+            except psycopg.Error as err:
+                errors.append(err)
+
+    for _ in range(rounds):
+        with psycopg.connect(warehouse_url, autocommit=True) as conn:
+            conn.execute("drop schema if exists dq cascade")
+        start = threading.Barrier(writers)
+        threads = [threading.Thread(target=write, args=(start,)) for _ in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    with psycopg.connect(warehouse_url) as conn:
+        assert conn.execute("select to_regclass('dq.validation_results') is not null").fetchone()[0]
