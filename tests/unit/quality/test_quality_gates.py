@@ -163,17 +163,19 @@ def test_gates_writing_side_by_side_on_a_new_warehouse_make_the_dq_tables_once(w
     errors = []
 
     def write(start: threading.Barrier) -> None:
-        with psycopg.connect(warehouse_url) as conn:
-            start.wait()
-            try:
+        # Any failure is kept (a broken barrier too: a writer that cannot connect must not leave the
+        # others waiting, nor pass unseen).
+        try:
+            with psycopg.connect(warehouse_url) as conn:
+                start.wait()
                 ensure_dq_schema(conn)
-            except psycopg.Error as err:
-                errors.append(err)
+        except Exception as err:
+            errors.append(err)
 
     for _ in range(rounds):
         with psycopg.connect(warehouse_url, autocommit=True) as conn:
             conn.execute("drop schema if exists dq cascade")
-        start = threading.Barrier(writers)
+        start = threading.Barrier(writers, timeout=60)
         threads = [threading.Thread(target=write, args=(start,)) for _ in range(writers)]
         for thread in threads:
             thread.start()
