@@ -389,3 +389,22 @@ def test_a_nights_batch_tests_fail_on_its_bad_row_and_a_full_run_reads_every_bat
         tiny_warehouse.query(f"delete from {table} where row_number = %s returning 1", (bad_row,))
         if night:
             tiny_warehouse.query("delete from raw.batches where batch_id = %s returning 1", (night,))
+
+
+def test_bi_memberships_show_each_organisation_one_roll_date_and_stay_k_anonymous(tiny_warehouse):
+    """The nights' joins and transfers carry their own delivery date in fct_membership. bi.memberships
+    shows every row the organisation's roll date instead: a member a night named does not stand out by
+    a date, nor fall into a group of that night's few rows, too small to show anything (the
+    k-anonymity test reads the organisation's whole roll, the date among the quasi-identifiers)."""
+    _catch_up(tiny_warehouse)
+    dates = dict(tiny_warehouse.query(
+        "select org_code, max(as_of_date) from marts.fct_membership group by 1"))
+    assert tiny_warehouse.query(
+        "select org_code from marts.fct_membership group by 1 having count(distinct as_of_date) > 1")
+    tiny_warehouse.dbt("run", "--select", "bi__pseudonym_key", "bi_persons")  # what its tests read
+    out = tiny_warehouse.dbt("build", "--select", "bi_memberships", "--exclude-resource-type", "unit_test")
+    assert "ERROR=0" in out and "k_anonymous" in out
+    shown = tiny_warehouse.query(
+        "select org_code, count(distinct as_of_date), max(as_of_date), count(*) from bi.memberships group by 1")
+    assert {org: (1, day) for org, day in dates.items()} == {org: (n, day) for org, n, day, _ in shown}
+    assert sum(rows for *_, rows in shown) == tiny_warehouse.query("select count(*) from marts.fct_membership")[0][0]
