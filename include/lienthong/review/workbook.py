@@ -72,15 +72,19 @@ def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path
         # "<name> (phần 2)", "(phần 3)", ... with the same headers, so a province's flag list is never
         # cut. The cursor holds the whole result (psycopg's client-side cursor), so its row count
         # tells the parts before any is written; each part reads the next rows of it.
+        if cursor.rowcount < 0:
+            raise ValueError(f"sheet {name!r}: the list's row count is unknown (a client-side cursor gives it)")
         capacity = max_rows - (3 if caption else 1)
         rows = (convert(row) for row in cursor) if convert else iter(cursor)
         rows = ([org_names.get(row[0], row[0]), *row[1:]] for row in rows)
+        lists.append((name, rows))
         for part in range(1, max(1, -(-cursor.rowcount // capacity)) + 1):
             label = f" (phần {part})" if part > 1 else ""
             add(name[:31 - len(label)] + label, headers, islice(rows, capacity),
                 f"{caption or name} — phần {part}" if part > 1 else caption, 18, listing=True,
                 empty=cursor.rowcount == 0)
 
+    lists = []
     caption = f"Báo cáo rà soát kỳ {period.label}"
     for section in sections:
         if section.table:
@@ -96,6 +100,10 @@ def write_workbook(conn, period, sections, org_names: dict[str, str], path: Path
           f"Hồ sơ cần rà soát theo đơn vị — {caption}")
     sheet("Tổng hợp theo xã", COMMUNES_HEADERS, conn.execute(COMMUNES_QUERY))
     book.save()
+    for name, rows in lists:  # never a row left out without a word
+        if next(rows, None) is not None:
+            tmp.unlink()
+            raise RuntimeError(f"sheet {name!r}: rows were left unwritten; the workbook was not published")
     tmp.chmod(0o600)  # names of members: the owner's alone
     tmp.replace(path)  # readers never see a half-written workbook
     return path

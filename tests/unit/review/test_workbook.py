@@ -3,6 +3,7 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from lienthong.review.report import Period
 from lienthong.review.workbook import FLAGGED_HEADERS, FLAGGED_QUERY, write_workbook
@@ -71,3 +72,21 @@ def test_an_empty_list_keeps_its_header_and_an_overlong_text_is_cut_to_a_cell(tm
     assert flags[3][4] == ("Ngô" * 20_000)[:32_767]
     suspected = list(book["Nghi ảo cần xác minh"].iter_rows(values_only=True))
     assert "Hồ sơ nghi ảo" in suspected[0][0] and suspected[2][0] == "Tổ chức" and len(suspected) == 3
+
+
+def test_rows_the_parts_did_not_hold_fail_the_workbook_and_it_is_not_published(tmp_path: Path):
+    """A cursor whose row count is short of its rows (none of psycopg's, but it would cut the list
+    without a word): the workbook fails and no file takes the review's name."""
+    class _Short(_Rows):
+        @property
+        def rowcount(self) -> int:
+            return max(len(self) - 1, 0)
+
+    class _ShortFlags(_Flags):
+        def execute(self, query, *_args):
+            return _Short(super().execute(query))
+
+    period = Period("2026-11", "month", date(2026, 11, 1), date(2026, 11, 30))
+    with pytest.raises(RuntimeError, match="rows were left unwritten"):
+        write_workbook(_ShortFlags(15), period, [], {}, tmp_path / "review.xlsx", max_rows=10)
+    assert not list(tmp_path.iterdir())
