@@ -130,19 +130,16 @@ def api_delivery(tmp_path, entity, pages: list[list], name: str, bulk: bool = Tr
     from lienthong.sources import api
     from lienthong.sources.base import Delivery
 
-    folder = tmp_path / name
-    folder.mkdir()
-    files = []
-    for number, items in enumerate(pages, start=1):
-        files.append(folder / f"page-{number:06d}.json")
-        files[-1].write_text(json.dumps({entity.connector.paging.items_key: items}, ensure_ascii=False), "utf-8")
+    with api.PageSpool(tmp_path / f"{name}.json") as spool:
+        for items in pages:
+            spool.add(json.dumps({entity.connector.paging.items_key: items}, ensure_ascii=False).encode("utf-8"))
     counts = [len(items) for items in pages]
     def read():
         assert rows, "the row path was taken"
-        return api._spooled_rows(files, counts, entity)
+        return api._spooled_rows(spool, counts, entity)
 
     return Delivery(source=name, checksum=name, entity=entity, read=read,
-                    json_pages=api.spooled_pages(files, counts, entity.connector.paging.items_key) if bulk else None)
+                    json_pages=api.spooled_pages(spool, counts, entity.connector.paging.items_key) if bulk else None)
 
 
 ITEMS = [
