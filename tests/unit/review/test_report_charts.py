@@ -8,8 +8,13 @@ from lienthong.review.workbook import write_workbook
 
 
 class _NoRows:
+    """A connection whose every query gives no row, with its row count as psycopg's cursor gives it."""
+
+    class _Cursor(list):
+        rowcount = 0
+
     def execute(self, *_args):
-        return []
+        return self._Cursor()
 
 
 def test_a_chart_is_drawn_once_for_the_html_and_never_for_the_workbook(tmp_path: Path):
