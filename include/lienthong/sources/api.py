@@ -44,10 +44,9 @@ def fetch_delivery(entity: EntityConfig, endpoint: ApiEndpoint, day: date, spool
     connector: ApiConnector = entity.connector
     url = endpoint.base_url.rstrip("/") + connector.resource
     spool.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
     with httpx.Client(headers={"Authorization": f"Bearer {endpoint.token}"},
                       timeout=connector.timeout_seconds) as client, PageSpool(spool / "pages.json") as pages:
-        counts, total = _fetch_pages(client, url, connector, day, pages, sleep, digest)
+        counts, total = _fetch_pages(client, url, connector, day, pages, sleep)
     received = sum(counts)
     if not counts and not total:
         return None
@@ -56,7 +55,7 @@ def fetch_delivery(entity: EntityConfig, endpoint: ApiEndpoint, day: date, spool
         doubts.append(f"the source declares {total} rows ({connector.paging.total_key}) but {received} arrived "
                       f"in {len(counts)} page(s): a page came back empty or short")
     source = f"{url}?{connector.date_param}={day.isoformat()}"
-    return Delivery(source=source, checksum=digest.hexdigest(), entity=entity,
+    return Delivery(source=source, checksum=pages.digest.hexdigest(), entity=entity,
                     read=lambda: _spooled_rows(pages, counts, entity), declared_rows=total, doubts=doubts,
                     json_pages=spooled_pages(pages, counts, connector.paging.items_key))
 
@@ -64,19 +63,19 @@ def fetch_delivery(entity: EntityConfig, endpoint: ApiEndpoint, day: date, spool
 class PageSpool:
     """An attempt's pages, appended as received to one file and read back in order: each page's
     content exactly as it came (no re-encoding). One file rather than one per page: creating a file
-    cost about a millisecond, a third of the client's time on a province day's 4,000 pages."""
+    cost about a millisecond, a third of the client's time on a province day's 4,000 pages. ``digest``
+    hashes the pages as they are added (the delivery's checksum)."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.digest = hashlib.sha256()
         self._spans: list[tuple[int, int]] = []
         self._file = path.open("wb")
 
     def add(self, content: bytes) -> None:
         self._spans.append((self._file.tell(), len(content)))
         self._file.write(content)
-
-    def __len__(self) -> int:
-        return len(self._spans)
+        self.digest.update(content)
 
     def __iter__(self) -> Iterator[bytes]:
         with self.path.open("rb") as handle:
@@ -108,10 +107,9 @@ def _declared_total(body: dict, key: str | None, where: str) -> int | None:
     return value
 
 
-def _fetch_pages(client, url, connector: ApiConnector, day, pages: PageSpool, sleep, digest
+def _fetch_pages(client, url, connector: ApiConnector, day, pages: PageSpool, sleep
                  ) -> tuple[list[int], int | None]:
-    """The day's pages into ``pages``; the items on each, and the total the source declares.
-    ``digest`` takes each page's content as it is spooled."""
+    """The day's pages into ``pages``; the items on each, and the total the source declares."""
     paging = connector.paging
     position = 1 if paging.style == "page" else 0
     counts: list[int] = []
@@ -135,7 +133,6 @@ def _fetch_pages(client, url, connector: ApiConnector, day, pages: PageSpool, sl
         if not items:
             return counts, total
         pages.add(content)
-        digest.update(content)
         counts.append(len(items))
         received += len(items)
         done = received >= total if total is not None else len(items) < paging.page_size
