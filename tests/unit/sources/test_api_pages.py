@@ -24,5 +24,4 @@ def test_the_spool_gives_back_each_page_as_received_and_hashes_them(tmp_path):
         for page in pages:
             spool.add(page)
     assert list(spool) == pages == list(spool)
-
     assert spool.digest.hexdigest() == hashlib.sha256(b"".join(pages)).hexdigest()
