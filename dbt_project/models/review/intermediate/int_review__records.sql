@@ -23,9 +23,22 @@ with periods as (
 
 ),
 
-records as (
+-- Scanned by each reader (most take a few columns) rather than stored: materialised, the province's
+-- 1.6M wide records went to a temporary file and back.
+records as not materialized (
 
     select * from {{ ref('int_membership__records') }}
+
+),
+
+-- People with several records in one organisation: grouped on the two keys (a window over the
+-- records sorted every wide row on disk, at the province 25 of the night's 74 s).
+several_in_org as (
+
+    select org_code, person_id
+    from records
+    group by org_code, person_id
+    having count(*) > 1
 
 ),
 
@@ -48,8 +61,7 @@ record_facts as (
         -- The organisation's sex rule (its config's eligibility) broken by the record's own sex.
         {% if sex_rules %}(r.sex is not null and case r.org_code
             {%- for org, sex in sex_rules.items() %} when '{{ org }}' then r.sex <> '{{ sex }}'{% endfor %}
-            else false end){% else %}false{% endif %}                                             as breaks_sex_rule,
-        count(*) over (partition by r.org_code, r.person_id) > 1                             as several_in_org
+            else false end){% else %}false{% endif %}                                             as breaks_sex_rule
     from records as r
     join {{ ref('organisations') }} as o using (org_code)
     left join {{ ref('dim_person') }} as dp using (person_id)
@@ -58,6 +70,8 @@ record_facts as (
 
 -- The person's second (third, ...) record in the organisation on the roll at the period's end,
 -- ordered by joining: numbered among the people with several records in one organisation only.
+-- Read from the records: record_facts, read once, is not stored (with a second reader here, the
+-- province's 1.6M wide rows went to a temporary file and back).
 duplicates as (
 
     select period_key, source_record_key
@@ -66,8 +80,8 @@ duplicates as (
                row_number() over (partition by p.period_key, r.org_code, r.person_id
                                   order by r.joined_on nulls last, r.source_record_key) as nth_in_org
         from periods as p
-        join record_facts as r on {{ on_roll_at_end }}
-        where r.several_in_org
+        join records as r on {{ on_roll_at_end }}
+        join several_in_org as several on several.org_code = r.org_code and several.person_id = r.person_id
     ) as numbered
     where nth_in_org > 1
 
