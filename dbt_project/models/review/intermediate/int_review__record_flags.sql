@@ -64,14 +64,16 @@ records as (
 
 -- The people with several records in one organisation, listed for the duplicate rule: only where
 -- a record is a duplicate (or may be: duplicate_in_org not false), as the rule reads no other.
--- Grouped in one pass over the records: a join of the records to those people's keys (three keys of
--- a CTE, no statistics) was estimated at one row, and the planner merged the month's records with
--- it on the period alone, comparing every pair (a province night's select ran for over 12 minutes).
+-- Their records taken by the person alone, then grouped: a join of the records to those people's
+-- three keys (columns of a CTE, no statistics) was estimated at one row, and the planner merged the
+-- month's records with it on the period alone, comparing every pair (a province night's select ran
+-- for over 12 minutes). Filtered on one key, the estimate is of the right size (12k groups for 19k).
 same_person_records as (
 
     select period_key, org_code, person_id,
            string_agg(source_record_key, ', ' order by source_record_key) as record_keys
     from records
+    where person_id in (select person_id from records where duplicate_in_org is not false)
     group by period_key, org_code, person_id
     having count(*) > 1 and bool_or(duplicate_in_org is not false)
 
